@@ -1,0 +1,1 @@
+"""Turns a model and handwriting lines into the static article in site/."""
