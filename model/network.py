@@ -1,0 +1,311 @@
+"""The handwriting network: LSTM layers and a mixture density head (Graves 2013, section 4.2).
+
+The model reads a sequence of points (dx, dy, pen_up) in model units (raw offsets / 40) and,
+after each point, predicts the next one as a mixture of M bivariate normals for (dx, dy) and a
+Bernoulli for pen_up. The head's 1 + 6M outputs are laid out exactly as the Distill article's
+model (Carter, Ha, Johnson, Olah 2016), so its weights load unchanged: the end-of-stroke logit,
+then blocks of M for the pi logits, mu1, mu2, log sigma1, log sigma2 and rho before tanh.
+
+`nll_terms` is the one negative log-likelihood of the project: training, evaluation and the
+site all score points with it. `Runner` steps a built model from any state, for traces of the
+cell states and for sampling, reusing the model's own layers rather than a second LSTM.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+from model.data import REPO_ROOT  # noqa: E402
+
+DEFAULT_MODEL_DIR = REPO_ROOT / "model" / "default"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.h5"
+ABOUT_FILE = "about.json"
+
+LOG_2PI = math.log(2.0 * math.pi)
+LOG_2 = math.log(2.0)
+
+
+class ModelError(ValueError):
+    """A model that cannot be found or loaded. Its message is one line: what, where, what to do."""
+
+
+@dataclass
+class ModelConfig:
+    """The network's shape; the default is the original article's (one layer of 500 cells)."""
+
+    layers: int = 1
+    cells: int = 500
+    mixtures: int = 20
+
+    @property
+    def outputs(self) -> int:
+        return 1 + 6 * self.mixtures
+
+
+def build_model(config: ModelConfig) -> keras.Model:
+    """(batch, T, 3) points in model units -> (batch, T, 1 + 6M) raw head outputs `y`."""
+    points = keras.Input(shape=(None, 3), name="points")
+    hidden = points
+    for index in range(config.layers):
+        hidden = keras.layers.LSTM(config.cells, return_sequences=True, name=f"lstm_{index}")(hidden)
+    y = keras.layers.Dense(config.outputs, name="mixture")(hidden)
+    return keras.Model(points, y, name="handwriting")
+
+
+class Mixture(NamedTuple):
+    """The head's outputs as distribution parameters; every field but eos_logit is (..., M)."""
+
+    eos_logit: tf.Tensor  # (..., 1): P(pen_up) = sigmoid(eos_logit)
+    log_pi: tf.Tensor
+    mu1: tf.Tensor
+    mu2: tf.Tensor
+    log_sigma1: tf.Tensor
+    log_sigma2: tf.Tensor
+    rho: tf.Tensor  # tanh of the raw output, in (-1, 1)
+
+
+def _head_blocks(y) -> list[tf.Tensor]:
+    """Split y into [eos logit (..,1), pi logits, mu1, mu2, log sigma1, log sigma2, rho pre-tanh]."""
+    y = tf.convert_to_tensor(y)
+    mixtures = (y.shape[-1] - 1) // 6
+    return tf.split(y, [1] + [mixtures] * 6, axis=-1)
+
+
+def mixture(y) -> Mixture:
+    """The mixture parameters of raw head outputs y (..., 1 + 6M), no temperature applied."""
+    eos_logit, pi_logits, mu1, mu2, log_sigma1, log_sigma2, rho_pre = _head_blocks(y)
+    return Mixture(eos_logit, tf.nn.log_softmax(pi_logits), mu1, mu2, log_sigma1, log_sigma2,
+                   tf.tanh(rho_pre))
+
+
+def nll_terms(y, targets) -> tuple[tf.Tensor, tf.Tensor]:
+    """Per point negative log-likelihoods (nll_xy, nll_eos), each (...,), in nats.
+
+    y (..., 1 + 6M) are the raw head outputs predicting targets (..., 3) = [dx, dy, pen_up]
+    in model units; nll_xy is for the density per model unit^2. Stable for any y: the sum
+    over components is a log-sum-exp, sigmas stay in log form, and log(1 - rho^2) comes from
+    the pre-tanh value a as log sech^2(a) = 2 (log 2 - |a| - log1p(exp(-2|a|))), so rho is
+    never rounded to +-1.
+    """
+    y = tf.convert_to_tensor(y)
+    targets = tf.cast(targets, y.dtype)
+    eos_logit, pi_logits, mu1, mu2, log_sigma1, log_sigma2, rho_pre = _head_blocks(y)
+    dx, dy, pen_up = targets[..., 0:1], targets[..., 1:2], targets[..., 2]
+    z1 = (dx - mu1) * tf.exp(-log_sigma1)
+    z2 = (dy - mu2) * tf.exp(-log_sigma2)
+    rho = tf.tanh(rho_pre)
+    abs_pre = tf.abs(rho_pre)
+    log_one_minus_rho2 = 2.0 * (LOG_2 - abs_pre - tf.math.log1p(tf.exp(-2.0 * abs_pre)))
+    log_normal = (-LOG_2PI - log_sigma1 - log_sigma2 - 0.5 * log_one_minus_rho2
+                  - 0.5 * (z1 * z1 + z2 * z2 - 2.0 * rho * z1 * z2) * tf.exp(-log_one_minus_rho2))
+    nll_xy = -tf.reduce_logsumexp(tf.nn.log_softmax(pi_logits) + log_normal, axis=-1)
+    nll_eos = tf.nn.sigmoid_cross_entropy_with_logits(labels=pen_up, logits=eos_logit[..., 0])
+    return nll_xy, nll_eos
+
+
+class Trace(NamedTuple):
+    """What `Runner.run` returns; arrays are NumPy, per step t after feeding inputs[t]."""
+
+    y: np.ndarray  # (T, 1 + 6M) raw head outputs: the prediction for the point after inputs[t]
+    h: np.ndarray  # (T, layers, cells)
+    c: np.ndarray  # (T, layers, cells): the cell states the article's cell figures show
+    state: list  # [(h, c)] per layer, each (cells,): pass to run or sample to continue
+
+
+class _EmitStateCell(keras.layers.Layer):
+    """Wraps a model's own LSTMCell so an RNN emits [h, c] at every step, not only h."""
+
+    def __init__(self, cell, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.state_size = cell.state_size
+        self.output_size = 2 * cell.units
+
+    def call(self, inputs, states):
+        hidden, new_states = self.cell(inputs, states)
+        return tf.concat(new_states, axis=-1), new_states
+
+
+class Runner:
+    """Steps a built model from a given state, sharing its weights (no copy of the LSTM).
+
+    A state is a list with one (h, c) pair per layer, each (batch, cells) or, for one
+    sequence, (cells,). `None` is the zero state.
+    """
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self.lstms = [layer for layer in model.layers if layer.name.startswith("lstm_")]
+        self.head = model.get_layer("mixture")
+        self.cells = self.lstms[0].cell.units
+        self._trace_model = self._build_trace_model()
+        self._sample_loop = tf.function(self._sample_graph, reduce_retracing=True)
+
+    def _build_trace_model(self) -> keras.Model:
+        points = keras.Input(shape=(None, 3))
+        initial = [(keras.Input(shape=(self.cells,)), keras.Input(shape=(self.cells,)))
+                   for _ in self.lstms]
+        hidden, per_step, final = points, [], []
+        for lstm, (h0, c0) in zip(self.lstms, initial):
+            rnn = keras.layers.RNN(_EmitStateCell(lstm.cell), return_sequences=True, return_state=True)
+            both, h_last, c_last = rnn(hidden, initial_state=[h0, c0])
+            hidden = both[..., :self.cells]
+            per_step.append(both)
+            final += [h_last, c_last]
+        flat_initial = [tensor for pair in initial for tensor in pair]
+        return keras.Model([points, *flat_initial], [self.head(hidden), *per_step, *final])
+
+    def zero_state(self, batch: int = 1) -> list:
+        zeros = np.zeros((batch, self.cells), np.float32)
+        return [(zeros, zeros) for _ in self.lstms]
+
+    def _batched_state(self, state, batch: int) -> list:
+        if state is None:
+            return self.zero_state(batch)
+        pairs = []
+        for h, c in state:
+            h, c = (np.asarray(v, np.float32).reshape(-1, self.cells) for v in (h, c))
+            if h.shape[0] != batch:  # one state, many continuations
+                h, c = np.repeat(h, batch, axis=0), np.repeat(c, batch, axis=0)
+            pairs.append((h, c))
+        return pairs
+
+    def run(self, inputs, state=None) -> Trace:
+        """Feed inputs (T, 3) (or (batch, T, 3)) in model units from `state`."""
+        inputs = np.asarray(inputs, np.float32)
+        single = inputs.ndim == 2
+        batch_inputs = inputs[None] if single else inputs
+        state = self._batched_state(state, batch_inputs.shape[0])
+        flat_state = [tensor for pair in state for tensor in pair]
+        outputs = [np.asarray(t) for t in self._trace_model([batch_inputs, *flat_state], training=False)]
+        layers = len(self.lstms)
+        y, per_step, final = outputs[0], outputs[1:1 + layers], outputs[1 + layers:]
+        h = np.stack([both[..., :self.cells] for both in per_step], axis=-2)
+        c = np.stack([both[..., self.cells:] for both in per_step], axis=-2)
+        final_state = [(final[2 * i], final[2 * i + 1]) for i in range(layers)]
+        if single:
+            return Trace(y[0], h[0], c[0], [(fh[0], fc[0]) for fh, fc in final_state])
+        return Trace(y, h, c, final_state)
+
+    def _step(self, points, state):
+        hidden, new_state = points, []
+        for lstm, pair in zip(self.lstms, state):
+            hidden, pair = lstm.cell(hidden, list(pair))
+            new_state.append(tuple(pair))
+        return self.head(hidden), new_state
+
+    def _sample_graph(self, state, steps, temperature, seed):
+        batch = tf.shape(state[0][0])[0]
+        y = self.head(state[-1][0])
+        drawn = tf.TensorArray(tf.float32, size=steps)
+        for t in tf.range(steps):
+            seeds = tf.stack([tf.fill([3], seed), 3 * t + tf.range(3)], axis=1)
+            points = sample_points(y, temperature, seeds, batch)
+            drawn = drawn.write(t, points)
+            y, state = self._step(points, state)
+        return tf.transpose(drawn.stack(), [1, 0, 2])
+
+    def sample(self, steps: int, batch: int = 1, temperature: float = 0.65, seed: int = 0,
+               state=None) -> np.ndarray:
+        """(batch, steps, 3) sampled points in model units, continuing `state`.
+
+        From `None` the model is first fed [0, 0, 0] (the zero-start convention); a given
+        state is the one after the last point already written, as `run` returns it.
+        """
+        if state is None:
+            state = self.run(np.zeros((batch, 1, 3), np.float32)).state
+        state = [tuple(tf.constant(v) for v in pair) for pair in self._batched_state(state, batch)]
+        points = self._sample_loop(state, tf.constant(steps, tf.int32),
+                                   tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32))
+        return points.numpy()
+
+
+def sample_points(y, temperature, seeds, batch) -> tf.Tensor:
+    """Draw one point per row of y (batch, 1 + 6M) as the article does.
+
+    Temperature tau sharpens the mixture weights, pi' = softmax(log pi / tau), and scales the
+    chosen component's sigmas by tau; mu, rho and the end-of-stroke probability are unchanged.
+    seeds is (3, 2) int32: one stateless seed for the component, the normals, the pen.
+    """
+    params = mixture(y)
+    component = tf.random.stateless_categorical(params.log_pi / temperature, 1, seed=seeds[0])[:, 0]
+
+    def chosen(block):
+        return tf.gather(block, component, axis=-1, batch_dims=1)
+
+    sigma1 = tf.exp(chosen(params.log_sigma1)) * temperature
+    sigma2 = tf.exp(chosen(params.log_sigma2)) * temperature
+    rho = chosen(params.rho)
+    z = tf.random.stateless_normal([batch, 2], seed=seeds[1])
+    dx = chosen(params.mu1) + sigma1 * (tf.sqrt(1.0 - rho * rho) * z[:, 0] + rho * z[:, 1])
+    dy = chosen(params.mu2) + sigma2 * z[:, 1]
+    uniform = tf.random.stateless_uniform([batch], seed=seeds[2])
+    pen_up = tf.cast(uniform < tf.sigmoid(params.eos_logit[:, 0]), tf.float32)
+    return tf.stack([dx, dy, pen_up], axis=1)
+
+
+def save_artefact(model: keras.Model, config: ModelConfig, folder, **extra) -> Path:
+    """Write config.json and weights.h5 into folder, plus NAME.json for each extra NAME=value.
+
+    `about={"name", "source", "credit"}` is what `load_model` reports for the folder.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
+    model.save_weights(str(folder / WEIGHTS_FILE))
+    for name, value in extra.items():
+        (folder / f"{name}.json").write_text(json.dumps(value, indent=2) + "\n")
+    return folder
+
+
+def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
+    """The model and config that `save_artefact` wrote into folder."""
+    folder = Path(folder)
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (folder / name).is_file():
+            raise ModelError(f"{folder}: no {name}, so not a model artefact; "
+                             "give a folder written by model.train (or 'default' / 'distill')")
+    try:
+        settings = json.loads((folder / CONFIG_FILE).read_text())
+        config = ModelConfig(**{f.name: settings[f.name] for f in fields(ModelConfig) if f.name in settings})
+    except (ValueError, TypeError) as error:
+        raise ModelError(f"{folder / CONFIG_FILE}: unreadable model config ({error}); "
+                         "rewrite it or retrain") from error
+    model = build_model(config)
+    try:
+        model.load_weights(str(folder / WEIGHTS_FILE))
+    except (ValueError, OSError) as error:
+        raise ModelError(f"{folder / WEIGHTS_FILE}: weights do not fit config {asdict(config)} "
+                         f"({str(error).splitlines()[0]}); retrain or fix config.json") from error
+    return model, config
+
+
+def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
+    """spec 'default' (model/default/), 'distill' (the original weights) or an artefact folder.
+
+    Returns (model, config, about) where about has the name, source and credit to show.
+    """
+    if spec == "distill":
+        from model.original import ABOUT, load_original
+
+        return load_original(), ModelConfig(), dict(ABOUT)
+    folder = DEFAULT_MODEL_DIR if spec == "default" else Path(spec)
+    if spec == "default" and not (folder / CONFIG_FILE).is_file():
+        raise ModelError(f"{folder}: the default model is not there yet; "
+                         "train it with `python -m model.train` or use --weights distill")
+    model, config = load_artefact(folder)
+    about = {"name": folder.name, "source": str(folder), "credit": ""}
+    if (folder / ABOUT_FILE).is_file():
+        about.update(json.loads((folder / ABOUT_FILE).read_text()))
+    return model, config, about
