@@ -4,12 +4,34 @@ A line is a sequence of pen points, each stored as the offset (dx, dy) from the 
 point in raw pen units plus a pen-lift flag that is 1 on the last point of a stroke
 (Graves 2013, section 4.2). Loaders return points exactly as stored; `clean` is the
 separate, explicit clean-up step used before training.
+
+Sources (`load`): the original article's JSON line files (Carter, Ha, Johnson, Olah,
+Distill 2016: row 0 the absolute start, then [dx, dy, pen_up] rows), IAM-OnDB lineStrokes
+XML (Liwicki and Bunke 2005: absolute x, y per Point, read from files, folder trees or the
+distributed tar.gz), the synthetic cursive corpus (model/synth.py) and the article's own 145
+lines (model/remote.py). Writers: `write_json_lines` (the article's format, text in N.txt
+beside N.json) and `write_iam_xml`. A start point that is a stroke of its own (row 0 with
+pen_up 1, in 9 of the article's lines) is kept as meta["start_pen_up"], so both formats
+round-trip exactly.
+
+    python -m model.data synth --lines N --seed S --out DIR
+    python -m model.data convert SRC --out DIR [--limit N]
+    python -m model.data stats SRC [--limit N]
 """
 from __future__ import annotations
 
+import argparse
+import json
+import math
 import os
-from dataclasses import dataclass, field
+import re
+import sys
+import tarfile
+import zlib
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from xml.parsers import expat
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
@@ -56,3 +78,520 @@ class Line:
     def absolute(self) -> np.ndarray:
         """(T, 2) absolute pen positions in raw units."""
         return np.asarray(self.start, np.float64) + np.cumsum(self.points[:, :2], axis=0, dtype=np.float64)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+# Folder and archive walks skip these: metadata (like the CLI's _config.json) and hidden files.
+SKIPPED_PREFIXES = ("_", ".")
+TEXT_SUFFIX = ".txt"  # a JSON line's text lives beside it: 7.json has 7.txt
+CONFIG_NAME = "_config.json"
+DEFAULT_SYNTHETIC_LINES = 2000
+COLUMNS = ("dx", "dy", "pen_up")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _natural_key(name: str) -> list:
+    """Sort key putting 2.json before 10.json, so folders load in the order people number them."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
+
+
+def _progress(items, description: str, total: int | None = None):
+    """A tqdm bar on an interactive terminal only, so piped stderr stays one clean line."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc=description, total=total, unit="line", disable=None, leave=False)
+
+
+def _brief(value) -> str:
+    text = json.dumps(value) if isinstance(value, (list, dict, str)) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _finite_number(value) -> bool:
+    # bool is an int to Python but never a coordinate; the bound is float32's, what a Line stores.
+    if type(value) not in (int, float):
+        return False
+    try:
+        return abs(float(value)) <= FLOAT32_MAX  # False for NaN and infinities
+    except OverflowError:  # an integer too large for any float
+        return False
+
+
+def _line_from_absolute(xy: np.ndarray, pen_up: np.ndarray, **fields) -> Line:
+    """A Line from absolute positions (N, 2) and per-point pen lifts: the first point is the start."""
+    points = np.column_stack([np.diff(xy, axis=0), pen_up[1:]]).astype(np.float32)
+    meta = {"start_pen_up": 1} if pen_up[0] else {}
+    return Line(points=points, start=(float(xy[0, 0]), float(xy[0, 1])), meta=meta, **fields)
+
+
+def _absolute(line: Line) -> tuple[np.ndarray, np.ndarray]:
+    """The start and every point as absolute positions (T + 1, 2) float64, with their pen lifts."""
+    start = np.asarray(line.start, np.float64)
+    xy = np.vstack([start, start + np.cumsum(line.points[:, :2], axis=0, dtype=np.float64)])
+    pen_up = np.concatenate([[line.meta.get("start_pen_up", 0)], line.points[:, 2]])
+    return xy, pen_up
+
+
+# --- JSON lines (the original article's format) --------------------------------------------
+
+
+def _parse_json_line(data: bytes, where: str) -> Line:
+    """Rows [dx, dy, pen_up]: row 0 the absolute start, every later row the offset from the last."""
+    try:
+        rows = json.loads(data)
+    except json.JSONDecodeError as error:
+        raise DataError(f"{where}:{error.lineno}:{error.colno}: invalid JSON ({error.msg}): "
+                        f"repair the file or leave it out") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{where}: byte {error.start}: not UTF-8 text: is this a JSON line file?") from None
+    if not isinstance(rows, list) or len(rows) < 2:
+        raise DataError(f"{where}: expected an array of [dx, dy, pen_up] rows, the absolute start "
+                        f"and at least one point, got {_brief(rows)}: write the line in that format")
+    for index, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 3:
+            raise DataError(f"{where}: row {index}: expected [dx, dy, pen_up], got {_brief(row)}: "
+                            f"give every row three numbers")
+        for column, value in zip(COLUMNS, row):
+            if not _finite_number(value):
+                raise DataError(f"{where}: row {index}, {column}: {_brief(value)} is not a finite "
+                                f"number: give every row three numbers")
+        if row[2] not in (0, 1):
+            raise DataError(f"{where}: row {index}, pen_up: {_brief(row[2])} is neither 0 nor 1: "
+                            f"mark the last point of each stroke with 1, others with 0")
+    table = np.asarray(rows, np.float64)
+    meta = {"start_pen_up": 1} if table[0, 2] else {}
+    return Line(points=table[1:].astype(np.float32), start=(float(table[0, 0]), float(table[0, 1])),
+                meta=meta)
+
+
+def _json_number(value: float) -> int | float:
+    # Integers as the original writes them; other values at float32 precision, the shortest form.
+    value = float(value)
+    return int(value) if value.is_integer() else float(str(np.float32(value)))
+
+
+def write_json_lines(lines: list[Line], out_dir: str | Path) -> list[Path]:
+    """Write lines as 0.json, 1.json, ... in the original format; a line's text goes to N.txt.
+
+    Row 0 is the absolute start [x, y, pen_up] (pen_up 1 when the start is a stroke of its own,
+    as in some of the article's lines), then one [dx, dy, pen_up] row per point. Refuses a
+    folder that already holds files, so a corpus never mixes with an older one.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise DataError(f"{out_dir}: folder is not empty: write lines into a new or empty folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, line in enumerate(_progress(lines, f"writing {out_dir}")):
+        rows = [[*line.start, line.meta.get("start_pen_up", 0)], *line.points.tolist()]
+        path = out_dir / f"{index}.json"
+        path.write_text(json.dumps([[_json_number(value) for value in row] for row in rows]))
+        if line.text:
+            path.with_suffix(TEXT_SUFFIX).write_text(line.text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# --- IAM On-Line Handwriting Database lineStrokes XML ----------------------------------------
+
+
+def _parse_iam_xml(data: bytes, where: str) -> Line:
+    """WhiteboardCaptureSession/StrokeSet/Stroke/Point with absolute x, y (y downward).
+
+    Only x and y are read: the model sees offsets, not timing. A Transcription/TextLine `text`
+    attribute (as in IAM's original XML, and as `write_iam_xml` writes it) becomes the text.
+    """
+    parser = expat.ParserCreate()
+    strokes: list[list[tuple[float, float]]] = []
+    open_tags: list[str] = []
+    stroke_positions: list[str] = []
+    text = ""
+
+    def position() -> str:
+        return f"{where}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
+
+    def coordinate(attributes: dict, name: str) -> float:
+        where_point = f"{position()}: Stroke {len(strokes)}, Point {len(strokes[-1]) + 1}"
+        if name not in attributes:
+            raise DataError(f"{where_point}: attribute {name!r} is missing: every Point needs numeric x and y")
+        try:
+            value = float(attributes[name])
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and abs(value) <= FLOAT32_MAX):
+            raise DataError(f"{where_point}: {name}={_brief(attributes[name])} is not a finite number: "
+                            f"every Point needs numeric x and y")
+        return value
+
+    def start_element(tag: str, attributes: dict) -> None:
+        nonlocal text
+        parent = open_tags[-1] if open_tags else None
+        if parent is None and tag != "WhiteboardCaptureSession":
+            raise DataError(f"{position()}: root element is <{tag}>, not <WhiteboardCaptureSession>: "
+                            f"expected an IAM-OnDB lineStrokes file")
+        if tag == "Stroke":
+            strokes.append([])
+            stroke_positions.append(position())
+        elif tag == "Point" and parent == "Stroke":
+            strokes[-1].append((coordinate(attributes, "x"), coordinate(attributes, "y")))
+        elif tag == "TextLine" and parent == "Transcription":
+            text = attributes.get("text", "")
+        open_tags.append(tag)
+
+    def end_element(tag: str) -> None:
+        open_tags.pop()
+        if tag == "Stroke" and not strokes[-1]:
+            raise DataError(f"{stroke_positions[-1]}: Stroke {len(strokes)} has no Point: "
+                            f"remove the empty stroke")
+
+    parser.StartElementHandler = start_element
+    parser.EndElementHandler = end_element
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise DataError(f"{where}:{error.lineno}:{error.offset + 1}: invalid XML "
+                        f"({expat.ErrorString(error.code)}): repair the file or leave it out") from None
+    if sum(len(stroke) for stroke in strokes) < 2:
+        raise DataError(f"{where}: {sum(map(len, strokes))} Point elements in StrokeSet/Stroke: "
+                        f"a line needs at least two points")
+    xy = np.array([point for stroke in strokes for point in stroke], np.float64)
+    pen_up = np.zeros(len(xy), np.float32)
+    pen_up[np.cumsum([len(stroke) for stroke in strokes]) - 1] = 1
+    return _line_from_absolute(xy, pen_up, text=text)
+
+
+def _xml_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def write_iam_xml(line: Line, path: str | Path) -> Path:
+    """Write one line as IAM-OnDB lineStrokes XML, with synthetic times 10 ms apart (100 Hz)."""
+    xy, pen_up = _absolute(line)
+    stroke_ends = set(np.flatnonzero(pen_up).tolist()) | {len(xy) - 1}
+    times = [f"{0.01 * index:.2f}" for index in range(len(xy))]
+    corner = [_xml_number(value) for value in xy.max(axis=0)]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<WhiteboardCaptureSession>",
+           "  <WhiteboardDescription>", '    <SensorLocation corner="top_left"/>',
+           f'    <DiagonallyOppositeCoords x="{corner[0]}" y="{corner[1]}"/>',
+           "  </WhiteboardDescription>"]
+    if line.text:
+        out += ["  <Transcription>", f"    <TextLine text={quoteattr(line.text)}/>", "  </Transcription>"]
+    out.append("  <StrokeSet>")
+    first = 0
+    for last in sorted(stroke_ends):
+        out.append(f'    <Stroke colour="black" start_time="{times[first]}" end_time="{times[last]}">')
+        out += [f'      <Point x="{_xml_number(x)}" y="{_xml_number(y)}" time="{times[index]}"/>'
+                for index, (x, y) in enumerate(xy[first:last + 1], start=first)]
+        out.append("    </Stroke>")
+        first = last + 1
+    out += ["  </StrokeSet>", "</WhiteboardCaptureSession>", ""]
+    path = Path(path)
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
+
+
+# --- load: every source ----------------------------------------------------------------------
+
+LINE_PARSERS = {".json": _parse_json_line, ".xml": _parse_iam_xml}
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+SOURCES_HELP = ("a JSON line file or folder, IAM-OnDB lineStrokes XML (file, folder or .tar.gz), "
+                "'synthetic', 'synthetic:N' or 'distill'")
+
+
+def _is_line_file(relative: str) -> bool:
+    parts = relative.split("/")
+    return (not any(part.startswith(SKIPPED_PREFIXES) for part in parts)
+            and Path(parts[-1]).suffix.lower() in LINE_PARSERS)
+
+
+def _load_file(path: Path) -> Line:
+    try:
+        line = LINE_PARSERS[path.suffix.lower()](path.read_bytes(), str(path))
+        text_path = path.with_suffix(TEXT_SUFFIX)
+        if path.suffix.lower() == ".json" and text_path.is_file():
+            line.text = text_path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DataError(f"{error.filename or path}: cannot read ({error.strerror}): check the file") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path.with_suffix(TEXT_SUFFIX)}: byte {error.start}: not UTF-8 text: "
+                        f"save the line's text as UTF-8") from None
+    line.source = str(path)
+    return line
+
+
+def _load_folder(folder: Path, limit: int | None) -> list[Line]:
+    paths = sorted((path for path in folder.rglob("*")
+                    if path.is_file() and _is_line_file(path.relative_to(folder).as_posix())),
+                   key=lambda path: _natural_key(path.relative_to(folder).as_posix()))
+    if not paths:
+        raise DataError(f"{folder}: no .json or .xml line files in this folder tree: give {SOURCES_HELP}")
+    chosen = paths[:limit]
+    return [_load_file(path) for path in _progress(chosen, f"loading {folder}", total=len(chosen))]
+
+
+def _archive_members(path: Path):
+    """(member, archive) for each line file, streamed: the archive is read front to back once."""
+    current = None
+    try:
+        with tarfile.open(path, "r|*") as archive:
+            for member in archive:
+                current = member.name
+                if member.isfile() and _is_line_file(member.name):
+                    yield member, archive
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        after = f" after member {current}" if current else ""
+        raise DataError(f"{path}: unreadable archive{after} ({error}): download it again") from None
+
+
+def _load_archive(path: Path, limit: int | None) -> list[Line]:
+    """Lines from a tar archive (IAM's lineStrokes-all.tar.gz) without unpacking it to disk.
+
+    Two streaming passes, since a gzip stream cannot seek back cheaply: one lists the members
+    so they can be taken in sorted order, the other parses the chosen ones.
+    """
+    names = sorted((member.name for member, _ in _archive_members(path)), key=_natural_key)
+    if not names:
+        raise DataError(f"{path}: no .xml or .json line files in this archive: give {SOURCES_HELP}")
+    rank = {name: index for index, name in enumerate(names[:limit])}
+    lines: list[Line | None] = [None] * len(rank)
+    bar = _progress(None, f"loading {path.name}", total=len(rank))
+    for member, archive in _archive_members(path):
+        if member.name not in rank:
+            continue
+        where = f"{path}:{member.name}"
+        try:
+            data = archive.extractfile(member).read()
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+            raise DataError(f"{where}: unreadable archive member ({error}): download the archive again") from None
+        line = LINE_PARSERS[Path(member.name).suffix.lower()](data, where)
+        line.source = where
+        lines[rank[member.name]] = line
+        bar.update()
+        if bar.n == len(rank):
+            break
+    bar.close()
+    return lines
+
+
+def _synth_module():
+    try:
+        from model import synth
+    except ImportError as error:
+        raise DataError(f"synthetic: the synthetic corpus (model/synth.py) cannot be imported "
+                        f"({error}): use another source") from None
+    return synth
+
+
+def _load_synthetic(count: int, seed: int) -> list[Line]:
+    lines = _synth_module().synthesize(count, seed)
+    for index, line in enumerate(lines):
+        line.source = line.source or f"synthetic:seed={seed}:{index}"
+    return lines
+
+
+def _load_distill(limit: int | None) -> list[Line]:
+    from model import remote
+
+    lines = []
+    for name in _progress(remote.LINE_NAMES[:limit], "loading distill"):
+        line = _load_file(remote.fetch(name))
+        line.source = f"distill:{name}"
+        lines.append(line)
+    return lines
+
+
+def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
+    """Every line of a source, in a fixed order (sorted paths, 2 before 10), points as stored.
+
+    `source` is a JSON line file or a folder tree of them (with N.txt texts beside), an
+    IAM-OnDB lineStrokes XML file, folder tree or tar archive (read without unpacking),
+    `synthetic` / `synthetic:N` (model.synth, seed 0), or `distill` (the original article's
+    145 human lines, model.remote). `limit` keeps the first lines only. All or nothing: the
+    first bad input raises DataError naming the file and the place in it.
+    """
+    if limit is not None and limit < 1:
+        raise DataError(f"limit {limit}: must be at least 1: ask for one line or more")
+    name = str(source)
+    if name == "distill":
+        return _load_distill(limit)
+    if name.split(":")[0] == "synthetic":
+        match = re.fullmatch(r"synthetic(?::([1-9][0-9]*))?", name)
+        if not match:
+            raise DataError(f"{name}: N must be a whole number above 0: write synthetic:N, e.g. synthetic:200")
+        count = int(match.group(1) or DEFAULT_SYNTHETIC_LINES)
+        return _load_synthetic(min(count, limit or count), seed=0)
+    path = Path(source)
+    if path.is_dir():
+        return _load_folder(path, limit)
+    if path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES):
+        return _load_archive(path, limit)
+    if path.is_file() and path.suffix.lower() in LINE_PARSERS:
+        return [_load_file(path)]
+    problem = "unsupported kind of file" if path.is_file() else "no such file or folder"
+    raise DataError(f"{name}: {problem}: give {SOURCES_HELP}")
+
+
+# --- training clean-up (Graves 2013, section 4.1) ---------------------------------------------
+
+
+@dataclass
+class CleanConfig:
+    """The clean-up `clean` applies before training, in this order.
+
+    Graves (2013, section 4.1) corrected IAM-OnDB's recording errors by "removing steps whose
+    length exceeded a certain threshold". Here:
+    1. A pen-down step (one not following a pen lift) longer than the threshold is a digitiser
+       glitch: its point is removed and its offset carried into the next point, so every other
+       point keeps its absolute position (a spike out and back becomes one ordinary step). A pen
+       lift on a removed point passes to the point before it. The threshold is `max_step_raw`
+       when given, else `step_factor` times the `step_percentile` percentile of the corpus's
+       pen-down step lengths (on the article's 145 lines: 2 x 265 raw units, removing nothing).
+    2. Every remaining dx and dy is clipped to +-`clip_raw` (mostly long pen-up moves; the
+       article's lines already stay within 1000 raw units).
+    3. Lines left with fewer than `min_points` points are dropped.
+    """
+
+    max_step_raw: float | None = None
+    step_percentile: float = 99.99
+    step_factor: float = 2.0
+    clip_raw: float = 1000.0
+    min_points: int = 10
+
+
+def _lifted_before(line: Line) -> np.ndarray:
+    """Per point: does the pen lift before it, making its offset an invisible move?"""
+    return np.concatenate([[line.meta.get("start_pen_up", 0)], line.points[:-1, 2]]).astype(bool)
+
+
+def _step_lengths(line: Line) -> np.ndarray:
+    return np.hypot(line.points[:, 0], line.points[:, 1], dtype=np.float64)
+
+
+def _remove_outlier_steps(line: Line, threshold: float) -> tuple[np.ndarray, int]:
+    """Points without their pen-down steps beyond the threshold, and the start's pen lift."""
+    start_pen_up = line.meta.get("start_pen_up", 0)
+    if not (_step_lengths(line)[~_lifted_before(line)] > threshold).any():
+        return line.points.copy(), start_pen_up
+    kept: list[list[float]] = []
+    carry_x = carry_y = 0.0
+    lifted = bool(start_pen_up)
+    for dx, dy, pen_up in line.points.tolist():
+        dx, dy = dx + carry_x, dy + carry_y
+        if not lifted and math.hypot(dx, dy) > threshold:
+            carry_x, carry_y = dx, dy
+            if pen_up and kept:
+                kept[-1][2] = lifted = 1
+            elif pen_up:
+                start_pen_up = lifted = 1
+            continue
+        carry_x = carry_y = 0.0
+        kept.append([dx, dy, pen_up])
+        lifted = bool(pen_up)
+    return np.array(kept, np.float32).reshape(-1, 3), start_pen_up
+
+
+def clean(lines: list[Line], config: CleanConfig = CleanConfig()) -> list[Line]:
+    """New lines cleaned for training as CleanConfig describes; each notes what changed in meta["clean"]."""
+    threshold = config.max_step_raw
+    if threshold is None:
+        steps = np.concatenate([_step_lengths(line)[~_lifted_before(line)] for line in lines] or [[]])
+        threshold = config.step_factor * float(np.percentile(steps, config.step_percentile)) if len(steps) else math.inf
+    cleaned = []
+    for line in lines:
+        points, start_pen_up = _remove_outlier_steps(line, threshold)
+        clipped = int((np.abs(points[:, :2]) > config.clip_raw).sum())
+        points[:, :2] = np.clip(points[:, :2], -config.clip_raw, config.clip_raw)
+        if len(points) < max(config.min_points, 1):
+            continue
+        meta = {key: value for key, value in line.meta.items() if key != "start_pen_up"}
+        meta.update({"start_pen_up": 1} if start_pen_up else {})
+        meta["clean"] = {"removed_points": len(line.points) - len(points), "clipped_values": clipped,
+                         "max_step_raw": threshold}
+        cleaned.append(replace(line, points=points, meta=meta))
+    return cleaned
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def stats(lines: list[Line]) -> dict:
+    """Corpus statistics in raw units; what the synthetic corpus is checked against.
+
+    Counted over the points after the start (as the article counts them): a step is a pen-down
+    offset, a move one that follows a pen lift; a stroke ends at each pen lift (and at the end).
+    """
+    if not lines:
+        return {"lines": 0, "points": 0}
+    per_line = np.array([len(line.points) for line in lines])
+    lifted = [_lifted_before(line) for line in lines]
+    lengths = [_step_lengths(line) for line in lines]
+    steps = np.concatenate([length[~lift] for length, lift in zip(lengths, lifted)])
+    moves = np.concatenate([length[lift] for length, lift in zip(lengths, lifted)])
+    stroke_sizes = np.concatenate([np.bincount(np.cumsum(lift) - lift[0]) for lift in lifted])
+    texts = [line for line in lines if line.text]
+    chars = sum(len(line.text) for line in texts)
+    return {
+        "lines": len(lines),
+        "points": int(per_line.sum()),
+        "strokes": len(stroke_sizes),
+        "mean_points_per_line": round(float(per_line.mean()), 2),
+        "min_points_per_line": int(per_line.min()),
+        "max_points_per_line": int(per_line.max()),
+        "median_points_per_stroke": float(np.median(stroke_sizes)),
+        "median_step_raw": round(float(np.median(steps)), 3) if len(steps) else None,
+        "p99_step_raw": round(float(np.percentile(steps, 99)), 3) if len(steps) else None,
+        "median_move_raw": round(float(np.median(moves)), 3) if len(moves) else None,
+        "lines_with_text": len(texts),
+        "points_per_char": round(sum(len(line.points) for line in texts) / chars, 3) if chars else None,
+    }
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _write_corpus(lines: list[Line], out_dir: str, config: dict) -> None:
+    """The lines, then their stage config and statistics as _config.json beside them."""
+    write_json_lines(lines, out_dir)
+    described = {**config, "stats": stats(lines)}
+    (Path(out_dir) / CONFIG_NAME).write_text(json.dumps(described, indent=2) + "\n")
+    print(f"wrote {len(lines)} lines to {out_dir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.data", description=(
+        "Handwriting lines: render the synthetic corpus, convert any source to JSON lines, "
+        "print corpus statistics. Sources: " + SOURCES_HELP + "."))
+    commands = parser.add_subparsers(dest="command", required=True)
+    synth = commands.add_parser("synth", help="write N synthetic cursive lines as JSON line files")
+    synth.add_argument("--lines", type=int, default=DEFAULT_SYNTHETIC_LINES, help="how many lines (default %(default)s)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    synth.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
+    convert = commands.add_parser("convert", help="convert any source to JSON line files")
+    convert.add_argument("source", help=SOURCES_HELP)
+    convert.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
+    convert.add_argument("--limit", type=int, help="keep only the first N lines")
+    describe = commands.add_parser("stats", help="print one JSON line of corpus statistics")
+    describe.add_argument("source", help=SOURCES_HELP)
+    describe.add_argument("--limit", type=int, help="only the first N lines")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "synth":
+            if args.lines < 1:
+                raise DataError(f"--lines {args.lines}: must be at least 1")
+            synth_config = asdict(_synth_module().SynthConfig())
+            _write_corpus(_load_synthetic(args.lines, args.seed), args.out,
+                          {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": synth_config})
+        elif args.command == "convert":
+            _write_corpus(load(args.source, limit=args.limit), args.out,
+                          {"stage": "convert", "source": args.source, "limit": args.limit})
+        else:
+            print(json.dumps(stats(load(args.source, limit=args.limit))))
+    except (DataError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
