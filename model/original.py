@@ -16,13 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import distill_dir
+from model import remote
 from model.network import ModelConfig, ModelError, build_model, keras
 
 WEIGHTS_NAME = "b64_weights.json"
-WEIGHTS_URL = ("https://raw.githubusercontent.com/distillpub/post--handwriting/"
-               "master/public/assets/model/b64_weights.json")
-WEIGHTS_SHA256 = "b68fea368130b9fcd16f3cc66a8556d0be8a5c7501af92dbd75afdddc151df08"
 
 ABOUT = {
     "name": "distill",
@@ -81,18 +78,20 @@ def keras_gate_order(array: np.ndarray) -> np.ndarray:
 
 
 def weights_file(path_or_url=None) -> Path:
-    """A local copy of the weights: the given file, a download of the given URL (sha256-pinned,
-    cached by Keras), or by default the shared distill folder's copy, else the pinned URL."""
+    """A local copy of the weights: by default the shared distill folder's copy or else the
+    published file (model.remote); a URL is downloaded once into the Keras cache and must
+    match the published file's sha256; anything else is a local path."""
     if path_or_url is None:
-        local = distill_dir() / WEIGHTS_NAME
-        path_or_url = local if local.is_file() else WEIGHTS_URL
-    if str(path_or_url).startswith(("http://", "https://")):
+        return remote.fetch(WEIGHTS_NAME)
+    if "://" in str(path_or_url):
         try:
-            return Path(keras.utils.get_file(WEIGHTS_NAME, str(path_or_url), file_hash=WEIGHTS_SHA256,
-                                             hash_algorithm="sha256", cache_subdir="handwriting"))
-        except Exception as error:  # get_file raises bare Exception on network and hash failures
-            raise ModelError(f"{path_or_url}: download failed ({str(error).splitlines()[0]}); "
-                             "give a local b64_weights.json or set HANDWRITING_DISTILL") from error
+            return Path(keras.utils.get_file(fname=WEIGHTS_NAME, origin=str(path_or_url),
+                                             file_hash=remote.SHA256[WEIGHTS_NAME],
+                                             cache_subdir=remote.CACHE_SUBDIR))
+        except Exception as error:  # noqa: BLE001 - download and pin failures become one line
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise ModelError(f"{path_or_url}: fetching the weights failed ({reason}); "
+                             f"give a local {WEIGHTS_NAME} or set HANDWRITING_DISTILL") from None
     path = Path(path_or_url)
     if not path.is_file():
         raise ModelError(f"{path}: no such weights file; give the article's {WEIGHTS_NAME} "

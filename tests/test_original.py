@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from model.network import ModelError, Runner, mixture, nll_terms
-from model.original import decode, load_original
+from model.original import decode, load_original, weights_file
 
 TOLERANCE = 1e-4  # float32 against the original's float64
 
@@ -60,3 +60,17 @@ def test_a_broken_weights_file_is_a_one_line_error(tmp_path):
     assert "\n" not in str(error.value)
     with pytest.raises(ModelError, match="no such weights file"):
         load_original(tmp_path / "missing.json")
+
+
+def test_a_url_is_fetched_once_and_checked_against_the_pin(distill, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # the Keras download cache lives under ~/.keras
+    (tmp_path / ".keras").mkdir()  # else Keras falls back to /tmp/.keras
+    fetched = weights_file((distill / "b64_weights.json").as_uri())
+    assert fetched.parent == tmp_path / ".keras" / "handwriting"
+    assert fetched.read_bytes() == (distill / "b64_weights.json").read_bytes()
+    fetched.unlink()
+    tampered = tmp_path / "tampered.json"
+    tampered.write_bytes((distill / "b64_weights.json").read_bytes().replace(b"A", b"B", 1))
+    with pytest.raises(ModelError, match="fetching the weights failed") as error:
+        weights_file(tampered.as_uri())
+    assert "\n" not in str(error.value)
