@@ -1,0 +1,180 @@
+"""The in-page model (templates/js/handwriting.js) against the Keras model, in headless Chromium.
+
+A tiny tf-keras model (model.network.build_model) is exported with tensorflowjs beside the
+page's modules and vendor libraries; the page's explicit TF.js LSTM steps must reproduce
+Keras's mixture parameters and cell states, sample reproducibly with the article's
+temperature, keep TF.js memory flat, and fall back to the cpu backend without WebAssembly.
+"""
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.data import REPO_ROOT
+
+NODE_MODULES = REPO_ROOT / "node_modules"
+VENDOR_FILES = [
+    "@tensorflow/tfjs/dist/tf.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+]
+TINY = dict(layers=2, cells=24, mixtures=3)
+STEPS = 40
+
+
+def tiny_model(seed=5):
+    """A tiny model with weights large enough that every gate and head output matters."""
+    from model.network import ModelConfig, build_model
+
+    model = build_model(ModelConfig(**TINY))
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.6, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+def assemble_site(folder: Path, model) -> Path:
+    """The site's layout with only what the model needs: assets/js, assets/vendor, model/."""
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython under pytest
+    import tensorflowjs
+
+    shutil.copytree(REPO_ROOT / "templates" / "js", folder / "assets" / "js")
+    (folder / "assets" / "vendor").mkdir(parents=True)
+    for name in VENDOR_FILES:
+        shutil.copy(NODE_MODULES / name, folder / "assets" / "vendor")
+    tensorflowjs.converters.save_keras_model(model, str(folder / "model"))
+    (folder / "index.html").write_text("<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>model</title>")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    model = tiny_model()
+    return model, assemble_site(tmp_path_factory.mktemp("site"), model)
+
+
+@pytest.fixture
+def model_page(tiny, serve, page):
+    page.goto(serve(tiny[1]))
+    return page
+
+
+def input_points():
+    rng = np.random.default_rng(1)
+    points = rng.normal(0, 1.5, (STEPS, 3)).astype(np.float32)
+    points[:, 2] = (rng.random(STEPS) < 0.2).astype(np.float32)
+    return points
+
+
+def keras_params(y, mixtures):
+    """The article's activations of raw head outputs y (T, 1 + 6M), in NumPy."""
+    M = mixtures
+    logits = y[:, 1:1 + M]
+    pi = np.exp(logits - logits.max(1, keepdims=True))
+    return dict(eos=1 / (1 + np.exp(-y[:, 0])), pi=pi / pi.sum(1, keepdims=True), mu1=y[:, 1 + M:1 + 2 * M],
+                mu2=y[:, 1 + 2 * M:1 + 3 * M], sigma1=np.exp(y[:, 1 + 3 * M:1 + 4 * M]),
+                sigma2=np.exp(y[:, 1 + 4 * M:1 + 5 * M]), rho=np.tanh(y[:, 1 + 5 * M:]))
+
+
+TRACE_IN_PAGE = """async ([points, backend, viaWorker]) => {
+  const plain = (x) => x instanceof Float32Array ? Array.from(x) : Array.isArray(x) ? x.map(plain)
+    : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)])) : x;
+  const model = viaWorker ? await (await import("/assets/js/model-client.js")).getModel()
+    : await (await import("/assets/js/handwriting.js")).loadModel("/model/model.json", {backend});
+  const first = await model.step([points[0]], await model.zeroState(1));
+  return plain({info: model.info, trace: await model.trace(points), first});
+}"""
+
+
+@pytest.mark.parametrize("backend,via_worker", [("wasm", False), ("cpu", False), ("wasm", True)])
+def test_page_step_reproduces_keras(tiny, model_page, backend, via_worker):
+    from model.network import Runner
+
+    model, _ = tiny
+    points = input_points()
+    expected = Runner(model).run(points)
+    got = model_page.evaluate(TRACE_IN_PAGE, [points.tolist(), backend, via_worker])
+    assert got["info"] == {"backend": backend, **TINY}
+    M, cells, layers = TINY["mixtures"], TINY["cells"], TINY["layers"]
+    for name, values in keras_params(expected.y, M).items():
+        page_values = np.array(got["trace"]["params"][name]).reshape(values.shape)
+        np.testing.assert_allclose(page_values, values, atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(np.array(got["first"]["params"][name]).reshape(values[:1].shape), values[:1],
+                                   atol=1e-4, err_msg=f"step {name}")
+    np.testing.assert_allclose(np.array(got["trace"]["c"]).reshape(STEPS, layers, cells), expected.c, atol=1e-4)
+    for layer, (h, c) in enumerate(expected.state):
+        np.testing.assert_allclose(got["trace"]["state"]["h"][layer], h, atol=1e-4)
+        np.testing.assert_allclose(got["trace"]["state"]["c"][layer], c, atol=1e-4)
+    np.testing.assert_allclose(got["first"]["state"]["c"][0], expected.c[0, 0], atol=1e-4)
+    assert model_page.console_errors == [] and model_page.foreign_requests == []
+
+
+SAMPLING = """async () => {
+  const {loadModel} = await import("/assets/js/handwriting.js");
+  const model = await loadModel("/model/model.json");
+  const tensors = model.memory();
+  const a = model.sample(30, {batch: 2, seed: 11});
+  const b = model.sample(30, {batch: 2, seed: 11});
+  const c = model.sample(30, {batch: 2, seed: 12});
+  // Near-zero temperature: the most likely component's mean, exactly.
+  const start = model.step([[0, 0, 0]]);
+  const greedy = model.sample(1, {temperature: 1e-4, seed: 3});
+  // eos is not tempered: at a low temperature pens still lift with probability eos.
+  const lifts = model.sample(1, {batch: 4000, temperature: 0.1, seed: 4});
+  const liftRate = lifts.filter((entry) => entry[0][2] === 1).length / lifts.length;
+  const generated = model.generate(10, {seed: 5});
+  const continued = model.sample(5, {seed: 6, state: generated.state});
+  const seen = [];
+  const controller = new AbortController();
+  const finished = await model.futures(model.sample(6, {seed: 8})[0], {steps: 4, count: 7, seed: 1}, (i, f) => seen.push([i, f]));
+  const cancelled = await model.futures(model.sample(6, {seed: 8})[0], {steps: 4, count: 7, seed: 1, signal: controller.signal},
+    (i) => i === 1 && controller.abort());
+  const again = [];
+  await model.futures(model.sample(6, {seed: 8})[0].slice(0, 2), {steps: 4, count: 7, seed: 1}, (i, f) => again.push([i, f]));
+  return {a, b, c, start: {pi: Array.from(start.params.pi), mu1: Array.from(start.params.mu1), mu2: Array.from(start.params.mu2),
+          eos: start.params.eos[0]}, greedy, liftRate, continued, finished, cancelled, seen, again,
+          leaked: model.memory() - tensors};
+}"""
+
+
+def test_sampling_is_seeded_tempered_cancellable_and_leak_free(model_page):
+    got = model_page.evaluate(SAMPLING)
+    assert got["a"] == got["b"] and got["a"] != got["c"]
+    assert np.array(got["a"]).shape == (2, 30, 3) and np.isfinite(got["a"]).all()
+    assert {point[2] for entry in got["a"] for point in entry} <= {0, 1}
+    best = int(np.argmax(got["start"]["pi"]))
+    np.testing.assert_allclose(got["greedy"][0][0][:2], [got["start"]["mu1"][best], got["start"]["mu2"][best]], atol=1e-3)
+    assert abs(got["liftRate"] - got["start"]["eos"]) < 0.03
+    assert np.array(got["continued"]).shape == (1, 5, 3)
+    assert got["finished"] is True and [i for i, _ in got["seen"]] == list(range(6))
+    assert all(np.array(futures).shape == (7, 4, 3) for _, futures in got["seen"])
+    assert got["cancelled"] is False
+    assert got["again"] == got["seen"][:2], "each point's futures depend only on the seed and the line so far"
+    assert got["leaked"] == 0
+    assert model_page.console_errors == []
+
+
+def test_cpu_fallback_without_webassembly(tiny, serve, page):
+    page.add_init_script("delete window.WebAssembly")
+    page.goto(serve(tiny[1]))
+    got = page.evaluate("""async () => {
+      const {loadModel} = await import("/assets/js/handwriting.js");
+      const model = await loadModel("/model/model.json");
+      const client = await (await import("/assets/js/model-client.js")).getModel();
+      return {direct: model.info.backend, worker: client.info.backend, points: await client.sample(5, {seed: 1})};
+    }""")
+    assert got["direct"] == "cpu" and got["worker"] == "cpu"
+    assert np.array(got["points"]).shape == (1, 5, 3)
+    assert page.console_errors == []
+
+
+def test_missing_model_is_one_clear_error(tiny, serve, page):
+    page.goto(serve(tiny[1]))
+    message = page.evaluate("""async () => {
+      try { await (await import("/assets/js/model-client.js")).getModel({url: "/nowhere/model.json"}); }
+      catch (error) { return error.message; }
+    }""")
+    assert "nowhere/model.json" in message and "404" in message and "\n" not in message
