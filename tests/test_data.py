@@ -1,0 +1,393 @@
+"""Tests for model/data.py: every loader, both writers, clean-up, statistics and the CLI.
+
+Real files throughout: JSON lines and IAM-OnDB lineStrokes XML written to tmp_path, tar
+archives built there, and the original article's 145 lines (Carter et al., Distill 2016)
+through the `distill` fixture, which skips when they are absent.
+"""
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+
+from model import data, remote
+from model.data import CleanConfig, DataError, Line, load
+
+# A small IAM-OnDB lineStrokes file as the database distributes them: ISO-8859-1, absolute
+# coordinates, y downward; strokes of 3, 1 (a dot) and 2 points.
+IAM_XML = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<WhiteboardCaptureSession>
+  <WhiteboardDescription>
+    <SensorLocation corner="top_left"/>
+    <DiagonallyOppositeCoords x="6512" y="1376"/>
+  </WhiteboardDescription>
+  <StrokeSet>
+    <Stroke colour="black" start_time="769.05" end_time="769.64">
+      <Point x="1073" y="1058" time="769.05"/>
+      <Point x="1076" y="1050" time="769.07"/>
+      <Point x="1080" y="1041" time="769.08"/>
+    </Stroke>
+    <Stroke colour="black" start_time="770.00" end_time="770.00">
+      <Point x="1100" y="1000" time="770.00"/>
+    </Stroke>
+    <Stroke colour="black" start_time="771.00" end_time="771.10">
+      <Point x="1200" y="1060" time="771.00"/>
+      <Point x="1210.5" y="1062" time="771.10"/>
+    </Stroke>
+  </StrokeSet>
+</WhiteboardCaptureSession>
+"""
+IAM_POINTS = [[3, -8, 0], [4, -9, 1], [20, -41, 1], [100, 60, 0], [10.5, 2, 1]]
+
+
+def one_line_error(excinfo, *fragments):
+    message = str(excinfo.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def make_line(points, start=(10, 20), **fields):
+    return Line(points=np.array(points, np.float32), start=start, **fields)
+
+
+def tar_of(path, members, mode="w:gz"):
+    with tarfile.open(path, mode) as archive:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            archive.addfile(info, io.BytesIO(payload))
+    return path
+
+
+# --- loaders -----------------------------------------------------------------------------------
+
+
+def test_json_line_file(tmp_path):
+    path = tmp_path / "3.json"
+    path.write_text("[[214, 511, 1], [3, -7, 0], [4.5, -3, 1], [-1, 8, 0]]")
+    [line] = load(path)
+    assert line.start == (214, 511) and line.meta == {"start_pen_up": 1}
+    np.testing.assert_array_equal(line.points, [[3, -7, 0], [4.5, -3, 1], [-1, 8, 0]])
+    assert line.points.dtype == np.float32 and line.source == str(path) and line.text == ""
+
+
+def test_json_folder_natural_order_text_and_skipped_files(tmp_path):
+    for number in (10, 2, 1):
+        (tmp_path / f"{number}.json").write_text(f"[[0, 0, 0], [{number}, 0, 1]]")
+    (tmp_path / "2.txt").write_text("two words")
+    (tmp_path / "_config.json").write_text('{"not": "a line"}')
+    (tmp_path / ".hidden.json").write_text("broken")
+    lines = load(tmp_path)
+    assert [line.points[0, 0] for line in lines] == [1, 2, 10]
+    assert [line.text for line in lines] == ["", "two words", ""]
+    assert [line.points[0, 0] for line in load(tmp_path, limit=2)] == [1, 2]
+
+
+def test_iam_xml_file_gives_offsets_and_pen_lifts(tmp_path):
+    path = tmp_path / "a01-000u-01.xml"
+    path.write_bytes(IAM_XML)
+    [line] = load(path)
+    assert line.start == (1073, 1058) and line.meta == {} and line.source == str(path)
+    np.testing.assert_array_equal(line.points, IAM_POINTS)
+    np.testing.assert_allclose(line.absolute()[-1], [1210.5, 1062])
+
+
+def test_iam_folder_tree_and_archive_agree_and_are_sorted(tmp_path):
+    members = {f"lineStrokes/a0{n}/a0{n}-000/a0{n}-000u-0{k}.xml": IAM_XML.replace(b'x="1073"', f'x="{n}{k}"'.encode())
+               for n in (2, 1) for k in (2, 1)}
+    members["lineStrokes/readme.txt"] = b"not a line"
+    for name, payload in members.items():
+        (tmp_path / "tree" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "tree" / name).write_bytes(payload)
+    archive = tar_of(tmp_path / "lineStrokes-all.tar.gz", members)
+    from_tree, from_archive = load(tmp_path / "tree"), load(archive)
+    assert [line.start[0] for line in from_archive] == [11, 12, 21, 22]
+    assert from_archive[0].source == f"{archive}:lineStrokes/a01/a01-000/a01-000u-01.xml"
+    for tree_line, archive_line in zip(from_tree, from_archive, strict=True):
+        np.testing.assert_array_equal(tree_line.points, archive_line.points)
+        assert tree_line.start == archive_line.start
+    assert [line.start[0] for line in load(archive, limit=3)] == [11, 12, 21]
+    assert not list(tmp_path.glob("lineStrokes")), "the archive must not be unpacked to disk"
+
+
+def test_synthetic_lines_have_text_and_source():
+    pytest.importorskip("model.synth", reason="model/synth.py (the synthetic corpus) has not landed")
+    lines = load("synthetic:3")
+    assert len(lines) == 3 and all(line.text and line.source for line in lines)
+    assert len(load("synthetic", limit=2)) == 2
+    np.testing.assert_array_equal(load("synthetic:1")[0].points, lines[0].points)
+
+
+def test_distill_source_matches_the_folder(distill):
+    lines = load("distill")
+    assert len(lines) == 145 and sum(len(line.points) for line in lines) == 93429
+    assert lines[1].source == "distill:validation-data/1.json"
+    folder = load(distill / "validation-data", limit=3)
+    for mine, theirs in zip(lines, folder):
+        np.testing.assert_array_equal(mine.points, theirs.points)
+
+
+# --- writers and the round trips ---------------------------------------------------------------
+
+
+def test_json_writer_round_trip_keeps_text_and_refuses_a_used_folder(tmp_path):
+    lines = [make_line([[1, 2, 0], [0.1, -3, 1]], text="héllo"), make_line([[5, 5, 1]], start=(0.5, 0))]
+    paths = data.write_json_lines(lines, tmp_path / "out")
+    assert [path.name for path in paths] == ["0.json", "1.json"]
+    assert paths[1].read_text() == "[[0.5, 0, 0], [5, 5, 1]]"
+    back = load(tmp_path / "out")
+    assert [line.text for line in back] == ["héllo", ""]
+    for line, read in zip(lines, back):
+        np.testing.assert_array_equal(line.points, read.points)
+        assert line.start == read.start
+    with pytest.raises(DataError) as excinfo:
+        data.write_json_lines(lines, tmp_path / "out")
+    one_line_error(excinfo, "out", "not empty")
+
+
+def test_iam_writer_is_valid_lineStrokes_xml(tmp_path):
+    line = make_line(IAM_POINTS, start=(1073, 1058), text='say "<&>"')
+    path = data.write_iam_xml(line, tmp_path / "line.xml")
+    root = ElementTree.parse(path).getroot()
+    assert root.tag == "WhiteboardCaptureSession"
+    strokes = root.findall("StrokeSet/Stroke")
+    assert [len(stroke.findall("Point")) for stroke in strokes] == [3, 1, 2]
+    times = [float(point.get("time")) for point in root.iter("Point")]
+    assert all(later > earlier for earlier, later in zip(times, times[1:]))
+    [read] = load(path)
+    np.testing.assert_array_equal(read.points, line.points)
+    assert read.start == line.start and read.text == line.text
+
+
+def test_done_when_distill_lines_round_trip_through_iam_xml(distill, tmp_path):
+    """The 145 shared lines, written as IAM XML and read back, give exactly the JSON points."""
+    from_json = load(distill / "validation-data")
+    assert len(from_json) == 145
+    (tmp_path / "xml").mkdir()
+    for index, line in enumerate(from_json):
+        data.write_iam_xml(line, tmp_path / "xml" / f"{index}.xml")
+    from_xml = load(tmp_path / "xml")
+    for json_line, xml_line in zip(from_json, from_xml, strict=True):
+        np.testing.assert_array_equal(json_line.points, xml_line.points)
+        assert (json_line.start, json_line.meta) == (xml_line.start, xml_line.meta)
+    # ...and written back as JSON they are byte for byte the article's files.
+    for path in data.write_json_lines(from_xml, tmp_path / "json"):
+        assert path.read_bytes() == (distill / remote.LINE_NAMES[int(path.stem)]).read_bytes()
+
+
+# --- malformed input: one line naming the file and the place, nothing half-loaded ---------------
+
+BAD_JSON = {
+    "truncated": ("[[1, 2, 0], [3, 4", ":1:18: invalid JSON"),
+    "invalid": ("[[1, 2, 0],, [3, 4, 0]]", ":1:12: invalid JSON"),
+    "not an array": ('{"points": []}', "expected an array"),
+    "empty": ("[]", "expected an array"),
+    "start only": ("[[1, 2, 0]]", "at least one point"),
+    "short row": ("[[1, 2, 0], [3, 4]]", "row 1: expected [dx, dy, pen_up]"),
+    "string value": ('[[1, 2, 0], [3, "4", 0]]', 'row 1, dy: "4" is not a finite number'),
+    "boolean": ("[[1, 2, 0], [true, 4, 0]]", "row 1, dx: True is not a finite number"),
+    "NaN": ("[[1, 2, 0], [3, 4, 0], [NaN, 1, 0]]", "row 2, dx: nan is not a finite number"),
+    "infinite": ("[[1, 2, 0], [3, -Infinity, 0]]", "row 1, dy: -inf is not a finite number"),
+    "huge": ("[[1, 2, 0], [3, 1" + "0" * 400 + ", 0]]", "row 1, dy"),
+    "pen flag": ("[[1, 2, 0], [3, 4, 2]]", "row 1, pen_up: 2 is neither 0 nor 1"),
+    "not UTF-8": (b"[[1, 2, 0], [3, 4, 0]] \xff\xfe", "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_JSON)
+def test_malformed_json_line(tmp_path, case):
+    content, expected = BAD_JSON[case]
+    path = tmp_path / "bad.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(DataError) as excinfo:
+        load(path)
+    one_line_error(excinfo, str(path), expected)
+
+
+def replace_xml(old, new):
+    assert old in IAM_XML
+    return IAM_XML.replace(old, new, 1)
+
+
+BAD_XML = {
+    "truncated": (IAM_XML[:400], "invalid XML"),
+    "invalid": (replace_xml(b"</Stroke>", b"</Strok>"), ":12:7: invalid XML (mismatched tag)"),
+    "wrong root": (b"<html><body/></html>", ":1:1: root element is <html>"),
+    "missing x": (replace_xml(b'x="1076" ', b""), ':10:7: Stroke 1, Point 2: attribute \'x\' is missing'),
+    "non-numeric y": (replace_xml(b'y="1041"', b'y="ten"'), ':11:7: Stroke 1, Point 3: y="ten" is not a finite number'),
+    "non-finite x": (replace_xml(b'x="1100"', b'x="inf"'), ':14:7: Stroke 2, Point 1: x="inf" is not a finite number'),
+    "empty stroke": (replace_xml(b'<Point x="1100" y="1000" time="770.00"/>', b""), ":13:5: Stroke 2 has no Point"),
+    "no strokes": (b"<WhiteboardCaptureSession><StrokeSet/></WhiteboardCaptureSession>", "0 Point elements"),
+    "one point": (b'<WhiteboardCaptureSession><StrokeSet><Stroke><Point x="1" y="2"/></Stroke>'
+                  b"</StrokeSet></WhiteboardCaptureSession>", "1 Point elements"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_XML)
+def test_malformed_iam_xml(tmp_path, case):
+    content, expected = BAD_XML[case]
+    path = tmp_path / "bad.xml"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as excinfo:
+        load(path)
+    one_line_error(excinfo, str(path), expected)
+
+
+def test_one_bad_file_fails_the_whole_folder(tmp_path):
+    (tmp_path / "1.json").write_text("[[0, 0, 0], [1, 1, 1]]")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "2.xml").write_bytes(replace_xml(b'y="1050"', b'y=""'))
+    with pytest.raises(DataError) as excinfo:
+        load(tmp_path)
+    one_line_error(excinfo, str(tmp_path / "sub" / "2.xml"), ":10:7: Stroke 1, Point 2")
+
+
+def test_bad_member_of_an_archive_is_named(tmp_path):
+    archive = tar_of(tmp_path / "lines.tar.gz", {"a/1.xml": IAM_XML, "a/2.xml": IAM_XML[:300]})
+    with pytest.raises(DataError) as excinfo:
+        load(archive)
+    one_line_error(excinfo, f"{archive}:a/2.xml", "invalid XML")
+
+
+def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
+    big = IAM_XML + b"<!--" + b"padding " * 2000 + b"-->"
+    plain = tar_of(tmp_path / "lines.tar", {"1.xml": IAM_XML, "2.xml": big, "3.xml": IAM_XML}, mode="w")
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(plain.read_bytes()[:5000])
+    with pytest.raises(DataError) as excinfo:
+        load(cut)
+    one_line_error(excinfo, str(cut), "unreadable archive", "2.xml")
+    gz = tar_of(tmp_path / "lines.tar.gz", {"1.xml": IAM_XML, "2.xml": big})
+    cut_gz = tmp_path / "cut.tar.gz"
+    cut_gz.write_bytes(gz.read_bytes()[:-200])
+    with pytest.raises(DataError) as excinfo:
+        load(cut_gz)
+    one_line_error(excinfo, str(cut_gz), "unreadable")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("nowhere/at/all.json", "no such file or folder"),
+    ("synthetic:zero", "N must be a whole number"),
+    ("synthetic:0", "N must be a whole number"),
+])
+def test_unknown_sources(source, expected):
+    with pytest.raises(DataError) as excinfo:
+        load(source)
+    one_line_error(excinfo, source, expected, "'distill'")
+
+
+def test_unsupported_file_and_empty_folder(tmp_path):
+    (tmp_path / "notes.csv").write_text("1,2,0\n")
+    for source, expected in [(tmp_path / "notes.csv", "unsupported kind of file"),
+                             (tmp_path, "no .json or .xml line files")]:
+        with pytest.raises(DataError) as excinfo:
+            load(source)
+        one_line_error(excinfo, str(source), expected)
+
+
+# --- clean-up and statistics ---------------------------------------------------------------------
+
+
+def test_clean_removes_a_glitch_keeping_positions_and_clips():
+    # A pen-down spike out and back at the third point, then a long pen-up move of 3000.
+    points = [[10, 0, 0], [10, 0, 0], [900, 0, 0], [-890, 0, 1], [3000, 5, 0], [10, 0, 1]]
+    line = make_line(points, text="x")
+    [cleaned] = clean_with(line, max_step_raw=200, clip_raw=1000, min_points=1)
+    np.testing.assert_array_equal(cleaned.points, [[10, 0, 0], [10, 0, 0], [10, 0, 1], [1000, 5, 0], [10, 0, 1]])
+    assert cleaned.meta["clean"] == {"removed_points": 1, "clipped_values": 1, "max_step_raw": 200}
+    assert cleaned.text == "x" and line.points.shape == (6, 3), "the input line is not changed"
+
+
+def test_clean_passes_a_lift_back_and_drops_short_lines():
+    line = make_line([[900, 0, 1], [5, 0, 0], [5, 0, 1]])
+    [cleaned] = clean_with(line, max_step_raw=100, min_points=1)
+    np.testing.assert_array_equal(cleaned.points, [[905, 0, 0], [5, 0, 1]])
+    assert cleaned.meta["start_pen_up"] == 1, "the removed point's lift passes to the start"
+    assert clean_with(line, max_step_raw=100, min_points=3) == []
+
+
+def clean_with(line, **config):
+    return data.clean([line], CleanConfig(**config))
+
+
+def test_clean_threshold_from_the_corpus_leaves_the_article_lines_alone(distill):
+    lines = load(distill / "validation-data")
+    cleaned = data.clean(lines)
+    assert len(cleaned) == 145
+    assert {line.meta["clean"]["removed_points"] for line in cleaned} == {0}
+    assert 400 < cleaned[0].meta["clean"]["max_step_raw"] < 700
+
+
+def test_stats_of_a_small_corpus():
+    lines = [make_line([[3, 4, 0], [0, 0, 1], [100, 0, 0], [6, 8, 1]], text="ab"),
+             make_line([[5, 12, 1], [1, 0, 0]])]
+    result = data.stats(lines)
+    assert result == {"lines": 2, "points": 6, "strokes": 4, "mean_points_per_line": 3.0,
+                      "min_points_per_line": 2, "max_points_per_line": 4,
+                      "median_points_per_stroke": 1.5, "median_step_raw": 7.5, "p99_step_raw": 12.91,
+                      "median_move_raw": 50.5, "lines_with_text": 1, "points_per_char": 2.0}
+
+
+def test_stats_of_the_article_lines(distill):
+    result = data.stats(load("distill"))
+    assert (result["lines"], result["points"]) == (145, 93429)
+    assert (result["min_points_per_line"], result["max_points_per_line"]) == (124, 1524)
+    assert 15 < result["median_step_raw"] < 20
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "model.data", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=data.REPO_ROOT)
+
+
+def test_cli_convert_archive_then_stats(tmp_path):
+    archive = tar_of(tmp_path / "lineStrokes-all.tar.gz", {"a/1.xml": IAM_XML, "a/2.xml": IAM_XML})
+    done = run_cli("convert", archive, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["0.json", "1.json", "_config.json"]
+    config = json.loads((tmp_path / "out" / "_config.json").read_text())
+    assert config["stage"] == "convert" and config["stats"]["points"] == 10
+    np.testing.assert_array_equal(load(tmp_path / "out")[1].points, IAM_POINTS)
+    described = run_cli("stats", tmp_path / "out")
+    assert described.returncode == 0 and len(described.stdout.splitlines()) == 1
+    assert json.loads(described.stdout)["strokes"] == 6
+
+
+def test_cli_synth(tmp_path):
+    pytest.importorskip("model.synth", reason="model/synth.py (the synthetic corpus) has not landed")
+    done = run_cli("synth", "--lines", 2, "--seed", 5, "--out", tmp_path / "synth")
+    assert done.returncode == 0, done.stderr
+    lines = load(tmp_path / "synth")
+    assert len(lines) == 2 and all(line.text for line in lines)
+    assert json.loads((tmp_path / "synth" / "_config.json").read_text())["seed"] == 5
+
+
+@pytest.mark.parametrize("make_args, expected", [
+    (lambda tmp: ["stats", tmp / "missing"], "no such file or folder"),
+    (lambda tmp: ["stats", bad_file(tmp)], "bad.json:1:12: invalid JSON"),
+    (lambda tmp: ["convert", good_file(tmp), "--out", tmp], "folder is not empty"),
+    (lambda tmp: ["stats", "synthetic:-1"], "N must be a whole number"),
+])
+def test_cli_errors_are_one_line_and_exit_2(tmp_path, make_args, expected):
+    done = run_cli(*make_args(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def bad_file(folder):
+    (folder / "bad.json").write_text("[[1, 2, 0],, [3, 4, 0]]")
+    return folder / "bad.json"
+
+
+def good_file(folder):
+    (folder / "good.json").write_text("[[1, 2, 0], [3, 4, 1]]")
+    return folder / "good.json"
