@@ -118,6 +118,13 @@ def _finite_number(value) -> bool:
         return False
 
 
+def _float_or_nan(text: str | None) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _line_from_absolute(xy: np.ndarray, pen_up: np.ndarray, **fields) -> Line:
     """A Line from absolute positions (N, 2) and per-point pen lifts: the first point is the start."""
     points = np.column_stack([np.diff(xy, axis=0), pen_up[1:]]).astype(np.float32)
@@ -211,18 +218,13 @@ def _parse_iam_xml(data: bytes, where: str) -> Line:
     def position() -> str:
         return f"{where}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
 
-    def coordinate(attributes: dict, name: str) -> float:
+    def point_error(attributes: dict) -> DataError:
         where_point = f"{position()}: Stroke {len(strokes)}, Point {len(strokes[-1]) + 1}"
+        name = next(name for name in ("x", "y") if not _finite_number(_float_or_nan(attributes.get(name))))
         if name not in attributes:
-            raise DataError(f"{where_point}: attribute {name!r} is missing: every Point needs numeric x and y")
-        try:
-            value = float(attributes[name])
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and abs(value) <= FLOAT32_MAX):
-            raise DataError(f"{where_point}: {name}={_brief(attributes[name])} is not a finite number: "
-                            f"every Point needs numeric x and y")
-        return value
+            return DataError(f"{where_point}: attribute {name!r} is missing: every Point needs numeric x and y")
+        return DataError(f"{where_point}: {name}={_brief(attributes[name])} is not a finite number: "
+                         f"every Point needs numeric x and y")
 
     def start_element(tag: str, attributes: dict) -> None:
         nonlocal text
@@ -234,7 +236,10 @@ def _parse_iam_xml(data: bytes, where: str) -> Line:
             strokes.append([])
             stroke_positions.append(position())
         elif tag == "Point" and parent == "Stroke":
-            strokes[-1].append((coordinate(attributes, "x"), coordinate(attributes, "y")))
+            x, y = _float_or_nan(attributes.get("x")), _float_or_nan(attributes.get("y"))
+            if not (_finite_number(x) and _finite_number(y)):
+                raise point_error(attributes)
+            strokes[-1].append((x, y))
         elif tag == "TextLine" and parent == "Transcription":
             text = attributes.get("text", "")
         open_tags.append(tag)

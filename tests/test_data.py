@@ -271,14 +271,14 @@ def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("nowhere/at/all.json", "no such file or folder"),
-    ("synthetic:zero", "N must be a whole number"),
-    ("synthetic:0", "N must be a whole number"),
+    ("nowhere/at/all.json", "no such file or folder: give a JSON line file or folder"),
+    ("synthetic:zero", "N must be a whole number above 0"),
+    ("synthetic:0", "N must be a whole number above 0"),
 ])
 def test_unknown_sources(source, expected):
     with pytest.raises(DataError) as excinfo:
         load(source)
-    one_line_error(excinfo, source, expected, "'distill'")
+    one_line_error(excinfo, source, expected)
 
 
 def test_unsupported_file_and_empty_folder(tmp_path):
