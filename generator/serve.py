@@ -1,12 +1,15 @@
 """A static file server for site/ on 127.0.0.1, with the MIME types the page needs.
 
-Used by `python build.py serve` and by the browser tests and benchmarks.
+Used by `python build.py serve` (with `watch`, which rebuilds on changes) and by the browser
+tests and benchmarks.
 """
 from __future__ import annotations
 
 import functools
 import http.server
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 MIME_TYPES = {
@@ -32,3 +35,22 @@ def start(folder: Path, port: int = 0) -> tuple[http.server.ThreadingHTTPServer,
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def _snapshot(folders: list[Path]) -> dict:
+    return {path: path.stat().st_mtime_ns for folder in folders for path in folder.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts}
+
+
+def watch(folders: list[Path], command: list[str], interval: float = 1.0) -> None:
+    """Run `command` whenever a file under `folders` changes (polling: no extra dependency,
+    and editors that replace files instead of writing them are caught too). Runs until Ctrl-C."""
+    seen = _snapshot(folders)
+    while True:
+        time.sleep(interval)
+        now = _snapshot(folders)
+        if now != seen:
+            seen = now
+            print("change detected: rebuilding", flush=True)
+            if subprocess.run(command).returncode != 0:
+                print("rebuild failed; still serving the previous site", flush=True)

@@ -69,3 +69,57 @@ def page(browser):
             or page.foreign_requests.append(req.url))
     yield page
     context.close()
+
+
+# --- a tiny built site for everyone's browser tests (build.py) ----------------------------------
+
+TINY_MODEL = {"layers": 1, "cells": 16, "mixtures": 3}
+
+
+def _looped_line(points: int, phase: float):
+    """A cursive-like line of loops in raw units, the pen lifting every 45 points."""
+    import numpy as np
+
+    from model.data import Line
+
+    t = np.arange(points + 1) * 0.35 + phase
+    xy = np.stack([9.0 * t + 14.0 * np.cos(t), 20.0 * np.sin(t) + 3.0 * np.sin(t / 7)], axis=1).round()
+    offsets = np.diff(xy, axis=0)
+    pen_up = (np.arange(points) % 45 == 44).astype(np.float32)
+    return Line(np.column_stack([offsets, pen_up]).astype(np.float32), start=(float(xy[0, 0]), 300.0 + xy[0, 1]))
+
+
+@pytest.fixture(scope="session")
+def tiny_artefact(tmp_path_factory):
+    """A model artefact folder (model.network.save_artefact) of an untrained tiny model, seed 0."""
+    import tf_keras as keras
+
+    from model import network
+
+    keras.utils.set_random_seed(0)
+    config = network.ModelConfig(**TINY_MODEL)
+    folder = tmp_path_factory.mktemp("tiny-model")
+    return network.save_artefact(network.build_model(config), config, folder,
+                                 about={"name": "tiny", "source": "tests", "credit": ""})
+
+
+@pytest.fixture(scope="session")
+def tiny_lines(tmp_path_factory):
+    """A folder of four short JSON lines (model.data.write_json_lines)."""
+    from model.data import write_json_lines
+
+    folder = tmp_path_factory.mktemp("tiny-lines")
+    write_json_lines([_looped_line(120 + 30 * index, phase=index) for index in range(4)], folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_site(tmp_path_factory, tiny_artefact, tiny_lines):
+    """site/ built by build.py from the tiny model and lines: the folder (serve it with `serve`)."""
+    import build
+
+    root = tmp_path_factory.mktemp("tiny-site")
+    config = build.BuildConfig(weights=str(tiny_artefact), data=str(tiny_lines), seed=0,
+                               out=str(root / "site"), cache=str(root / "cache"))
+    build.build(config, say=lambda message: None)
+    return root / "site"

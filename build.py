@@ -1,0 +1,215 @@
+"""Builds the article "Experiments in Handwriting with a Neural Network" into site/.
+
+One command turns a handwriting model (Graves 2013, section 4.2) and some handwriting into a
+folder of static files that any static host serves as it is: the article (Jinja2 templates),
+its figures (generator/figures/), the model exported for TensorFlow.js and the browser
+libraries it needs. A rebuild of the Distill article by Carter, Ha, Johnson and Olah (2016).
+
+    python build.py [build] [--weights default|distill|PATH] [--data SRC] [--out DIR] [--seed N]
+    python build.py serve [--port N]     serve site/ on 127.0.0.1, rebuild on changes
+
+The build is atomic (made in a folder beside the output and swapped in at the end, so a
+failed or killed build leaves the previous site) and deterministic (same inputs and seed,
+byte-identical site). Expensive precomputes are cached in .cache/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # tensorflowjs imports it; it would print an ad (or need IPython)
+
+REPO_ROOT = Path(__file__).resolve().parent
+BUILD_FILE = "build.json"
+
+
+@dataclass
+class BuildConfig:
+    """The build's settings; saved as site/build.json (paths reduced to names, no times)."""
+
+    weights: str = "default"
+    data: str | None = None  # None: the shared human lines when present, else synthetic lines
+    seed: int = 0
+    out: str = "site"
+    cache: str = ".cache"
+
+
+class BuildError(RuntimeError):
+    """Bad input to the build; the message is one line: what, where, what to do."""
+
+
+def _default_data() -> str:
+    from model.data import distill_dir
+
+    return "distill" if (distill_dir() / "validation-data").is_dir() else "synthetic:16"
+
+
+def load_inputs(config: BuildConfig, say=print):
+    """The model (network.load_model) and the lines shown by the figures."""
+    from model import data, network
+
+    weights = config.weights
+    if weights == "default" and not (network.DEFAULT_MODEL_DIR / network.CONFIG_FILE).is_file():
+        say(f"note: no default model in {network.DEFAULT_MODEL_DIR} yet; using the original weights (distill)")
+        weights = "distill"
+    model, model_config, about = network.load_model(weights)
+    lines = data.load(config.data or _default_data())
+    if not lines:
+        raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")
+    return model, model_config, about, lines
+
+
+def _prepare_output(out: Path) -> Path:
+    """The folder to build into, beside `out`; refuses to replace what isn't a built site."""
+    if out.exists() and not (out / BUILD_FILE).is_file() and (not out.is_dir() or any(out.iterdir())):
+        raise BuildError(f"--out {out}: exists and is not a site made by build.py; "
+                         "choose a new folder or remove it yourself")
+    previous = out.with_name(out.name + ".previous")
+    if previous.is_dir() and not out.exists():  # killed between the two renames of a swap
+        previous.rename(out)
+    building = out.with_name(out.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)  # what a killed build left behind
+    shutil.rmtree(previous, ignore_errors=True)
+    building.mkdir(parents=True)
+    return building
+
+
+def _swap_in(building: Path, out: Path) -> None:
+    previous = out.with_name(out.name + ".previous")
+    if out.exists():
+        out.rename(previous)
+    building.rename(out)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def build_site(config: BuildConfig, model, model_config, about, lines, say=print) -> dict:
+    """Everything after loading: precompute, figures, export, render; then swap site in."""
+    from generator import assets, render
+    from generator.cache import Cache, fingerprint, lines_fingerprint, model_fingerprint
+    from generator.figures import BuildContext, build_all
+
+    started = time.perf_counter()
+    out = Path(config.out)
+    building = _prepare_output(out)
+    try:
+        base_key = fingerprint(model_fingerprint(model), lines_fingerprint(lines), config.seed)
+        cache = Cache(Path(config.cache) if config.cache else None, base_key)
+        ctx = BuildContext(model=model, config=model_config, about=about, lines=lines,
+                           seed=config.seed, cache=cache, data_source=config.data or _default_data())
+        say("[1/4] figures")
+        figures = build_all(ctx, progress=say)
+        say("[2/4] model export (TensorFlow.js, uint8)")
+        assets.export_model(ctx, building)
+        say("[3/4] assets (browser libraries, scripts, styles)")
+        assets.copy_vendor(building)
+        assets.copy_page_files(building)
+        say("[4/4] article")
+        render.write_figure_files(figures, building)
+        page = render.render_article(figures, {"about": about, "model_config": asdict(model_config),
+                                               "data_source": ctx.data_source, "lines": len(lines),
+                                               "uses_original": _original_material(about, ctx.data_source)})
+        (building / "index.html").write_text(page)
+        (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
+        files = [path for path in building.rglob("*") if path.is_file()]
+        total_bytes = sum(path.stat().st_size for path in files)
+        _swap_in(building, out)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    summary = {"out": str(out), "files": len(files), "bytes": total_bytes,
+               "seconds": round(time.perf_counter() - started, 1),
+               "cache": f"{cache.hits} hits, {cache.misses} misses"}
+    say(f"built {out}/: {summary['files']} files, {summary['bytes'] / 1e6:.2f} MB in "
+        f"{summary['seconds']} s (cache: {summary['cache']})")
+    return summary
+
+
+def _original_material(about: dict, data_source: str) -> str:
+    """What of the Distill article's files this site uses, for the CC-BY 4.0 credit."""
+    from model.data import distill_dir
+
+    used = []
+    if about.get("name") == "distill":
+        used.append("pretrained weights")
+    if data_source == "distill" or Path(data_source).resolve().is_relative_to(distill_dir().resolve()):
+        used.append("human handwriting lines")
+    return " and ".join(used)
+
+
+def _public_settings(config: BuildConfig) -> dict:
+    # Only names, never local paths: the site is published and must not depend on where it was built.
+    settings = {"weights": config.weights, "data": config.data or "default", "seed": config.seed}
+    for key in ("weights", "data"):
+        if os.sep in settings[key] or Path(settings[key]).exists():
+            settings[key] = Path(settings[key]).name
+    return settings
+
+
+def build(config: BuildConfig, say=print) -> dict:
+    say(f"loading model ({config.weights}) and lines ({config.data or 'default'})")
+    return build_site(config, *load_inputs(config, say), say=say)
+
+
+def serve(config: BuildConfig, port: int) -> None:
+    """Serve the site and rebuild (in a fresh process, so code changes count) when templates/
+    or generator/ change. A failed rebuild keeps serving the previous site."""
+    from generator.serve import start, watch
+
+    out = Path(config.out)
+    command = [sys.executable, str(REPO_ROOT / "build.py"), "build", "--weights", config.weights,
+               "--out", str(out), "--seed", str(config.seed), "--cache", config.cache,
+               *(["--data", config.data] if config.data else [])]
+    if not (out / "index.html").is_file():
+        build(config)
+    server, url = start(out, port)
+    print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding when templates/ or generator/ change")
+    try:
+        watch([REPO_ROOT / "templates", REPO_ROOT / "generator"], command)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Build (or serve) the handwriting article as a static site.")
+    parser.add_argument("command", nargs="?", choices=["build", "serve"], default="build",
+                        help="build site/ (default) or serve it and rebuild on changes")
+    parser.add_argument("--weights", default="default",
+                        help="default (model/default/), distill (the original article's weights) or an artefact folder")
+    parser.add_argument("--data", default=None,
+                        help="handwriting lines shown in the figures: a JSON lines folder, IAM XML, "
+                             "'synthetic[:N]' or 'distill' (default: the shared human lines if present, else synthetic)")
+    parser.add_argument("--out", default="site", help="output folder (default: site)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every random choice (default: 0)")
+    parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
+                        help="folder for cached precomputes (default: .cache); '' disables the cache")
+    parser.add_argument("--port", type=int, default=8000, help="port for `serve` (default: 8000)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    config = BuildConfig(weights=args.weights, data=args.data, seed=args.seed, out=args.out, cache=args.cache)
+    from model.data import DataError
+    from model.network import ModelError
+
+    try:
+        if args.command == "serve":
+            serve(config, args.port)
+        else:
+            build(config)
+    except (BuildError, DataError, ModelError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""A content-addressed cache for the build's expensive precomputes.
+
+A rebuild after a template change must take seconds, so whatever a figure computes with the
+model (samples, cell states, the t-SNE order, possibility spaces) is kept under .cache/ and
+found again by a key made of everything the result depends on: the model's weights, the lines
+shown, the build settings (seed), the figure's own settings, and the source code of the
+function that computed it. Change any of them and the key changes; nothing is ever stale.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any, Callable
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Code every precompute runs through besides its own module: changing the model's maths or the
+# shared precomputes must invalidate cached results.
+SHARED_CODE = [REPO_ROOT / "generator" / "precompute.py", REPO_ROOT / "model" / "network.py"]
+
+
+def fingerprint(*parts: Any) -> str:
+    """sha256 of JSON-able parts and byte strings, in order."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if hasattr(part, "tobytes"):  # numpy arrays: exact bytes plus shape and dtype
+            digest.update(f"{part.dtype}{part.shape}".encode())
+            part = part.tobytes()
+        if not isinstance(part, bytes):
+            part = json.dumps(part, sort_keys=True, default=str).encode()
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def model_fingerprint(model) -> str:
+    """Identifies a model by its architecture and exact weights."""
+    return fingerprint(model.to_json(), *model.get_weights())
+
+
+def lines_fingerprint(lines) -> str:
+    return fingerprint(*[part for line in lines for part in (line.points, list(line.start), line.text)])
+
+
+def _code_version(compute: Callable) -> str:
+    sources = [inspect.getsourcefile(compute) or "", *SHARED_CODE]
+    return fingerprint(*[Path(path).read_bytes() if Path(path).is_file() else str(path) for path in sources])
+
+
+class Cache:
+    """memo(name, key_parts, compute): compute() once per distinct key, then read it back.
+
+    `base_key` names what the whole build depends on (model, lines, seed); `key_parts` adds
+    the figure's own settings. Results are pickled (numpy arrays and dicts of them are fine).
+    `folder=None` disables storing, for builds that must not touch the disk cache.
+    """
+
+    def __init__(self, folder: Path | None, base_key: str):
+        self.folder = Path(folder) if folder else None
+        self.base_key = base_key
+        self.hits = self.misses = 0
+
+    def key(self, name: str, key_parts: Any, compute: Callable) -> str:
+        return fingerprint(self.base_key, name, key_parts, _code_version(compute))
+
+    def memo(self, name: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
+        if self.folder is None:
+            self.misses += 1
+            return compute()
+        path = self.folder / f"{name}-{self.key(name, key_parts, compute)[:24]}.pkl"
+        if path.is_file():
+            try:
+                with path.open("rb") as file:
+                    value = pickle.load(file)
+                self.hits += 1
+                return value
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+                pass  # a damaged or outdated entry is recomputed and overwritten
+        self.misses += 1
+        value = compute()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as file:
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)  # a killed build never leaves a half-written entry
+        return value

@@ -1,0 +1,80 @@
+"""The article's figures: what a figure module gets, what it returns, and finding them all.
+
+Every module in this package exposes `build(ctx: BuildContext) -> list[Figure]` (DESIGN.md,
+"Figures"). The build imports each module it finds here, so adding a figure is adding a file;
+its markup is templates/partials/<name>.html.j2 and its page script
+templates/js/figures/<name>.js, which the article picks up by name.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any
+
+# Where each figure sits in the article (templates/article.html.j2 places them by these names).
+FIGURE_NAMES = ("continue", "writes", "possibilities", "cells", "cells-sorted", "cells-live", "model-card")
+
+
+@dataclass
+class Figure:
+    """One figure's build output.
+
+    data: small and JSON-able, inlined into the page so the default view shows at once.
+    files: path under site/data/<name>/ -> JSON-able data the page fetches on demand.
+    spec: a Vega-Lite spec (Altair `chart.to_dict()`), rendered by vega-embed in the page.
+    """
+
+    name: str
+    data: Any = None
+    files: dict[str, Any] = field(default_factory=dict)
+    spec: dict | None = None
+
+
+@dataclass
+class BuildContext:
+    """What every figure module may use: the model and its description, the lines, the seed.
+
+    model: the tf-keras model; config: its model.network.ModelConfig; about: what
+    model.network.load_model said about it (source, metrics, ...); lines: the human (or
+    synthetic) lines the figures show; seed: the build's seed (derive, don't reuse blindly);
+    cache: generator.cache.Cache, for anything that runs the model.
+    """
+
+    model: Any
+    config: Any
+    about: dict
+    lines: list
+    seed: int
+    cache: Any
+    data_source: str = ""
+
+    @functools.cached_property
+    def runner(self):
+        """One model.network.Runner per build (it compiles a trace model and a sampling graph)."""
+        from model.network import Runner
+
+        return Runner(self.model)
+
+
+def modules() -> list:
+    """Every figure module in this package, in name order (the build's order is fixed)."""
+    return [importlib.import_module(f"{__name__}.{info.name}")
+            for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+            if not info.name.startswith("_")]
+
+
+def build_all(ctx: BuildContext, progress=print) -> list[Figure]:
+    """Build every figure; names must be known and unique, so each has its place in the article."""
+    figures: list[Figure] = []
+    for module in modules():
+        progress(f"  figure module {module.__name__.rsplit('.', 1)[-1]}")
+        for figure in module.build(ctx):
+            if figure.name not in FIGURE_NAMES:
+                raise ValueError(f"{module.__name__}: unknown figure name {figure.name!r}; "
+                                 f"use one of {', '.join(FIGURE_NAMES)}")
+            if any(other.name == figure.name for other in figures):
+                raise ValueError(f"{module.__name__}: figure {figure.name!r} is built twice")
+            figures.append(figure)
+    return figures

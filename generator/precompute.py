@@ -1,0 +1,60 @@
+"""Shared precomputes: what several figures need from the model, computed once and cached.
+
+Everything here runs the Keras model through model.network.Runner (the same weights the page
+runs in TensorFlow.js) and goes through `ctx.cache.memo`, keyed by the model, the lines, the
+seed and these functions' arguments, so a rebuild that changes only templates reads it all
+back in seconds.
+
+Conventions (../shared/distill/README.md):
+- "zero-start" (model.network, model.evaluate): feed [0, 0, 0], then the points; row t of the
+  outputs predicts point t.
+- cell states as the original article shows them: from the zero state, feed [0, 0, 0] twice,
+  then the points; the value shown for point t is c just before point t is fed.
+"""
+from __future__ import annotations
+
+import numpy as np
+from tqdm import tqdm
+
+from generator.cache import fingerprint
+
+# The original article's cell figures feed the start point twice before the line.
+CELL_LEAD_IN = 2
+
+
+def _line_key(line, limit) -> str:
+    return fingerprint(line.points, list(line.start), limit)
+
+
+def samples(ctx, count: int, steps: int, temperature: float = 0.65, seed: int | None = None) -> np.ndarray:
+    """(count, steps, 3) sampled points in model units, one batch, from the zero start."""
+    seed = ctx.seed if seed is None else seed
+    return ctx.cache.memo("samples", [count, steps, temperature, seed],
+                          lambda: ctx.runner.sample(steps, batch=count, temperature=temperature, seed=seed))
+
+
+def zero_start_inputs(points: np.ndarray) -> np.ndarray:
+    """The inputs that make row t of the model's outputs predict points[t]."""
+    return np.concatenate([np.zeros((1, 3), np.float32), points[:-1]])
+
+
+def predictions(ctx, lines, limit: int | None = None) -> list[np.ndarray]:
+    """Per line, (T, 1 + 6M) raw head outputs from the zero start, row t predicting point t
+    (model.network.mixture turns them into parameters). `limit` keeps the first points."""
+    return [ctx.cache.memo("predictions", [_line_key(line, limit)],
+                           lambda line=line: ctx.runner.run(zero_start_inputs(line.model_inputs()[:limit])).y)
+            for line in tqdm(lines, desc="predictions", unit="line", leave=False)]
+
+
+def _cells_before_each_point(ctx, line, limit):
+    points = line.model_inputs()[:limit]
+    inputs = np.concatenate([np.zeros((CELL_LEAD_IN, 3), np.float32), points[:-1]])
+    c = ctx.runner.run(inputs).c[CELL_LEAD_IN - 1:]  # c after the lead-in = before point 0
+    return c.reshape(len(points), -1).astype(np.float32)
+
+
+def cell_states(ctx, lines, limit: int | None = None) -> list[np.ndarray]:
+    """Per line, (T, layers * cells) float32: row t is the cell state c just before point t is
+    fed, as the original article shows it (layers side by side). `limit` keeps the first points."""
+    return [ctx.cache.memo("cells", [_line_key(line, limit)], lambda line=line: _cells_before_each_point(ctx, line, limit))
+            for line in tqdm(lines, desc="cell states", unit="line", leave=False)]

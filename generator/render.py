@@ -1,0 +1,105 @@
+"""Renders the article: Jinja2 templates plus each figure's data into site/index.html.
+
+Output must be byte-identical for the same inputs (so the site can be diffed and cached by
+any host), which is why every JSON written here goes through `to_json`: sorted keys, floats
+rounded to a fixed number of significant digits, no NaN.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from generator.figures import Figure
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# Six significant digits: well below a pixel for pen coordinates and below what a reader can
+# see in a colour; figures that ship many numbers quantise further themselves.
+SIGNIFICANT_DIGITS = 6
+
+
+def _plain(value):
+    """numpy and float values -> plain JSON values, floats rounded (deterministic text)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"non-finite number {value} in figure data; replace it before writing")
+        rounded = float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+        return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
+    return value
+
+
+def to_json(value) -> str:
+    """Compact, deterministic JSON."""
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _script_json(value) -> str:
+    # Inside <script>, "</script" or "<!--" in a string would end or confuse the element.
+    return to_json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
+        keep_trailing_newline=True,
+    )
+
+
+def render_article(figures: list[Figure], context: dict) -> str:
+    """The page. `figure(name)` in the template places a figure: its partial (or a
+    placeholder while it is being written), its inlined data and its Vega-Lite spec."""
+    env = _environment()
+    by_name = {figure.name: figure for figure in figures}
+    scripts = sorted(path.stem for path in (TEMPLATES / "js" / "figures").glob("*.js"))
+
+    def place(name: str) -> Markup:
+        figure = by_name.get(name, Figure(name))
+        partial = f"partials/{name}.html.j2"
+        if (TEMPLATES / partial).is_file():
+            html = env.get_template(partial).render(**context, figure=figure)
+        else:
+            html = (f'<figure class="placeholder" data-figure="{name}">'
+                    f"<p>The “{name}” figure is on its way.</p></figure>")
+        for kind, value in (("data", figure.data), ("spec", figure.spec)):
+            if value is not None:
+                html += (f'\n<script type="application/json" id="figure-{kind}-{name}">'
+                         f"{_script_json(value)}</script>")
+        return Markup(html)
+
+    env.globals.update(figure=place, figure_scripts=scripts,
+                       has_specs=any(figure.spec is not None for figure in figures))
+    return env.get_template("article.html.j2").render(**context)
+
+
+def write_figure_files(figures: list[Figure], site: Path) -> int:
+    """Each figure's on-demand files under site/data/<name>/ (JSON, or bytes written as they
+    are); returns how many were written."""
+    count = 0
+    for figure in figures:
+        for relative, value in sorted(figure.files.items()):
+            path = (site / "data" / figure.name / relative).resolve()
+            if not path.is_relative_to((site / "data" / figure.name).resolve()):
+                raise ValueError(f"figure {figure.name}: file path {relative!r} leaves site/data/{figure.name}/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(value, bytes):  # already compact (for example quantised cell values)
+                path.write_bytes(value)
+            else:
+                path.write_text(to_json(value))
+            count += 1
+    return count
