@@ -1,0 +1,78 @@
+"""Evaluation: the zero-start NLL per point, batching that changes nothing, the CLI."""
+import json
+
+import numpy as np
+import pytest
+
+from model.data import Line, write_json_lines
+from model.evaluate import EvaluateConfig, evaluate, main
+from model.network import ModelConfig, build_model, nll_terms, save_artefact
+from model.original import load_original
+
+TINY = ModelConfig(layers=1, cells=8, mixtures=2)
+
+
+def random_lines(count, seed=0):
+    rng = np.random.default_rng(seed)
+    lines = []
+    for length in rng.integers(5, 60, count):
+        xy = np.round(rng.normal(0, 30, (length, 2)))
+        pen = (rng.random(length) < 0.15).astype(float)
+        lines.append(Line(np.column_stack([xy, pen]).astype(np.float32), start=(100.0, 200.0)))
+    return lines
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    model = build_model(TINY)
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+def test_scores_every_point_from_a_zero_start(tiny):
+    lines = random_lines(7)
+    total_xy = total_eos = 0.0
+    for line in lines:  # one line at a time, no padding: the definition spelled out
+        targets = line.model_inputs()
+        inputs = np.vstack([np.zeros((1, 3), np.float32), targets[:-1]])
+        nll_xy, nll_eos = nll_terms(tiny.predict(inputs[None], verbose=0)[0], targets)
+        total_xy += float(np.sum(nll_xy))
+        total_eos += float(np.sum(nll_eos))
+    points = sum(len(line.points) for line in lines)
+    for batch_lines in (1, 16):
+        result = evaluate(tiny, lines, EvaluateConfig(batch_lines=batch_lines))
+        assert result["points"] == points and result["lines"] == 7
+        assert result["nll_xy"] == pytest.approx(total_xy / points, rel=1e-5)
+        assert result["nll_eos"] == pytest.approx(total_eos / points, rel=1e-5)
+        assert result["nll_per_point"] == pytest.approx(result["nll_xy"] + result["nll_eos"])
+
+
+def test_cli_prints_one_json_line(tiny, tmp_path, capsys):
+    save_artefact(tiny, TINY, tmp_path / "model")
+    write_json_lines(random_lines(3, seed=2), tmp_path / "lines")
+    assert main(["--weights", str(tmp_path / "model"), "--data", str(tmp_path / "lines")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"nll_per_point", "nll_xy", "nll_eos", "points", "lines"}
+    assert result["lines"] == 3
+    assert result == evaluate(tiny, random_lines(3, seed=2))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--weights", "/nonexistent/model"], "not a model artefact"),
+    (["--weights", "distill", "--data", "/nonexistent/lines"], "no such file or folder"),
+    (["--weights", "distill", "--batch-lines", "0"], "at least 1"),
+])
+def test_cli_errors_are_one_line(args, message, capsys):
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and message in error and error.count("\n") == 1
+
+
+def test_original_weights_on_the_articles_lines(distill):
+    """The check value of the issue: -1.9104 nats per point over 93,429 points."""
+    from model.data import load
+
+    result = evaluate(load_original(), load("distill"))
+    assert result["points"] == 93429 and result["lines"] == 145
+    assert result["nll_per_point"] == pytest.approx(-1.9104, abs=5e-4)
