@@ -360,9 +360,10 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
         raise DataError(f"{path}: no .xml or .json line files in this archive: give {SOURCES_HELP}")
     rank = {name: index for index, name in enumerate(names[:limit])}
     lines: list[Line | None] = [None] * len(rank)
+    pending = set(rank)
     bar = _progress(None, f"loading {path.name}", total=len(rank))
     for member, archive in _archive_members(path):
-        if member.name not in rank:
+        if member.name not in pending:
             continue
         where = f"{path}:{member.name}"
         try:
@@ -373,7 +374,8 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
         line.source = where
         lines[rank[member.name]] = line
         bar.update()
-        if bar.n == len(rank):
+        pending.remove(member.name)
+        if not pending:  # the rest of the archive need not be decompressed
             break
     bar.close()
     return lines
