@@ -1,0 +1,329 @@
+"""Synthetic cursive handwriting: the project's offline default corpus.
+
+Graves (2013, section 4.2) trains the handwriting model on pen trajectories from the IAM
+On-Line Handwriting Database. So that the project works with no network and no licensed
+data, this module writes its own: ordinary English words (model/words.txt) set in the
+Hershey script fonts (`scripts`, `scriptc`, `cursive` of the Hershey-Fonts package), whose
+letters join into one stroke per word plus dots and crosses, then played back with the
+kinematics of a hand:
+
+- the pen moves at speed v = k * curvature^(-1/3), the two-thirds power law of Lacquaniti,
+  Terzuolo and Viviani (1983): slow in tight curves, fast on straight runs, starting and
+  stopping gently at the ends of a stroke;
+- positions are sampled in time at a fixed rate, as a digitiser does, so the spacing of
+  points follows the speed;
+- each line has its own writer: font, slant, size, letter width and spacing, word spacing,
+  how often the pen lifts between letters, a wandering baseline and a small smooth tremor.
+
+`synthesize(n_lines, seed)` returns `model.data.Line`s in raw units whose step lengths and
+points per stroke sit close to the human lines of the original article (see bench/synth.py).
+Line i depends only on (seed, i), so a corpus grows without changing its first lines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from model.data import DataError, Line
+
+WORDS_FILE = Path(__file__).with_name("words.txt")
+
+# Hershey script letters sit between the x-height line (y = 0) and the baseline (y = 9),
+# y growing downward; one font unit is a ninth of the x-height.
+FONT_X_HEIGHT = 9.0
+FONT_BASELINE = 9.0
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """How synthetic lines are written. Pairs (low, high) are ranges drawn per line."""
+
+    fonts: tuple[str, ...] = ("scripts", "scriptc", "cursive")
+    chars_per_line: tuple[int, int] = (14, 40)
+    x_height: tuple[float, float] = (85.0, 120.0)  # raw units
+    # Times the Hershey width: the human lines' letters are broader for their height.
+    letter_width: tuple[float, float] = (1.0, 1.3)
+    slant_degrees: tuple[float, float] = (-5.0, 25.0)
+    letter_spacing: tuple[float, float] = (-0.5, 1.5)  # font units added after each letter
+    word_spacing: tuple[float, float] = (10.0, 24.0)  # font units between words
+    # Chance that the pen lifts where two letters join: few writers keep it down all line.
+    lift_between_letters: tuple[float, float] = (0.15, 0.55)
+    capital_first_word: float = 0.5
+    punctuation: float = 0.08  # chance of a comma or full stop after a word
+    baseline_wander: tuple[float, float] = (0.1, 0.35)  # x-heights, slow drift of the baseline
+    tilt_degrees: float = 1.5  # standard deviation of the whole line's angle
+    # Two-thirds power law v = gain * x_height^(1 - beta) * curvature^(-beta), beta = 1/3, in
+    # raw units per sample, clipped to speed_limits (x-heights per sample): the same motion
+    # whatever the size of the writing.
+    curvature_exponent: float = 1 / 3
+    speed_gain: tuple[float, float] = (0.17, 0.22)
+    speed_limits: tuple[float, float] = (0.02, 0.5)
+    ramp_length: float = 0.35  # x-heights over which a stroke speeds up and slows down
+    corner_rounding: float = 0.06  # x-heights, Gaussian smoothing of the glyph polylines
+    jitter: float = 0.012  # x-heights, smooth tremor added to every sample
+    jitter_samples: float = 3.0  # correlation length of the tremor, in samples
+    word_preference: float = 5.0  # words drawn with p ~ 1 / (rank + this)
+
+
+# How the fonts' polylines become pen strokes (font units).
+LETTER_JOIN_GAP = 10.0  # a letter's entry starts this near the previous exit: draw the connector
+TOUCH = 1.5  # a segment starting on ink already drawn is reached by retracing that ink
+MARK_SIZE = 8.0  # detached pieces up to this size (dots, crosses, full stops) come last
+DOUBLED = 0.6  # scriptc draws thick parts twice: a segment mostly on its letter's ink is skipped
+
+# How a piece of a word continues from the one before it.
+RETRACE, LETTER_JOIN, NEW_STROKE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class WordPlan:
+    """A word's pen path in one font, before a writer's spacing and lifts are applied."""
+
+    points: np.ndarray  # (P, 2) font units, letters set with no extra spacing
+    letter: np.ndarray  # (P,) position in the word of the letter each point belongs to
+    piece: np.ndarray  # (P,) index of the piece each point belongs to
+    joins: np.ndarray  # (pieces,) RETRACE, LETTER_JOIN or NEW_STROKE
+    advance: float  # width of the word with no extra spacing
+    letters: int
+
+
+@lru_cache(maxsize=None)
+def _font(name: str) -> dict:
+    """char -> (segments in font units measured from the glyph's left side, advance width)."""
+    from HersheyFonts import HersheyFonts
+
+    font = HersheyFonts()
+    if name not in font.default_font_names:
+        raise DataError(f"SynthConfig.fonts: {name!r} is not a Hershey font: use scripts, scriptc or cursive")
+    font.load_default_font(name)
+    return {
+        char: (tuple(np.asarray(s, np.float64) - (glyph.left_offset, 0) for s in glyph.strokes), glyph.char_width)
+        for char, glyph in font.all_glyphs.items()
+    }
+
+
+def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """For each point, whether it lies within TOUCH of a vertex of `ink`."""
+    return (np.hypot(*(points[:, None, :] - ink[None, :, :]).transpose(2, 0, 1)) <= TOUCH).any(1)
+
+
+@lru_cache(maxsize=20000)
+def _plan(font_name: str, word: str) -> WordPlan:
+    """Join a word's glyph segments into pen strokes.
+
+    A letter's first segment continues the stroke when it starts near the previous
+    letter's exit (the connecting hairline of cursive); a segment starting on ink already
+    drawn (the second hump of an n) continues it by retracing. Other pieces start a new
+    stroke; small detached ones (i-dots, t-crosses) are written after the word, as people do.
+    """
+    font = _font(font_name)
+    main, marks = [], []  # (segment, letter position, join)
+    stroke_ink = np.zeros((0, 2))
+    x, letters = 0.0, 0
+    for position, char in enumerate(c for c in word if c in font):
+        segments, width = font[char]
+        letter_ink = np.zeros((0, 2))
+        for segment in segments:
+            segment = segment + (x, 0.0)
+            if len(letter_ink) and _near(segment, letter_ink).mean() >= DOUBLED:
+                continue
+            small = np.ptp(segment, axis=0).max() <= MARK_SIZE
+            join = NEW_STROKE
+            if main:
+                end = main[-1][0][-1]
+                if not len(letter_ink) and position > 0 and not small and np.hypot(*(segment[0] - end)) <= LETTER_JOIN_GAP:
+                    join = LETTER_JOIN
+                elif _near(segment[:1], stroke_ink)[0] or _near(end[None], segment)[0]:
+                    join = RETRACE
+            letter_ink = np.vstack([letter_ink, segment])
+            if join == NEW_STROKE and main and small:
+                marks.append((segment, position, NEW_STROKE))
+                continue
+            stroke_ink = segment if join == NEW_STROKE else np.vstack([stroke_ink, segment])
+            main.append((segment, position, join))
+        x += width
+        letters = position + 1
+    pieces = main + marks
+    return WordPlan(
+        points=np.vstack([p[0] for p in pieces]),
+        letter=np.concatenate([np.full(len(p[0]), p[1]) for p in pieces]),
+        piece=np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(pieces)]),
+        joins=np.array([p[2] for p in pieces]),
+        advance=x,
+        letters=letters,
+    )
+
+
+@lru_cache(maxsize=None)
+def _words() -> tuple[str, ...]:
+    """The word list, most common first."""
+    lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _write_text(words: list[str], font_name: str, style: dict, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A whole line laid out left to right in font units: (points, stroke id of each point)."""
+    points, starts, x = [], [], 0.0
+    for word in words:
+        plan = _plan(font_name, word)
+        lifted = (plan.joins == LETTER_JOIN) & (rng.random(len(plan.joins)) < style["lift"])
+        new_stroke = (plan.joins == NEW_STROKE) | lifted
+        first_of_piece = np.r_[True, plan.piece[1:] != plan.piece[:-1]]
+        starts.append(first_of_piece & new_stroke[plan.piece])
+        shift = x + style["letter_spacing"] * plan.letter
+        points.append(plan.points + np.column_stack([shift, np.zeros_like(shift)]))
+        x += plan.advance + style["letter_spacing"] * plan.letters + style["word_spacing"]
+    return np.vstack(points), np.cumsum(np.concatenate(starts)) - 1
+
+
+def _to_raw(points: np.ndarray, style: dict, rng) -> np.ndarray:
+    """Font units to raw pen units: letter width, slant, size, tilt and a wandering baseline."""
+    unit = style["x_height"] / FONT_X_HEIGHT
+    shear = np.tan(np.radians(style["slant"]))
+    x = (points[:, 0] * style["letter_width"] + (FONT_BASELINE - points[:, 1]) * shear) * unit
+    y = points[:, 1] * unit
+    # A few slow waves, one to three per line, make the baseline drift the way a hand does.
+    wavelengths = np.ptp(x) * rng.uniform(0.35, 1.0, 3)
+    phases = rng.uniform(0, 2 * np.pi, 3)
+    amplitudes = style["wander"] * style["x_height"] * rng.uniform(0.3, 1.0, 3) / 3
+    y = y + x * np.tan(np.radians(style["tilt"])) + (amplitudes * np.sin(2 * np.pi * x[:, None] / wavelengths + phases)).sum(1)
+    return np.column_stack([x, y])
+
+
+def _densify(points: np.ndarray, ids: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every stroke resampled along its length at about `step` (points, stroke ids)."""
+    first = np.r_[True, ids[1:] != ids[:-1]]
+    previous = np.where(first, np.arange(len(ids)), np.arange(len(ids)) - 1)
+    lengths = np.hypot(*(points - points[previous]).T)
+    # A stroke's first point is one piece; repeated points vanish; each edge splits evenly.
+    pieces = np.where(first, 1, np.ceil(lengths / step)).astype(int)
+    owner = np.repeat(np.arange(len(ids)), pieces)
+    fraction = (np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1) / pieces[owner]
+    dense = points[previous[owner]] + (points[owner] - points[previous[owner]]) * fraction[:, None]
+    return dense, ids[owner]
+
+
+def _smooth(points: np.ndarray, first: np.ndarray, last: np.ndarray, sigma_points: float) -> np.ndarray:
+    """Gaussian smoothing along each stroke (a digitised pen path has no sharp corners).
+
+    first, last: for each point, the index of its stroke's first and last point.
+    """
+    reach = max(1, int(3 * sigma_points))
+    offsets = np.arange(-reach, reach + 1)
+    weights = np.exp(-0.5 * (offsets / max(sigma_points, 1e-9)) ** 2)
+    index = np.arange(len(points))
+    smoothed = np.zeros_like(points)
+    for offset, weight in zip(offsets, weights / weights.sum()):
+        smoothed += weight * points[np.clip(index + offset, first, last)]
+    # The ends stay where the font puts them, so strokes still meet and dots stay put.
+    ends = (index == first) | (index == last)
+    smoothed[ends] = points[ends]
+    return smoothed
+
+
+def _curvature(points: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Unsigned curvature (1 / raw unit) along each stroke: Menger curvature of neighbours."""
+    index = np.arange(len(points))
+    before = points[np.maximum(index - 1, first)]
+    after = points[np.minimum(index + 1, last)]
+    sides = np.hypot(*(points - before).T) * np.hypot(*(after - points).T) * np.hypot(*(after - before).T)
+    (ax, ay), (bx, by) = (points - before).T, (after - points).T
+    # 4 * triangle area / product of the sides; 0 at stroke ends.
+    return 2 * np.abs(ax * by - ay * bx) / np.maximum(sides, 1e-12)
+
+
+def _play_back(points: np.ndarray, ids: np.ndarray, style: dict, config: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Sample the pen at a fixed rate while it follows the strokes: (positions, pen lifts)."""
+    x_height = style["x_height"]
+    step = x_height / 20
+    dense, ids = _densify(points, ids, step)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)] - 1
+    first, last = starts[ids], ends[ids]
+    dense = _smooth(dense, first, last, config.corner_rounding * x_height / step)
+    beta = config.curvature_exponent
+    speed = style["gain"] * x_height ** (1 - beta) * np.maximum(_curvature(dense, first, last), 1e-9) ** -beta
+    speed = np.clip(speed, *(np.array(config.speed_limits) * x_height))
+
+    # The pen starts and stops gently: slower near either end of a stroke.
+    segment = np.r_[0.0, np.hypot(*np.diff(dense, axis=0).T)]
+    segment[starts] = 0.0
+    along = np.cumsum(segment)
+    from_end = np.minimum(along - along[first], along[last] - along)
+    speed = speed * np.clip(from_end / (config.ramp_length * x_height), 0.05, 1.0)
+
+    # Time at each dense point; strokes laid end to end with one sample of gap between.
+    elapsed = np.cumsum(segment / (0.5 * (speed + np.r_[speed[:1], speed[:-1]])))
+    stroke_time = elapsed[ends] - elapsed[starts]
+    offset = np.r_[0.0, np.cumsum(stroke_time + 1.0)[:-1]]
+    clock = elapsed - elapsed[first] + offset[ids]
+    samples = np.ceil(stroke_time).astype(int) + 1
+    sample_stroke = np.repeat(np.arange(len(starts)), samples)
+    tick = np.arange(samples.sum()) - np.repeat(np.cumsum(samples) - samples, samples)
+    times = offset[sample_stroke] + np.minimum(tick, stroke_time[sample_stroke])
+    positions = np.column_stack([np.interp(times, clock, dense[:, 0]), np.interp(times, clock, dense[:, 1])])
+    lifts = np.zeros(len(times), bool)
+    lifts[np.cumsum(samples) - 1] = True
+    return positions, lifts
+
+
+def _tremor(n: int, size: float, correlation: float, rng) -> np.ndarray:
+    """(n, 2) smooth random wobble with standard deviation about `size`."""
+    reach = max(1, int(3 * correlation))
+    kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) / correlation) ** 2)
+    kernel /= np.sqrt((kernel**2).sum())
+    noise = rng.normal(0.0, size, (n + 2 * reach, 2))
+    return np.stack([np.convolve(noise[:, d], kernel, mode="valid") for d in range(2)], 1)
+
+
+def _line_text(config: SynthConfig, rng) -> list[str]:
+    words = _words()
+    cumulative = np.cumsum(1.0 / (np.arange(len(words)) + config.word_preference))
+    target = rng.integers(config.chars_per_line[0], config.chars_per_line[1] + 1)
+    chosen: list[str] = []
+    while sum(map(len, chosen)) + len(chosen) < target:
+        word = words[np.searchsorted(cumulative, rng.random() * cumulative[-1])]
+        if rng.random() < config.punctuation:
+            word += rng.choice([",", "."])
+        chosen.append(word)
+    if rng.random() < config.capital_first_word:
+        chosen[0] = chosen[0][0].upper() + chosen[0][1:]
+    return chosen
+
+
+def _line(seed: int, index: int, config: SynthConfig) -> Line:
+    rng = np.random.default_rng([seed, index])
+    uniform = lambda pair: rng.uniform(*pair)  # noqa: E731 - one draw per style range
+    font_name = config.fonts[rng.integers(len(config.fonts))]
+    style = {
+        "x_height": uniform(config.x_height),
+        "letter_width": uniform(config.letter_width),
+        "slant": uniform(config.slant_degrees),
+        "letter_spacing": uniform(config.letter_spacing),
+        "word_spacing": uniform(config.word_spacing),
+        "lift": uniform(config.lift_between_letters),
+        "gain": uniform(config.speed_gain),
+        "wander": uniform(config.baseline_wander),
+        "tilt": rng.normal(0.0, config.tilt_degrees),
+    }
+    words = _line_text(config, rng)
+    points, ids = _write_text(words, font_name, style, rng)
+    positions, lifts = _play_back(_to_raw(points, style, rng), ids, style, config)
+    positions += _tremor(len(positions), config.jitter * style["x_height"], config.jitter_samples, rng)
+    # A digitiser reports whole pen units; the first point lands a little off the start
+    # position, as in the human files.
+    start = np.round(rng.uniform([100, 150], [240, 500]))
+    absolute = np.round(positions - positions[0] + start + rng.normal(0, 5, 2))
+    offsets = np.diff(np.vstack([start, absolute]), axis=0)
+    points = np.column_stack([offsets, lifts]).astype(np.float32)
+    writer = {"font": font_name} | {name: round(float(value), 3) for name, value in style.items()}
+    return Line(points, (float(start[0]), float(start[1])), " ".join(words), "synthetic", {"writer": writer})
+
+
+def synthesize(n_lines: int, seed: int, config: SynthConfig = SynthConfig()) -> list[Line]:
+    """`n_lines` synthetic handwriting lines in raw units, deterministic in (seed, config)."""
+    return [_line(seed, i, config) for i in tqdm(range(n_lines), "synthesizing", unit="line", disable=None, leave=False)]
