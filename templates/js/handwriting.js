@@ -4,7 +4,8 @@
  * 2016), run with TensorFlow.js on the weights of the site's LayersModel export.
  *
  * Each LSTM step is a handful of explicit ops: one matMul of concat[x, h] with the stacked
- * [kernel; recurrent_kernel], the gates in Keras order (i, f, c, o), then the head; sampling and
+ * [kernel; recurrent_kernel] (sigmoid fused in), the gates in Keras order (i, f, c, o), then
+ * the head; sampling and
  * the mixture activations run in plain JavaScript on the head's 1 + 6M outputs, so the seeded
  * random stream is the same on every backend. Backend: wasm (SIMD where available), cpu where
  * WebAssembly is missing. Works on the main thread and in a Web Worker (see worker.js; figures
@@ -112,14 +113,18 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const backend = await useBackend(preferred);
   const {weights, lstmNames} = await fetchWeights(url);
   if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; export it with model/export.py`);
-  const lstms = lstmNames.map((name) => ({
-    stacked: tf.concat([weightNamed(weights, name, "kernel"), weightNamed(weights, name, "recurrent_kernel")], 0),
-    bias: weightNamed(weights, name, "bias"),
+  // One sigmoid over all four gate blocks (fused into the matMul) serves the candidate too:
+  // tanh(x) = 2 sigmoid(2x) - 1, so that block's kernel and bias are doubled once, here.
+  const lstms = lstmNames.map((name) => tf.tidy(() => {
+    const bias = weightNamed(weights, name, "bias");
+    const units = bias.shape[0] / 4;
+    const doubleCandidate = tf.concat([tf.ones([2 * units]), tf.fill([units], 2), tf.ones([units])]);
+    const stacked = tf.concat([weightNamed(weights, name, "kernel"), weightNamed(weights, name, "recurrent_kernel")], 0);
+    return {stacked: tf.mul(stacked, doubleCandidate), bias: tf.mul(bias, doubleCandidate)};
   }));
   const headKernel = weightNamed(weights, "mixture", "kernel");
   const headBias = weightNamed(weights, "mixture", "bias");
-  const kept = new Set([headKernel, headBias, ...lstms.map((lstm) => lstm.bias)]);
-  tf.dispose(Object.values(weights).filter((tensor) => !kept.has(tensor)));
+  tf.dispose(Object.values(weights).filter((tensor) => tensor !== headKernel && tensor !== headBias));
   const cells = lstms[0].bias.shape[0] / 4;
   const outputs = headBias.shape[0];
   const mixtures = (outputs - 1) / 6;
@@ -132,10 +137,11 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
       const h = [];
       const c = [];
       lstms.forEach((lstm, layer) => {
-        const gates = tf.fused.matMul({a: tf.concat([input, hs[layer]], 1), b: lstm.stacked, bias: lstm.bias});
-        const [inGate, forgetGate, candidate, outGate] = tf.split(gates, 4, 1);
-        c.push(tf.add(tf.mul(tf.sigmoid(forgetGate), cs[layer]), tf.mul(tf.sigmoid(inGate), tf.tanh(candidate))));
-        h.push(tf.mul(tf.tanh(c[layer]), tf.sigmoid(outGate)));
+        const gates = tf.fused.matMul({a: tf.concat([input, hs[layer]], 1), b: lstm.stacked, bias: lstm.bias, activation: "sigmoid"});
+        const [inGate, forgetGate, halfCandidate, outGate] = tf.split(gates, 4, 1);
+        const candidate = tf.sub(tf.mul(halfCandidate, 2), 1);
+        c.push(tf.add(tf.mul(forgetGate, cs[layer]), tf.mul(inGate, candidate)));
+        h.push(tf.mul(tf.tanh(c[layer]), outGate));
         input = h[layer];
       });
       return {h, c, y: tf.fused.matMul({a: input, b: headKernel, bias: headBias})};

@@ -1,0 +1,120 @@
+"""How fast the model runs in the page (templates/js/handwriting.js), in headless Chromium.
+
+Prints JSON: per backend (wasm, cpu) the model load time and milliseconds per sampled step at
+batch 1 and batch 50 (an LSTM step plus drawing the point, as the figures use it), and the
+time from navigation to the first point any live figure draws, all on a local server. The
+goal (issue 5): batch-1 steps at least 15x faster than the original Distill article's numjs
+model, about 6 ms per step on this machine, so at most 0.4 ms.
+
+    python bench/browser_speed.py [--site site] [--steps 400]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generator.serve import start  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, as in tests/conftest.py
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+ORIGINAL_MS_PER_STEP = 6.0  # the article's own model code (numjs), batch 1, measured here
+GOAL_SPEEDUP = 15
+BLANK_PAGE = "bench.html"  # served by a route, so nothing is written into the site
+
+
+@dataclass
+class BenchConfig:
+    site: str = "site"
+    steps: int = 400  # batch-1 steps timed per backend (batch 50 and cpu run fewer)
+    first_point_timeout_s: float = 120.0
+
+
+STEP_SPEED = """async ([backend, steps]) => {
+  const started = performance.now();
+  const {loadModel} = await import("./assets/js/handwriting.js");
+  const model = await loadModel("./model/model.json", {backend});
+  const loadMs = performance.now() - started;
+  const perStep = (count, batch) => {
+    model.sample(Math.max(2, count / 10), {batch, seed: 1});  // warm-up: kernels, wasm memory
+    const begin = performance.now();
+    model.sample(count, {batch, seed: 2});
+    return (performance.now() - begin) / count;
+  };
+  const fewer = backend === "cpu" ? 10 : 1;
+  return {backend: model.info.backend, load_ms: loadMs,
+          ms_per_step_batch1: perStep(steps / fewer, 1), ms_per_step_batch50: perStep(steps / 10 / fewer, 50)};
+}"""
+
+# Records, from navigation start, when each figure first reports a drawn point.
+FIRST_POINTS = """
+window.__firstPoints = {};
+new MutationObserver((records) => {
+  for (const record of records) {
+    const name = record.target.dataset.figure;
+    if (name && Number(record.target.dataset.drawnPoints) > 0 && !(name in window.__firstPoints)) {
+      window.__firstPoints[name] = performance.now();
+    }
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-drawn-points"]});
+"""
+
+
+def measure(config: BenchConfig) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    site = Path(config.site)
+    server, url = start(site)
+    results = {"config": asdict(config), "original_ms_per_step": ORIGINAL_MS_PER_STEP}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for backend in ("wasm", "cpu"):
+                page = browser.new_page()
+                page.route(url + BLANK_PAGE, lambda route: route.fulfill(
+                    body="<!doctype html><link rel=icon href='data:,'>", content_type="text/html"))
+                page.goto(url + BLANK_PAGE)
+                results[backend] = page.evaluate(STEP_SPEED, [backend, config.steps])
+                page.close()
+            page = browser.new_page()
+            page.add_init_script(FIRST_POINTS)
+            page.goto(url)
+            page.wait_for_function("Object.keys(window.__firstPoints).length > 0",
+                                   timeout=config.first_point_timeout_s * 1000)
+            page.wait_for_timeout(3000)  # the other figures' first points, if they come soon
+            results["first_drawn_point_ms"] = page.evaluate("window.__firstPoints")
+            browser.close()
+    finally:
+        server.shutdown()
+    batch1 = results["wasm"]["ms_per_step_batch1"]
+    results["speedup_vs_original"] = ORIGINAL_MS_PER_STEP / batch1
+    results["goal_met"] = results["speedup_vs_original"] >= GOAL_SPEEDUP
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", default=BenchConfig.site, help="a built site folder (python build.py)")
+    parser.add_argument("--steps", type=int, default=BenchConfig.steps)
+    args = parser.parse_args(argv)
+    config = BenchConfig(site=args.site, steps=args.steps)
+    if not (Path(config.site) / "model" / "model.json").is_file():
+        print(f"error: {config.site}/model/model.json not found; build the site first (python build.py)", file=sys.stderr)
+        return 2
+    if not Path(CHROMIUM).exists():
+        print(f"error: {CHROMIUM} not installed; run bash setup.sh", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    results = measure(config)
+    results["bench_seconds"] = time.perf_counter() - started
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
