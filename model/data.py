@@ -503,7 +503,8 @@ def clean(lines: list[Line], config: CleanConfig = CleanConfig()) -> list[Line]:
     threshold = config.max_step_raw
     if threshold is None:
         steps = np.concatenate([_step_lengths(line)[~_lifted_before(line)] for line in lines] or [[]])
-        threshold = config.step_factor * float(np.percentile(steps, config.step_percentile)) if len(steps) else math.inf
+        threshold = (config.step_factor * float(np.percentile(steps, config.step_percentile))
+                     if len(steps) else math.inf)
     cleaned = []
     for line in lines:
         points, start_pen_up = _remove_outlier_steps(line, threshold)
