@@ -1,0 +1,321 @@
+"""Training and fine-tuning the handwriting model (Graves 2013, section 4.2) with Keras's own machinery.
+
+Every line of a source (model.data.load, then the training clean-up model.data.clean) is
+teacher-forced the way evaluation scores it: the model reads [0, 0, 0] and then each point
+but the last, and after every input predicts the next point. Long lines are cut into windows
+of `seq_len` steps, each started from the zero state; the last window of a line is padded and
+a mask keeps the padding out of the loss. The loss is the mean of `network.nll_terms` over the
+real points of a batch; the reported train and validation NLL are exact means per point over
+the epoch (nats, density per model unit^2), on a held-out set of whole lines.
+
+Keras `fit` does the rest: Adam with gradient clipping, BackupAndRestore (a run killed even
+with SIGKILL and started again with the same arguments continues after its last finished
+epoch), a weights checkpoint per epoch, early stopping on the validation NLL, and
+TerminateOnNaN, turned into a one-line error. The output folder is an artefact that
+`network.load_model(OUT)` reads: the best epoch's weights, config.json (the ModelConfig),
+train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch checkpoints.
+
+    python -m model.train --data synthetic:2000 --out runs/default --epochs 20
+    python -m model.train --data distill --init distill --out runs/finetune --lr 1e-4
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from model.data import CleanConfig, DataError, Line, clean, load
+from model.evaluate import zero_start_batch
+from model.network import ModelConfig, ModelError, build_model, keras, load_model, nll_terms, save_artefact, tf
+
+BACKUP_DIR = "backup"
+TRAIN_FILE = "train.json"
+METRICS_FILE = "metrics.json"
+CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
+# Settings that may change between a run and its resumption: they do not change what has
+# been trained so far.
+RESUMABLE_CHANGES = ("epochs", "patience")
+
+
+class TrainError(ValueError):
+    """Training cannot start or went wrong. Its message is one line: what, where, what to do."""
+
+
+@dataclass
+class TrainConfig:
+    data: str = "synthetic"
+    lines: int | None = None  # keep only the first N lines of the source
+    init: str | None = None  # start from these weights: "distill", "default" or an artefact folder
+    layers: int = 1
+    cells: int = 500
+    mixtures: int = 20
+    epochs: int = 20
+    batch_size: int = 32
+    seq_len: int = 300
+    lr: float = 1e-3
+    clip: float = 10.0  # Keras clipnorm: each weight's gradient is rescaled to at most this norm
+    val_fraction: float = 0.1
+    patience: int = 3  # epochs without a better validation NLL before stopping
+    seed: int = 0
+    clean: CleanConfig = field(default_factory=CleanConfig)
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(self.layers, self.cells, self.mixtures)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+# --- data: lines -> teacher-forced windows -> tf.data ------------------------------------------
+
+
+def split_lines(lines: list[Line], val_fraction: float, seed: int) -> tuple[list[Line], list[Line]]:
+    """(train, validation): a seeded random choice of whole lines, at least one in each."""
+    if len(lines) < 2:
+        raise TrainError(f"{len(lines)} line(s) after clean-up: need at least 2 to hold one out for "
+                         "validation; give a larger source")
+    order = np.random.default_rng(seed).permutation(len(lines))
+    held_out = min(max(1, round(len(lines) * val_fraction)), len(lines) - 1)
+    return [lines[i] for i in order[held_out:]], [lines[i] for i in order[:held_out]]
+
+
+def windows(lines: list[Line], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs (N, seq_len, 3), targets (N, seq_len, 4)): the zero-start sequences of the lines
+    cut into windows; target channel 3 is the mask, 1 on real points and 0 on padding."""
+    inputs, targets = [], []
+    for line in lines:
+        fed, expected, mask = zero_start_batch([line])
+        padding = -len(line.points) % seq_len
+        pad = ((0, 0), (0, padding), (0, 0))
+        inputs.append(np.pad(fed, pad).reshape(-1, seq_len, 3))
+        masked = np.concatenate([expected, mask[..., None]], axis=-1)
+        targets.append(np.pad(masked, pad).reshape(-1, seq_len, 4))
+    return np.concatenate(inputs), np.concatenate(targets)
+
+
+def dataset(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
+    """A tf.data pipeline of (inputs, targets) batches, reshuffled every epoch when seeded."""
+    data = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# --- loss and metrics --------------------------------------------------------------------------
+
+
+def masked_nll(targets, y):
+    """The training loss: mean NLL per real point of the batch (padding excluded)."""
+    nll_xy, nll_eos = nll_terms(y, targets[..., :3])
+    mask = targets[..., 3]
+    return tf.reduce_sum((nll_xy + nll_eos) * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+class PointNLL(keras.metrics.Metric):
+    """Mean NLL per real point over an epoch: sums over points, not a mean of batch means,
+    so that batches with more padding do not count more. term: "nll", "nll_xy" or "nll_eos"."""
+
+    def __init__(self, term: str = "nll", **kwargs):
+        super().__init__(name=term, **kwargs)
+        self.term = term
+        self.total = self.add_weight(name="total", initializer="zeros", dtype=tf.float64)
+        self.points = self.add_weight(name="points", initializer="zeros", dtype=tf.float64)
+
+    def update_state(self, targets, y, sample_weight=None):
+        nll_xy, nll_eos = nll_terms(y, targets[..., :3])
+        per_point = {"nll": nll_xy + nll_eos, "nll_xy": nll_xy, "nll_eos": nll_eos}[self.term]
+        mask = targets[..., 3]
+        self.total.assign_add(tf.cast(tf.reduce_sum(per_point * mask), tf.float64))
+        self.points.assign_add(tf.cast(tf.reduce_sum(mask), tf.float64))
+
+    def result(self):
+        return self.total / tf.maximum(self.points, 1.0)
+
+    def reset_state(self):
+        self.total.assign(0.0)
+        self.points.assign(0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "term": self.term}
+
+
+# --- the epoch log: metrics.json, kept across resumption -----------------------------------------
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Writes metrics.json after every epoch and carries it, and early stopping's memory,
+    over a resumption: BackupAndRestore restores the weights and the epoch counter only."""
+
+    def __init__(self, out: Path, early_stopping: keras.callbacks.EarlyStopping, about: dict):
+        super().__init__()
+        self.path = out / METRICS_FILE
+        self.early_stopping = early_stopping
+        self.about = about
+        self.metrics = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.first_epoch = None
+        self.diverged_at = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.first_epoch is None:  # the first epoch of this process: 0, or where a backup left off
+            self.first_epoch = epoch
+            done = [record for record in self.metrics.get("epochs", []) if record["epoch"] <= epoch]
+            starts = [start for start in self.metrics.get("starts", []) if start <= epoch]
+            self.metrics = {**self.about, "epochs": done, "starts": [*starts, epoch + 1]}
+            if done:
+                print(f"resuming after epoch {epoch} from {self.path.parent / BACKUP_DIR}", flush=True)
+                self._restore_early_stopping(done)
+        self.started = time.perf_counter()
+
+    def _restore_early_stopping(self, done: list[dict]) -> None:
+        best = min(done, key=lambda record: record["val_nll"])
+        self.early_stopping.best = best["val_nll"]
+        self.early_stopping.best_epoch = best["epoch"] - 1
+        self.early_stopping.wait = done[-1]["epoch"] - best["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        record = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self.started, 2)}
+        for name in ("nll", "nll_xy", "nll_eos"):
+            record[f"train_{name}"] = float(logs.get(name, math.nan))
+            record[f"val_{name}"] = float(logs.get(f"val_{name}", math.nan))
+        if not (math.isfinite(record["train_nll"]) and math.isfinite(record["val_nll"])):
+            self.diverged_at = epoch + 1
+            self.model.stop_training = True
+            return  # a diverged epoch is neither logged nor a checkpoint to resume from
+        self.metrics["epochs"].append(record)
+        self.summarise()
+        self.path.write_text(json.dumps(self.metrics, indent=2) + "\n")
+
+    def summarise(self) -> dict:
+        done = self.metrics["epochs"]
+        best = min(done, key=lambda record: record["val_nll"])
+        self.metrics.update(best_epoch=best["epoch"], best_val_nll=best["val_nll"],
+                            train_seconds=round(sum(record["seconds"] for record in done), 1))
+        return self.metrics
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def _prepare_out(out: Path, config: TrainConfig) -> bool:
+    """Check OUT against an earlier run there; True if that run already finished."""
+    train_file = out / TRAIN_FILE
+    if not train_file.is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        train_file.write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        return False
+    earlier = json.loads(train_file.read_text())
+    now = config.to_json()
+    changed = [f"{name} {earlier.get(name)!r} -> {now[name]!r}" for name in now
+               if name not in RESUMABLE_CHANGES and earlier.get(name) != now[name]]
+    if changed:
+        raise TrainError(f"{out}: holds a run with other settings ({', '.join(changed)}); "
+                         "give another --out, or the same settings to resume it")
+    metrics_file = out / METRICS_FILE
+    finished = metrics_file.is_file() and "finished" in json.loads(metrics_file.read_text())
+    if not finished:
+        train_file.write_text(json.dumps(now, indent=2) + "\n")
+    return finished
+
+
+def _initial_model(config: TrainConfig) -> keras.Model:
+    model = build_model(config.model_config())
+    if config.init:  # main() has made the shape that of the init model
+        model.set_weights(load_model(config.init)[0].get_weights())
+    return model
+
+
+def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
+    """Train (or resume training) into the folder `out`; returns its metrics."""
+    out = Path(out)
+    if _prepare_out(out, config):
+        print(f"{out}: this run already finished; nothing to do", flush=True)
+        return json.loads((out / METRICS_FILE).read_text())
+    keras.utils.set_random_seed(config.seed)
+    lines = clean(load(config.data, limit=config.lines), config.clean)
+    train_lines, val_lines = split_lines(lines, config.val_fraction, config.seed)
+    train_windows, val_windows = windows(train_lines, config.seq_len), windows(val_lines, config.seq_len)
+    about = {"data": config.data, "train_lines": len(train_lines), "val_lines": len(val_lines),
+             "train_points": int(train_windows[1][..., 3].sum()), "val_points": int(val_windows[1][..., 3].sum())}
+
+    model = _initial_model(config)
+    model.compile(optimizer=keras.optimizers.Adam(config.lr, clipnorm=config.clip), loss=masked_nll,
+                  metrics=[PointNLL(term) for term in ("nll", "nll_xy", "nll_eos")])
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
+    log = EpochLog(out, early_stopping, about)
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.ModelCheckpoint(str(out / CHECKPOINT_PATTERN), save_weights_only=True),
+        early_stopping,
+        log,  # before the backup: a kill between the two then repeats an epoch, never loses one
+        keras.callbacks.BackupAndRestore(str(out / BACKUP_DIR)),
+    ]
+    model.fit(dataset(*train_windows, config.batch_size, shuffle_seed=config.seed),
+              validation_data=dataset(*val_windows, config.batch_size),
+              epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    if log.diverged_at is not None:
+        raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
+                         f"clip {config.clip}); lower --lr or --clip, or check the data for extreme values")
+
+    metrics = log.summarise()
+    metrics["finished"] = "early stopping" if early_stopping.stopped_epoch else "all epochs"
+    model.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=metrics["best_epoch"])))
+    about = {"name": out.name, "source": f"model.train on {config.data}", "credit": ""}
+    save_artefact(model, config.model_config(), out, train=config.to_json(), metrics=metrics, about=about)
+    return metrics
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above 0")
+        return value
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=defaults.data, help="a model.data source (default %(default)s)")
+    parser.add_argument("--out", required=True, help="folder for checkpoints, metrics and the trained model")
+    parser.add_argument("--lines", type=_positive(int), help="use only the first N lines of the source")
+    parser.add_argument("--init", help="start from weights: distill, default or an artefact folder")
+    shape = parser.add_argument_group("model shape (default 1 x 500 x 20, or the shape of --init)")
+    for name in ("layers", "cells", "mixtures"):
+        shape.add_argument(f"--{name}", type=_positive(int))
+    for name in ("epochs", "batch_size", "seq_len", "patience"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=_positive(int), default=getattr(defaults, name),
+                            help="default %(default)s")
+    for name in ("lr", "clip"):
+        parser.add_argument(f"--{name}", type=_positive(float), default=getattr(defaults, name),
+                            help="default %(default)s")
+    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
+    args = parser.parse_args(argv)
+    if not 0 < args.val_fraction < 1:
+        parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
+    settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    try:
+        if args.init:
+            init_shape = asdict(load_model(args.init)[1])
+            conflicts = {k: v for k, v in settings.items() if k in init_shape and v != init_shape[k]}
+            if conflicts:
+                raise TrainError(f"--init {args.init}: its shape is {init_shape}, not {conflicts}; "
+                                 "drop --layers/--cells/--mixtures when fine-tuning")
+            settings.update(init_shape)
+        train(TrainConfig(**settings), args.out, verbose=1 if sys.stdout.isatty() else 2)
+    except (TrainError, DataError, ModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
