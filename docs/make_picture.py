@@ -1,0 +1,88 @@
+"""Draw docs/synthetic-vs-human.png: human lines of the original article beside synthetic ones.
+
+Four of the 145 human lines (Distill's validation data, as model.data.load("distill") reads
+them) on the left, four lines of the synthetic cursive corpus (model/synth.py) on the right,
+all at one scale so sizes compare. Written as SVG, then photographed by headless Chromium
+(the project has no plotting library; this script is not part of the build).
+
+    python docs/make_picture.py [--seed 0] [--human 0 3 5 8] [--out docs/synthetic-vs-human.png]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from model import data  # noqa: E402
+from model.synth import synthesize  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+COLUMN_WIDTH, ROW_HEIGHT, MARGIN, TITLE = 760, 90, 16, 40
+
+
+def pen_paths(line: data.Line, scale: float, left: float, top: float) -> str:
+    """SVG path data of the pen-down strokes, the line's top-left corner at (left, top)."""
+    xy = line.absolute()
+    xy = (xy - xy.min(axis=0)) * scale + (left, top)
+    lifted_before = [True] + [bool(up) for up in line.points[:-1, 2]]
+    return " ".join(f"{'M' if lift else 'L'}{x:.1f},{y:.1f}" for (x, y), lift in zip(xy, lifted_before))
+
+
+def svg(columns: dict[str, list[data.Line]]) -> tuple[str, int, int]:
+    """The picture as SVG text, and its width and height in pixels."""
+    everything = [line for lines in columns.values() for line in lines]
+    scale = min(min(COLUMN_WIDTH / width, ROW_HEIGHT / height)
+                for width, height in (np.ptp(line.absolute(), axis=0) for line in everything))
+    rows = max(len(lines) for lines in columns.values())
+    width = len(columns) * (COLUMN_WIDTH + 2 * MARGIN)
+    height = TITLE + rows * (ROW_HEIGHT + MARGIN) + MARGIN
+    parts = []
+    for column, (title, lines) in enumerate(columns.items()):
+        left = column * (COLUMN_WIDTH + 2 * MARGIN) + MARGIN
+        parts.append(f'<text x="{left}" y="28" font-family="sans-serif" font-size="18" fill="#444">{title}</text>')
+        for row, line in enumerate(lines):
+            top = TITLE + row * (ROW_HEIGHT + MARGIN) + MARGIN / 2
+            parts.append(f'<path d="{pen_paths(line, scale, left, top)}"/>')
+    body = "".join(parts)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+            f'<rect width="100%" height="100%" fill="white"/>'
+            f'<g fill="none" stroke="#111" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round">'
+            f'{body}</g></svg>'), width, height
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default %(default)s)")
+    parser.add_argument("--human", type=int, nargs="+", default=[0, 3, 5, 8], help="which human lines")
+    parser.add_argument("--out", default=str(Path(__file__).with_name("synthetic-vs-human.png")))
+    args = parser.parse_args()
+    try:
+        human = data.load("distill")
+    except data.DataError as error:
+        sys.exit(f"error: {error}")
+    if not all(0 <= index < len(human) for index in args.human):
+        sys.exit(f"error: --human {args.human}: line numbers must be 0 to {len(human) - 1}")
+    columns = {
+        "human (Distill validation lines)": [human[index] for index in args.human],
+        "synthetic (model/synth.py)": synthesize(len(args.human), args.seed),
+    }
+    text, width, height = svg(columns)
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "picture.svg"
+        page.write_text(text)
+        shot = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                               f"--screenshot={Path(args.out).resolve()}", f"--window-size={width},{height}",
+                               page.as_uri()], capture_output=True, text=True)
+    if shot.returncode != 0:
+        sys.exit(f"error: {CHROMIUM} could not take the picture (exit {shot.returncode}): install chromium")
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
