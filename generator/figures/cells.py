@@ -1,0 +1,132 @@
+"""Inside the model: the `cells` and `cells-sorted` heatmaps and the measured cell behaviours.
+
+The Distill article (Carter, Ha, Johnson, Olah 2016) shows the cell state c of the handwriting
+LSTM (Graves 2013, section 4.2) over a human line: one row per cell, one column per point, the
+strokes above coloured by one chosen cell. `cells` shows the cells in their own order,
+`cells-sorted` flipped and reordered by 1-D t-SNE and annotated with the groups the build
+measures (generator/cell_analysis.py).
+
+Shipping: per offered line one binary file site/data/cells/line-N.bin, fetched when the reader
+picks the line (both figures read the same files), laid out little-endian as
+    uint32 points T, uint32 cells N,
+    int16 (T, 3) the line's [dx, dy, pen_up] in raw pen units,
+    int8 (N, T) cell-major c, value = q / 127 * scale[cell].
+`scale` is each cell's largest |c| over the offered lines (so nothing is clipped); the colour
+saturates at each cell's 99th percentile of |c| (`colour_range`), so quiet cells still show
+their pattern.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator import cell_analysis, precompute
+from generator.cache import fingerprint
+from generator.figures import Figure
+from model.data import distill_dir
+
+
+@dataclass
+class CellsConfig:
+    """Settings of the cell figures (saved as data/cells/config.json)."""
+
+    lines: int = 8  # lines offered by the line picker: the first of the build's lines
+    max_points: int = 600  # points shown per line (the original's figure assets keep 599)
+    measure_lines: int = 24  # lines the correlations are measured on
+    colour_percentile: float = 99.0
+
+
+def pack_line(points: np.ndarray, cells: np.ndarray, scale: np.ndarray) -> bytes:
+    """One line's binary file (layout in the module docstring)."""
+    count, width = cells.shape
+    offsets = np.clip(np.rint(points), -32768, 32767).astype("<i2")
+    quantised = np.clip(np.rint(cells.T / scale[:, None] * 127), -127, 127).astype(np.int8)
+    return struct.pack("<II", count, width) + offsets.tobytes() + quantised.tobytes()
+
+
+def line_name(line, index: int) -> str:
+    """How the picker names a line: its source file's number when it has one."""
+    name = line.source.rsplit("/", 1)[-1].removesuffix(".json") if line.source else ""
+    label = f"line {name}" if name.isdigit() else f"line {index + 1}"
+    return label + (f": “{line.text}”" if line.text else "")
+
+
+def article_sort_order(cells: int) -> np.ndarray | None:
+    """The original article's sorted order (metadata.json), when it fits this model."""
+    path = distill_dir() / "metadata.json"
+    if not path.is_file():
+        return None
+    order = np.asarray(json.loads(path.read_text())["sortOrder"])
+    return order if len(order) == cells else None
+
+
+def measure(ctx, config: CellsConfig, analysis_config: cell_analysis.CellAnalysisConfig):
+    """The cell analysis over the build's first measure_lines lines (cached)."""
+    lines = ctx.lines[:config.measure_lines]
+
+    def compute():
+        states = precompute.cell_states(ctx, lines, limit=config.max_points)
+        return cell_analysis.analyse(states, [line.points[:config.max_points] for line in lines], analysis_config)
+
+    # the build's key already covers the model and the lines; the analysis code is added here
+    code = Path(cell_analysis.__file__).read_bytes()
+    return ctx.cache.memo("cell-analysis", [config.measure_lines, config.max_points, asdict(analysis_config),
+                                            fingerprint(code)], compute)
+
+
+def strongest_cells(analysis: cell_analysis.CellAnalysis) -> list[dict]:
+    """Per signal, the cell with the largest |r| and its row in the sorted order."""
+    rows = np.argsort(analysis.order)
+    result = []
+    for index, (name, (label, family)) in enumerate(cell_analysis.SIGNALS.items()):
+        cell = int(np.abs(analysis.r[index]).argmax())
+        result.append({"signal": name, "label": label, "family": family, "cell": cell,
+                       "row": int(rows[cell]), "r": round(float(analysis.r[index, cell]), 3)})
+    return result
+
+
+def build(ctx, config: CellsConfig | None = None,
+          analysis_config: cell_analysis.CellAnalysisConfig | None = None) -> list[Figure]:
+    config = config or CellsConfig()
+    analysis_config = analysis_config or cell_analysis.CellAnalysisConfig(seed=ctx.seed)
+    analysis = measure(ctx, config, analysis_config)
+    offered = ctx.lines[:config.lines]
+    states = precompute.cell_states(ctx, offered, limit=config.max_points)
+    every_value = np.abs(np.concatenate(states))
+    scale = np.maximum(every_value.max(axis=0), 1e-6)
+    colour_range = np.maximum(np.percentile(every_value, config.colour_percentile, axis=0), 1e-6)
+
+    files = {"config.json": asdict(config), "analysis.json": analysis.to_json()}
+    menu = []
+    for index, (line, cells) in enumerate(zip(offered, states)):
+        files[f"line-{index}.bin"] = pack_line(line.points[:config.max_points, :], cells, scale)
+        menu.append({"name": line_name(line, index), "points": len(cells), "file": f"line-{index}.bin"})
+    shared = {"lines": menu, "cells": int(scale.size), "scale": np.round(scale, 4),
+              "colourRange": np.round(colour_range, 4)}
+
+    strongest = strongest_cells(analysis)
+    overall = int(np.abs(analysis.r).max(axis=0).argmax())
+    cells_data = {**shared, "defaultCell": overall}
+
+    article_order = article_sort_order(scale.size) if ctx.about.get("name") == "distill" else None
+    comparison = cell_analysis.compare_with_article(analysis.r, article_order) if article_order is not None else []
+    best_group = max(analysis.groups, key=lambda group: group.mean_abs_r, default=None)
+    sorted_data = {
+        **shared, "order": analysis.order, "signs": analysis.signs,
+        "defaultCell": best_group.strongest_cell if best_group else int(analysis.order[0]),
+        "groups": analysis.to_json()["groups"], "strongest": strongest, "comparison": comparison,
+        "rowSignal": [_row_signal(analysis, cell) for cell in analysis.order],
+        "measuredOn": {"lines": min(config.measure_lines, len(ctx.lines)),
+                       "tsneLines": min(analysis.config.tsne_lines, len(ctx.lines))},
+    }
+    return [Figure("cells", data=cells_data, files=files), Figure("cells-sorted", data=sorted_data)]
+
+
+def _row_signal(analysis: cell_analysis.CellAnalysis, cell: int) -> list:
+    """[signal name, r] of a cell's strongest signal, for the sorted heatmap's hover text."""
+    index = int(np.abs(analysis.r[:, cell]).argmax())
+    return [list(cell_analysis.SIGNALS)[index], round(float(analysis.r[index, cell]), 2)]
