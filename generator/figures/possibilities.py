@@ -1,0 +1,168 @@
+"""The possibility space: fifty futures the model could write at every point of a line.
+
+A sample is one draw from the model's distribution over continuations (Graves 2013, section
+4.2). The Distill article (Carter, Ha, Johnson, Olah 2016) made that distribution visible by
+drawing, at every point of a line, 50 short continuations sampled from the state the model is
+in after reading the line up to there. This module precomputes the figure's default view of
+every line it offers (generated samples, a straight line, human lines): the futures at the
+default steps and temperature, and per point the negative log-likelihood of the actual next
+point and the entropy of the mixture weights, for the uncertainty strip. The mixture itself,
+shown when the reader hovers a point, goes into a separate file fetched on first hover.
+
+Everything is quantised to small integers and base64 (see `pack`): the first line's view is
+inlined into the page, the others are files under site/data/possibilities/. Any other setting
+is computed in the reader's browser (templates/js/figures/possibilities.js).
+"""
+from __future__ import annotations
+
+import base64
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from generator.cache import fingerprint
+from generator.figures import Figure
+from model.data import MODEL_UNIT
+from model.network import Runner, mixture, nll_terms
+
+
+@dataclass
+class PossibilitiesConfig:
+    futures: int = 50  # continuations drawn at every point
+    steps: int = 4  # points per continuation in the default view (the page offers 1 to 10)
+    temperature: float = 0.65  # the default "variation"
+    samples: int = 5  # generated lines offered
+    sample_points: int = 300
+    sample_temperature: float = 0.5  # neat enough to read as handwriting
+    straight_points: int = 100  # the original's straight line: rows of [0.5, 0, 0]
+    human_lines: int = 7
+    max_points: int = 600  # human lines are cut here, like the original's figure assets
+    points_per_batch: int = 40  # points whose futures share one model batch (40 x 50 rows)
+
+
+STRAIGHT_STEP = (0.5, 0.0, 0.0)
+
+# Quantisation steps, as "value = integer / scale". Offsets in model units are exact at
+# 1/40 (raw pen units); futures at 1/20 model unit stay under a pixel at the page's scale
+# and fit int8 up to 6.35 units per step, which only rare pen-up jumps exceed (clipped).
+LINE_SCALE = MODEL_UNIT
+FUTURE_SCALE = 20.0
+NLL_SCALE = 100.0
+PARAM_SCALE = 1000.0  # mu, log sigma, entropy
+UNIT_SCALE = 10000.0  # pi, rho, end-of-stroke probability: values in [-1, 1]
+
+
+def pack(values, scale: float, dtype: str = "int16") -> dict:
+    """values * scale rounded into `dtype`, little-endian base64; the page's `unpack` reverses it.
+
+    NaN (a missing value) becomes the type's minimum, which the page reads back as NaN.
+    """
+    info = np.iinfo(dtype)
+    values = np.nan_to_num(np.asarray(values, np.float64), nan=info.min / scale)
+    ints = np.clip(np.rint(values * scale), info.min, info.max).astype(np.dtype(dtype).newbyteorder("<"))
+    return {"dtype": dtype, "scale": scale, "shape": list(ints.shape),
+            "data": base64.b64encode(ints.tobytes()).decode("ascii")}
+
+
+def pack_bits(flags) -> dict:
+    """0/1 flags as bits, most significant bit first, base64."""
+    flags = np.asarray(flags) > 0.5
+    return {"dtype": "bits", "shape": list(flags.shape),
+            "data": base64.b64encode(np.packbits(flags.ravel()).tobytes()).decode("ascii")}
+
+
+def derive_seed(seed: int, *names) -> int:
+    """A 31-bit seed for one use of the build seed, stable across runs and Python versions."""
+    return zlib.crc32(repr((seed, *names)).encode()) & 0x7FFFFFFF
+
+
+def chosen_lines(runner: Runner, ctx, config: PossibilitiesConfig) -> list[dict]:
+    """The lines offered, as {"name", "kind", "points" (T, 3) in model units}: samples first."""
+    seed = derive_seed(ctx.seed, "possibilities", "samples")
+    samples = ctx.cache.memo("possibilities-samples", [asdict(config), seed], lambda: runner.sample(
+        config.sample_points, batch=config.samples, temperature=config.sample_temperature, seed=seed))
+    lines = [{"name": f"Generated sample {k + 1}", "kind": "sample",
+              # round to raw pen units, as every line is stored
+              "points": np.concatenate([np.rint(points[:, :2] * MODEL_UNIT) / MODEL_UNIT, points[:, 2:]], axis=1)}
+             for k, points in enumerate(samples)]
+    lines.append({"name": "A straight line", "kind": "straight",
+                  "points": np.tile(np.float32(STRAIGHT_STEP), (config.straight_points, 1))})
+    for k, line in enumerate(ctx.lines[:config.human_lines]):
+        label = f"Human line {k + 1}" + (f": “{line.text}”" if line.text else "")
+        lines.append({"name": label, "kind": "human", "points": line.model_inputs()[:config.max_points]})
+    return lines
+
+
+def compute_view(runner: Runner, points: np.ndarray, config: PossibilitiesConfig, seed: int,
+                 progress: tqdm) -> dict:
+    """One line's futures at the default settings, its uncertainty strip and its mixtures.
+
+    The state "at point i" is the one after feeding [0, 0, 0] and points 0..i (the zero-start
+    convention); the futures, the mixture, the NLL of point i + 1 and the entropy all read it.
+    """
+    points = np.asarray(points, np.float32)
+    trace = runner.run(np.concatenate([np.zeros((1, 3), np.float32), points]))
+    y_after = trace.y[1:]  # y_after[i]: the prediction made after point i
+    futures = []
+    for batch_index, start in enumerate(range(0, len(points), config.points_per_batch)):
+        # Every batch has the same size (the last one repeats the last point), so the
+        # sampling loop is traced once.
+        after = np.minimum(np.arange(start, start + config.points_per_batch), len(points) - 1) + 1
+        state = [(np.repeat(trace.h[after, layer], config.futures, axis=0),
+                  np.repeat(trace.c[after, layer], config.futures, axis=0))
+                 for layer in range(trace.h.shape[1])]
+        drawn = runner.sample(config.steps, batch=len(after) * config.futures,
+                              temperature=config.temperature, seed=seed + batch_index, state=state)
+        futures.append(drawn.reshape(len(after), config.futures, config.steps, 3))
+        progress.update(min(config.points_per_batch, len(points) - start))
+    futures = np.concatenate(futures)[:len(points)]
+
+    nll_xy, nll_eos = (np.asarray(term) for term in nll_terms(y_after[:-1], points[1:]))
+    nll = np.append(nll_xy + nll_eos, np.nan)  # the last point has no next point to score
+    params = mixture(y_after)
+    log_pi = np.asarray(params.log_pi)
+    entropy = -np.sum(np.exp(log_pi) * log_pi, axis=-1)
+    view = {
+        "points": pack(points[:, :2], LINE_SCALE), "pen": pack_bits(points[:, 2]),
+        "steps": config.steps, "temperature": config.temperature, "count": config.futures,
+        "futures": pack(futures[..., :2], FUTURE_SCALE, "int8"), "futurePen": pack_bits(futures[..., 2]),
+        "nll": pack(nll, NLL_SCALE), "entropy": pack(entropy, PARAM_SCALE),
+    }
+    hover = {
+        "pi": pack(np.exp(log_pi), UNIT_SCALE),
+        "mu1": pack(params.mu1, PARAM_SCALE), "mu2": pack(params.mu2, PARAM_SCALE),
+        "logSigma1": pack(params.log_sigma1, PARAM_SCALE), "logSigma2": pack(params.log_sigma2, PARAM_SCALE),
+        "rho": pack(params.rho, UNIT_SCALE),
+        "eos": pack(1.0 / (1.0 + np.exp(-np.asarray(params.eos_logit)[:, 0])), UNIT_SCALE),
+    }
+    return {"view": view, "mixture": hover}
+
+
+def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
+    config = config or PossibilitiesConfig()
+    runner = Runner(ctx.model)
+    lines = chosen_lines(runner, ctx, config)
+    files = {"config.json": asdict(config)}
+    menu = []
+    first_view = None
+    progress = tqdm(total=sum(len(line["points"]) for line in lines), desc="possibility space", unit="point")
+    for index, line in enumerate(lines):
+        seed = derive_seed(ctx.seed, "possibilities", index)
+        before = progress.n
+        computed = ctx.cache.memo("possibilities-view", [asdict(config), fingerprint(line["points"]), seed],
+                                  lambda: compute_view(runner, line["points"], config, seed, progress))
+        progress.update(before + len(line["points"]) - progress.n)  # all at once when cached
+        view = {"name": line["name"], "kind": line["kind"], **computed["view"]}
+        files[f"mixture-{index}.json"] = computed["mixture"]
+        if index == 0:
+            first_view = view
+        else:
+            files[f"line-{index}.json"] = view
+        menu.append({"name": line["name"], "kind": line["kind"], "points": len(line["points"])})
+    progress.close()
+    data = {"lines": menu, "first": first_view, "futures": config.futures, "steps": config.steps,
+            "mixtures": ctx.config.mixtures,
+            "temperature": config.temperature, "seed": derive_seed(ctx.seed, "possibilities", "page")}
+    return [Figure("possibilities", data=data, files=files)]

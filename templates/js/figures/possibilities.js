@@ -1,0 +1,415 @@
+/**
+ * The possibility space (Carter, Ha, Johnson, Olah, Distill 2016; the model is Graves 2013,
+ * section 4.2): at every point of a line, 50 continuations the model could have written from the
+ * state it is in after reading the line up to that point, coloured by which way they veer.
+ *
+ * Colour convention. The page's y axis grows downward, so the usual "counter-clockwise is
+ * positive" flips: with cross = path × future = px·fy − py·fx in screen coordinates, cross > 0
+ * means the future is turned clockwise as seen on screen, which is to the right of a pen
+ * travelling along the path. Right is green, left is orange, and the larger the angle, the more
+ * saturated the colour. For the k-th point of a future from point i, "the path" is the chord
+ * from point i to point i + k of the actual line, so a future is judged against what the writer
+ * did over the same number of steps.
+ *
+ * The build (generator/figures/possibilities.py) inlines the first line's default view and
+ * writes the others, and every line's mixtures, under data/possibilities/. Any other setting
+ * is sampled here through model-client.js, point by point from the start of the line; changing
+ * a control aborts the computation in flight. The root element keeps data-drawn-points (line
+ * points whose futures are drawn), data-drawn-futures (futures drawn) and data-state (idle,
+ * loading, computing, done or failed) up to date.
+ */
+const DATA_URL = new URL("../../../data/possibilities/", import.meta.url);
+const START_POINT = [0, 0, 0];
+const GREEN_HUE = 145;
+const ORANGE_HUE = 28;
+const NEUTRAL = "hsl(0 0% 60%)";
+const LEVELS = 6; // saturation steps: few distinct colours, so a whole view is a dozen strokes
+const PALETTE = [ORANGE_HUE, GREEN_HUE].map((hue) =>
+  Array.from({length: LEVELS}, (_, level) => `hsl(${hue} ${20 + level * 14}% ${52 - level * 3}%)`));
+const MAX_PX_PER_UNIT = 16;
+const MAX_HEIGHT_PX = 420;
+const MARGIN_UNITS = 2.5; // room around the line for the futures
+const STRIP_ROW_PX = 12;
+const NLL_RANGE = [-4, 4]; // nats per point (density per model unit²), light to dark
+const HOVER_RADIUS_PX = 30;
+const SLIDER_SETTLE_MS = 150;
+
+/**
+ * The colour of a future's point: its displacement (futureDx, futureDy) from the point it
+ * starts at, against the actual path's displacement (pathDx, pathDy) over the same steps.
+ * Screen coordinates (y down): turned clockwise on screen = right = green, else orange.
+ */
+export function veerColour(pathDx, pathDy, futureDx, futureDy) {
+  const cross = pathDx * futureDy - pathDy * futureDx;
+  const dot = pathDx * futureDx + pathDy * futureDy;
+  if (cross === 0 && dot === 0) return NEUTRAL; // one of them has no direction
+  const angle = Math.atan2(cross, dot);
+  const level = Math.round(Math.min(1, Math.abs(angle) / (Math.PI / 2)) * (LEVELS - 1));
+  return PALETTE[angle > 0 ? 1 : 0][level];
+}
+
+/** The 1-sigma ellipse of a bivariate normal: radii along its principal axes and their angle. */
+export function ellipseAxes(sigma1, sigma2, rho) {
+  const a = sigma1 * sigma1;
+  const b = rho * sigma1 * sigma2;
+  const c = sigma2 * sigma2;
+  const spread = Math.hypot((a - c) / 2, b);
+  return {
+    rx: Math.sqrt((a + c) / 2 + spread),
+    ry: Math.sqrt(Math.max(0, (a + c) / 2 - spread)),
+    angle: 0.5 * Math.atan2(2 * b, a - c),
+  };
+}
+
+/** The build's quantised arrays (generator/figures/possibilities.py `pack`) as numbers. */
+export function unpack({dtype, scale, data}) {
+  const bytes = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+  if (dtype === "bits") {
+    const bits = new Uint8Array(bytes.length * 8);
+    bits.forEach((_, i) => { bits[i] = (bytes[i >> 3] >> (7 - (i & 7))) & 1; });
+    return bits;
+  }
+  const ints = dtype === "int8" ? new Int8Array(bytes.buffer) : new Int16Array(bytes.buffer);
+  const missing = dtype === "int8" ? -128 : -32768;
+  return Float32Array.from(ints, (q) => (q === missing ? NaN : q / scale));
+}
+
+function decodeView(raw) {
+  const length = raw.points.shape[0];
+  const offsets = unpack(raw.points);
+  const pen = unpack(raw.pen);
+  const xs = new Float64Array(length);
+  const ys = new Float64Array(length);
+  let x = 0;
+  let y = 0;
+  for (let i = 0; i < length; i++) {
+    x += offsets[2 * i];
+    y += offsets[2 * i + 1];
+    xs[i] = x;
+    ys[i] = y;
+  }
+  return {
+    name: raw.name, length, offsets, pen, xs, ys,
+    steps: raw.steps, count: raw.count,
+    futures: unpack(raw.futures), futurePen: unpack(raw.futurePen),
+    nll: unpack(raw.nll), entropy: unpack(raw.entropy),
+  };
+}
+
+/** The line's points as the model reads them: [dx, dy, pen_up] in model units. */
+function modelPoints(view) {
+  return Array.from({length: view.length}, (_, i) => [view.offsets[2 * i], view.offsets[2 * i + 1], view.pen[i]]);
+}
+
+function layout(view, widthPx) {
+  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  for (let i = 0; i < view.length; i++) {
+    minX = Math.min(minX, view.xs[i]); maxX = Math.max(maxX, view.xs[i]);
+    minY = Math.min(minY, view.ys[i]); maxY = Math.max(maxY, view.ys[i]);
+  }
+  const scale = Math.min(MAX_PX_PER_UNIT, widthPx / (maxX - minX + 2 * MARGIN_UNITS),
+    MAX_HEIGHT_PX / (maxY - minY + 2 * MARGIN_UNITS));
+  return {
+    scale,
+    width: widthPx,
+    height: Math.ceil((maxY - minY + 2 * MARGIN_UNITS) * scale),
+    px: (x) => (x - minX + MARGIN_UNITS) * scale,
+    py: (y) => (y - minY + MARGIN_UNITS) * scale,
+  };
+}
+
+function sizeCanvas(canvas, width, height) {
+  const ratio = globalThis.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const context = canvas.getContext("2d");
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return context;
+}
+
+/** Strokes the futures of points [from, to): one path per colour, so a whole view is quick. */
+function drawFutures(context, view, futures, from, to, place) {
+  const {xs, ys, length} = view;
+  const {count, steps, offsets, pen} = futures;
+  const paths = new Map();
+  for (let i = from; i < to; i++) {
+    for (let j = 0; j < count; j++) {
+      const base = (i * count + j) * steps;
+      let x = xs[i];
+      let y = ys[i];
+      let penUp = view.pen[i];
+      for (let k = 0; k < steps; k++) {
+        const nextX = x + offsets[2 * (base + k)];
+        const nextY = y + offsets[2 * (base + k) + 1];
+        if (!penUp) {
+          const along = Math.min(i + k + 1, length - 1);
+          const reference = along > i ? along : Math.max(i - 1, 0); // at the end, the last heading
+          const sign = along > i ? 1 : -1;
+          const colour = veerColour(sign * (xs[reference] - xs[i]), sign * (ys[reference] - ys[i]),
+            nextX - xs[i], nextY - ys[i]);
+          if (!paths.has(colour)) paths.set(colour, new Path2D());
+          const path = paths.get(colour);
+          path.moveTo(place.px(x), place.py(y));
+          path.lineTo(place.px(nextX), place.py(nextY));
+        }
+        penUp = pen[base + k];
+        x = nextX;
+        y = nextY;
+      }
+    }
+  }
+  context.save();
+  context.globalAlpha = 0.3;
+  context.globalCompositeOperation = "multiply";
+  context.lineWidth = 1;
+  for (const [colour, path] of paths) {
+    context.strokeStyle = colour;
+    context.stroke(path);
+  }
+  context.restore();
+}
+
+function drawLine(context, view, place) {
+  context.strokeStyle = "#1d1d1f";
+  context.lineWidth = 1.6;
+  context.lineCap = context.lineJoin = "round";
+  context.beginPath();
+  for (let i = 1; i < view.length; i++) {
+    if (view.pen[i - 1]) continue; // the pen was lifted: an invisible move
+    context.moveTo(place.px(view.xs[i - 1]), place.py(view.ys[i - 1]));
+    context.lineTo(place.px(view.xs[i]), place.py(view.ys[i]));
+  }
+  context.stroke();
+}
+
+/**
+ * Two rows under the line, aligned with it: surprise (NLL) above, spread (entropy of the
+ * mixture weights, at most log M, all M components equally likely) below.
+ */
+function drawStrip(context, view, place, mixtures) {
+  const rows = [[view.nll, NLL_RANGE, 250], [view.entropy, [0, Math.log(mixtures)], 20]];
+  const barWidth = Math.max(2, place.scale * 0.4);
+  rows.forEach(([values, [low, high], hue], row) => {
+    const top = row * (STRIP_ROW_PX + 2);
+    context.fillStyle = "#f4f4f4";
+    context.fillRect(0, top, place.width, STRIP_ROW_PX);
+    // Higher values are drawn last, so where points overlap the strip shows the highest.
+    const order = Array.from(values.keys()).filter((i) => Number.isFinite(values[i]))
+      .sort((a, b) => values[a] - values[b]);
+    for (const i of order) {
+      const level = Math.min(1, Math.max(0, (values[i] - low) / (high - low)));
+      context.fillStyle = `hsl(${hue} 55% ${92 - level * 62}%)`;
+      context.fillRect(place.px(view.xs[i]) - barWidth / 2, top, barWidth, STRIP_ROW_PX);
+    }
+  });
+}
+
+function drawMixture(canvas, mixture, view, i) {
+  const context = sizeCanvas(canvas, 160, 160);
+  const M = mixture.pi.length / view.length;
+  const at = (name, k) => mixture[name][i * M + k];
+  let extent = 0.5;
+  for (let k = 0; k < M; k++) {
+    if (at("pi", k) < 0.01) continue;
+    const reach = 2 * Math.exp(Math.max(at("logSigma1", k), at("logSigma2", k)));
+    extent = Math.max(extent, Math.abs(at("mu1", k)) + reach, Math.abs(at("mu2", k)) + reach);
+  }
+  const scale = 72 / extent;
+  context.translate(80, 80);
+  context.strokeStyle = "#ddd";
+  context.beginPath();
+  context.moveTo(-80, 0); context.lineTo(80, 0); context.moveTo(0, -80); context.lineTo(0, 80);
+  context.stroke();
+  for (let k = 0; k < M; k++) {
+    const {rx, ry, angle} = ellipseAxes(Math.exp(at("logSigma1", k)), Math.exp(at("logSigma2", k)), at("rho", k));
+    context.beginPath();
+    context.ellipse(at("mu1", k) * scale, at("mu2", k) * scale, Math.max(rx * scale, 0.5), Math.max(ry * scale, 0.5), angle, 0, 2 * Math.PI);
+    context.fillStyle = `hsl(220 60% 45% / ${0.85 * at("pi", k)})`;
+    context.fill();
+  }
+  if (i + 1 < view.length) { // the point that actually came next
+    context.fillStyle = "#1d1d1f";
+    context.beginPath();
+    context.arc(view.offsets[2 * (i + 1)] * scale, view.offsets[2 * (i + 1) + 1] * scale, 3, 0, 2 * Math.PI);
+    context.fill();
+  }
+}
+
+function mount(root, data) {
+  const select = root.querySelector(".poss-line-select");
+  const stepsInput = root.querySelector(".poss-steps");
+  const variationInput = root.querySelector(".poss-variation");
+  const status = root.querySelector(".poss-status");
+  const stage = root.querySelector(".poss-stage");
+  const [futuresCanvas, lineCanvas, marksCanvas, stripCanvas] =
+    ["futures", "line", "marks", "strip"].map((name) => root.querySelector(`.poss-${name}`));
+  const mixtureCanvas = root.querySelector(".poss-mixture");
+  const readout = root.querySelector(".poss-readout");
+
+  const views = new Map([[0, Promise.resolve(decodeView(data.first))]]);
+  const mixtures = new Map();
+  let controller = null;
+  let shown = null; // {view, futures, drawn, place, lineIndex}
+  let settleTimer = 0;
+
+  const fetchJson = (name) => fetch(new URL(name, DATA_URL)).then((response) => {
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}; rebuild the site`);
+    return response.json();
+  });
+  const viewOf = (index) => {
+    if (!views.has(index)) views.set(index, fetchJson(`line-${index}.json`).then(decodeView));
+    return views.get(index);
+  };
+  const mixtureOf = (index) => {
+    if (!mixtures.has(index)) {
+      mixtures.set(index, fetchJson(`mixture-${index}.json`).then((raw) =>
+        Object.fromEntries(Object.entries(raw).map(([name, packed]) => [name, unpack(packed)]))));
+    }
+    return mixtures.get(index);
+  };
+
+  function setDrawn(points) {
+    shown.drawn = points;
+    root.dataset.drawnPoints = String(points);
+    root.dataset.drawnFutures = String(points * shown.futures.count);
+  }
+
+  /** Lays out and draws the line, the strip and whatever futures have arrived so far. */
+  function redraw() {
+    const {view, futures} = shown;
+    const place = layout(view, stage.clientWidth || 600);
+    shown.place = place;
+    const futuresContext = sizeCanvas(futuresCanvas, place.width, place.height);
+    drawLine(sizeCanvas(lineCanvas, place.width, place.height), view, place);
+    sizeCanvas(marksCanvas, place.width, place.height);
+    drawStrip(sizeCanvas(stripCanvas, place.width, 2 * STRIP_ROW_PX + 2), view, place, data.mixtures);
+    drawFutures(futuresContext, view, futures, 0, futures.ready, place);
+    setDrawn(futures.ready);
+  }
+
+  async function show() {
+    controller?.abort();
+    controller = new AbortController();
+    const {signal} = controller;
+    const lineIndex = Number(select.value);
+    const steps = Number(stepsInput.value);
+    const temperature = Number(variationInput.value);
+    root.dataset.state = "loading";
+    const view = await viewOf(lineIndex);
+    if (signal.aborted) return;
+    const precomputed = steps === data.steps && Math.abs(temperature - data.temperature) < 1e-6;
+    const futures = precomputed
+      ? {count: view.count, steps, offsets: view.futures, pen: view.futurePen, ready: view.length}
+      : {count: data.futures, steps, ready: 0,
+        offsets: new Float32Array(view.length * data.futures * steps * 2),
+        pen: new Uint8Array(view.length * data.futures * steps)};
+    shown = {view, futures, drawn: 0, lineIndex};
+    redraw();
+    if (precomputed) {
+      root.dataset.state = "done";
+      status.textContent = "computed when the page was built";
+      return;
+    }
+    root.dataset.state = "computing";
+    status.textContent = "loading the model…";
+    const {getModel} = await import("../model-client.js"); // only needed off the default view
+    const model = await getModel();
+    const {state} = await model.step([START_POINT]); // the zero-start convention of the build
+    if (signal.aborted) return;
+    let frame = 0;
+    const paint = () => {
+      frame = 0;
+      if (shown.futures !== futures) return;
+      drawFutures(futuresCanvas.getContext("2d"), view, futures, shown.drawn, futures.ready, shown.place);
+      setDrawn(futures.ready);
+      status.textContent = `sampling in your browser: ${futures.ready} of ${view.length} points`;
+    };
+    const finished = await model.futures(modelPoints(view),
+      {steps, count: data.futures, temperature, seed: data.seed, state, signal}, (i, sampled) => {
+        sampled.forEach((future, j) => future.forEach(([dx, dy, penUp], k) => {
+          const at = (i * data.futures + j) * steps + k;
+          futures.offsets[2 * at] = dx;
+          futures.offsets[2 * at + 1] = dy;
+          futures.pen[at] = penUp;
+        }));
+        futures.ready = i + 1;
+        frame ||= requestAnimationFrame(paint);
+      });
+    if (!finished || signal.aborted) return;
+    cancelAnimationFrame(frame);
+    paint();
+    root.dataset.state = "done";
+    status.textContent = `sampled in your browser (${view.length} points × ${data.futures} futures)`;
+  }
+
+  function run() {
+    show().catch((error) => {
+      root.dataset.state = "failed";
+      status.textContent = `could not draw this view: ${error.message}`;
+      console.error(error);
+    });
+  }
+
+  async function hover(event) {
+    if (!shown?.place) return;
+    const bounds = futuresCanvas.getBoundingClientRect();
+    const {view, place, lineIndex} = shown;
+    const x = event.clientX - bounds.left;
+    const y = event.clientY - bounds.top;
+    let best = -1;
+    let bestDistance = HOVER_RADIUS_PX;
+    for (let i = 0; i < view.length; i++) {
+      const distance = Math.hypot(place.px(view.xs[i]) - x, place.py(view.ys[i]) - y);
+      if (distance < bestDistance) [best, bestDistance] = [i, distance];
+    }
+    const marks = sizeCanvas(marksCanvas, place.width, place.height);
+    if (best < 0) return;
+    marks.strokeStyle = "#1a5fb4";
+    marks.lineWidth = 2;
+    marks.beginPath();
+    marks.arc(place.px(view.xs[best]), place.py(view.ys[best]), 5, 0, 2 * Math.PI);
+    marks.stroke();
+    const mixture = await mixtureOf(lineIndex);
+    if (shown.lineIndex !== lineIndex) return;
+    drawMixture(mixtureCanvas, mixture, view, best);
+    const nll = view.nll[best];
+    readout.textContent = `Point ${best + 1} of ${view.length}: the pen lifts next with probability `
+      + `${(100 * mixture.eos[best]).toFixed(1)}%; spread ${view.entropy[best].toFixed(2)} nats`
+      + (Number.isFinite(nll) ? `; surprise at the actual next point (dot) ${nll.toFixed(2)} nats.` : ".");
+  }
+
+  select.addEventListener("change", () => {
+    readout.textContent = "Hover over the line to see the model’s prediction at that point.";
+    sizeCanvas(mixtureCanvas, 160, 160);
+    run();
+  });
+  for (const input of [stepsInput, variationInput]) {
+    input.addEventListener("input", () => {
+      input.nextElementSibling.textContent = input === stepsInput ? input.value : Number(input.value).toFixed(2);
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(run, SLIDER_SETTLE_MS); // wait for the slider to settle
+    });
+  }
+  futuresCanvas.addEventListener("pointermove", (event) => hover(event).catch((error) => console.error(error)));
+  let width = 0;
+  new ResizeObserver(() => {
+    if (shown && stage.clientWidth !== width) redraw();
+    width = stage.clientWidth;
+  }).observe(stage);
+  run();
+}
+
+const root = globalThis.document?.querySelector('[data-figure="possibilities"]');
+const script = globalThis.document?.getElementById("figure-data-possibilities");
+if (root && script) {
+  const data = JSON.parse(script.textContent);
+  // The default view is drawn when the figure comes near the screen, not while the page loads.
+  const observer = new IntersectionObserver((entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    observer.disconnect();
+    mount(root, data);
+  }, {rootMargin: "400px 0px"});
+  observer.observe(root);
+}
