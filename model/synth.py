@@ -43,13 +43,13 @@ class SynthConfig:
     """How synthetic lines are written. Pairs (low, high) are ranges drawn per line."""
 
     fonts: tuple[str, ...] = ("scripts", "scriptc", "cursive")
-    chars_per_line: tuple[int, int] = (14, 40)
+    chars_per_line: tuple[int, int] = (8, 40)
     x_height: tuple[float, float] = (85.0, 120.0)  # raw units
     # Times the Hershey width: the human lines' letters are broader for their height.
     letter_width: tuple[float, float] = (1.0, 1.3)
     slant_degrees: tuple[float, float] = (-5.0, 25.0)
     letter_spacing: tuple[float, float] = (-0.5, 1.5)  # font units added after each letter
-    word_spacing: tuple[float, float] = (10.0, 24.0)  # font units between words
+    word_spacing: tuple[float, float] = (14.0, 32.0)  # font units between words
     # Chance that the pen lifts where two letters join: few writers keep it down all line.
     lift_between_letters: tuple[float, float] = (0.15, 0.55)
     capital_first_word: float = 0.5
