@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from model import data  # noqa: E402
 from model.synth import synthesize  # noqa: E402
 
-COMPARED = ("median_step_raw", "p99_step_raw", "median_points_per_stroke", "mean_points_per_line", "median_move_raw")
+COMPARED = ("median_step_raw", "p99_step_raw", "median_points_per_stroke", "mean_points_per_line",
+            "median_move_raw")
 
 
 def shape(lines: list[data.Line]) -> dict:
@@ -42,7 +43,7 @@ def shape(lines: list[data.Line]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=2000, help="how many lines to render (default %(default)s)")
+    parser.add_argument("--lines", type=int, default=2000, help="lines to render (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     args = parser.parse_args()
     try:

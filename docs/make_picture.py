@@ -45,7 +45,7 @@ def svg(columns: dict[str, list[data.Line]]) -> tuple[str, int, int]:
     parts = []
     for column, (title, lines) in enumerate(columns.items()):
         left = column * (COLUMN_WIDTH + 2 * MARGIN) + MARGIN
-        parts.append(f'<text x="{left}" y="28" font-family="sans-serif" font-size="18" fill="#444">{title}</text>')
+        parts.append(f'<text x="{left}" y="28" font-family="sans-serif" font-size="18">{title}</text>')
         for row, line in enumerate(lines):
             top = TITLE + row * (ROW_HEIGHT + MARGIN) + MARGIN / 2
             parts.append(f'<path d="{pen_paths(line, scale, left, top)}"/>')

@@ -100,10 +100,11 @@ def _font(name: str) -> dict:
     if name not in font.default_font_names:
         raise DataError(f"SynthConfig.fonts: {name!r} is not a Hershey font: use scripts, scriptc or cursive")
     font.load_default_font(name)
-    return {
-        char: (tuple(np.asarray(s, np.float64) - (glyph.left_offset, 0) for s in glyph.strokes), glyph.char_width)
-        for char, glyph in font.all_glyphs.items()
-    }
+    glyphs = {}
+    for char, glyph in font.all_glyphs.items():
+        left = (glyph.left_offset, 0)
+        glyphs[char] = (tuple(np.asarray(s, np.float64) - left for s in glyph.strokes), glyph.char_width)
+    return glyphs
 
 
 def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -135,7 +136,8 @@ def _plan(font_name: str, word: str) -> WordPlan:
             join = NEW_STROKE
             if main:
                 end = main[-1][0][-1]
-                if not len(letter_ink) and position > 0 and not small and np.hypot(*(segment[0] - end)) <= LETTER_JOIN_GAP:
+                entry = not len(letter_ink) and position > 0 and not small
+                if entry and np.hypot(*(segment[0] - end)) <= LETTER_JOIN_GAP:
                     join = LETTER_JOIN
                 elif _near(segment[:1], stroke_ink)[0] or _near(end[None], segment)[0]:
                     join = RETRACE
@@ -190,7 +192,8 @@ def _to_raw(points: np.ndarray, style: dict, rng) -> np.ndarray:
     wavelengths = np.ptp(x) * rng.uniform(0.35, 1.0, 3)
     phases = rng.uniform(0, 2 * np.pi, 3)
     amplitudes = style["wander"] * style["x_height"] * rng.uniform(0.3, 1.0, 3) / 3
-    y = y + x * np.tan(np.radians(style["tilt"])) + (amplitudes * np.sin(2 * np.pi * x[:, None] / wavelengths + phases)).sum(1)
+    drift = (amplitudes * np.sin(2 * np.pi * x[:, None] / wavelengths + phases)).sum(1)
+    y = y + x * np.tan(np.radians(style["tilt"])) + drift
     return np.column_stack([x, y])
 
 
@@ -236,7 +239,7 @@ def _curvature(points: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.nd
     return 2 * np.abs(ax * by - ay * bx) / np.maximum(sides, 1e-12)
 
 
-def _play_back(points: np.ndarray, ids: np.ndarray, style: dict, config: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
+def _play_back(points: np.ndarray, ids: np.ndarray, style: dict, config: SynthConfig):
     """Sample the pen at a fixed rate while it follows the strokes: (positions, pen lifts)."""
     x_height = style["x_height"]
     step = x_height / 20
@@ -326,4 +329,5 @@ def _line(seed: int, index: int, config: SynthConfig) -> Line:
 
 def synthesize(n_lines: int, seed: int, config: SynthConfig = SynthConfig()) -> list[Line]:
     """`n_lines` synthetic handwriting lines in raw units, deterministic in (seed, config)."""
-    return [_line(seed, i, config) for i in tqdm(range(n_lines), "synthesizing", unit="line", disable=None, leave=False)]
+    indices = tqdm(range(n_lines), "synthesizing", unit="line", disable=None, leave=False)
+    return [_line(seed, index, config) for index in indices]

@@ -25,7 +25,7 @@ def test_same_seed_same_lines_other_seed_other_lines(lines):
         np.testing.assert_array_equal(a.points, b.points)
         assert (a.start, a.text) == (b.start, b.text)
     other = synthesize(12, seed=4)
-    assert all(a.points.shape != b.points.shape or not np.array_equal(a.points, b.points) for a, b in zip(lines, other))
+    assert not any(np.array_equal(a.points, b.points) for a, b in zip(lines, other))
     assert [a.text for a in lines] != [b.text for b in other]
 
 
@@ -79,7 +79,8 @@ def power_law_slope(lines, margin=3):
     """Slope of log speed against log curvature over the samples of some lines.
 
     Speed is the distance per sample (mean of the steps either side); curvature that of the
-    circle through three successive samples. Samples near the ends of strokes (speeding up, slowing down) are left out.
+    circle through three successive samples. Samples near the ends of strokes (speeding up,
+    slowing down) are left out.
     """
     curvatures, speeds = [], []
     for line in lines:
