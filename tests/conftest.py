@@ -71,6 +71,23 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def random_model():
+    """random_model(config, seed) -> a built model.network model, every weight (biases too)
+    drawn from N(0, 0.3^2): unlike a fresh init, each part of the network changes the output."""
+    import numpy as np
+
+    from model.network import build_model
+
+    def make(config, seed=0):
+        model = build_model(config)
+        rng = np.random.default_rng(seed)
+        model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+        return model
+
+    return make
+
+
 # --- a tiny built site for everyone's browser tests (build.py) ----------------------------------
 
 TINY_MODEL = {"layers": 1, "cells": 16, "mixtures": 3}
@@ -90,17 +107,15 @@ def _looped_line(points: int, phase: float):
 
 
 @pytest.fixture(scope="session")
-def tiny_artefact(tmp_path_factory):
-    """A model artefact folder (model.network.save_artefact) of an untrained tiny model, seed 0."""
-    import tf_keras as keras
+def tiny_artefact(tmp_path_factory, tiny_lines):
+    """A model artefact folder of a tiny model trained for two epochs on `tiny_lines` by
+    model.train (config.json, weights, metrics.json with a training curve), seed 0."""
+    from model.train import TrainConfig, train
 
-    from model import network
-
-    keras.utils.set_random_seed(0)
-    config = network.ModelConfig(**TINY_MODEL)
     folder = tmp_path_factory.mktemp("tiny-model")
-    return network.save_artefact(network.build_model(config), config, folder,
-                                 about={"name": "tiny", "source": "tests", "credit": ""})
+    train(TrainConfig(data=str(tiny_lines), **TINY_MODEL, epochs=2, batch_size=4, seq_len=60, seed=0),
+          folder, verbose=0)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pytest
 
 from model.data import Line, write_json_lines
 from model.evaluate import EvaluateConfig, evaluate, main
-from model.network import ModelConfig, build_model, nll_terms, save_artefact
+from model.network import ModelConfig, nll_terms, save_artefact
 from model.original import load_original
 
 TINY = ModelConfig(layers=1, cells=8, mixtures=2)
@@ -23,11 +23,8 @@ def random_lines(count, seed=0):
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    model = build_model(TINY)
-    rng = np.random.default_rng(1)
-    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
-    return model
+def tiny(random_model):
+    return random_model(TINY, seed=1)
 
 
 def test_scores_every_point_from_a_zero_start(tiny):

@@ -13,11 +13,8 @@ TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    model = build_model(TINY)
-    rng = np.random.default_rng(0)
-    model.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
-    return model
+def tiny(random_model):
+    return random_model(TINY)
 
 
 def points(steps, seed=1):

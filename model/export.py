@@ -1,0 +1,91 @@
+"""Export a handwriting model to TensorFlow.js, so the article's page can run it.
+
+The Keras network of model.network (Graves 2013, section 4.2) is written as a TF.js
+LayersModel with the tensorflowjs package: model.json (topology and weight manifest) plus
+binary weight shards, loadable with tf.loadLayersModel. Weights can be stored as float32,
+float16, or uint8 (per tensor affine, as tensorflowjs quantises: a quarter of the size, like
+the original article's 8-bit file). The same model always gives byte-identical files, so the
+site build and its cache can compare exports.
+
+    python -m model.export --weights {default|distill|FOLDER} --out site/model --quantize uint8
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from model.network import ModelConfig, ModelError, keras, load_model
+
+MODEL_JSON = "model.json"
+CONFIG_FILE = "export_config.json"
+QUANTIZE_CHOICES = (None, "float16", "uint8")
+
+
+@dataclass
+class ExportConfig:
+    quantize: str | None = None  # None (float32), "float16" or "uint8"
+    shard_bytes: int = 4 * 1024 * 1024  # tensorflowjs's default: small enough to cache well
+
+
+def model_config(model: keras.Model) -> ModelConfig:
+    """The ModelConfig a built handwriting network has, read from its layers."""
+    lstms = [layer for layer in model.layers if layer.name.startswith("lstm_")]
+    outputs = model.get_layer("mixture").units
+    return ModelConfig(layers=len(lstms), cells=lstms[0].units, mixtures=(outputs - 1) // 6)
+
+
+def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
+                config: ExportConfig | None = None) -> list[Path]:
+    """Write model.json, its weight shards and export_config.json into out_dir; return them.
+
+    model.json also carries the network's shape and the export settings as user-defined
+    metadata, so the page can read the mixture count without parsing the topology.
+    """
+    # tensorflowjs imports tensorflow_decision_forests, whose welcome banner needs IPython
+    # whenever stdout is not a terminal (pipes, pytest): switch the banner off.
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+    import tensorflowjs  # slow to import and only needed here
+
+    config = config or ExportConfig(quantize=quantize)
+    if config.quantize not in QUANTIZE_CHOICES:
+        raise ModelError(f"quantize={config.quantize!r}: not supported; use none, float16 or uint8")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in [out_dir / MODEL_JSON, *out_dir.glob("group*-shard*of*.bin")]:
+        stale.unlink(missing_ok=True)  # a previous, larger export must not leave shards behind
+    metadata = {"model": asdict(model_config(model)), "export": asdict(config)}
+    tensorflowjs.converters.save_keras_model(
+        model, str(out_dir), weight_shard_size_bytes=config.shard_bytes, metadata=metadata,
+        quantization_dtype_map={config.quantize: True} if config.quantize else None)
+    (out_dir / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
+    manifest = json.loads((out_dir / MODEL_JSON).read_text())["weightsManifest"]
+    shards = [out_dir / path for group in manifest for path in group["paths"]]
+    return [out_dir / MODEL_JSON, *shards, out_dir / CONFIG_FILE]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.export", description=(
+        "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
+    parser.add_argument("--weights", default="default",
+                        help="default (model/default), distill (the original article's) or an artefact folder")
+    parser.add_argument("--out", required=True, help="folder to write model.json and the shards into")
+    parser.add_argument("--quantize", choices=["none", "float16", "uint8"], default="none",
+                        help="weight storage (default %(default)s: float32)")
+    args = parser.parse_args(argv)
+    try:
+        model, _, _ = load_model(args.weights)
+        written = export_tfjs(model, args.out, None if args.quantize == "none" else args.quantize)
+    except (ModelError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps({"out": args.out, "files": [path.name for path in written],
+                      "bytes": sum(path.stat().st_size for path in written)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""TensorFlow.js export: the files load in real TF.js in headless Chromium and agree with Keras."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from model.data import REPO_ROOT
+from model.export import ExportConfig, export_tfjs, main
+from model.network import ModelConfig, save_artefact
+
+TINY = ModelConfig(layers=2, cells=16, mixtures=3)
+TFJS = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
+PAGE = "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><script src=tf.min.js></script>"
+
+PREDICT = """async ([url, input]) => {
+    await tf.setBackend('cpu');
+    const model = await tf.loadLayersModel(url);
+    const y = model.predict(tf.tensor3d([input]));
+    return {shape: y.shape, values: Array.from(await y.data())};
+}"""
+
+
+@pytest.fixture(scope="module")
+def tiny(random_model):
+    return random_model(TINY, seed=2)
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    rng = np.random.default_rng(3)
+    return np.column_stack([rng.normal(0, 1, (40, 2)), rng.random(40) < 0.1]).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, tiny):
+    """A served folder: the page with TF.js, and one export per storage type."""
+    if not TFJS.is_file():
+        pytest.skip(f"{TFJS} missing: run npm ci")
+    folder = tmp_path_factory.mktemp("tfjs")
+    shutil.copy(TFJS, folder / "tf.min.js")
+    (folder / "index.html").write_text(PAGE)
+    for quantize in (None, "float16", "uint8"):
+        export_tfjs(tiny, folder / str(quantize), quantize)
+    return folder
+
+
+def predict_in_browser(page, serve, site, quantize, inputs):
+    base = serve(site)
+    page.goto(base + "index.html")
+    result = page.evaluate(PREDICT, [f"{base}{quantize}/model.json", inputs.tolist()])
+    assert page.console_errors == [] and page.foreign_requests == []
+    return np.array(result["values"]).reshape(result["shape"])
+
+
+def test_float32_export_matches_keras_in_tfjs(page, serve, site, tiny, inputs):
+    expected = tiny.predict(inputs[None], verbose=0)
+    ours = predict_in_browser(page, serve, site, None, inputs)
+    assert ours.shape == expected.shape == (1, 40, TINY.outputs)
+    print("float32 max abs error vs Keras:", np.abs(ours - expected).max())
+    assert np.abs(ours - expected).max() < 1e-4
+
+
+@pytest.mark.parametrize("quantize, tolerance", [("float16", 0.005), ("uint8", 0.1)])
+def test_quantised_exports_load_and_stay_close(page, serve, site, tiny, inputs, quantize, tolerance):
+    expected = tiny.predict(inputs[None], verbose=0)
+    ours = predict_in_browser(page, serve, site, quantize, inputs)
+    error = np.abs(ours - expected).max()
+    print(f"{quantize} max abs error vs Keras:", error)
+    assert 0 < error < tolerance  # changed by the rounding, but not much
+    manifest = json.loads((site / quantize / "model.json").read_text())["weightsManifest"][0]
+    assert {weight["quantization"]["dtype"] for weight in manifest["weights"]} == {quantize}
+
+
+def test_export_is_deterministic_and_sized(tiny, tmp_path):
+    first = export_tfjs(tiny, tmp_path / "a", "uint8")
+    second = export_tfjs(tiny, tmp_path / "b", "uint8")
+    assert [path.name for path in first] == [path.name for path in second]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second))
+    weights = sum(w.size for w in tiny.get_weights())
+    shard_bytes = sum(path.stat().st_size for path in first if path.suffix == ".bin")
+    assert shard_bytes == weights  # one byte per weight
+    metadata = json.loads(first[0].read_text())["userDefinedMetadata"]
+    assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3}
+
+
+def test_a_new_export_leaves_no_stale_shards(tiny, tmp_path):
+    assert len(export_tfjs(tiny, tmp_path, config=ExportConfig(shard_bytes=4096))) > 3
+    written = export_tfjs(tiny, tmp_path)
+    assert len(written) == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in written)
+
+
+def test_cli(tiny, tmp_path, capsys):
+    save_artefact(tiny, TINY, tmp_path / "model")
+    assert main(["--weights", str(tmp_path / "model"), "--out", str(tmp_path / "web"), "--quantize", "uint8"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["files"][0] == "model.json" and (tmp_path / "web" / "model.json").is_file()
+    assert main(["--weights", str(tmp_path / "nothing"), "--out", str(tmp_path / "web2")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
