@@ -153,7 +153,11 @@ class Runner:
         # Compiled once for any batch and length: called eagerly, the RNN steps in Python (~20 ms a step).
         specs = [tf.TensorSpec((None, None, 3))] + [tf.TensorSpec((None, self.cells))] * (2 * len(self.lstms))
         self._trace = tf.function(lambda inputs: self._trace_model(inputs, training=False), input_signature=[specs])
-        self._sample_loop = tf.function(self._sample_graph, reduce_retracing=True)
+        # One graph for every batch size and length: the state's batch dimension stays open.
+        state_spec = [(tf.TensorSpec([None, self.cells]),) * 2 for _ in self.lstms]
+        scalar = tf.TensorSpec([])
+        self._sample_loop = tf.function(self._sample_graph, input_signature=[
+            state_spec, tf.TensorSpec([], tf.int32), scalar, tf.TensorSpec([], tf.int32)])
 
     def _build_trace_model(self) -> keras.Model:
         points = keras.Input(shape=(None, 3))

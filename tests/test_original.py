@@ -74,3 +74,16 @@ def test_a_url_is_fetched_once_and_checked_against_the_pin(distill, tmp_path, mo
     with pytest.raises(ModelError, match="fetching the weights failed") as error:
         weights_file(tampered.as_uri())
     assert "\n" not in str(error.value)
+
+
+def test_samples_at_temperature_one_move_like_the_human_lines(distill):
+    """The whole chain (import, Runner, sampling) at once: 50 lines of 200 points drawn from
+    the original weights step and lift the pen as the article's 145 human lines do."""
+    from model.data import load
+
+    human = np.concatenate([line.model_inputs() for line in load("distill")])
+    drawn = Runner(load_original()).sample(200, batch=50, temperature=1.0, seed=0).reshape(-1, 3)
+    assert np.median(np.hypot(drawn[:, 0], drawn[:, 1])) == pytest.approx(
+        np.median(np.hypot(human[:, 0], human[:, 1])), rel=0.15)
+    assert drawn[:, 2].mean() == pytest.approx(human[:, 2].mean(), abs=0.01)
+    assert np.median(drawn[:, 0]) > 0.03  # left to right, as written
