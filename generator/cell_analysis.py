@@ -225,27 +225,29 @@ def correlations(cells_per_line: list[np.ndarray], signals_per_line: list[dict])
     return result
 
 
-def family_strength(r: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Families, (families, cells) max |r| over each family's signals, and which signal gave it."""
-    names = list(SIGNALS)
+def family_strength(r: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Families and (families, cells) max |r| over each family's signals."""
     families = list(dict.fromkeys(family for _, family in SIGNALS.values()))
-    members = [[names.index(name) for name, (_, family) in SIGNALS.items() if family == wanted]
+    members = [[row for row, (_, family) in enumerate(SIGNALS.values()) if family == wanted]
                for wanted in families]
-    strength = np.stack([np.abs(r[rows]).max(axis=0) for rows in members])
-    best = np.stack([np.asarray(rows)[np.abs(r[rows]).argmax(axis=0)] for rows in members])
-    return families, strength, best
+    return families, np.stack([np.abs(r[rows]).max(axis=0) for rows in members])
+
+
+def distinctiveness(strength: np.ndarray) -> np.ndarray:
+    """Family strength over that family's median over all cells: direction correlates a little
+    with most cells, so raw |r| alone would call nearly every cell a direction cell."""
+    return strength / np.median(strength, axis=1, keepdims=True)
 
 
 def find_groups(r: np.ndarray, order: np.ndarray, config: CellAnalysisConfig) -> list[Group]:
     """Contiguous runs of sorted rows that share their most distinctive signal family.
 
-    A row's label is the family whose |r| stands out most against that family's median over
-    all cells (smoothed over smooth_rows rows of the order): direction correlates with most
-    cells a little, so raw |r| alone would label nearly every row "direction". A run is named
-    when it is at least min_group_rows long and its mean |r| for the family reaches min_group_r.
+    A row's label is its most distinctive family (`distinctiveness`, smoothed over smooth_rows
+    rows of the order). A run is named when it is at least min_group_rows long and its mean |r|
+    for the family reaches min_group_r.
     """
-    families, strength, _ = family_strength(r)
-    relative = (strength / np.median(strength, axis=1, keepdims=True))[:, order]
+    families, strength = family_strength(r)
+    relative = distinctiveness(strength)[:, order]
     kernel = np.ones(config.smooth_rows) / config.smooth_rows
     smooth = np.stack([np.convolve(np.pad(row, config.smooth_rows // 2, mode="edge"), kernel, "valid")
                        for row in relative])
@@ -271,22 +273,27 @@ def find_groups(r: np.ndarray, order: np.ndarray, config: CellAnalysisConfig) ->
 
 
 def compare_with_article(r: np.ndarray, article_order: np.ndarray) -> list[dict]:
-    """Each of the article's claims, measured: mean |r| of the claimed behaviour over the claimed
-    rows (of the article's own order), its percentile among all 500 cells, and the family
-    that is strongest over those rows."""
-    families, strength, _ = family_strength(r)
+    """Each of the article's claims, measured over the claimed rows of the article's own order:
+    the mean |r| of the claimed behaviour, its percentile among all cells and the family that is
+    most distinctive there. A claim `agrees` when that family is the claimed one or the claimed
+    behaviour is in the top tenth of all cells."""
+    families, strength = family_strength(r)
+    relative = distinctiveness(strength)
     names = list(SIGNALS)
     results = []
     for (first, last), claimed, text in ARTICLE_CLAIMS:
         cells = np.asarray(article_order[first:last + 1])
+        family = claimed if claimed in families else SIGNALS[claimed][1]
         per_cell = strength[families.index(claimed)] if claimed in families \
             else np.abs(r[names.index(claimed)])
         mean = float(per_cell[cells].mean())
+        found = families[int(relative[:, cells].mean(axis=1).argmax())]
         results.append({
             "rows": [first, last], "claim": text, "claimed": claimed,
+            "claimed_label": SIGNALS[claimed][0] if claimed in SIGNALS else claimed,
             "mean_abs_r": round(mean, 3),
             "percentile": round(float((per_cell < mean).mean() * 100), 1),
-            "strongest_family": families[int(strength[:, cells].mean(axis=1).argmax())],
+            "most_distinctive": found, "agrees": bool(found == family or mean >= np.percentile(per_cell, 90)),
         })
     return results
 
@@ -308,7 +315,8 @@ class CellAnalysis:
             "order": self.order.tolist(),
             "signals": {name: {"label": label, "family": family} for name, (label, family) in SIGNALS.items()},
             "r": np.round(self.r, 3).tolist(),
-            "groups": [asdict(group) | {"text": group.describe()} for group in self.groups],
+            "groups": [asdict(group) | {"text": group.describe(), "label": SIGNALS[group.signal][0]}
+                       for group in self.groups],
         }
 
 

@@ -120,6 +120,8 @@ def build(ctx, config: CellsConfig | None = None,
         "defaultCell": best_group.strongest_cell if best_group else int(analysis.order[0]),
         "groups": analysis.to_json()["groups"], "strongest": strongest, "comparison": comparison,
         "rowSignal": [_row_signal(analysis, cell) for cell in analysis.order],
+        "signalLabels": {name: label for name, (label, _) in cell_analysis.SIGNALS.items()},
+        "analysis": asdict(analysis.config),
         "measuredOn": {"lines": min(config.measure_lines, len(ctx.lines)),
                        "tsneLines": min(analysis.config.tsne_lines, len(ctx.lines))},
     }
