@@ -231,6 +231,12 @@ def _initial_model(config: TrainConfig) -> keras.Model:
     return model
 
 
+def compile_for_training(model: keras.Model, config: TrainConfig) -> keras.Model:
+    model.compile(optimizer=keras.optimizers.Adam(config.lr, clipnorm=config.clip), loss=masked_nll,
+                  metrics=[PointNLL(term) for term in ("nll", "nll_xy", "nll_eos")])
+    return model
+
+
 def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     """Train (or resume training) into the folder `out`; returns its metrics."""
     out = Path(out)
@@ -244,9 +250,7 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     about = {"data": config.data, "train_lines": len(train_lines), "val_lines": len(val_lines),
              "train_points": int(train_windows[1][..., 3].sum()), "val_points": int(val_windows[1][..., 3].sum())}
 
-    model = _initial_model(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.lr, clipnorm=config.clip), loss=masked_nll,
-                  metrics=[PointNLL(term) for term in ("nll", "nll_xy", "nll_eos")])
+    model = compile_for_training(_initial_model(config), config)
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
     log = EpochLog(out, early_stopping, about)
     callbacks = [

@@ -1,0 +1,133 @@
+"""model/train.py on a tiny real Keras model: learning, resumption after SIGKILL, the guards."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.data import Line, load
+from model.network import load_model
+from model.train import main, split_lines, windows
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = ["--data", "synthetic:6", "--cells", "16", "--mixtures", "3", "--seq-len", "50", "--lr", "3e-3"]
+
+
+def metrics(out) -> dict:
+    return json.loads((Path(out) / "metrics.json").read_text())
+
+
+def one_line_error(capsys) -> str:
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("train") / "run"
+    assert main([*TINY, "--out", str(out), "--epochs", "3"]) == 0
+    return out
+
+
+def test_windows_teacher_force_and_mask_padding():
+    points = np.arange(21, dtype=np.float32).reshape(7, 3) * 40
+    inputs, targets = windows([Line(points)], seq_len=4)
+    assert inputs.shape == (2, 4, 3) and targets.shape == (2, 4, 4)
+    fed, expected = inputs.reshape(-1, 3), targets.reshape(-1, 4)
+    np.testing.assert_array_equal(fed[0], [0, 0, 0])  # zero start
+    np.testing.assert_array_equal(fed[1:7, :2], points[:6, :2] / 40)  # each point, then the next is due
+    np.testing.assert_array_equal(expected[:7, :2], points[:, :2] / 40)
+    np.testing.assert_array_equal(expected[:, 3], [1] * 7 + [0])  # the padding is masked out
+
+
+def test_split_is_by_line_and_seeded():
+    lines = [Line(np.full((3, 3), i, np.float32)) for i in range(20)]
+    train, val = split_lines(lines, 0.25, seed=1)
+    assert len(val) == 5 and len(train) == 15
+    assert {id(line) for line in train}.isdisjoint(id(line) for line in val)
+    assert [line.points[0, 0] for line in val] == [line.points[0, 0] for line in split_lines(lines, 0.25, seed=1)[1]]
+
+
+def test_training_learns_and_writes_an_artefact(trained):
+    record = metrics(trained)
+    epochs = record["epochs"]
+    assert [epoch["epoch"] for epoch in epochs] == [1, 2, 3]
+    assert epochs[-1]["train_nll"] < epochs[0]["train_nll"] - 0.05
+    assert epochs[-1]["val_nll"] < epochs[0]["val_nll"] - 0.05
+    assert record["finished"] == "all epochs" and record["best_epoch"] == 3
+    assert all(epoch["seconds"] > 0 for epoch in epochs) and record["val_points"] > 0
+    assert json.loads((trained / "train.json").read_text())["cells"] == 16
+    assert sorted(path.name for path in trained.glob("epoch-*.weights.h5")) == [
+        "epoch-001.weights.h5", "epoch-002.weights.h5", "epoch-003.weights.h5"]
+    model, config, _ = load_model(str(trained))
+    assert (config.layers, config.cells, config.mixtures) == (1, 16, 3)
+    assert model.output_shape[-1] == 1 + 6 * 3
+
+
+def test_a_finished_run_is_not_repeated_and_its_settings_are_kept(trained, capsys):
+    before = metrics(trained)
+    assert main([*TINY, "--out", str(trained), "--epochs", "3"]) == 0
+    assert metrics(trained) == before
+    assert main([*TINY, "--out", str(trained), "--epochs", "3", "--seed", "5"]) == 2
+    assert "seed 0 -> 5" in one_line_error(capsys)
+
+
+def test_sigkill_mid_run_then_the_same_command_resumes(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "model.train", *TINY, "--out", str(out), "--epochs", "40"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        deadline = time.monotonic() + 240
+        # Epoch 2's checkpoint exists only after epoch 1 was backed up.
+        while not (out / "epoch-002.weights.h5").exists():
+            assert process.poll() is None and time.monotonic() < deadline, "training did not get to epoch 2"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    killed = metrics(out)
+    assert not (out / "weights.h5").exists()
+
+    # The same arguments (a shorter --epochs is allowed) continue after the last backed-up epoch.
+    assert main([*TINY, "--out", str(out), "--epochs", str(killed["epochs"][-1]["epoch"] + 2)]) == 0
+    resumed = metrics(out)
+    assert resumed["starts"][0] == 1 and resumed["starts"][-1] >= 2
+    assert resumed["epochs"][0] == killed["epochs"][0]  # epoch 1 was not trained again
+    assert [epoch["epoch"] for epoch in resumed["epochs"]] == list(range(1, len(resumed["epochs"]) + 1))
+    assert (out / "weights.h5").exists() and resumed["finished"]
+
+
+def test_non_finite_loss_stops_with_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*TINY, "--out", str(out), "--epochs", "2", "--lr", "1e9", "--clip", "1e9"]) == 2
+    assert "non-finite in epoch 1" in one_line_error(capsys)
+    assert not (out / "weights.h5").exists()
+
+
+def test_init_fine_tunes_from_an_artefact(trained, tmp_path, capsys):
+    out = tmp_path / "tuned"
+    tiny_data = TINY[:2] + TINY[6:]  # the shape comes from the init model
+    assert main([*tiny_data, "--out", str(out), "--epochs", "1", "--init", str(trained)]) == 0
+    assert json.loads((out / "train.json").read_text())["cells"] == 16
+    # Fine-tuning starts where the trained model ended, far below a fresh model's first epoch.
+    assert metrics(out)["epochs"][0]["val_nll"] < metrics(trained)["epochs"][0]["val_nll"] - 0.05
+    assert main([*tiny_data, "--out", str(tmp_path / "other"), "--init", str(trained), "--cells", "32"]) == 2
+    assert "--init" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--data", "no/such/folder"], "no/such/folder"),
+    (["--data", "synthetic:1"], "at least 2"),
+    (["--init", "no/such/artefact"], "no/such/artefact"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
+    assert main([*TINY, *arguments, "--out", str(tmp_path / "run")]) == 2
+    assert message in one_line_error(capsys)
