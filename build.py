@@ -25,7 +25,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # tensorflowjs imports it; it would print an ad (or need IPython)
 
 REPO_ROOT = Path(__file__).resolve().parent
 BUILD_FILE = "build.json"
@@ -61,6 +60,9 @@ def load_inputs(config: BuildConfig, say=print):
         say(f"note: no default model in {network.DEFAULT_MODEL_DIR} yet; using the original weights (distill)")
         weights = "distill"
     model, model_config, about = network.load_model(weights)
+    folder = network.DEFAULT_MODEL_DIR if weights == "default" else Path(weights)
+    if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
+        about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
     lines = data.load(config.data or _default_data())
     if not lines:
         raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")

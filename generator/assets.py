@@ -64,15 +64,10 @@ def copy_page_files(site: Path) -> int:
 
 
 def _export_files(model) -> dict[str, bytes]:
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            from model.export import export_tfjs
-        except ImportError:  # model/export.py not landed yet: the converter directly
-            from tensorflowjs.converters import save_keras_model
+    from model.export import export_tfjs
 
-            save_keras_model(model, folder, quantization_dtype_map={MODEL_QUANTIZATION: "*"})
-        else:
-            export_tfjs(model, folder, MODEL_QUANTIZATION)
+    with tempfile.TemporaryDirectory() as folder:
+        export_tfjs(model, folder, MODEL_QUANTIZATION)
         return {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}
 
 

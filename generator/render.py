@@ -14,7 +14,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from generator.figures import Figure
+from generator.figures import FIGURE_NAMES, Figure
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -66,7 +66,8 @@ def render_article(figures: list[Figure], context: dict) -> str:
     placeholder while it is being written), its inlined data and its Vega-Lite spec."""
     env = _environment()
     by_name = {figure.name: figure for figure in figures}
-    scripts = sorted(path.stem for path in (TEMPLATES / "js" / "figures").glob("*.js"))
+    # each figure's own page script; other modules there are helpers the scripts import
+    scripts = [name for name in FIGURE_NAMES if (TEMPLATES / "js" / "figures" / f"{name}.js").is_file()]
 
     def place(name: str) -> Markup:
         figure = by_name.get(name, Figure(name))

@@ -1,7 +1,7 @@
 """A static file server for site/ on 127.0.0.1, with the MIME types the page needs.
 
 Used by `python build.py serve` (with `watch`, which rebuilds on changes) and by the browser
-tests and benchmarks.
+tests and benchmarks, which drive the Chromium named here.
 """
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+
+# Debian's chromium: Playwright's own browser download cannot work on these machines.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 MIME_TYPES = {
     ".wasm": "application/wasm",

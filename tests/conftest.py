@@ -6,6 +6,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from generator.serve import CHROMIUM, CHROMIUM_ARGS  # Debian's chromium, shared with the benchmarks
 from model.data import distill_dir
 
 
@@ -16,14 +17,6 @@ def distill():
     if not (path / "b64_weights.json").is_file():
         pytest.skip(f"original article files not found at {path} (set HANDWRITING_DISTILL)")
     return path
-
-
-# Debian's chromium: Playwright's own browser download cannot work on these machines.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,176 @@
-"""build.py end to end: the tiny site builds and opens in headless Chromium cleanly."""
+"""build.py end to end, on the tiny model and lines of conftest.py.
+
+The site opens in headless Chromium with every section and figure, no console error, no 404
+and no request to another host; URLs are relative; two builds from the command line, each with
+a fresh cache, are byte-identical; a killed or failing build
+leaves the previous site; bad input ends in one line `error: ...` and exit 2.
+"""
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import build
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("introduction", "writes-section", "possibilities-section", "cells-section",
+            "conclusion", "model-card-section", "references")
 
 
-def test_tiny_site_opens_with_every_section(tiny_site, serve, page):
-    missing = []
-    page.on("response", lambda response: response.status >= 400 and missing.append(response.url))
+def tree(folder: Path) -> dict:
+    """relative path -> sha256 of every file under folder."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def cli(*args, cwd=REPO_ROOT, **kwargs):
+    return subprocess.Popen([sys.executable, "build.py", *args], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def sources() -> dict:
+    return {name: tree(REPO_ROOT / name) for name in ("templates", "generator", "model")}
+
+
+@pytest.fixture(scope="module")
+def cli_sites(tmp_path_factory, tiny_artefact, tiny_lines):
+    """The tiny site built twice at once from the command line, each with a fresh cache;
+    and whether the sources stayed the same meanwhile (others edit this checkout too)."""
+    root = tmp_path_factory.mktemp("cli-sites")
+    before = sources()
+    processes = [cli("--weights", str(tiny_artefact), "--data", str(tiny_lines), "--seed", "0",
+                     "--out", str(root / name / "site"), "--cache", str(root / name / "cache"))
+                 for name in ("first", "second")]
+    outputs = [process.communicate(timeout=900) for process in processes]
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-2000:]
+    return [root / name / "site" for name in ("first", "second")], outputs[0][0], sources() == before
+
+
+@pytest.fixture
+def cli_site(cli_sites):
+    return cli_sites[0][0]
+
+
+def test_page_opens_with_every_section_and_no_errors(tiny_site, serve, page):
+    failed = []
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+    page.on("requestfailed", lambda request: failed.append(request.url))
     page.goto(serve(tiny_site))
-    for section in ("introduction", "writes-section", "possibilities-section", "cells-section",
-                    "conclusion", "model-card-section", "references"):
+    for section in SECTIONS:
         assert page.locator(f"#{section}").count() == 1, section
     for name in ("continue", "writes", "possibilities", "cells", "cells-sorted", "cells-live", "model-card"):
-        assert page.locator(f'[data-figure="{name}"]').count() == 1, name
-    page.wait_for_selector('[data-figure="model-card"]')
-    page.wait_for_timeout(1000)
+        figure = page.locator(f'[data-figure="{name}"]')
+        assert figure.count() == 1, name
+        figure.scroll_into_view_if_needed()
+    page.wait_for_selector('[data-figure="model-card"] [data-vega-chart][data-rendered="true"]', timeout=15000)
+    page.wait_for_load_state("networkidle")
     assert page.console_errors == []
-    assert missing == []
+    assert failed == []
     assert page.foreign_requests == []
+
+
+def test_site_has_what_hosts_need(tiny_site):
+    assert (tiny_site / ".nojekyll").is_file()
+    assert (tiny_site / "favicon.svg").is_file()
+    assert (tiny_site / "model" / "model.json").is_file()
+    vendor = sorted(path.name for path in (tiny_site / "assets" / "vendor").iterdir())
+    assert "tf.min.js" in vendor and "vega-embed.min.js" in vendor and "tfjs-backend-wasm-simd.wasm" in vendor
+    assert not list(tiny_site.parent.glob("site.*")), "the temporary build folder was left behind"
+
+
+def test_urls_are_relative(tiny_site):
+    page = (tiny_site / "index.html").read_text()
+    resources = re.findall(r'<(?:script|img|link|source|iframe)\b[^>]*?\s(?:src|href)="([^"]*)"', page)
+    assert resources, "no resource found: the pattern is wrong"
+    for url in resources:
+        assert not re.match(r"^([a-z]+:|/)", url), f"not relative: {url}"
+        assert (tiny_site / url).is_file(), f"missing: {url}"
+    for css in (tiny_site / "assets" / "css").rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(https?:|/)", css.read_text()), css
+    # Only reference links may point elsewhere; they are anchors the reader chooses to follow.
+    for url in re.findall(r'<a\b[^>]*\shref="([^"]*)"', page):
+        assert url.startswith(("#", "https://")), url
+
+
+def test_two_builds_are_byte_identical(cli_sites):
+    (first, second), stdout, sources_unchanged = cli_sites
+    if not sources_unchanged:
+        pytest.skip("templates/, generator/ or model/ changed while the two builds ran")
+    assert tree(first) == tree(second)
+    assert re.search(r"built .*: \d+ files, [\d.]+ MB in [\d.]+ s", stdout)
+
+
+def test_a_killed_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_lines, tmp_path):
+    site = cli_site
+    before = tree(site)
+    process = cli("--weights", str(tiny_artefact), "--data", str(tiny_lines), "--seed", "1",
+                  "--out", str(site), "--cache", str(tmp_path / "fresh-cache"), start_new_session=True)
+    for line in process.stdout:  # the build folder exists from the first stage on
+        if line.startswith("[1/4]"):
+            break
+    assert site.with_name("site.building").is_dir()
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert tree(site) == before
+
+
+def test_a_failing_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_lines, tmp_path, monkeypatch):
+    site = cli_site
+    before = tree(site)
+
+    def broken(folder):
+        raise OSError(f"{folder}: disk full (simulated)")
+
+    monkeypatch.setattr("generator.assets.copy_vendor", broken)
+    config = build.BuildConfig(weights=str(tiny_artefact), data=str(tiny_lines), out=str(site),
+                               cache=str(site.parent / "cache"))
+    with pytest.raises(OSError, match="simulated"):
+        build.build(config, say=lambda message: None)
+    assert tree(site) == before
+    assert not site.with_name("site.building").exists()
+
+
+@pytest.mark.parametrize("problem", ["weights", "data", "bad-json", "out", "seed"])
+def test_bad_input_is_one_line_and_exit_2(problem, tiny_artefact, tiny_lines, tmp_path, capsys):
+    bad_json = tmp_path / "lines"
+    bad_json.mkdir()
+    (bad_json / "0.json").write_text("[[1, 2, 0], [3, 4")
+    not_a_site = tmp_path / "documents"
+    not_a_site.mkdir()
+    (not_a_site / "letter.txt").write_text("keep me")
+    arguments = {"weights": ["--weights", str(tmp_path / "no-such-model")],
+                 "data": ["--data", str(tmp_path / "no-such-lines")],
+                 "bad-json": ["--data", str(bad_json)],
+                 "out": ["--out", str(not_a_site)],
+                 "seed": ["--seed", "many"]}[problem]
+    defaults = {"--weights": str(tiny_artefact), "--data": str(tiny_lines), "--out": str(tmp_path / "site"),
+                "--cache": str(tmp_path / "cache")}
+    for option, value in defaults.items():
+        if option not in arguments:
+            arguments += [option, value]
+    try:
+        code = build.main(arguments)
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith("error:") or "error:" in err[-1], err
+    assert "Traceback" not in "\n".join(err)
+    assert (not_a_site / "letter.txt").read_text() == "keep me"
+    assert not (tmp_path / "site").exists()
+
+
+def test_cli_error_exit_code_from_a_real_process(tmp_path):
+    process = cli("--weights", str(tmp_path / "missing"))
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2
+    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and str(tmp_path / "missing") in lines[0], stderr[-2000:]
+    assert "Traceback" not in stderr

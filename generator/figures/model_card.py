@@ -4,8 +4,9 @@ curve as a Vega-Lite chart.
 
 NLL is in nats per point for the density per model unit² (raw offsets ÷ 40), the project's
 one convention (model.network.nll_terms, "zero-start": feed [0, 0, 0], then score every
-point). Numbers come from the artefact's metrics.json when it has one; otherwise (the
-original weights) they are measured here on the lines the article shows, and cached.
+point). Numbers come from the artefact's metrics.json (model.train's log, which build.py passes in
+as about["metrics"]) when it has one; otherwise (the original weights) they are measured here
+on the lines the article shows, and cached.
 """
 from __future__ import annotations
 
@@ -22,13 +23,6 @@ from generator.figures import Figure
 
 def parameter_count(model) -> int:
     return int(sum(np.prod(weight.shape) for weight in model.get_weights()))
-
-
-def _artefact_metrics(about: dict) -> dict | None:
-    source = Path(str(about.get("source", "")))
-    if (source / "metrics.json").is_file():
-        return json.loads((source / "metrics.json").read_text())
-    return about.get("metrics")
 
 
 def measured_nll(ctx) -> dict:
@@ -60,23 +54,37 @@ def training_curve(epochs: list[dict]):
     ).properties(width="container", height=220)
 
 
+def _named(source: str) -> str:
+    # a local folder is named, not located: the page must not depend on where it was built
+    return Path(source).name if Path(source).exists() else source
+
+
+def held_out_from_training(metrics: dict) -> dict | None:
+    """Validation NLL of the best epoch (the weights the artefact keeps), from metrics.json."""
+    best = [record for record in metrics.get("epochs", []) if record["epoch"] == metrics.get("best_epoch")]
+    if not best:
+        return None
+    return {"nll_per_point": best[0]["val_nll"], "nll_xy": best[0]["val_nll_xy"], "nll_eos": best[0]["val_nll_eos"],
+            "points": metrics["val_points"], "lines": metrics["val_lines"], "epoch": best[0]["epoch"]}
+
+
 def build(ctx) -> list[Figure]:
-    metrics = _artefact_metrics(ctx.about) or {}
-    held_out = metrics.get("held_out") or metrics.get("test")
-    if not held_out:
+    metrics = ctx.about.get("metrics", {})
+    held_out = held_out_from_training(metrics)
+    if held_out is None:
         held_out = ctx.cache.memo("model-card-nll", [], lambda: measured_nll(ctx))
         held_out = {**held_out, "measured_on": f"the {held_out['lines']} lines shown in this article"}
     data = {
         "name": ctx.about.get("name", ""),
-        # a local folder is named, not located: the page must not depend on where it was built
-        "source": Path(source).name if Path(source := str(ctx.about.get("source", ""))).exists() else source,
+        "source": ctx.about.get("source", ""),
         "credit": ctx.about.get("credit", ""),
         "architecture": {"layers": ctx.config.layers, "cells": ctx.config.cells,
                          "mixtures": ctx.config.mixtures, "outputs": ctx.config.outputs},
         "parameters": parameter_count(ctx.model),
         "held_out": held_out,
-        "training": {key: value for key, value in metrics.items() if key not in ("epochs", "held_out", "test")},
+        "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds")
+                     if key in metrics} | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
+                    | ({"data": _named(metrics["data"])} if "data" in metrics else {}),
     }
-    epochs = metrics.get("epochs") or []
-    spec = training_curve(epochs).to_dict() if epochs else None
+    spec = training_curve(metrics["epochs"]).to_dict() if metrics.get("epochs") else None
     return [Figure("model-card", data=data, spec=spec)]

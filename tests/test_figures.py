@@ -1,0 +1,82 @@
+"""Every figure module builds with a tiny model, and what it returns is fit for the page.
+
+Each module in generator/figures/ gets a BuildContext with the tiny model and lines of
+conftest.py and no disk cache. Its figures must have known, unique names; data and files must
+be writable as the build writes them (finite numbers, JSON-able); and every Vega-Lite spec
+must validate against the Vega-Lite schema that Altair bundles.
+"""
+import json
+from pathlib import Path
+
+import altair
+import jsonschema
+import pytest
+
+from generator import figures as figure_package
+from generator.cache import Cache
+from generator.figures import FIGURE_NAMES, BuildContext, Figure
+from generator.figures.model_card import training_curve
+from generator.render import to_json
+
+VEGA_LITE_SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
+MODULES = figure_package.modules()
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = json.loads(VEGA_LITE_SCHEMA.read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+@pytest.fixture(scope="module")
+def tiny_context(tiny_artefact, tiny_lines):
+    from model.data import load
+    from model.network import load_model
+
+    model, config, about = load_model(str(tiny_artefact))
+    return BuildContext(model=model, config=config, about=about, lines=load(tiny_lines), seed=0,
+                        cache=Cache(None, "tiny"), data_source=str(tiny_lines))
+
+
+def check_spec(spec: dict, validator) -> None:
+    errors = sorted(validator.iter_errors(spec), key=lambda error: list(error.path))
+    assert not errors, "; ".join(f"{list(error.path)}: {error.message[:200]}" for error in errors[:3])
+    json.loads(to_json(spec))
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[module.__name__.rsplit(".", 1)[-1] for module in MODULES])
+def test_figure_module_builds_valid_output(module, tiny_context, validator):
+    built = module.build(tiny_context)
+    assert built and all(isinstance(figure, Figure) for figure in built)
+    for figure in built:
+        assert figure.name in FIGURE_NAMES
+        if figure.data is not None:
+            json.loads(to_json(figure.data))
+        for path, value in figure.files.items():
+            assert not Path(path).is_absolute() and ".." not in Path(path).parts, path
+            if not isinstance(value, bytes):
+                json.loads(to_json(value))
+        if figure.spec is not None:
+            check_spec(figure.spec, validator)
+    names = [figure.name for figure in built]
+    assert len(names) == len(set(names))
+
+
+def test_training_curve_spec_is_valid(validator):
+    epochs = [{"epoch": 1, "train_nll": -0.5, "val_nll": -0.4}, {"epoch": 2, "train_nll": -0.9, "val_nll": -0.7}]
+    check_spec(training_curve(epochs).to_dict(), validator)
+
+
+def test_the_validator_rejects_a_broken_spec(validator):
+    with pytest.raises(AssertionError):
+        check_spec({"mark": "not-a-mark", "encoding": {"x": {"field": "a", "type": "sideways"}}}, validator)
+
+
+def test_model_card_measures_nll_without_metrics(tiny_context):
+    from generator.figures import model_card
+
+    card = model_card.build(tiny_context)[0]
+    held_out = card.data["held_out"]
+    assert held_out["points"] == sum(len(line.points) for line in tiny_context.lines)
+    assert held_out["nll_per_point"] == pytest.approx(held_out["nll_xy"] + held_out["nll_eos"])
+    assert card.data["parameters"] == tiny_context.model.count_params()
