@@ -57,11 +57,13 @@ UNIT_SCALE = 10000.0  # pi, rho, end-of-stroke probability: values in [-1, 1]
 def pack(values, scale: float, dtype: str = "int16") -> dict:
     """values * scale rounded into `dtype`, little-endian base64; the page's `unpack` reverses it.
 
-    NaN (a missing value) becomes the type's minimum, which the page reads back as NaN.
+    NaN (a missing value) becomes the type's minimum, which the page reads back as NaN;
+    other values are clipped to the range above it.
     """
     info = np.iinfo(dtype)
-    values = np.nan_to_num(np.asarray(values, np.float64), nan=info.min / scale)
-    ints = np.clip(np.rint(values * scale), info.min, info.max).astype(np.dtype(dtype).newbyteorder("<"))
+    values = np.asarray(values, np.float64)
+    ints = np.clip(np.rint(values * scale), info.min + 1, info.max)  # the minimum means NaN
+    ints = np.where(np.isnan(values), info.min, ints).astype(np.dtype(dtype).newbyteorder("<"))
     return {"dtype": dtype, "scale": scale, "shape": list(ints.shape),
             "data": base64.b64encode(ints.tobytes()).decode("ascii")}
 

@@ -15,8 +15,8 @@
  * writes the others, and every line's mixtures, under data/possibilities/. Any other setting
  * is sampled here through model-client.js, point by point from the start of the line; changing
  * a control aborts the computation in flight. The root element keeps data-drawn-points (line
- * points whose futures are drawn), data-drawn-futures (futures drawn) and data-state (idle,
- * loading, computing, done or failed) up to date.
+ * points whose futures are drawn), data-drawn-futures (futures drawn), data-state (idle,
+ * loading, computing, done or failed) and, once done, data-shown ("line/steps/variation").
  */
 const DATA_URL = new URL("../../../data/possibilities/", import.meta.url);
 const START_POINT = [0, 0, 0];
@@ -296,6 +296,11 @@ function mount(root, data) {
     const lineIndex = Number(select.value);
     const steps = Number(stepsInput.value);
     const temperature = Number(variationInput.value);
+    const finish = (message) => {
+      root.dataset.state = "done";
+      root.dataset.shown = `${lineIndex}/${steps}/${variationInput.value}`;
+      status.textContent = message;
+    };
     root.dataset.state = "loading";
     const view = await viewOf(lineIndex);
     if (signal.aborted) return;
@@ -308,8 +313,7 @@ function mount(root, data) {
     shown = {view, futures, drawn: 0, lineIndex};
     redraw();
     if (precomputed) {
-      root.dataset.state = "done";
-      status.textContent = "computed when the page was built";
+      finish("computed when the page was built");
       return;
     }
     root.dataset.state = "computing";
@@ -340,8 +344,7 @@ function mount(root, data) {
     if (!finished || signal.aborted) return;
     cancelAnimationFrame(frame);
     paint();
-    root.dataset.state = "done";
-    status.textContent = `sampled in your browser (${view.length} points × ${data.futures} futures)`;
+    finish(`sampled in your browser (${view.length} points × ${data.futures} futures)`);
   }
 
   function run() {

@@ -1,0 +1,242 @@
+"""The possibility-space figure: the colouring rule, the build's data, the figure in Chromium."""
+import base64
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tqdm import tqdm
+
+from generator.cache import Cache
+from generator.figures import BuildContext
+from generator.figures import possibilities
+from model.data import Line
+
+FIGURE_JS = Path(__file__).resolve().parent.parent / "templates" / "js" / "figures" / "possibilities.js"
+GREEN, ORANGE = "hsl(145 ", "hsl(28 "
+FIGURE = '[data-figure="possibilities"]'
+
+
+def run_node(body: str):
+    """Runs an ES module body that imports the figure's exports; returns what it prints as JSON."""
+    script = f"import {{veerColour, ellipseAxes, unpack}} from {json.dumps(str(FIGURE_JS))};\n{body}"
+    result = subprocess.run(["node", "--no-warnings", "--experimental-detect-module", "--input-type=module",
+                             "-e", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_colouring_rule_on_constructed_paths():
+    # A pen moving right along y = 0, and futures leaving point 1. On screen y grows downward,
+    # so a future bending towards +y turns clockwise: to the pen's right, green.
+    colours = run_node("""
+    const path = [[0, 0], [1, 0], [2, 0], [3, 0], [4, 0]];
+    const colour = (future, sign) => future.map(([x, y], k) => {
+      const [px, py] = path[Math.min(1 + k + 1, path.length - 1)];
+      return veerColour(px - path[1][0], py - path[1][1], x - path[1][0], sign * y);
+    });
+    const turning = [[2, 0.2], [2.8, 0.8], [3.3, 1.6]];
+    // heading down the page, the pen's right is towards -x
+    const down = (dx, dy) => veerColour(0, 1, dx, dy);
+    console.log(JSON.stringify({
+      right: colour(turning, 1), left: colour(turning, -1),
+      downRight: down(-0.5, 1), downLeft: down(0.5, 1),
+      slight: veerColour(1, 0, 1, 0.05), sharp: veerColour(1, 0, 0.1, 1), none: veerColour(0, 0, 1, 1),
+    }));
+    """)
+    assert all(colour.startswith(GREEN) for colour in colours["right"])
+    assert all(colour.startswith(ORANGE) for colour in colours["left"])
+    assert colours["downRight"].startswith(GREEN) and colours["downLeft"].startswith(ORANGE)
+
+    def saturation(colour):
+        return int(colour.split()[1].rstrip("%"))
+
+    assert saturation(colours["sharp"]) > saturation(colours["slight"])
+    assert saturation(colours["right"][2]) > saturation(colours["right"][0])  # the turn grows
+    assert not colours["none"].startswith((GREEN, ORANGE))
+
+
+def test_mixture_ellipse_axes():
+    axes = run_node("""console.log(JSON.stringify([ellipseAxes(2, 1, 0), ellipseAxes(1, 1, 0.6), ellipseAxes(1, 3, -0.3)]))""")
+    assert axes[0] == {"rx": 2, "ry": 1, "angle": 0}
+    assert axes[1]["angle"] == pytest.approx(math.pi / 4)  # positive correlation: along y = x
+    for (s1, s2, rho), got in zip([(2, 1, 0), (1, 1, 0.6), (1, 3, -0.3)], axes):
+        # the product of the radii is the square root of the covariance's determinant
+        assert got["rx"] * got["ry"] == pytest.approx(s1 * s2 * math.sqrt(1 - rho * rho))
+
+
+def test_packed_arrays_read_back_in_javascript():
+    values = np.array([[0.5, -1.25], [3.2, np.nan], [-7.0, 400.0]])
+    flags = np.array([1, 0, 0, 1, 1, 0, 0, 0, 1, 1])
+    packed = {"int16": possibilities.pack(values, 100), "int8": possibilities.pack(values, 20, "int8"),
+              "bits": possibilities.pack_bits(flags)}
+    read = run_node(f"""
+    const packed = {json.dumps(packed)};
+    const out = {{}};
+    for (const [name, value] of Object.entries(packed)) out[name] = Array.from(unpack(value), (v) => Number.isNaN(v) ? "NaN" : v);
+    console.log(JSON.stringify(out));
+    """)
+    assert read["int16"] == pytest.approx([0.5, -1.25, 3.2, "NaN", -7.0, 327.67])  # clipped at int16
+    assert read["int8"] == pytest.approx([0.5, -1.25, 3.2, "NaN", -6.35, 6.35])  # clipped, not NaN
+    assert read["bits"][:len(flags)] == flags.tolist()
+
+
+@pytest.fixture(scope="module")
+def tiny_build():
+    """The figure built with a tiny untrained model and two short looped lines."""
+    from model import network
+
+    import tf_keras as keras
+
+    keras.utils.set_random_seed(0)
+    config = network.ModelConfig(layers=1, cells=16, mixtures=3)
+    t = np.arange(61) * 0.4
+    xy = np.stack([10 * t + 12 * np.cos(t), 18 * np.sin(t)], axis=1).round()
+    points = np.column_stack([np.diff(xy, axis=0), np.arange(60) % 25 == 24]).astype(np.float32)
+    lines = [Line(points, text="loops"), Line(points[:45])]
+    model = network.build_model(config)
+    head = model.get_layer("mixture")
+    kernel, bias = head.get_weights()
+    kernel[:, 1 + config.mixtures:1 + 3 * config.mixtures] *= 30  # means that differ visibly by state
+    head.set_weights([kernel, bias])
+    ctx = BuildContext(model, config, {}, lines, 3, Cache(None, "tests"))
+    settings = possibilities.PossibilitiesConfig(sample_points=30, straight_points=100, points_per_batch=16)
+    return ctx, settings, possibilities.build(ctx, settings)
+
+
+def test_build_offers_samples_a_straight_line_and_human_lines(tiny_build):
+    ctx, settings, figures = tiny_build
+    [figure] = figures
+    assert figure.name == "possibilities"
+    kinds = [line["kind"] for line in figure.data["lines"]]
+    assert kinds == ["sample"] * 5 + ["straight"] + ["human"] * 2
+    assert [line["points"] for line in figure.data["lines"]] == [30] * 5 + [100, 60, 45]
+    assert figure.data["first"]["futures"]["shape"] == [30, 50, settings.steps, 2]
+    straight = figure.files["line-5.json"]
+    assert straight["points"]["shape"] == [100, 2]
+    assert set(figure.files) == {"config.json", *(f"line-{k}.json" for k in range(1, 8)),
+                                 *(f"mixture-{k}.json" for k in range(8))}
+    assert figure.files["config.json"]["futures"] == 50
+    json.dumps([figure.data, figure.files], allow_nan=False)  # inlined and written as strict JSON
+
+
+def test_futures_start_from_the_state_after_each_point(tiny_build):
+    """At a very low temperature every future's first step lands on a component mean of the
+    mixture stored for its point (the state after feeding that point), not a neighbour's."""
+    ctx, settings, _ = tiny_build
+    from model.network import Runner
+
+    cold = possibilities.PossibilitiesConfig(temperature=0.01, steps=2, points_per_batch=16)
+    points = ctx.lines[0].model_inputs()
+    computed = possibilities.compute_view(Runner(ctx.model), points, cold, seed=1, progress=tqdm(disable=True))
+
+    def read(packed):
+        raw = np.frombuffer(base64.b64decode(packed["data"]), packed["dtype"])
+        return raw.reshape(packed["shape"]) / packed["scale"]
+
+    first_steps = read(computed["view"]["futures"])[:, :, 0, :]  # (T, 50, 2)
+    means = np.stack([read(computed["mixture"]["mu1"]), read(computed["mixture"]["mu2"])], axis=-1)  # (T, M, 2)
+    assert np.ptp(means, axis=0).min() > 0.5  # the states differ from point to point
+
+    def on_a_mean(shift):
+        steps, centres = first_steps[max(shift, 0):len(points) + min(shift, 0)], means[max(-shift, 0):len(points) - max(shift, 0)]
+        error = np.abs(steps[:, :, None, :] - centres[:, None, :, :]).max(axis=-1).min(axis=-1)
+        return np.mean(error < 0.15)
+
+    assert on_a_mean(0) > 0.95
+    assert on_a_mean(1) < 0.5 and on_a_mean(-1) < 0.5
+
+
+# --- in the page (the tiny site of tests/conftest.py) ---------------------------------------
+
+
+def open_figure(page, serve, tiny_site):
+    page.goto(serve(tiny_site))
+    figure = page.locator(FIGURE)
+    figure.scroll_into_view_if_needed()
+    page.wait_for_selector(f'{FIGURE}[data-state="done"]', timeout=15000)
+    return figure
+
+
+def show(page, line=None, steps=None, variation=None, timeout=60000):
+    """Sets the controls given, then waits until the figure has drawn exactly that setting."""
+    figure = page.locator(FIGURE)
+    if line is not None:
+        figure.locator(".poss-line-select").select_option(str(line))
+    for selector, value in ((".poss-steps", steps), (".poss-variation", variation)):
+        if value is not None:
+            figure.locator(selector).fill(str(value))
+    shown = "/".join(figure.locator(selector).input_value()
+                     for selector in (".poss-line-select", ".poss-steps", ".poss-variation"))
+    page.wait_for_selector(f'{FIGURE}[data-state="done"][data-shown="{shown}"]', timeout=timeout)
+
+
+def drawn(figure):
+    points = int(figure.get_attribute("data-drawn-points"))
+    return points, int(figure.get_attribute("data-drawn-futures")), figure.locator(".poss-futures").evaluate(
+        "canvas => canvas.toDataURL()")
+
+
+def line_lengths(page):
+    data = json.loads(page.locator("#figure-data-possibilities").text_content())
+    return [line["points"] for line in data["lines"]]
+
+
+def test_default_view_draws_fifty_futures_per_point(tiny_site, serve, page):
+    figure = open_figure(page, serve, tiny_site)
+    lengths = line_lengths(page)
+    points, futures, _ = drawn(figure)
+    assert points == lengths[0] and futures == 50 * points
+    assert figure.locator(".poss-status").text_content() == "computed when the page was built"
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def test_changing_each_control_redraws(tiny_site, serve, page):
+    figure = open_figure(page, serve, tiny_site)
+    lengths = line_lengths(page)
+    _, _, before = drawn(figure)
+
+    show(page, variation=1.1)  # computed in the page by the model
+    points, futures, hotter = drawn(figure)
+    assert (points, futures) == (lengths[0], 50 * lengths[0]) and hotter != before
+    assert "sampled in your browser" in figure.locator(".poss-status").text_content()
+
+    show(page, steps=7)
+    points, futures, longer = drawn(figure)
+    assert (points, futures) == (lengths[0], 50 * lengths[0]) and longer != hotter
+
+    human = len(lengths) - 1
+    show(page, line=human)
+    points, futures, _ = drawn(figure)
+    assert (points, futures) == (lengths[human], 50 * lengths[human])
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def test_a_new_setting_cancels_the_one_in_flight(tiny_site, serve, page):
+    figure = open_figure(page, serve, tiny_site)
+    lengths = line_lengths(page)
+    figure.locator(".poss-steps").fill("10")
+    page.wait_for_selector(f'{FIGURE}[data-state="computing"]', timeout=10000)
+    straight = [line["kind"] for line in json.loads(
+        page.locator("#figure-data-possibilities").text_content())["lines"]].index("straight")
+    show(page, line=straight)  # still at 10 steps
+    page.wait_for_timeout(300)  # a late point of the cancelled run would show up here
+    points, futures, _ = drawn(figure)
+    assert (points, futures) == (lengths[straight], 50 * lengths[straight])
+    assert page.console_errors == []
+
+
+def test_hovering_a_point_shows_its_mixture(tiny_site, serve, page):
+    figure = open_figure(page, serve, tiny_site)
+    kinds = [line["kind"] for line in json.loads(page.locator("#figure-data-possibilities").text_content())["lines"]]
+    show(page, line=kinds.index("straight"))
+    blank = figure.locator(".poss-mixture").evaluate("canvas => canvas.toDataURL()")
+    canvas = figure.locator(".poss-futures")
+    box = canvas.bounding_box()
+    canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})  # on the straight line
+    page.wait_for_function("document.querySelector('.poss-readout').textContent.startsWith('Point ')")
+    assert "pen lifts next" in figure.locator(".poss-readout").text_content()
+    assert figure.locator(".poss-mixture").evaluate("canvas => canvas.toDataURL()") != blank
+    assert page.console_errors == []
