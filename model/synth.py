@@ -13,7 +13,8 @@ kinematics of a hand:
 - positions are sampled in time at a fixed rate, as a digitiser does, so the spacing of
   points follows the speed;
 - each line has its own writer: font, slant, size, letter width and spacing, word spacing,
-  how often the pen lifts between letters, a wandering baseline and a small smooth tremor.
+  how often the pen lifts where the script would go on, a wandering baseline and a small
+  smooth tremor.
 
 `synthesize(n_lines, seed)` returns `model.data.Line`s in raw units whose step lengths and
 points per stroke sit close to the human lines of the original article (see bench/synth.py).
@@ -50,8 +51,9 @@ class SynthConfig:
     slant_degrees: tuple[float, float] = (-5.0, 25.0)
     letter_spacing: tuple[float, float] = (-0.5, 1.5)  # font units added after each letter
     word_spacing: tuple[float, float] = (14.0, 32.0)  # font units between words
-    # Chance that the pen lifts where two letters join: few writers keep it down all line.
-    lift_between_letters: tuple[float, float] = (0.15, 0.55)
+    # Chance that the pen lifts where the font's path goes on (between letters, or instead of
+    # retracing a stem): few writers keep it down for a whole word.
+    lift_at_joins: tuple[float, float] = (0.25, 0.65)
     capital_first_word: float = 0.5
     punctuation: float = 0.08  # chance of a comma or full stop after a word
     baseline_wander: tuple[float, float] = (0.1, 0.35)  # x-heights, slow drift of the baseline
@@ -70,13 +72,72 @@ class SynthConfig:
 
 
 # How the fonts' polylines become pen strokes (font units).
-LETTER_JOIN_GAP = 10.0  # a letter's entry starts this near the previous exit: draw the connector
+LETTER_JOIN_GAP = 12.0  # a letter's entry starts this near the previous exit: draw the connector
 TOUCH = 1.5  # a segment starting on ink already drawn is reached by retracing that ink
-MARK_SIZE = 8.0  # detached pieces up to this size (dots, crosses, full stops) come last
-DOUBLED = 0.6  # scriptc draws thick parts twice: a segment mostly on its letter's ink is skipped
+MARK_SIZE = 8.0  # pieces up to this size touching no other (dots, crosses, full stops) come last
+DOT_SIZE = 2.5  # a mark this small is a dot
+# scriptc draws thick parts twice: a segment mostly on its letter's ink, ending there, is skipped.
+DOUBLED = 0.6
 
-# How a piece of a word continues from the one before it.
-RETRACE, LETTER_JOIN, NEW_STROKE = 0, 1, 2
+
+@dataclass(frozen=True)
+class Glyph:
+    """One letter of a font as pen movements (font units, x from the letter's left side)."""
+
+    segments: tuple[np.ndarray, ...]
+    retraces: tuple[bool, ...]  # per segment: it starts on (or passes through) ink already drawn
+    marks: tuple[bool, ...]  # per segment: a small detached piece, written after the word
+    width: float  # advance to the next letter
+
+
+def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """For each point, whether it lies within TOUCH of the polyline `ink`."""
+    start, edge = ink[:-1], np.diff(ink, axis=0)
+    if not len(edge):
+        start, edge = ink, np.zeros_like(ink)
+    offset = points[:, None, :] - start[None]
+    along = np.clip((offset * edge).sum(-1) / np.maximum((edge**2).sum(-1), 1e-12), 0.0, 1.0)
+    return (np.hypot(*(offset - along[..., None] * edge).transpose(2, 0, 1)) <= TOUCH).any(1)
+
+
+def _glyph(strokes: list, left: float, width: float) -> Glyph:
+    """How a hand writes one Hershey glyph: which segments go on pen down, which are marks."""
+    kept = []
+    for stroke in strokes:
+        segment = np.asarray(stroke, np.float64) - (left, 0.0)
+        if kept:
+            on_ink = _near(segment, np.vstack(kept))
+            if on_ink.mean() >= DOUBLED and on_ink[-1]:
+                continue
+        kept.append(segment)
+
+    def detached(segment: np.ndarray) -> bool:
+        others = [other for other in kept if other is not segment]
+        return not any(_near(segment, other).any() or _near(other, segment).any() for other in others)
+
+    marks = tuple(bool(np.ptp(segment, axis=0).max() <= MARK_SIZE) and detached(segment) for segment in kept)
+    retraces, body = [], np.zeros((0, 2))
+    for segment, mark in zip(kept, marks):
+        # The second hump of an n starts on the first one's downstroke: the pen retraces it.
+        on_body = len(body) and (_near(segment[:1], body)[0] or _near(body[-1:], segment)[0])
+        retraces.append(bool(on_body) and not mark)
+        body = body if mark else np.vstack([body, segment])
+    # A dot is a quick dab of the pen, not the font's little loop.
+    segments = tuple(segment[:2] if mark and np.ptp(segment, axis=0).max() <= DOT_SIZE else segment
+                     for segment, mark in zip(kept, marks))
+    return Glyph(segments, tuple(retraces), marks, width)
+
+
+@lru_cache(maxsize=None)
+def _font(name: str) -> dict[str, Glyph]:
+    """A Hershey font's glyphs by character, parsed once."""
+    from HersheyFonts import HersheyFonts
+
+    font = HersheyFonts()
+    if name not in font.default_font_names:
+        raise DataError(f"SynthConfig.fonts: {name!r} is not a Hershey font: use scripts, scriptc or cursive")
+    font.load_default_font(name)
+    return {char: _glyph(g.strokes, g.left_offset, g.char_width) for char, g in font.all_glyphs.items()}
 
 
 @dataclass(frozen=True)
@@ -86,75 +147,41 @@ class WordPlan:
     points: np.ndarray  # (P, 2) font units, letters set with no extra spacing
     letter: np.ndarray  # (P,) position in the word of the letter each point belongs to
     piece: np.ndarray  # (P,) index of the piece each point belongs to
-    joins: np.ndarray  # (pieces,) RETRACE, LETTER_JOIN or NEW_STROKE
+    continues: np.ndarray  # (pieces,) bool: the piece goes on from the one before, pen down
     advance: float  # width of the word with no extra spacing
     letters: int
 
 
-@lru_cache(maxsize=None)
-def _font(name: str) -> dict:
-    """char -> (segments in font units measured from the glyph's left side, advance width)."""
-    from HersheyFonts import HersheyFonts
-
-    font = HersheyFonts()
-    if name not in font.default_font_names:
-        raise DataError(f"SynthConfig.fonts: {name!r} is not a Hershey font: use scripts, scriptc or cursive")
-    font.load_default_font(name)
-    glyphs = {}
-    for char, glyph in font.all_glyphs.items():
-        left = (glyph.left_offset, 0)
-        glyphs[char] = (tuple(np.asarray(s, np.float64) - left for s in glyph.strokes), glyph.char_width)
-    return glyphs
-
-
-def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """For each point, whether it lies within TOUCH of a vertex of `ink`."""
-    return (np.hypot(*(points[:, None, :] - ink[None, :, :]).transpose(2, 0, 1)) <= TOUCH).any(1)
-
-
 @lru_cache(maxsize=20000)
 def _plan(font_name: str, word: str) -> WordPlan:
-    """Join a word's glyph segments into pen strokes.
+    """Join a word's glyphs into pen strokes.
 
-    A letter's first segment continues the stroke when it starts near the previous
-    letter's exit (the connecting hairline of cursive); a segment starting on ink already
-    drawn (the second hump of an n) continues it by retracing. Other pieces start a new
-    stroke; small detached ones (i-dots, t-crosses) are written after the word, as people do.
+    A letter's first segment goes on from the previous letter when it starts near that
+    letter's exit (drawing the connecting hairline of cursive); segments that retrace ink
+    go on too. Marks (i-dots, t-crosses, full stops) are written after the word, as people do.
     """
     font = _font(font_name)
-    main, marks = [], []  # (segment, letter position, join)
-    stroke_ink = np.zeros((0, 2))
+    main, marks = [], []  # (segment, letter position, goes on from the piece before)
     x, letters = 0.0, 0
     for position, char in enumerate(c for c in word if c in font):
-        segments, width = font[char]
-        letter_ink = np.zeros((0, 2))
-        for segment in segments:
+        glyph = font[char]
+        entered = False  # has the pen drawn this letter's body yet?
+        for segment, retrace, mark in zip(glyph.segments, glyph.retraces, glyph.marks):
             segment = segment + (x, 0.0)
-            if len(letter_ink) and _near(segment, letter_ink).mean() >= DOUBLED:
+            if mark:
+                marks.append((segment, position, False))
                 continue
-            small = np.ptp(segment, axis=0).max() <= MARK_SIZE
-            join = NEW_STROKE
-            if main:
-                end = main[-1][0][-1]
-                entry = not len(letter_ink) and position > 0 and not small
-                if entry and np.hypot(*(segment[0] - end)) <= LETTER_JOIN_GAP:
-                    join = LETTER_JOIN
-                elif _near(segment[:1], stroke_ink)[0] or _near(end[None], segment)[0]:
-                    join = RETRACE
-            letter_ink = np.vstack([letter_ink, segment])
-            if join == NEW_STROKE and main and small:
-                marks.append((segment, position, NEW_STROKE))
-                continue
-            stroke_ink = segment if join == NEW_STROKE else np.vstack([stroke_ink, segment])
-            main.append((segment, position, join))
-        x += width
+            gap = np.hypot(*(segment[0] - main[-1][0][-1])) if main else np.inf
+            main.append((segment, position, retrace or (not entered and gap <= LETTER_JOIN_GAP)))
+            entered = True
+        x += glyph.width
         letters = position + 1
     pieces = main + marks
     return WordPlan(
         points=np.vstack([p[0] for p in pieces]),
         letter=np.concatenate([np.full(len(p[0]), p[1]) for p in pieces]),
         piece=np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(pieces)]),
-        joins=np.array([p[2] for p in pieces]),
+        continues=np.array([p[2] for p in pieces]),
         advance=x,
         letters=letters,
     )
@@ -172,8 +199,7 @@ def _write_text(words: list[str], font_name: str, style: dict, rng) -> tuple[np.
     points, starts, x = [], [], 0.0
     for word in words:
         plan = _plan(font_name, word)
-        lifted = (plan.joins == LETTER_JOIN) & (rng.random(len(plan.joins)) < style["lift"])
-        new_stroke = (plan.joins == NEW_STROKE) | lifted
+        new_stroke = ~plan.continues | (rng.random(len(plan.continues)) < style["lift"])
         first_of_piece = np.r_[True, plan.piece[1:] != plan.piece[:-1]]
         starts.append(first_of_piece & new_stroke[plan.piece])
         shift = x + style["letter_spacing"] * plan.letter
@@ -257,7 +283,8 @@ def _play_back(points: np.ndarray, ids: np.ndarray, style: dict, config: SynthCo
     segment[starts] = 0.0
     along = np.cumsum(segment)
     from_end = np.minimum(along - along[first], along[last] - along)
-    speed = speed * np.clip(from_end / (config.ramp_length * x_height), 0.05, 1.0)
+    ramp = np.minimum(config.ramp_length * x_height, 0.5 * (along[last] - along[first]))
+    speed = speed * np.clip(from_end / np.maximum(ramp, 1e-9), 0.05, 1.0)
 
     # Time at each dense point; strokes laid end to end with one sample of gap between.
     elapsed = np.cumsum(segment / (0.5 * (speed + np.r_[speed[:1], speed[:-1]])))
@@ -308,7 +335,7 @@ def _line(seed: int, index: int, config: SynthConfig) -> Line:
         "slant": uniform(config.slant_degrees),
         "letter_spacing": uniform(config.letter_spacing),
         "word_spacing": uniform(config.word_spacing),
-        "lift": uniform(config.lift_between_letters),
+        "lift": uniform(config.lift_at_joins),
         "gain": uniform(config.speed_gain),
         "wander": uniform(config.baseline_wander),
         "tilt": rng.normal(0.0, config.tilt_degrees),
