@@ -69,7 +69,11 @@ def test_quantised_exports_load_and_stay_close(page, serve, site, tiny, inputs, 
     print(f"{quantize} max abs error vs Keras:", error)
     assert 0 < error < tolerance  # changed by the rounding, but not much
     manifest = json.loads((site / quantize / "model.json").read_text())["weightsManifest"][0]
-    assert {weight["quantization"]["dtype"] for weight in manifest["weights"]} == {quantize}
+    stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest["weights"]}
+    assert {name: dtype for name, dtype in stored.items() if name.endswith("kernel")} == {
+        f"{layer}/kernel": quantize for layer in ("lstm_0/lstm_cell", "lstm_1/lstm_cell", "mixture")} | {
+        f"{layer}/recurrent_kernel": quantize for layer in ("lstm_0/lstm_cell", "lstm_1/lstm_cell")}
+    assert {dtype for name, dtype in stored.items() if name.endswith("bias")} == {None}
 
 
 def test_export_is_deterministic_and_sized(tiny, tmp_path):
@@ -77,9 +81,10 @@ def test_export_is_deterministic_and_sized(tiny, tmp_path):
     second = export_tfjs(tiny, tmp_path / "b", "uint8")
     assert [path.name for path in first] == [path.name for path in second]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second))
-    weights = sum(w.size for w in tiny.get_weights())
+    kernels = sum(w.size for w in tiny.get_weights() if w.ndim == 2)
+    biases = sum(w.size for w in tiny.get_weights() if w.ndim == 1)
     shard_bytes = sum(path.stat().st_size for path in first if path.suffix == ".bin")
-    assert shard_bytes == weights  # one byte per weight
+    assert shard_bytes == kernels + 4 * biases  # one byte per kernel weight, float32 biases
     metadata = json.loads(first[0].read_text())["userDefinedMetadata"]
     assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3}
 
