@@ -1,0 +1,71 @@
+"""The live figures, where the model runs in the reader's browser: `continue` (the reader
+writes, the model continues), `writes` (the model writes line after line) and `cells-live`
+(all cell states react as the reader writes), after the Distill article by Carter, Ha,
+Johnson and Olah (2016) on the model of Graves (2013, section 4.2).
+
+The page does the sampling (templates/js/handwriting.js through model-client.js); the build
+only gives each figure its settings, a short human line that writes itself until the reader
+takes over, and, for `cells-live`, the cell that changes most along that line, shown first.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from generator.figures import Figure
+
+
+@dataclass
+class LiveConfig:
+    # CSS pixels per model unit: the original's 18 for writing with the model, 10 for cells.
+    continue_scale: float = 18.0
+    cells_scale: float = 10.0
+    writes_scale: float = 9.0
+    continue_height: int = 280  # CSS pixels
+    cells_height: int = 200
+    writes_rows: int = 5
+    writes_row_height: int = 90
+    predict: int = 80  # points the model adds to the reader's writing
+    temperature: float = 0.65  # the article's default "variation"
+    writes_temperature: float = 0.5  # neater, for writing on its own
+    writes_chunk: int = 24  # points per request while writing
+    demo_width: float = 16.0  # model units: the demonstration fits a phone's width at 18 px
+    demo_points: int = 160
+
+
+def demo_line(lines, config: LiveConfig) -> np.ndarray:
+    """The first line's opening, in model units, cut after a pen lift once it is demo_width wide."""
+    if not lines:
+        return np.zeros((0, 3), np.float32)
+    points = lines[0].model_inputs()[:config.demo_points]
+    x = np.cumsum(points[:, 0])
+    lifts = np.flatnonzero((points[:, 2] == 1) & (x - x.min() >= config.demo_width))
+    return points[:lifts[0] + 1] if len(lifts) else points
+
+
+def most_active_cell(ctx, demo: np.ndarray) -> int:
+    """The cell whose state c varies most along the demonstration line (after the [0,0,0] start)."""
+    from model.network import Runner
+
+    if not len(demo):
+        return 0
+    inputs = np.concatenate([np.zeros((1, 3), np.float32), demo])
+    c = Runner(ctx.model).run(inputs).c.reshape(len(inputs), -1)
+    return int(np.argmax(c.std(axis=0)))
+
+
+def build(ctx) -> list[Figure]:
+    config = LiveConfig()
+    demo = demo_line(ctx.lines, config)
+    cell = ctx.cache.memo("cells-live-cell", [demo.tolist()], lambda: most_active_cell(ctx, demo))
+    settings = {"seed": ctx.seed, "temperature": config.temperature, "demo": demo.tolist(), "config": asdict(config)}
+    return [
+        Figure("continue", data={**settings, "scale": config.continue_scale, "height": config.continue_height,
+                                 "predict": config.predict}),
+        Figure("writes", data={"seed": ctx.seed, "temperature": config.writes_temperature, "scale": config.writes_scale,
+                               "rows": config.writes_rows, "rowHeight": config.writes_row_height,
+                               "chunk": config.writes_chunk}),
+        Figure("cells-live", data={**settings, "scale": config.cells_scale, "height": config.cells_height,
+                                   "cell": cell}),
+    ]

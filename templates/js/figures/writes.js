@@ -1,0 +1,149 @@
+/**
+ * "The model writes" (Carter et al., Distill 2016): the model (Graves 2013, section 4.2)
+ * samples handwriting point by point and the figure draws it as it comes, line after line,
+ * scrolling up when the box is full. Play/Pause, a variation (temperature) slider that
+ * applies from the next points on, Restart (new writing: the next seed), and Save as SVG.
+ *
+ * Each line is a fresh sample from the model's start state: the model learned single lines,
+ * so a new line starts the way its training lines did. Sampling runs ahead in the worker a
+ * chunk at a time; drawing takes a few points per animation frame.
+ */
+import {getModel} from "../model-client.js";
+import {coalesce, download, drawPoints, figureData, fitCanvas, onVisibility, onWidthChange} from "../pen.js";
+
+const NAME = "writes";
+const INK = "#1d1d1f";
+const POINTS_PER_FRAME = 2;
+const MARGIN = 16;  // CSS pixels around the writing
+
+function setUp(root) {
+  const settings = {scale: 9, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)};
+  const canvas = root.querySelector(".writes-canvas");
+  const playButton = root.querySelector(".writes-play");
+  const variationInput = root.querySelector(".writes-variation");
+  const status = root.querySelector(".writes-status");
+  let view = fitCanvas(canvas, settings.rows * settings.rowHeight);
+  let model = null;
+  let playing = true;
+  let visible = false;
+  let seed = settings.seed;
+  let lines = [];  // shown lines: {points, x, y} (x, y: the line's start in CSS pixels)
+  let queue = [];  // sampled, not yet drawn
+  let state = null;  // the model's state after the last sampled point, null: a fresh line
+  let version = 0;  // bumped whenever sampled points would no longer fit what is drawn
+  let chunks = 0;
+  let animating = false;
+
+  const line = () => lines.at(-1);
+  const end = (shown) => shown.points.reduce(([x, y], [dx, dy]) => [x + dx * settings.scale, y + dy * settings.scale], [shown.x, shown.y]);
+
+  function newLine() {
+    if (lines.length === settings.rows) lines.shift();
+    lines.forEach((shown, row) => (shown.y = baseline(row)));
+    lines.push({points: [], x: MARGIN, y: baseline(lines.length)});
+    queue = [];
+    state = null;
+    version++;
+    redraw();
+  }
+  const baseline = (row) => (row + 0.62) * settings.rowHeight;
+
+  function redraw() {
+    view.context.clearRect(0, 0, view.width, view.height);
+    for (const shown of lines) drawPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, colour: INK, width: 1.8});
+    count();
+  }
+  const count = () => (root.dataset.drawnPoints = String(lines.reduce((total, shown) => total + shown.points.length, 0)));
+
+  const sampleAhead = coalesce(async () => {
+    while (model && playing && queue.length < settings.chunk) {
+      const asked = version;
+      const result = await model.generate(settings.chunk, {state, seed: seed * 100003 + chunks++, temperature: Number(variationInput.value)});
+      if (asked !== version) continue;
+      state = result.state;
+      queue.push(...result.points[0]);
+    }
+  });
+
+  function animate() {
+    if (animating || !playing || !visible || !model) return;
+    animating = true;
+    requestAnimationFrame(frame);
+  }
+
+  function frame() {
+    if (!playing || !visible) {
+      animating = false;
+      return;
+    }
+    for (let i = 0; i < POINTS_PER_FRAME && queue.length; i++) {
+      const point = queue.shift();
+      const shown = line();
+      const [x, y] = end(shown);
+      drawPoints(view.context, [point], {x, y, scale: settings.scale, penUp: shown.points.at(-1)?.[2] ?? 0, colour: INK, width: 1.8});
+      shown.points.push(point);
+      // A line ends at the first pen lift past the right margin, at the edge in any case, or
+      // when the pen wanders more than a row away from the line's baseline.
+      const strayed = Math.abs(y - shown.y) > settings.rowHeight;
+      if ((point[2] && x > view.width - 8 * MARGIN) || x > view.width - MARGIN || x < 0 || strayed) newLine();
+    }
+    count();
+    sampleAhead();
+    requestAnimationFrame(frame);
+  }
+
+  function setPlaying(play) {
+    playing = play;
+    playButton.textContent = play ? "Pause" : "Play";
+    root.dataset.state = play ? "playing" : "paused";
+    animate();
+  }
+
+  playButton.addEventListener("click", () => setPlaying(!playing));
+  root.querySelector(".writes-restart").addEventListener("click", () => {
+    lines = [];
+    seed++;
+    newLine();
+    setPlaying(true);
+  });
+  root.querySelector(".writes-save").addEventListener("click", () => download("handwriting.svg", toSvg(lines, settings.scale, view), "image/svg+xml"));
+  variationInput.addEventListener("input", () => (root.querySelector('output[for="writes-variation"]').value = variationInput.value));
+  onWidthChange(canvas, () => {
+    view = fitCanvas(canvas, settings.rows * settings.rowHeight);
+    redraw();
+  });
+  newLine();
+
+  onVisibility(root, async (isVisible) => {
+    visible = isVisible;
+    if (!visible || model) return animate();
+    status.textContent = "Loading the model…";
+    try {
+      model = await getModel();
+    } catch (error) {
+      status.textContent = `The model could not load (${error.message}).`;
+      return;
+    }
+    status.textContent = "";
+    setPlaying(playing);
+  });
+}
+
+/** The shown lines as an SVG document: one path per line, moves where the pen is up. */
+function toSvg(lines, scale, view) {
+  const paths = lines.map((shown) => {
+    let [x, y, penUp] = [shown.x, shown.y, 1];
+    let d = "";
+    for (const [dx, dy, up] of shown.points) {
+      [x, y] = [x + dx * scale, y + dy * scale];
+      d += `${penUp ? "M" : "L"}${x.toFixed(1)} ${y.toFixed(1)}`;
+      penUp = up;
+    }
+    return `<path d="${d}"/>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${view.width}" height="${view.height}" viewBox="0 0 ${view.width} ${view.height}">` +
+    `<g fill="none" stroke="${INK}" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">${paths.join("")}</g></svg>\n`;
+}
+
+const root = document.querySelector(`[data-figure="${NAME}"]`);
+if (root) setUp(root);

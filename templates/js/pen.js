@@ -1,0 +1,288 @@
+/**
+ * Ink for the live figures (writes, continue, cells-live): canvases sized for the screen's
+ * pixel ratio, handwriting drawn from pen points, the reader's pen as pointer events, and the
+ * reader's writing saved in the original data format.
+ *
+ * Points are [dx, dy, pen_up] offsets in model units (raw pen units / 40, as in Graves 2013
+ * and the Distill article); pen_up = 1 marks the last point of a stroke, so the offset after
+ * it is an invisible move. A figure shows `scale` CSS pixels per model unit.
+ */
+import {getModel} from "./model-client.js";
+
+export const RAW_PER_MODEL_UNIT = 40;
+
+/** The figure's settings from the build (generator/figures/live.py), inlined in the page. */
+export function figureData(name) {
+  const script = document.getElementById(`figure-data-${name}`);
+  return script ? JSON.parse(script.textContent) : {};
+}
+
+/** Sizes canvas to its CSS width and `height` CSS pixels, sharp on high-density screens. */
+export function fitCanvas(canvas, height) {
+  const ratio = globalThis.devicePixelRatio || 1;
+  const width = canvas.clientWidth || canvas.parentElement.clientWidth;
+  canvas.style.height = `${height}px`;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  const context = canvas.getContext("2d");
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.lineCap = "round";
+  context.lineJoin = "round";
+  return {context, width, height};
+}
+
+/** Calls onChange(width) when the element's width changes (not on the first observation). */
+export function onWidthChange(element, onChange) {
+  let width = element.clientWidth;
+  new ResizeObserver(() => {
+    if (element.clientWidth !== width) onChange((width = element.clientWidth));
+  }).observe(element);
+}
+
+/** Calls onVisible(isVisible) as the element comes near the screen and leaves it. */
+export function onVisibility(element, onVisible) {
+  new IntersectionObserver((entries) => onVisible(entries.at(-1).isIntersecting), {rootMargin: "200px 0px"}).observe(element);
+}
+
+/**
+ * Draws points from pen position (x, y) in CSS pixels: a segment into each point unless the
+ * point before it lifted the pen. colourOf(i) (optional) colours segment i. Returns the end.
+ */
+export function drawPoints(context, points, {x, y, scale, penUp = 0, colour = "#222", colourOf, width = 2}) {
+  context.lineWidth = width;
+  context.strokeStyle = colour;
+  context.beginPath();
+  points.forEach(([dx, dy, up], i) => {
+    const nextX = x + dx * scale;
+    const nextY = y + dy * scale;
+    if (!penUp) {
+      if (colourOf) {
+        context.stroke();
+        context.beginPath();
+        context.strokeStyle = colourOf(i);
+      }
+      context.moveTo(x, y);
+      context.lineTo(nextX, nextY);
+    }
+    [x, y, penUp] = [nextX, nextY, up];
+  });
+  context.stroke();
+  return {x, y, penUp};
+}
+
+/**
+ * The reader's pen on a canvas (mouse, touch or pen through pointer events). Keeps the
+ * written line as `start` (CSS pixels) and `points` (model units); calls onPoint() when a
+ * point is added and onStrokeEnd() when the pen lifts. A new point needs `minStep` model units
+ * of movement, so the sampling density resembles the pen data the model learned from.
+ */
+export class PenInput {
+  constructor(canvas, {scale, minStep = 0.3, onStart, onPoint, onStrokeEnd}) {
+    Object.assign(this, {canvas, scale, minStep, onStart, onPoint, onStrokeEnd});
+    this.clear();
+    canvas.style.touchAction = "none";
+    canvas.addEventListener("pointerdown", (event) => this.down(event));
+    canvas.addEventListener("pointermove", (event) => this.move(event));
+    for (const type of ["pointerup", "pointercancel"]) canvas.addEventListener(type, (event) => this.up(event));
+  }
+
+  clear() {
+    this.start = null;
+    this.points = [];
+    this.last = null;
+    this.pointerId = null;
+  }
+
+  position(event) {
+    const box = this.canvas.getBoundingClientRect();
+    return [event.clientX - box.left, event.clientY - box.top];
+  }
+
+  /** Whether the reader's pen is on the canvas: then the last point's pen flag is not final. */
+  get writing() {
+    return this.pointerId !== null;
+  }
+
+  add([x, y], penUp = 0) {
+    if (!this.start) {
+      this.start = [x, y];
+    } else {
+      this.points.push([(x - this.last[0]) / this.scale, (y - this.last[1]) / this.scale, penUp]);
+    }
+    this.last = [x, y];
+    this.onPoint?.();
+  }
+
+  /** Writes `line` (model units) from `origin` (CSS pixels) as a hand would; returns stop(). */
+  playDemo(line, origin, msPerPoint = 25) {
+    this.clear();
+    this.add(origin);
+    let next = 0;
+    const timer = setInterval(() => {
+      if (next >= line.length) return clearInterval(timer);
+      const [dx, dy, penUp] = line[next++];
+      this.add([this.last[0] + dx * this.scale, this.last[1] + dy * this.scale], penUp);
+      if (penUp) this.onStrokeEnd?.();
+    }, msPerPoint);
+    return () => clearInterval(timer);
+  }
+
+  down(event) {
+    if (this.pointerId !== null) return;
+    event.preventDefault();
+    this.onStart?.();
+    this.pointerId = event.pointerId;
+    this.canvas.setPointerCapture?.(event.pointerId);
+    this.add(this.position(event));
+  }
+
+  move(event) {
+    if (event.pointerId !== this.pointerId) return;
+    for (const sample of event.getCoalescedEvents?.() ?? [event]) {
+      const [x, y] = this.position(sample);
+      if (Math.hypot(x - this.last[0], y - this.last[1]) >= this.minStep * this.scale) this.add([x, y]);
+    }
+  }
+
+  up(event) {
+    if (event.pointerId !== this.pointerId) return;
+    this.pointerId = null;
+    const last = this.points.at(-1);
+    if (last) last[2] = 1;
+    this.onStrokeEnd?.();
+  }
+}
+
+/**
+ * The reader's line in the original data format (rows of integers in raw pen units, row 0
+ * the absolute start), which `python -m model.train --data FILE` reads as one line.
+ */
+export function toRawRows(start, points, scale) {
+  const rows = [[Math.round((start[0] / scale) * RAW_PER_MODEL_UNIT), Math.round((start[1] / scale) * RAW_PER_MODEL_UNIT), 0]];
+  // Rounded cumulatively, so rounding errors never add up along the line.
+  let [x, y] = [0, 0];
+  let [rawX, rawY] = [0, 0];
+  for (const [dx, dy, penUp] of points) {
+    x += dx * RAW_PER_MODEL_UNIT;
+    y += dy * RAW_PER_MODEL_UNIT;
+    rows.push([Math.round(x) - rawX, Math.round(y) - rawY, penUp]);
+    [rawX, rawY] = [Math.round(x), Math.round(y)];
+  }
+  return rows;
+}
+
+/** Saves text as a file the reader downloads. */
+export function download(filename, text, type) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], {type}));
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+/**
+ * Wraps an async task so that calls while it runs collapse into one more run after it:
+ * the figures recompute from the latest writing, never queueing stale work.
+ */
+export function coalesce(task) {
+  let running = null;
+  let again = false;
+  const run = async () => {
+    do {
+      again = false;
+      await task();
+    } while (again);
+    running = null;
+  };
+  return () => {
+    if (running) again = true;
+    else running = run().catch((error) => console.error(error));
+    return running;
+  };
+}
+
+/**
+ * Feeds a growing line to the model, each point once and only when it is final (a point's
+ * pen flag is known when the next point arrives or the pen lifts), after the [0, 0, 0] start
+ * the article feeds first. `feed` returns the new points' trace rows (c per point).
+ */
+export class LineFeeder {
+  constructor(model) {
+    this.model = model;
+    this.reset();
+  }
+
+  reset() {
+    this.state = null;
+    this.fed = 0;
+    this.version = (this.version ?? 0) + 1;
+  }
+
+  /** Feeds points[fed..final); resolves to {c, count} or null if reset meanwhile. */
+  async feed(points, final) {
+    const version = this.version;
+    this.state ??= (await this.model.trace([[0, 0, 0]])).state;
+    if (version !== this.version) return null;
+    const fresh = points.slice(this.fed, final);
+    if (!fresh.length) return {c: new Float32Array(0), count: 0};
+    const trace = await this.model.trace(fresh, {state: this.state});
+    if (version !== this.version) return null;
+    this.state = trace.state;
+    this.fed += fresh.length;
+    return {c: trace.c, count: fresh.length};
+  }
+}
+
+/**
+ * The writing box of `continue` and `cells-live`: the reader's pen on canvas, a line from the
+ * build that writes itself as a demonstration until the reader starts, and the model, loaded
+ * when the figure first comes near the screen (status shows progress). Calls onChange() when
+ * the writing changes, onClear() when it is wiped, onModel(model) once the model is there.
+ * Returns {pen, feeder (null until loaded), clear()}.
+ */
+export function writingBox(root, canvas, status, settings, {onChange, onClear, onModel}) {
+  let stopDemo = () => {};
+  const box = {feeder: null};
+  const wipe = (source) => {
+    root.dataset.source = source;
+    box.pen.clear();
+    box.feeder?.reset();
+    onClear();
+  };
+  box.pen = new PenInput(canvas, {
+    scale: settings.scale,
+    onStart: () => {
+      stopDemo();
+      if (root.dataset.source !== "reader") wipe("reader");
+    },
+    onPoint: onChange,
+    onStrokeEnd: onChange,
+  });
+  box.clear = () => {
+    stopDemo();
+    wipe("reader");
+  };
+  let started = false;
+  onVisibility(root, async (visible) => {
+    if (!visible || started) return;
+    started = true;
+    status.textContent = "Loading the model…";
+    try {
+      const model = await getModel();
+      box.feeder = new LineFeeder(model);
+      status.textContent = "";
+      onModel(model);
+    } catch (error) {
+      status.textContent = `The model could not load (${error.message}).`;
+      return;
+    }
+    root.dataset.state = "ready";
+    if (box.pen.start) {
+      onChange();
+    } else if (settings.demo?.length) {
+      wipe("demo");
+      stopDemo = box.pen.playDemo(settings.demo, [settings.scale * 2, canvas.clientHeight * 0.55]);
+    }
+  });
+  return box;
+}

@@ -1,0 +1,135 @@
+"""The live figures (writes, continue, cells-live) in the built tiny site, in headless Chromium.
+
+Each must draw (data-drawn-points grows), the reader's pointer strokes must get a
+continuation and a downloadable line that model.data loads back, the page must stay on its
+own host without console errors, and it must work on a phone with touch and without
+WebAssembly (the cpu backend).
+"""
+import json
+import math
+
+import pytest
+
+LIVE_FIGURES = ("continue", "writes", "cells-live")
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+
+def drawn(page, name):
+    return int(page.get_attribute(f'[data-figure="{name}"]', "data-drawn-points"))
+
+
+def wait_drawn(page, name, more_than=0, timeout=30_000):
+    page.locator(f'[data-figure="{name}"]').scroll_into_view_if_needed()
+    page.wait_for_function(f"""Number(document.querySelector('[data-figure="{name}"]').dataset.drawnPoints) > {more_than}""",
+                           timeout=timeout)
+    return drawn(page, name)
+
+
+def write_with_mouse(page, selector, strokes=2):
+    """Loops written with the mouse, one stroke at a time, on the canvas at selector."""
+    box = page.locator(selector).bounding_box()
+    for stroke in range(strokes):
+        x0, y0 = box["x"] + 30 + 70 * stroke, box["y"] + box["height"] / 2
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for step in range(1, 25):
+            page.mouse.move(x0 + 2.2 * step, y0 + 18 * ((step % 6) / 3 - 1), steps=2)
+        page.mouse.up()
+
+
+def reader_settled(page, name):
+    """Waits until the figure shows the reader's writing (the demonstration is gone)."""
+    page.wait_for_function(f"""document.querySelector('[data-figure="{name}"]').dataset.source === 'reader'""")
+
+
+@pytest.fixture
+def site_page(tiny_site, serve, page):
+    page.goto(serve(tiny_site))
+    return page
+
+
+def test_every_live_figure_draws_and_keeps_drawing(site_page):
+    for name in LIVE_FIGURES:
+        wait_drawn(site_page, name)
+    first = drawn(site_page, "writes")
+    assert wait_drawn(site_page, "writes", more_than=first) > first
+    assert site_page.console_errors == [] and site_page.foreign_requests == []
+
+
+def test_reader_strokes_get_a_continuation_and_download(site_page, tmp_path):
+    from model.data import load
+
+    wait_drawn(site_page, "continue")
+    write_with_mouse(site_page, ".continue-canvas")
+    reader_settled(site_page, "continue")
+    predicted = int(site_page.input_value(".continue-length"))
+    site_page.wait_for_function(f"""() => {{
+      const root = document.querySelector('[data-figure="continue"]');
+      return root.dataset.source === 'reader' && Number(root.dataset.drawnPoints) > {predicted};
+    }}""")
+    with site_page.expect_download() as download_info:
+        site_page.click(".continue-download")
+    path = tmp_path / "mine.json"
+    download_info.value.save_as(path)
+    rows = json.loads(path.read_text())
+    [line] = load(path)
+    assert len(line.points) == len(rows) - 1 and len(rows) - 1 + 1 + predicted == drawn(site_page, "continue")
+    assert line.points[:, 2].sum() == 2, "each mouse stroke ends with a pen lift"
+    assert site_page.console_errors == []
+
+
+def test_pauses_restarts_and_saves_svg(site_page, tmp_path):
+    wait_drawn(site_page, "writes")
+    site_page.click(".writes-play")
+    paused = drawn(site_page, "writes")
+    site_page.wait_for_timeout(500)
+    assert drawn(site_page, "writes") == paused
+    site_page.click(".writes-restart")
+    assert wait_drawn(site_page, "writes") > 0
+    with site_page.expect_download() as download_info:
+        site_page.click(".writes-save")
+    download_info.value.save_as(tmp_path / "h.svg")
+    assert (tmp_path / "h.svg").read_text().startswith("<svg") and "<path d=\"M" in (tmp_path / "h.svg").read_text()
+
+
+def test_cells_follow_the_reader_and_a_chosen_cell(site_page):
+    wait_drawn(site_page, "cells-live")
+    write_with_mouse(site_page, ".cells-live-canvas", strokes=1)
+    reader_settled(site_page, "cells-live")
+    wait_drawn(site_page, "cells-live", more_than=10)
+    box = site_page.locator(".cells-live-grid").bounding_box()
+    site_page.mouse.click(box["x"] + 5, box["y"] + 5)
+    site_page.wait_for_function("document.querySelector('.cells-live-readout').textContent.includes('cell 0 ')")
+    assert site_page.console_errors == []
+
+
+def test_phone_with_touch(tiny_site, serve, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(serve(tiny_site))
+    wait_drawn(page, "continue")
+    assert page.locator(".continue-canvas").bounding_box()["width"] <= 390
+    # A finger stroke through the browser's touch input (Chrome DevTools Protocol).
+    touch = context.new_cdp_session(page)
+    box = page.locator(".continue-canvas").bounding_box()
+    for i, kind in enumerate(["touchStart"] + ["touchMove"] * 30 + ["touchEnd"]):
+        point = {"x": box["x"] + 20 + 6 * i, "y": box["y"] + 80 + 25 * math.sin(i / 2)}
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [point]})
+    reader_settled(page, "continue")
+    predicted = int(page.input_value(".continue-length"))
+    page.wait_for_function(f"Number(document.querySelector('[data-figure=\"continue\"]').dataset.drawnPoints) > {predicted + 15}")
+    assert page.evaluate("getComputedStyle(document.querySelector('.continue-canvas')).touchAction") == "none"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert errors == []
+    context.close()
+
+
+def test_cpu_fallback_without_webassembly_draws(tiny_site, serve, page):
+    page.add_init_script("delete window.WebAssembly")
+    page.goto(serve(tiny_site))
+    for name in LIVE_FIGURES:
+        wait_drawn(page, name)
+    assert page.evaluate("""async () => (await (await import('/assets/js/model-client.js')).getModel()).info.backend""") == "cpu"
+    assert page.console_errors == []
