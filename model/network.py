@@ -150,14 +150,14 @@ class Runner:
         self.head = model.get_layer("mixture")
         self.cells = self.lstms[0].cell.units
         self._trace_model = self._build_trace_model()
-        # Compiled once for any batch and length: called eagerly, the RNN steps in Python (~20 ms a step).
-        specs = [tf.TensorSpec((None, None, 3))] + [tf.TensorSpec((None, self.cells))] * (2 * len(self.lstms))
-        self._trace = tf.function(lambda inputs: self._trace_model(inputs, training=False), input_signature=[specs])
-        # One graph for every batch size and length: the state's batch dimension stays open.
-        state_spec = [(tf.TensorSpec([None, self.cells]),) * 2 for _ in self.lstms]
-        scalar = tf.TensorSpec([])
+        # Both compiled once for any batch size and length: run eagerly, the RNN would step in
+        # Python (~20 ms a step), and a graph per shape would retrace for every line.
+        pair = [tf.TensorSpec((None, self.cells))] * 2
+        self._trace = tf.function(lambda inputs: self._trace_model(inputs, training=False),
+                                  input_signature=[[tf.TensorSpec((None, None, 3))] + pair * len(self.lstms)])
         self._sample_loop = tf.function(self._sample_graph, input_signature=[
-            state_spec, tf.TensorSpec([], tf.int32), scalar, tf.TensorSpec([], tf.int32)])
+            [tuple(pair)] * len(self.lstms), tf.TensorSpec([], tf.int32), tf.TensorSpec([]),
+            tf.TensorSpec([], tf.int32)])
 
     def _build_trace_model(self) -> keras.Model:
         points = keras.Input(shape=(None, 3))
