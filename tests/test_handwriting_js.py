@@ -6,53 +6,35 @@ Keras's mixture parameters and cell states, sample reproducibly with the article
 temperature, keep TF.js memory flat, and fall back to the cpu backend without WebAssembly.
 """
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from model.data import REPO_ROOT
+from generator import assets
 
-NODE_MODULES = REPO_ROOT / "node_modules"
-VENDOR_FILES = [
-    "@tensorflow/tfjs/dist/tf.min.js",
-    "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
-    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
-    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
-    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
-]
 TINY = dict(layers=2, cells=24, mixtures=3)
 STEPS = 40
 
 
-def tiny_model(seed=5):
-    """A tiny model with weights large enough that every gate and head output matters."""
-    from model.network import ModelConfig, build_model
-
-    model = build_model(ModelConfig(**TINY))
-    rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(0, 0.6, w.shape).astype(np.float32) for w in model.get_weights()])
-    return model
-
-
 def assemble_site(folder: Path, model) -> Path:
-    """The site's layout with only what the model needs: assets/js, assets/vendor, model/."""
+    """The site's layout with only what the model needs (assets/, model/), the model exported
+    in float32: the site's quantised export would hide small numeric errors."""
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython under pytest
     import tensorflowjs
 
-    shutil.copytree(REPO_ROOT / "templates" / "js", folder / "assets" / "js")
-    (folder / "assets" / "vendor").mkdir(parents=True)
-    for name in VENDOR_FILES:
-        shutil.copy(NODE_MODULES / name, folder / "assets" / "vendor")
+    assets.copy_vendor(folder)
+    assets.copy_page_files(folder)
     tensorflowjs.converters.save_keras_model(model, str(folder / "model"))
     (folder / "index.html").write_text("<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>model</title>")
     return folder
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    model = tiny_model()
+def tiny(tmp_path_factory, random_model):
+    from model.network import ModelConfig
+
+    model = random_model(ModelConfig(**TINY), seed=5)
     return model, assemble_site(tmp_path_factory.mktemp("site"), model)
 
 
@@ -110,6 +92,24 @@ def test_page_step_reproduces_keras(tiny, model_page, backend, via_worker):
         np.testing.assert_allclose(got["trace"]["state"]["c"][layer], c, atol=1e-4)
     np.testing.assert_allclose(got["first"]["state"]["c"][0], expected.c[0, 0], atol=1e-4)
     assert model_page.console_errors == [] and model_page.foreign_requests == []
+
+
+def test_original_weights_in_the_page_match_the_original_article(distill, tmp_path, serve, page):
+    """The article's own numbers (golden-public.json, float64 numjs) from the original weights."""
+    import json
+
+    from model.original import load_original
+
+    golden = json.loads((distill / "golden-public.json").read_text())["cases"][0]
+    page.goto(serve(assemble_site(tmp_path, load_original())))
+    got = page.evaluate(TRACE_IN_PAGE, [golden["inputs"], "wasm", False])
+    expected = golden["expected"]
+    for name, key in [("eos", "eos"), ("pi", "pi"), ("mu1", "mu1"), ("mu2", "mu2"), ("sigma1", "sigma1"),
+                      ("sigma2", "sigma2"), ("rho", "corr")]:
+        np.testing.assert_allclose(np.array(got["trace"]["params"][name]).reshape(np.shape(expected[key])),
+                                   expected[key], atol=1e-4, err_msg=name)
+    np.testing.assert_allclose(got["trace"]["state"]["h"][0], expected["h_final"], atol=1e-4)
+    np.testing.assert_allclose(got["trace"]["state"]["c"][0], expected["c_final"], atol=1e-4)
 
 
 SAMPLING = """async () => {
