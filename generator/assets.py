@@ -17,10 +17,13 @@ from generator.render import TEMPLATES
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO_ROOT / "node_modules"
 
-# site/assets/vendor/<name> <- node_modules/<path>. The browser fetches one of the three wasm
-# builds (plain, SIMD, threaded SIMD), whichever it supports.
+# site/assets/vendor/<name> <- node_modules/<path>. TensorFlow.js comes as its core and two
+# backends rather than the whole tf.min.js: the page runs the LSTM as explicit ops and loads
+# the weights with tf.io, so it needs no layers or converter (160 KB gzip instead of 400).
+# The browser fetches one of the three wasm builds (plain, SIMD, threaded SIMD).
 VENDOR_FILES = {
-    "tf.min.js": "@tensorflow/tfjs/dist/tf.min.js",
+    "tf-core.min.js": "@tensorflow/tfjs-core/dist/tf-core.min.js",
+    "tf-backend-cpu.min.js": "@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js",
     "tf-backend-wasm.min.js": "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
     "tfjs-backend-wasm.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
     "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",

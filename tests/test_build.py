@@ -81,7 +81,7 @@ def test_site_has_what_hosts_need(tiny_site):
     assert (tiny_site / "favicon.svg").is_file()
     assert (tiny_site / "model" / "model.json").is_file()
     vendor = sorted(path.name for path in (tiny_site / "assets" / "vendor").iterdir())
-    assert "tf.min.js" in vendor and "vega-embed.min.js" in vendor and "tfjs-backend-wasm-simd.wasm" in vendor
+    assert "tf-core.min.js" in vendor and "vega-embed.min.js" in vendor and "tfjs-backend-wasm-simd.wasm" in vendor
     assert not list(tiny_site.parent.glob("site.*")), "the temporary build folder was left behind"
 
 

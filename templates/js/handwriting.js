@@ -39,7 +39,8 @@
  * sigma2 are multiplied by tau; mu, rho and eos are unchanged. Randomness comes only from the
  * seed: mulberry32 uniforms, Box-Muller normals.
  */
-import "../vendor/tf.min.js";
+import "../vendor/tf-core.min.js";
+import "../vendor/tf-backend-cpu.min.js";
 import "../vendor/tf-backend-wasm.min.js";
 
 const tf = globalThis.tf;
