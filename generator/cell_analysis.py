@@ -62,6 +62,7 @@ class CellAnalysisConfig:
 
     seed: int = 0
     perplexity: float = 50.0  # as the article's bin/sort: each cell weighs ~50 neighbours
+    learning_rate: float = 10.0  # as the article's bin/sort (tsne.js epsilon)
     window: int = 5  # points in the sliding window of the percentile features
     tsne_lines: int = 6  # the first lines give the signs and the order (the original used one)
     tsne_points: int = 370  # points per line the order is computed on (the original used 370)
@@ -119,12 +120,12 @@ def tsne_order(cells_per_line: list[np.ndarray], config: CellAnalysisConfig) -> 
 
     features = np.concatenate([neighbourhood_features(cells[:config.tsne_points], config.window)
                                for cells in cells_per_line if len(cells) > config.window], axis=1)
-    # Squared euclidean distances through the 500 x 500 Gram matrix: far cheaper than letting
-    # t-SNE (or a PCA) touch the ~10^4-dimensional features again.
+    # Euclidean distances through the 500 x 500 Gram matrix: far cheaper than letting t-SNE
+    # (or a PCA) touch the ~10^4-dimensional features again. (t-SNE squares them itself.)
     features = features.astype(np.float64)
     gram = features @ features.T
     norms = np.diag(gram)
-    distances = np.maximum(norms[:, None] + norms[None, :] - 2 * gram, 0.0)
+    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2 * gram, 0.0))
     # Start from the first principal component (as init="pca" would), sign fixed so the largest
     # entry is positive: the same data always gives the same start.
     centred = gram - gram.mean(axis=0) - gram.mean(axis=1)[:, None] + gram.mean()
@@ -133,7 +134,7 @@ def tsne_order(cells_per_line: list[np.ndarray], config: CellAnalysisConfig) -> 
     perplexity = min(config.perplexity, (len(features) - 1) / 3)  # small models have few cells
     embedding = TSNE(n_components=1, perplexity=perplexity, metric="precomputed",
                      init=(start / start.std() * 1e-4)[:, None], method="exact",
-                     random_state=config.seed).fit_transform(distances)
+                     learning_rate=config.learning_rate, random_state=config.seed).fit_transform(distances)
     return np.argsort(embedding[:, 0], kind="stable")
 
 
