@@ -295,10 +295,11 @@ function mount(root, data) {
     const {signal} = controller;
     const lineIndex = Number(select.value);
     const steps = Number(stepsInput.value);
-    const temperature = Number(variationInput.value);
+    const variation = variationInput.value;
+    const temperature = Number(variation);
     const finish = (message) => {
       root.dataset.state = "done";
-      root.dataset.shown = `${lineIndex}/${steps}/${variationInput.value}`;
+      root.dataset.shown = `${lineIndex}/${steps}/${variation}`;
       status.textContent = message;
     };
     root.dataset.state = "loading";
