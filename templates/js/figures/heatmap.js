@@ -113,7 +113,9 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     context.putImageData(image, 0, 0);
   }
 
-  function drawStrokes() {
+  let ink = null; // the strokes' canvas context and placement, set per line and width
+
+  function placeStrokes() {
     const positions = [[0, 0]];
     for (const [dx, dy] of line.points) positions.push([positions.at(-1)[0] + dx, positions.at(-1)[1] + dy]);
     const xs = positions.map(([x]) => x);
@@ -124,10 +126,15 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     const spanY = Math.max(...ys) - top || 1;
     const scale = Math.min((width - 2 * STROKE_MARGIN_PX) / spanX, (STROKE_HEIGHT_PX - 2 * STROKE_MARGIN_PX) / spanY);
     const {context} = fitCanvas(strokes, STROKE_HEIGHT_PX);
+    ink = {context, width, x: STROKE_MARGIN_PX - left * scale, y: STROKE_MARGIN_PX - top * scale, scale};
+  }
+
+  function drawStrokes() {
+    const {context, width, x, y, scale} = ink;
+    context.clearRect(0, 0, width, STROKE_HEIGHT_PX);
     const range = data.colourRange[cell];
     drawPoints(context, line.points, {
-      x: STROKE_MARGIN_PX - left * scale, y: STROKE_MARGIN_PX - top * scale, scale, width: 2.5,
-      colourOf: (t) => INK[level(value(cell, t), range)],
+      x, y, scale, width: 2.5, colourOf: (t) => INK[level(value(cell, t), range)],
     });
     root.dataset.drawnPoints = String(line.count);
   }
@@ -162,6 +169,7 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     if (index !== lineIndex) return; // the reader picked another line meanwhile
     line = loaded;
     drawHeatmap();
+    placeStrokes();
     drawStrokes();
     showChoice();
     root.dataset.line = String(index);
@@ -200,7 +208,11 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     button.addEventListener("click", () => choose(Number(button.dataset.chooseCell)));
   }
   select.addEventListener("change", () => show(Number(select.value)).catch(fail));
-  onWidthChange(strokes.parentElement, () => line && drawStrokes());
+  onWidthChange(strokes.parentElement, () => {
+    if (!line) return;
+    placeStrokes();
+    drawStrokes();
+  });
 
   function fail(error) {
     root.dataset.state = "failed";
