@@ -233,6 +233,17 @@ export class LineFeeder {
   }
 }
 
+/** Where a line must start (CSS pixels) to sit inside the box: left-aligned, centred vertically. */
+function demoOrigin(line, scale, height) {
+  let [x, y] = [0, 0];
+  let [left, top, bottom] = [0, 0, 0];
+  for (const [dx, dy] of line) {
+    [x, y] = [x + dx, y + dy];
+    [left, top, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(bottom, y)];
+  }
+  return [2 * scale - left * scale, height / 2 - ((top + bottom) / 2) * scale];
+}
+
 /**
  * The writing box of `continue` and `cells-live`: the reader's pen on canvas, a line from the
  * build that writes itself as a demonstration until the reader starts, and the model, loaded
@@ -281,7 +292,7 @@ export function writingBox(root, canvas, status, settings, {onChange, onClear, o
       onChange();
     } else if (settings.demo?.length) {
       wipe("demo");
-      stopDemo = box.pen.playDemo(settings.demo, [settings.scale * 2, canvas.clientHeight * 0.55]);
+      stopDemo = box.pen.playDemo(settings.demo, demoOrigin(settings.demo, settings.scale, canvas.clientHeight));
     }
   });
   return box;

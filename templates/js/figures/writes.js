@@ -38,8 +38,10 @@ function setUp(root) {
   const end = (shown) => shown.points.reduce(([x, y], [dx, dy]) => [x + dx * settings.scale, y + dy * settings.scale], [shown.x, shown.y]);
 
   function newLine() {
-    if (lines.length === settings.rows) lines.shift();
-    lines.forEach((shown, row) => (shown.y = baseline(row)));
+    if (lines.length === settings.rows) {
+      lines.shift();
+      lines.forEach((shown) => (shown.y -= settings.rowHeight));
+    }
     lines.push({points: [], x: MARGIN, y: baseline(lines.length)});
     queue = [];
     state = null;
@@ -50,7 +52,7 @@ function setUp(root) {
 
   function redraw() {
     view.context.clearRect(0, 0, view.width, view.height);
-    for (const shown of lines) drawPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, colour: INK, width: 1.8});
+    for (const shown of lines) drawPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, penUp: 1, colour: INK, width: 1.8});
     count();
   }
   const count = () => (root.dataset.drawnPoints = String(lines.reduce((total, shown) => total + shown.points.length, 0)));
@@ -79,12 +81,18 @@ function setUp(root) {
     for (let i = 0; i < POINTS_PER_FRAME && queue.length; i++) {
       const point = queue.shift();
       const shown = line();
+      if (!shown.points.length) {
+        // The first offset is a jump from nowhere in particular: the line starts where it lands.
+        shown.x -= point[0] * settings.scale;
+        shown.y -= point[1] * settings.scale;
+      }
       const [x, y] = end(shown);
-      drawPoints(view.context, [point], {x, y, scale: settings.scale, penUp: shown.points.at(-1)?.[2] ?? 0, colour: INK, width: 1.8});
+      const penUp = shown.points.at(-1)?.[2] ?? 1;
+      drawPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: 1.8});
       shown.points.push(point);
       // A line ends at the first pen lift past the right margin, at the edge in any case, or
-      // when the pen wanders more than a row away from the line's baseline.
-      const strayed = Math.abs(y - shown.y) > settings.rowHeight;
+      // when the pen writes more than a row away from the line's baseline.
+      const strayed = !penUp && Math.abs(y - baseline(lines.length - 1)) > settings.rowHeight;
       if ((point[2] && x > view.width - 8 * MARGIN) || x > view.width - MARGIN || x < 0 || strayed) newLine();
     }
     count();
