@@ -178,3 +178,23 @@ def test_missing_model_is_one_clear_error(tiny, serve, page):
       catch (error) { return error.message; }
     }""")
     assert "nowhere/model.json" in message and "404" in message and "\n" not in message
+
+
+def test_worker_cancels_only_the_aborted_request(model_page):
+    got = model_page.evaluate("""async () => {
+      const model = await (await import("/assets/js/model-client.js")).getModel();
+      const line = (await model.sample(8, {seed: 2}))[0];
+      const controller = new AbortController();
+      const seen = {kept: 0, cancelled: 0};
+      const cancelled = model.futures(line, {steps: 3, count: 5, signal: controller.signal}, () => {
+        seen.cancelled++;
+        controller.abort();
+      });
+      const kept = model.futures(line, {steps: 3, count: 5}, () => seen.kept++);
+      const meanwhile = await model.sample(3, {seed: 4});
+      return {cancelled: await cancelled, kept: await kept, seen, meanwhile: meanwhile[0].length};
+    }""")
+    assert got["cancelled"] is False and got["seen"]["cancelled"] == 1
+    assert got["kept"] is True and got["seen"]["kept"] == 8
+    assert got["meanwhile"] == 3
+    assert model_page.console_errors == []
