@@ -189,7 +189,7 @@ function drawLine(context, view, place) {
  * mixture weights, at most log M, all M components equally likely) below.
  */
 function drawStrip(context, view, place, mixtures) {
-  const rows = [[view.nll, NLL_RANGE, 250], [view.entropy, [0, Math.log(mixtures)], 20]];
+  const rows = [[view.nll, NLL_RANGE, 265], [view.entropy, [0, Math.log(mixtures)], 195]];
   const barWidth = Math.max(2, place.scale * 0.4);
   rows.forEach(([values, [low, high], hue], row) => {
     const top = row * (STRIP_ROW_PX + 2);
