@@ -30,6 +30,8 @@ from model.network import Runner, mixture, nll_terms
 
 @dataclass
 class PossibilitiesConfig:
+    """What the figure offers and precomputes; written beside its data as config.json."""
+
     futures: int = 50  # continuations drawn at every point
     steps: int = 4  # points per continuation in the default view (the page offers 1 to 10)
     temperature: float = 0.65  # the default "variation"
@@ -76,8 +78,11 @@ def pack_bits(flags) -> dict:
 
 
 def derive_seed(seed: int, *names) -> int:
-    """A 31-bit seed for one use of the build seed, stable across runs and Python versions."""
-    return zlib.crc32(repr((seed, *names)).encode()) & 0x7FFFFFFF
+    """A 30-bit seed for one use of the build seed, stable across runs and Python versions.
+
+    30 bits leave room to count batches up from it within TensorFlow's int32 seeds.
+    """
+    return zlib.crc32(repr((seed, *names)).encode()) & 0x3FFFFFFF
 
 
 def chosen_lines(runner: Runner, ctx, config: PossibilitiesConfig) -> list[dict]:
@@ -165,6 +170,6 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
         menu.append({"name": line["name"], "kind": line["kind"], "points": len(line["points"])})
     progress.close()
     data = {"lines": menu, "first": first_view, "futures": config.futures, "steps": config.steps,
-            "mixtures": ctx.config.mixtures,
-            "temperature": config.temperature, "seed": derive_seed(ctx.seed, "possibilities", "page")}
+            "temperature": config.temperature, "mixtures": ctx.config.mixtures,
+            "seed": derive_seed(ctx.seed, "possibilities", "page")}
     return [Figure("possibilities", data=data, files=files)]
