@@ -67,15 +67,26 @@ def test_reader_strokes_get_a_continuation_and_download(site_page, tmp_path):
       const root = document.querySelector('[data-figure="continue"]');
       return root.dataset.source === 'reader' && Number(root.dataset.drawnPoints) > {predicted};
     }}""")
-    with site_page.expect_download() as download_info:
-        site_page.click(".continue-download")
-    path = tmp_path / "mine.json"
-    download_info.value.save_as(path)
-    rows = json.loads(path.read_text())
-    [line] = load(path)
+    first = save_download(site_page, ".continue-download", tmp_path)
+    rows = json.loads(first.read_text())
+    [line] = load(first)
     assert len(line.points) == len(rows) - 1 and len(rows) - 1 + 1 + predicted == drawn(site_page, "continue")
     assert line.points[:, 2].sum() == 2, "each mouse stroke ends with a pen lift"
+    # A second line goes beside the first: a folder of them is what model.train reads.
+    site_page.click(".continue-clear")
+    write_with_mouse(site_page, ".continue-canvas", strokes=1)
+    second = save_download(site_page, ".continue-download", tmp_path)
+    assert (first.name, second.name) == ("my-handwriting-1.json", "my-handwriting-2.json")
+    assert [int(line.points[:, 2].sum()) for line in load(tmp_path)] == [2, 1]
     assert site_page.console_errors == []
+
+
+def save_download(page, button, folder):
+    with page.expect_download() as download_info:
+        page.click(button)
+    path = folder / download_info.value.suggested_filename
+    download_info.value.save_as(path)
+    return path
 
 
 def test_pauses_restarts_and_saves_svg(site_page, tmp_path):
@@ -86,10 +97,8 @@ def test_pauses_restarts_and_saves_svg(site_page, tmp_path):
     assert drawn(site_page, "writes") == paused
     site_page.click(".writes-restart")
     assert wait_drawn(site_page, "writes") > 0
-    with site_page.expect_download() as download_info:
-        site_page.click(".writes-save")
-    download_info.value.save_as(tmp_path / "h.svg")
-    assert (tmp_path / "h.svg").read_text().startswith("<svg") and "<path d=\"M" in (tmp_path / "h.svg").read_text()
+    svg = save_download(site_page, ".writes-save", tmp_path).read_text()
+    assert svg.startswith("<svg") and '<path d="M' in svg
 
 
 def test_cells_follow_the_reader_and_a_chosen_cell(site_page):

@@ -69,9 +69,12 @@ function setUp(root) {
   });
 
   root.querySelector(".continue-clear").addEventListener("click", () => box.clear());
+  // One file per line, numbered, so a reader's lines can share a folder: model.train reads
+  // a folder of them (and needs two lines at least, one to hold out).
+  let downloads = 0;
   downloadButton.addEventListener("click", () => {
     const rows = toRawRows(pen.start, pen.points, settings.scale);
-    download("my-handwriting.json", JSON.stringify(rows) + "\n", "application/json");
+    download(`my-handwriting-${++downloads}.json`, JSON.stringify(rows) + "\n", "application/json");
   });
   for (const input of [lengthInput, variationInput]) {
     input.addEventListener("input", () => {
