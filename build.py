@@ -52,8 +52,14 @@ def _default_data() -> str:
 
 
 def load_inputs(config: BuildConfig, say=print):
-    """The model (network.load_model) and the lines shown by the figures."""
-    from model import data, network
+    """The lines shown by the figures, then the model (network.load_model): bad lines are
+    reported before TensorFlow is even imported."""
+    from model import data
+
+    lines = data.load(config.data or _default_data())
+    if not lines:
+        raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")
+    from model import network
 
     weights = config.weights
     if weights == "default" and not (network.DEFAULT_MODEL_DIR / network.CONFIG_FILE).is_file():
@@ -63,9 +69,6 @@ def load_inputs(config: BuildConfig, say=print):
     folder = network.DEFAULT_MODEL_DIR if weights == "default" else Path(weights)
     if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
         about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
-    lines = data.load(config.data or _default_data())
-    if not lines:
-        raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")
     return model, model_config, about, lines
 
 
@@ -116,7 +119,7 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
         say("[4/4] article")
         render.write_figure_files(figures, building)
         page = render.render_article(figures, {"about": about, "model_config": asdict(model_config),
-                                               "data_source": ctx.data_source, "lines": len(lines),
+                                               "data_source": describe_source(ctx.data_source), "lines": len(lines),
                                                "uses_original": _original_material(about, ctx.data_source)})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
@@ -132,6 +135,15 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
     say(f"built {out}/: {summary['files']} files, {summary['bytes'] / 1e6:.2f} MB in "
         f"{summary['seconds']} s (cache: {summary['cache']})")
     return summary
+
+
+def describe_source(source: str) -> str:
+    """The lines' source as the page names it (never a local path)."""
+    if source == "distill":
+        return "the original article's human handwriting"
+    if source.startswith("synthetic"):
+        return "the synthetic cursive corpus (Hershey script fonts, model/synth.py)"
+    return Path(source).name
 
 
 def _original_material(about: dict, data_source: str) -> str:
@@ -199,18 +211,27 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     config = BuildConfig(weights=args.weights, data=args.data, seed=args.seed, out=args.out, cache=args.cache)
-    from model.data import DataError
-    from model.network import ModelError
-
     try:
         if args.command == "serve":
             serve(config, args.port)
         else:
             build(config)
-    except (BuildError, DataError, ModelError, OSError) as error:
+    except Exception as error:
+        if not isinstance(error, _user_errors()):
+            raise  # a bug: the traceback is what its fixer needs
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _user_errors() -> tuple:
+    """The project's one-line errors. model.network's only if it was imported: a bad --data
+    fails before TensorFlow loads."""
+    from generator.assets import AssetError
+    from model.data import DataError
+
+    network = sys.modules.get("model.network")
+    return (BuildError, DataError, AssetError, OSError, *([network.ModelError] if network else []))
 
 
 if __name__ == "__main__":

@@ -168,9 +168,19 @@ def test_bad_input_is_one_line_and_exit_2(problem, tiny_artefact, tiny_lines, tm
 
 
 def test_cli_error_exit_code_from_a_real_process(tmp_path):
-    process = cli("--weights", str(tmp_path / "missing"))
+    process = cli("--data", str(tmp_path / "missing"))
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 2
-    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and str(tmp_path / "missing") in lines[0], stderr[-2000:]
-    assert "Traceback" not in stderr
+    assert stderr.startswith("error:") and stderr.count("\n") == 1 and str(tmp_path / "missing") in stderr, stderr[-2000:]
+
+
+def test_fits_a_phone(tiny_site, serve, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(serve(tiny_site))
+    page.wait_for_load_state("networkidle")
+    too_wide = page.evaluate("""[...document.querySelectorAll('body *')]
+        .filter((element) => element.getBoundingClientRect().right > innerWidth + 1)
+        .map((element) => element.tagName + (element.className ? '.' + element.className : ''))""")
+    context.close()
+    assert too_wide == []
