@@ -247,7 +247,7 @@ function demoOrigin(line, scale, height) {
 /**
  * The writing box of `continue` and `cells-live`: the reader's pen on canvas, a line from the
  * build that writes itself as a demonstration until the reader starts, and the model, loaded
- * when the figure first comes near the screen (status shows progress). Calls onChange() when
+ * when the figure first comes near the screen (status shows progress) while the demo writes. Calls onChange() when
  * the writing changes, onClear() when it is wiped, onModel(model) once the model is there.
  * Returns {pen, feeder (null until loaded), clear()}.
  */
@@ -277,6 +277,11 @@ export function writingBox(root, canvas, status, settings, {onChange, onClear, o
   onVisibility(root, async (visible) => {
     if (!visible || started) return;
     started = true;
+    // The demonstration needs no model: it starts writing while the model loads.
+    if (!box.pen.start && settings.demo?.length) {
+      wipe("demo");
+      stopDemo = box.pen.playDemo(settings.demo, demoOrigin(settings.demo, settings.scale, canvas.clientHeight));
+    }
     status.textContent = "Loading the model…";
     try {
       const model = await getModel();
@@ -288,12 +293,7 @@ export function writingBox(root, canvas, status, settings, {onChange, onClear, o
       return;
     }
     root.dataset.state = "ready";
-    if (box.pen.start) {
-      onChange();
-    } else if (settings.demo?.length) {
-      wipe("demo");
-      stopDemo = box.pen.playDemo(settings.demo, demoOrigin(settings.demo, settings.scale, canvas.clientHeight));
-    }
+    onChange();
   });
   return box;
 }

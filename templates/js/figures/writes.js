@@ -24,7 +24,7 @@ function setUp(root) {
   const status = root.querySelector(".writes-status");
   let view = fitCanvas(canvas, settings.rows * settings.rowHeight);
   let model = null;
-  let playing = true;
+  let playing = !matchMedia("(prefers-reduced-motion: reduce)").matches;  // else wait for Play
   let visible = false;
   let seed = settings.seed;
   let lines = [];  // shown lines: {points, x, y} (x, y: the line's start in CSS pixels)
