@@ -72,12 +72,13 @@ class CellAnalysisConfig:
     word_gap: float = 1.0  # a new word: a horizontal gap wider than this × median stroke height
     smooth_rows: int = 9  # rows averaged along the sorted order before labelling runs
     min_group_rows: int = 8  # shorter runs are not called groups
-    min_group_r: float = 0.2  # a run's smoothed |r| must reach this to be named
+    min_group_r: float = 0.2  # a run's mean |r| for its family must reach this to be named
 
 
 @dataclass
 class Group:
-    """A run of sorted rows first_row..last_row (inclusive) whose strongest family is `family`."""
+    """A run of sorted rows first_row..last_row (inclusive) whose most distinctive family is
+    `family` (see find_groups)."""
 
     first_row: int
     last_row: int

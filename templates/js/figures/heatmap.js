@@ -68,6 +68,17 @@ export function decodeLine(buffer) {
   return {count, width, points, values: new Int8Array(buffer, 8 + count * 6, count * width)};
 }
 
+/** Puts each group label (.cells-group, in row order) beside the middle of its band, pushed
+ * down just enough not to cover the label above it. */
+function placeGroupLabels(root, heightPx) {
+  let bottom = -Infinity;
+  for (const label of root.querySelectorAll(".cells-group")) {
+    const top = Math.max(Number(label.dataset.centre) * heightPx - label.offsetHeight / 2, bottom);
+    label.style.top = `${top}px`;
+    bottom = top + label.offsetHeight;
+  }
+}
+
 /**
  * Mounts one heatmap figure on `root`. data: the figure's inlined data; order: raw cell index
  * per row (identity for `cells`); signs: ±1 per raw cell, multiplied into what is shown;
@@ -204,6 +215,7 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     const wanted = Math.min(rows - 1, Math.max(0, Math.round(Number(number.value)) || 0));
     choose(sorted ? order[wanted] : wanted);
   });
+  placeGroupLabels(root, heightPx);
   for (const button of root.querySelectorAll("[data-choose-cell]")) {
     button.addEventListener("click", () => choose(Number(button.dataset.chooseCell)));
   }
