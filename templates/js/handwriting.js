@@ -95,7 +95,7 @@ function normalPair(random) {
 /** Fetches model.json and its weight shards (dequantised by tf.io.loadWeights). */
 async function fetchWeights(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot load the model: ${url} answered ${response.status}; build the site first`);
+  if (!response.ok) throw new Error(`cannot load the model: ${url} answered ${response.status}; build the site first (python build.py)`);
   const modelJson = await response.json();
   const base = new URL(".", new URL(url, globalThis.location.href)).href;
   const weights = await tf.io.loadWeights(modelJson.weightsManifest, base);
@@ -105,7 +105,7 @@ async function fetchWeights(url) {
 
 function weightNamed(weights, layerName, suffix) {
   const name = Object.keys(weights).find((key) => key.startsWith(`${layerName}/`) && key.endsWith(`/${suffix}`));
-  if (!name) throw new Error(`model export has no ${suffix} for layer ${layerName}; export it with model/export.py`);
+  if (!name) throw new Error(`model export has no ${suffix} for layer ${layerName}; rebuild the site (python build.py)`);
   return weights[name];
 }
 
@@ -113,7 +113,7 @@ function weightNamed(weights, layerName, suffix) {
 export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const backend = await useBackend(preferred);
   const {weights, lstmNames} = await fetchWeights(url);
-  if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; export it with model/export.py`);
+  if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; rebuild the site (python build.py)`);
   // One sigmoid over all four gate blocks (fused into the matMul) serves the candidate too:
   // tanh(x) = 2 sigmoid(2x) - 1, so that block's kernel and bias are doubled once, here.
   const lstms = lstmNames.map((name) => tf.tidy(() => {
@@ -234,14 +234,19 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
     return values;
   }
 
-  /** Samples `steps` points per batch entry from a tensor state; disposes it, returns the last. */
-  function sampleTensors(steps, state, temperature, random) {
+  /**
+   * Samples `steps` points per batch entry from a tensor state; disposes it, returns the last.
+   * With feedLast false the last points are not fed back (one LSTM step fewer) and the state
+   * returned is the one they were drawn from, for callers that only want the points.
+   */
+  function sampleTensors(steps, state, temperature, random, {feedLast = true} = {}) {
     const batch = state.batch;
     const points = Array.from({length: batch}, () => []);
     let y = headOutputs(state);
     for (let t = 0; t < steps; t++) {
       const drawn = drawPoints(y, batch, temperature, random);
       drawn.forEach((point, entry) => points[entry].push(point));
+      if (!feedLast && t === steps - 1) break;
       const next = advance(drawn, state);
       disposeState(state);
       state = next.state;
@@ -318,7 +323,8 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
           const next = advance([line[i]], current);
           disposeState(current);
           current = next.state;
-          const result = sampleTensors(steps, repeatTensors(current, count), temperature, mulberry32(seed * 100003 + i));
+          const result = sampleTensors(steps, repeatTensors(current, count), temperature, mulberry32(seed * 100003 + i),
+            {feedLast: false});
           disposeState(result.state);
           onPoint(i, result.points);
           await nextTask();
