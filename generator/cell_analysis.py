@@ -11,7 +11,8 @@ labels groups of rows by eye. This module does the same with numbers:
   activations (the original's trick: sorting the values inside a short sliding window, and a
   blurred copy of those tracks, so cells offset by a step or two still look alike).
 - `point_signals` + `correlations`: every cell's Pearson correlation with interpretable signals
-  of the pen path, pooled over several lines.
+  of the pen path, pooled over several lines; `position_or_time` separates the two signals that
+  always go together (horizontal position and elapsed time) by partial correlation.
 - `find_groups`: contiguous runs of the sorted rows whose strongest signal family is the same.
 - `compare_with_article`: the article's own claims, checked against these measurements.
 
@@ -227,6 +228,21 @@ def correlations(cells_per_line: list[np.ndarray], signals_per_line: list[dict])
     return result
 
 
+def position_or_time(r: np.ndarray, signals_per_line: list[dict]) -> tuple[float, np.ndarray]:
+    """Horizontal position and time since the line began grow together, so a cell correlating
+    with one correlates with the other. Partial correlations tell them apart: returns r(x, time)
+    over the lines and (2, cells) [r with x given time, r with time given x]."""
+    x, time = (np.concatenate([signals[name] for signals in signals_per_line]) for name in ("x", "time"))
+    x_time = float(np.corrcoef(x, time)[0, 1])
+    with_x, with_time = r[list(SIGNALS).index("x")], r[list(SIGNALS).index("time")]
+
+    def partial(first, second):
+        scale = np.sqrt(np.maximum((1 - second ** 2) * (1 - x_time ** 2), 1e-12))
+        return (first - second * x_time) / scale
+
+    return x_time, np.stack([partial(with_x, with_time), partial(with_time, with_x)])
+
+
 def family_strength(r: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Families and (families, cells) max |r| over each family's signals."""
     families = list(dict.fromkeys(family for _, family in SIGNALS.values()))
@@ -309,6 +325,8 @@ class CellAnalysis:
     order: np.ndarray  # (cells,) raw cell index of each sorted row
     r: np.ndarray  # (signals, cells) in SIGNALS order, on the flipped (shown) values
     groups: list[Group]
+    x_time_r: float  # position_or_time
+    partial: np.ndarray  # (2, cells): r with x given time, r with time given x
 
     def to_json(self) -> dict:
         return {
@@ -317,6 +335,9 @@ class CellAnalysis:
             "order": self.order.tolist(),
             "signals": {name: {"label": label, "family": family} for name, (label, family) in SIGNALS.items()},
             "r": np.round(self.r, 3).tolist(),
+            "x_time_r": round(self.x_time_r, 3),
+            "partial_x_given_time": np.round(self.partial[0], 3).tolist(),
+            "partial_time_given_x": np.round(self.partial[1], 3).tolist(),
             "groups": [asdict(group) | {"text": group.describe(), "label": SIGNALS[group.signal][0]}
                        for group in self.groups],
         }
@@ -336,5 +357,6 @@ def analyse(cells_per_line: list[np.ndarray], points_per_line: list[np.ndarray],
     signs = sign_flips(cells_per_line[:config.tsne_lines])
     shown = [cells * signs for cells in cells_per_line]
     order = tsne_order(shown[:config.tsne_lines], config)
-    r = correlations(shown, [point_signals(points, config) for points in points_per_line])
-    return CellAnalysis(config, signs, order, r, find_groups(r, order, config))
+    signals = [point_signals(points, config) for points in points_per_line]
+    r = correlations(shown, signals)
+    return CellAnalysis(config, signs, order, r, find_groups(r, order, config), *position_or_time(r, signals))

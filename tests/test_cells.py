@@ -107,6 +107,7 @@ def test_correlations_recover_planted_signals_and_groups():
         for cell in range(5):  # cells 0-4: pen lift soon, with noise of their own
             cells[:, cell] = line_signals["lift_soon"] * 2 + 0.5 * noise[:, cell]
         cells[:, 10] = -0.01 * line_signals["x"] + 0.3 * noise[:, 10]
+        cells[:, 11] = 0.02 * line_signals["time"] + 0.3 * noise[:, 11]
         states.append(cells)
     r = cell_analysis.correlations(states, signals)
     assert r.shape == (len(names), 30)
@@ -114,6 +115,12 @@ def test_correlations_recover_planted_signals_and_groups():
     assert r[names.index("lift_soon"), :5].min() > 0.7
     assert r[names.index("x"), 10] < -0.95
     assert np.abs(r[:, 15:]).max() < 0.3  # pure noise correlates with nothing much
+
+    # position and time go together, yet the partial correlations tell cell 10 from cell 11
+    x_time, (x_given_time, time_given_x) = cell_analysis.position_or_time(r, signals)
+    assert x_time > 0.9 and r[names.index("time"), 10] < -0.8
+    assert x_given_time[10] < -0.5 and abs(time_given_x[10]) < 0.3
+    assert time_given_x[11] > 0.5 and abs(x_given_time[11]) < 0.3
 
     order = np.r_[np.arange(5), np.arange(5, 30)]
     groups = cell_analysis.find_groups(r, order, CONFIG)

@@ -89,6 +89,28 @@ def strongest_cells(analysis: cell_analysis.CellAnalysis) -> list[dict]:
     return result
 
 
+def position_cells(analysis: cell_analysis.CellAnalysis, count: int = 5) -> list[dict]:
+    """The cells most correlated with horizontal position, with their partial correlations
+    (position given time, time given position) and what that makes them."""
+    names = list(cell_analysis.SIGNALS)
+    with_x, with_time = analysis.r[names.index("x")], analysis.r[names.index("time")]
+    rows = np.argsort(analysis.order)
+    result = []
+    for cell in np.argsort(-np.abs(with_x), kind="stable")[:count]:
+        given_time, given_x = analysis.partial[:, cell]
+        result.append({"cell": int(cell), "row": int(rows[cell]), "r_x": round(float(with_x[cell]), 3),
+                       "r_time": round(float(with_time[cell]), 3), "x_given_time": round(float(given_time), 3),
+                       "time_given_x": round(float(given_x), 3),
+                       "follows": _position_or_time(given_time, given_x)})
+    return result
+
+
+def _position_or_time(x_given_time: float, time_given_x: float, margin: float = 0.05) -> str:
+    if abs(abs(x_given_time) - abs(time_given_x)) < margin:
+        return "both alike"
+    return "position" if abs(x_given_time) > abs(time_given_x) else "time"
+
+
 def build(ctx, config: CellsConfig | None = None,
           analysis_config: cell_analysis.CellAnalysisConfig | None = None) -> list[Figure]:
     config = config or CellsConfig()
@@ -119,6 +141,7 @@ def build(ctx, config: CellsConfig | None = None,
         **shared, "order": analysis.order, "signs": analysis.signs,
         "defaultCell": best_group.strongest_cell if best_group else int(analysis.order[0]),
         "groups": analysis.to_json()["groups"], "strongest": strongest, "comparison": comparison,
+        "positionOrTime": {"xTimeR": round(analysis.x_time_r, 3), "cells": position_cells(analysis)},
         "rowSignal": [_row_signal(analysis, cell) for cell in analysis.order],
         "signalLabels": {name: label for name, (label, _) in cell_analysis.SIGNALS.items()},
         "analysis": asdict(analysis.config),
