@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,8 +70,11 @@ def build_all(ctx: BuildContext, progress=print) -> list[Figure]:
     """Build every figure; names must be known and unique, so each has its place in the article."""
     figures: list[Figure] = []
     for module in modules():
-        progress(f"  figure module {module.__name__.rsplit('.', 1)[-1]}")
-        for figure in module.build(ctx):
+        started = time.perf_counter()
+        built = module.build(ctx)
+        progress(f"  {module.__name__.rsplit('.', 1)[-1]}: {', '.join(figure.name for figure in built)} "
+                 f"({time.perf_counter() - started:.1f} s)")
+        for figure in built:
             if figure.name not in FIGURE_NAMES:
                 raise ValueError(f"{module.__name__}: unknown figure name {figure.name!r}; "
                                  f"use one of {', '.join(FIGURE_NAMES)}")
