@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -32,7 +33,8 @@ import numpy as np
 
 from model.data import CleanConfig, DataError, Line, clean, load
 from model.evaluate import zero_start_batch
-from model.network import ModelConfig, ModelError, build_model, keras, load_model, nll_terms, save_artefact, tf
+from model.network import (ABOUT_FILE, CONFIG_FILE, WEIGHTS_FILE, ModelConfig, ModelError, build_model, keras,
+                           load_model, nll_terms, save_artefact, tf)
 
 BACKUP_DIR = "backup"
 TRAIN_FILE = "train.json"
@@ -251,6 +253,9 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
              "train_points": int(train_windows[1][..., 3].sum()), "val_points": int(val_windows[1][..., 3].sum())}
 
     model = compile_for_training(_initial_model(config), config)
+    validation = dataset(*val_windows, config.batch_size)
+    # Where training starts from: for fine-tuning, the score the later epochs have to beat.
+    about["initial_val_nll"] = model.evaluate(validation, verbose=0, return_dict=True)["nll"]
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
     log = EpochLog(out, early_stopping, about)
     callbacks = [
@@ -261,7 +266,7 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
         keras.callbacks.BackupAndRestore(str(out / BACKUP_DIR)),
     ]
     model.fit(dataset(*train_windows, config.batch_size, shuffle_seed=config.seed),
-              validation_data=dataset(*val_windows, config.batch_size),
+              validation_data=validation,
               epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     if log.diverged_at is not None:
         raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
@@ -273,6 +278,29 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     about = {"name": out.name, "source": f"model.train on {config.data}", "credit": ""}
     save_artefact(model, config.model_config(), out, train=config.to_json(), metrics=metrics, about=about)
     return metrics
+
+
+def publish(run: Path, dest: Path) -> None:
+    """Copy a finished run's artefact, without its checkpoints, to dest with float16 weights:
+    half the size to commit, and `load_artefact` reads them unchanged (Keras casts on load)."""
+    import h5py
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_FILE, TRAIN_FILE, METRICS_FILE):
+        shutil.copyfile(run / name, dest / name)
+    about = json.loads((run / ABOUT_FILE).read_text())
+    (dest / ABOUT_FILE).write_text(json.dumps({**about, "name": dest.name}, indent=2) + "\n")
+
+    def halve(name, item):
+        if isinstance(item, h5py.Dataset):
+            target.create_dataset(name, data=item[()].astype(np.float16))
+        else:
+            target.require_group(name).attrs.update(item.attrs)
+
+    with h5py.File(run / WEIGHTS_FILE, "r") as source, h5py.File(dest / WEIGHTS_FILE, "w") as target:
+        target.attrs.update(source.attrs)
+        source.visititems(halve)
+    print(f"published {run} to {dest} (float16 weights)", flush=True)
 
 
 def _positive(kind):
@@ -302,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                             help="default %(default)s")
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
+    parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here")
     args = parser.parse_args(argv)
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
@@ -315,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "drop --layers/--cells/--mixtures when fine-tuning")
             settings.update(init_shape)
         train(TrainConfig(**settings), args.out, verbose=1 if sys.stdout.isatty() else 2)
+        if args.publish:
+            publish(Path(args.out), Path(args.publish))
     except (TrainError, DataError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

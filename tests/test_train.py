@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -62,6 +63,7 @@ def test_training_learns_and_writes_an_artefact(trained):
     assert epochs[-1]["val_nll"] < epochs[0]["val_nll"] - 0.05
     assert record["finished"] == "all epochs" and record["best_epoch"] == 3
     assert all(epoch["seconds"] > 0 for epoch in epochs) and record["val_points"] > 0
+    assert record["initial_val_nll"] > epochs[-1]["val_nll"] + 0.05  # scored before the first step
     assert json.loads((trained / "train.json").read_text())["cells"] == 16
     assert sorted(path.name for path in trained.glob("epoch-*.weights.h5")) == [
         "epoch-001.weights.h5", "epoch-002.weights.h5", "epoch-003.weights.h5"]
@@ -76,6 +78,19 @@ def test_a_finished_run_is_not_repeated_and_its_settings_are_kept(trained, capsy
     assert metrics(trained) == before
     assert main([*TINY, "--out", str(trained), "--epochs", "3", "--seed", "5"]) == 2
     assert "seed 0 -> 5" in one_line_error(capsys)
+
+
+def test_publish_writes_a_small_float16_copy(trained, tmp_path):
+    published = tmp_path / "published"
+    assert main([*TINY, "--out", str(trained), "--epochs", "3", "--publish", str(published)]) == 0
+    assert not list(published.glob("epoch-*")) and metrics(published) == metrics(trained)
+    stored = []
+    with h5py.File(published / "weights.h5", "r") as weights:
+        weights.visititems(lambda name, item: stored.append(item.dtype) if isinstance(item, h5py.Dataset) else None)
+    assert stored and set(stored) == {np.dtype(np.float16)}
+    full, small = load_model(str(trained))[0], load_model(str(published))[0]
+    points = np.random.default_rng(0).normal(size=(1, 40, 3)).astype(np.float32)
+    np.testing.assert_allclose(small(points), full(points), atol=2e-3)
 
 
 def test_sigkill_mid_run_then_the_same_command_resumes(tmp_path):
@@ -117,8 +132,8 @@ def test_init_fine_tunes_from_an_artefact(trained, tmp_path, capsys):
     tiny_data = TINY[:2] + TINY[6:]  # the shape comes from the init model
     assert main([*tiny_data, "--out", str(out), "--epochs", "1", "--init", str(trained)]) == 0
     assert json.loads((out / "train.json").read_text())["cells"] == 16
-    # Fine-tuning starts where the trained model ended, far below a fresh model's first epoch.
-    assert metrics(out)["epochs"][0]["val_nll"] < metrics(trained)["epochs"][0]["val_nll"] - 0.05
+    # Fine-tuning starts from the trained weights: same lines, same split, the same score.
+    assert metrics(out)["initial_val_nll"] == pytest.approx(metrics(trained)["best_val_nll"], abs=1e-4)
     assert main([*tiny_data, "--out", str(tmp_path / "other"), "--init", str(trained), "--cells", "32"]) == 2
     assert "--init" in one_line_error(capsys)
 

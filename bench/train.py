@@ -1,0 +1,108 @@
+"""Training throughput of the handwriting model (Graves 2013, section 4.2) as model/train.py runs it.
+
+Trains the real network with the real loss (model.train.compile_for_training) on windows of the
+synthetic corpus for a few steps after a warm-up, and prints one JSON object: points per second
+of wall time and per CPU-second of this process (the machine is shared, so CPU time says more
+about the code; on an idle 2-core machine wall throughput approaches twice the CPU figure),
+peak memory, and the load average while it ran. The goal (issue 3): 12,000 points/s for one
+layer of 500 cells, batch 32, sequence 300, on 2 cores.
+
+`--compare` runs each setting below in its own process (TensorFlow's thread pools are fixed
+at start) and adds each one's ratio to the first:
+
+    python bench/train.py [--cells 500 --batch-size 32 --seq-len 300 --steps 5]
+    python bench/train.py --compare
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# (name, extra arguments, environment): TensorFlow's defaults first, then thread pools, oneDNN
+# off, the LSTM code path and XLA.
+SETTINGS = [
+    ("default", [], {}),
+    ("intra 1, inter 1", ["--intra", "1", "--inter", "1"], {}),
+    ("intra 2, inter 1", ["--intra", "2", "--inter", "1"], {}),
+    ("oneDNN off", [], {"TF_ENABLE_ONEDNN_OPTS": "0"}),
+    ("generic RNN(LSTMCell) loop", ["--lstm", "cell"], {}),
+    ("jit_compile (XLA)", ["--jit"], {}),
+]
+
+
+def measure(args) -> dict:
+    import tensorflow as tf
+
+    if args.intra:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra)
+    if args.inter:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter)
+    from model import network
+    from model.data import load
+    from model.train import TrainConfig, compile_for_training, dataset, windows
+
+    if args.lstm == "cell":  # the same weights in Keras's generic RNN loop; build_model reads keras.layers.LSTM
+        keras = network.keras
+        keras.layers.LSTM = lambda units, **kw: keras.layers.RNN(keras.layers.LSTMCell(units), **kw)
+    config = TrainConfig(layers=args.layers, cells=args.cells, mixtures=args.mixtures,
+                         batch_size=args.batch_size, seq_len=args.seq_len, seed=0)
+    network.keras.utils.set_random_seed(config.seed)
+    inputs, targets = windows(load(f"synthetic:{args.lines}"), config.seq_len)
+    model = compile_for_training(network.build_model(config.model_config()), config)
+    model.jit_compile = args.jit
+    batches = dataset(inputs, targets, config.batch_size, shuffle_seed=0).repeat()
+    model.fit(batches, steps_per_epoch=args.warmup, epochs=1, verbose=0)
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.fit(batches, steps_per_epoch=args.steps, epochs=1, verbose=0)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    points = args.steps * config.batch_size * config.seq_len
+    return {"shape": f"{args.layers}x{args.cells}x{args.mixtures}", "batch_size": args.batch_size,
+            "seq_len": args.seq_len, "steps": args.steps, "points_per_s": round(points / wall),
+            "points_per_cpu_s": round(points / cpu), "peak_memory_mb": round(resource.getrusage(
+                resource.RUSAGE_SELF).ru_maxrss / 1024), "load_average": round(os.getloadavg()[0], 2)}
+
+
+def compare(argv: list[str]) -> dict:
+    results = {}
+    for name, extra, environment in SETTINGS:
+        run = subprocess.run([sys.executable, __file__, *argv, *extra], capture_output=True, text=True,
+                             env={**os.environ, **environment})
+        if run.returncode:
+            results[name] = {"error": (run.stderr.strip().splitlines() or ["failed"])[-1]}
+            continue
+        results[name] = json.loads(run.stdout.strip().splitlines()[-1])
+        baseline = results["default"]
+        for key in ("points_per_s", "points_per_cpu_s"):
+            results[name][f"{key}_ratio"] = round(results[name][key] / baseline[key], 2)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for name, default in (("layers", 1), ("cells", 500), ("mixtures", 20), ("batch-size", 32), ("seq-len", 300),
+                          ("steps", 5), ("warmup", 2), ("lines", 40), ("intra", 0), ("inter", 0)):
+        parser.add_argument(f"--{name}", type=int, default=default, help="default %(default)s")
+    parser.add_argument("--lstm", choices=("keras", "cell"), default="keras",
+                        help="the LSTM code path: Keras's LSTM layer (default) or a generic RNN(LSTMCell) loop")
+    parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--compare", action="store_true", help="run every setting and print ratios")
+    args, _ = parser.parse_known_args()
+    if args.compare:
+        passed = [arg for arg in sys.argv[1:] if arg != "--compare"]
+        print(json.dumps(compare(passed)))
+    else:
+        print(json.dumps(measure(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
