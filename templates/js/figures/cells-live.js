@@ -94,14 +94,24 @@ function setUp(root) {
     draw();
   });
 
-  grid.addEventListener("pointerdown", (event) => {
+  const cellAt = (event) => {
     const box = grid.getBoundingClientRect();
     const cell = Math.floor((event.clientY - box.top) / layout.size) * layout.columns + Math.floor((event.clientX - box.left) / layout.size);
-    if (cell >= 0 && cell < cells) {
+    return cell >= 0 && cell < cells ? cell : null;
+  };
+  grid.addEventListener("pointerdown", (event) => {
+    const cell = cellAt(event);
+    if (cell !== null) {
       chosen = cell;
       draw();
     }
   });
+  grid.addEventListener("pointermove", (event) => {
+    const cell = cellAt(event);
+    const current = history.at(-1);
+    if (cell !== null && current) readout.textContent = `Cell ${cell}: ${current[cell].toFixed(2)} now. Tap to colour the writing by it.`;
+  });
+  grid.addEventListener("pointerleave", () => drawGrid());
   root.querySelector(".cells-live-clear").addEventListener("click", () => box.clear());
   onWidthChange(canvas, () => {
     view = fitCanvas(canvas, settings.height);
