@@ -129,7 +129,9 @@ def test_phone_with_touch(tiny_site, serve, browser):
     reader_settled(page, "continue")
     predicted = int(page.input_value(".continue-length"))
     page.wait_for_function(f"Number(document.querySelector('[data-figure=\"continue\"]').dataset.drawnPoints) > {predicted + 15}")
-    assert page.evaluate("getComputedStyle(document.querySelector('.continue-canvas')).touchAction") == "none"
+    touch_action = "getComputedStyle(document.querySelector('%s')).touchAction"
+    assert page.evaluate(touch_action % ".continue-canvas") == "none"
+    assert page.evaluate(touch_action % ".cells-live-grid") == "pan-y", "the cell grid must not trap scrolling"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert errors == []
     context.close()
