@@ -64,7 +64,7 @@ function useBackend(preferred) {
 }
 
 /** Seeded uniform [0, 1) numbers (mulberry32), so a seed gives the same handwriting anywhere. */
-export function mulberry32(seed) {
+function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
