@@ -127,6 +127,7 @@ SAMPLING = """async () => {
   const liftRate = lifts.filter((entry) => entry[0][2] === 1).length / lifts.length;
   const generated = model.generate(10, {seed: 5});
   const continued = model.sample(5, {seed: 6, state: generated.state});
+  const fanned = model.sample(5, {seed: 6, state: generated.state, batch: 3});
   const seen = [];
   const controller = new AbortController();
   const finished = await model.futures(model.sample(6, {seed: 8})[0], {steps: 4, count: 7, seed: 1}, (i, f) => seen.push([i, f]));
@@ -135,7 +136,7 @@ SAMPLING = """async () => {
   const again = [];
   await model.futures(model.sample(6, {seed: 8})[0].slice(0, 2), {steps: 4, count: 7, seed: 1}, (i, f) => again.push([i, f]));
   return {a, b, c, start: {pi: Array.from(start.params.pi), mu1: Array.from(start.params.mu1), mu2: Array.from(start.params.mu2),
-          eos: start.params.eos[0]}, greedy, liftRate, continued, finished, cancelled, seen, again,
+          eos: start.params.eos[0]}, greedy, liftRate, continued, fanned, finished, cancelled, seen, again,
           leaked: model.memory() - tensors};
 }"""
 
@@ -149,6 +150,7 @@ def test_sampling_is_seeded_tempered_cancellable_and_leak_free(model_page):
     np.testing.assert_allclose(got["greedy"][0][0][:2], [got["start"]["mu1"][best], got["start"]["mu2"][best]], atol=1e-3)
     assert abs(got["liftRate"] - got["start"]["eos"]) < 0.03
     assert np.array(got["continued"]).shape == (1, 5, 3)
+    assert np.array(got["fanned"]).shape == (3, 5, 3) and got["fanned"][0] != got["fanned"][1]
     assert got["finished"] is True and [i for i, _ in got["seen"]] == list(range(6))
     assert all(np.array(futures).shape == (7, 4, 3) for _, futures in got["seen"])
     assert got["cancelled"] is False

@@ -26,7 +26,7 @@
  *   model.sample(steps, {batch = 1, temperature = 0.65, seed = 0, state}) -> points per batch
  *        entry: [[[dx, dy, pen_up], ...], ...]. Without a state, starts as the article does:
  *        from the state after feeding [0, 0, 0] to the zero state. With one, the first point
- *        is drawn from that state's prediction.
+ *        is drawn from that state's prediction; a batch-1 state serves every batch entry.
  *   model.generate(steps, options)  -> {points, state}: sample, plus the state to continue from.
  *   model.futures(line, {steps = 20, count = 50, temperature, seed = 0, state, signal},
  *        onPoint) -> Promise<boolean>: for each point i of line, feeds line[0..i] (from state,
@@ -272,8 +272,14 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
     };
   }
 
-  function generate(steps, {batch = 1, temperature = 0.65, seed = 0, state} = {}) {
-    const start = state ? toTensors(state) : startTensors(batch);
+  function generate(steps, {state, batch = state?.batch ?? 1, temperature = 0.65, seed = 0} = {}) {
+    let start = state ? toTensors(state) : startTensors(batch);
+    if (start.batch !== batch) {
+      if (start.batch !== 1) throw new Error(`sample: a state of batch ${start.batch} for batch ${batch}; give a batch-1 state or the same batch`);
+      const repeated = repeatTensors(start, batch);
+      disposeState(start);
+      start = repeated;
+    }
     const result = sampleTensors(steps, start, temperature, mulberry32(seed));
     const data = toData(result.state);
     disposeState(result.state);
