@@ -3,8 +3,8 @@
 Prints JSON: per backend (wasm, cpu) the model load time and milliseconds per sampled step at
 batch 1 and batch 50 (an LSTM step plus drawing the point, as the figures use it; best of
 three runs), and the time from navigation to the first point each live figure in view draws,
-all on a local server. The goal (issue 5): batch-1 steps at least 15x faster than the original Distill article's numjs
-model, about 6 ms per step on this machine, so at most 0.4 ms.
+all on a local server. The goal (issue 5): batch-1 steps at least 15x faster than the original
+Distill article's numjs model, about 6 ms per step on this machine, so at most 0.4 ms.
 
     python bench/browser_speed.py [--site site] [--steps 400]
 """
