@@ -116,9 +116,13 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
         say("[3/4] assets (browser libraries, scripts, styles)")
         assets.copy_vendor(building)
         assets.copy_page_files(building)
-        say("[4/4] article")
+        say("[4/4] article and charts")
         render.write_figure_files(figures, building)
-        page = render.render_article(figures, {"about": about, "model_config": asdict(model_config),
+        charted = [figure for figure in figures if figure.spec is not None]
+        svgs = cache.memo("charts", [figure.spec for figure in charted],
+                          lambda: assets.render_charts([figure.spec for figure in charted]))
+        charts = {figure.name: svg for figure, svg in zip(charted, svgs)}
+        page = render.render_article(figures, charts, {"about": about, "model_config": asdict(model_config),
                                                "data_source": describe_source(ctx.data_source), "lines": len(lines),
                                                "uses_original": _original_material(about, ctx.data_source)})
         (building / "index.html").write_text(page)
@@ -200,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", default=None,
                         help="handwriting lines shown in the figures: a JSON lines folder, IAM XML, "
                              "'synthetic[:N]' or 'distill' (default: the shared human lines if present, else synthetic)")
-    parser.add_argument("--out", default="site", help="output folder (default: site)")
+    parser.add_argument("--out", default=str(REPO_ROOT / "site"), help="output folder (default: site/ in the repository)")
     parser.add_argument("--seed", type=int, default=0, help="seed for every random choice (default: 0)")
     parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
                         help="folder for cached precomputes (default: .cache); '' disables the cache")

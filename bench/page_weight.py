@@ -76,7 +76,7 @@ def measure(config: PageWeightConfig) -> dict:
         sizes.setdefault(address, (len(content), len(gzip.compress(content, compresslevel=6, mtime=0))))
     per_request = [sizes[address] for address in fetched]
     gzip_bytes = sum(size[1] for size in per_request)
-    largest = sorted(sizes.items(), key=lambda item: -item[1][1])[:8]
+    largest = sorted(sizes.items(), key=lambda item: -item[1][1])[:12]
     return {
         "requests": len(fetched),
         "bytes": sum(size[0] for size in per_request),

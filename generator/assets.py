@@ -1,14 +1,19 @@
 """Everything in site/ besides the article: browser libraries, the page's own JS and CSS,
-the favicon, and the model exported for TensorFlow.js.
+the favicon, the model exported for TensorFlow.js, and the figures' charts.
 
 The libraries come from node_modules/ (pinned by package-lock.json) and are copied once each
-into site/assets/vendor/, shared by every figure: the page never asks a CDN. The model is
+into site/assets/vendor/, shared by every figure: the page never asks a CDN. Vega-Lite charts
+are drawn at build time, by Vega-Lite and Vega themselves under Node.js, into SVG inlined in
+the page: the reader gets the chart without 280 KB (gzip) of Vega, Vega-Lite and vega-embed,
+which would not fit the page's 2 MB budget beside the model. The model is
 exported as a TF.js LayersModel with uint8-quantised weights (a quarter of float32) to keep
 the page light; the export is cached because importing tensorflowjs alone takes seconds.
 """
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -28,9 +33,6 @@ VENDOR_FILES = {
     "tfjs-backend-wasm.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
     "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
     "tfjs-backend-wasm-threaded-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
-    "vega.min.js": "vega/build/vega.min.js",
-    "vega-lite.min.js": "vega-lite/build/vega-lite.min.js",
-    "vega-embed.min.js": "vega-embed/build/vega-embed.min.js",
 }
 
 MODEL_QUANTIZATION = "uint8"
@@ -64,6 +66,35 @@ def copy_page_files(site: Path) -> int:
     shutil.copyfile(TEMPLATES / "favicon.svg", site / "favicon.svg")
     (site / ".nojekyll").write_bytes(b"")
     return count + 2
+
+
+# Vega-Lite spec -> Vega -> SVG, run by Node.js with the pinned packages in node_modules/.
+RENDER_CHARTS = """
+import * as vega from "vega";
+import {compile} from "vega-lite";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const svgs = [];
+for (const spec of JSON.parse(input)) {
+  const view = new vega.View(vega.parse(compile(spec).spec), {renderer: "none"});
+  svgs.push(await view.toSVG());
+}
+process.stdout.write(JSON.stringify(svgs));
+"""
+
+
+def render_charts(specs: list[dict]) -> list[str]:
+    """SVG of each Vega-Lite spec, as Vega draws it (the spec needs a fixed width)."""
+    if not specs:
+        return []
+    if shutil.which("node") is None or not (NODE_MODULES / "vega-lite").is_dir():
+        raise AssetError(f"charts need Node.js and node_modules/vega-lite: install Node.js, then run `npm ci` in {REPO_ROOT}")
+    result = subprocess.run(["node", "--input-type=module", "-e", RENDER_CHARTS], input=json.dumps(specs),
+                            capture_output=True, text=True, cwd=REPO_ROOT)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise AssetError(f"Vega could not draw a chart ({last}); check the figure's spec with tests/test_figures.py")
+    return json.loads(result.stdout)
 
 
 def _export_files(model) -> dict[str, bytes]:

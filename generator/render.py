@@ -61,9 +61,10 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_article(figures: list[Figure], context: dict) -> str:
+def render_article(figures: list[Figure], charts: dict[str, str], context: dict) -> str:
     """The page. `figure(name)` in the template places a figure: its partial (or a
-    placeholder while it is being written), its inlined data and its Vega-Lite spec."""
+    placeholder while it is being written) and its inlined data. `charts` maps a figure name
+    to the SVG of its spec, which the partial places with `{{ chart }}`."""
     env = _environment()
     by_name = {figure.name: figure for figure in figures}
     # each figure's own page script; other modules there are helpers the scripts import
@@ -71,20 +72,19 @@ def render_article(figures: list[Figure], context: dict) -> str:
 
     def place(name: str) -> Markup:
         figure = by_name.get(name, Figure(name))
+        chart = Markup(charts.get(name, ""))
         partial = f"partials/{name}.html.j2"
         if (TEMPLATES / partial).is_file():
-            html = env.get_template(partial).render(**context, figure=figure)
+            html = env.get_template(partial).render(**context, figure=figure, chart=chart)
         else:
             html = (f'<figure class="placeholder" data-figure="{name}">'
-                    f"<p>The “{name}” figure is on its way.</p></figure>")
-        for kind, value in (("data", figure.data), ("spec", figure.spec)):
-            if value is not None:
-                html += (f'\n<script type="application/json" id="figure-{kind}-{name}">'
-                         f"{_script_json(value)}</script>")
+                    f"<p>The “{name}” figure is on its way.</p>{chart}</figure>")
+        if figure.data is not None:
+            html += (f'\n<script type="application/json" id="figure-data-{name}">'
+                     f"{_script_json(figure.data)}</script>")
         return Markup(html)
 
-    env.globals.update(figure=place, figure_scripts=scripts,
-                       has_specs=any(figure.spec is not None for figure in figures))
+    env.globals.update(figure=place, figure_scripts=scripts)
     return env.get_template("article.html.j2").render(**context)
 
 

@@ -3,7 +3,7 @@
 Each module in generator/figures/ gets a BuildContext with the tiny model and lines of
 conftest.py and no disk cache. Its figures must have known, unique names; data and files must
 be writable as the build writes them (finite numbers, JSON-able); and every Vega-Lite spec
-must validate against the Vega-Lite schema that Altair bundles.
+must validate against the Vega-Lite schema that Altair bundles (and Vega must draw it).
 """
 import json
 from pathlib import Path
@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from generator import figures as figure_package
+from generator.assets import render_charts
 from generator.cache import Cache
 from generator.figures import FIGURE_NAMES, BuildContext, Figure
 from generator.figures.model_card import training_curve
@@ -62,9 +63,12 @@ def test_figure_module_builds_valid_output(module, tiny_context, validator):
     assert len(names) == len(set(names))
 
 
-def test_training_curve_spec_is_valid(validator):
+def test_training_curve_spec_is_valid_and_drawn(validator):
     epochs = [{"epoch": 1, "train_nll": -0.5, "val_nll": -0.4}, {"epoch": 2, "train_nll": -0.9, "val_nll": -0.7}]
-    check_spec(training_curve(epochs).to_dict(), validator)
+    spec = training_curve(epochs).to_dict()
+    check_spec(spec, validator)
+    [svg] = render_charts([spec])
+    assert svg.startswith("<svg") and svg.count("<path") >= 2 and "validation" in svg
 
 
 def test_the_validator_rejects_a_broken_spec(validator):

@@ -51,7 +51,8 @@ def training_curve(epochs: list[dict]):
         y=alt.Y("nll:Q", title="NLL (nats per point)", scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#1a5fb4", "#e66100"])),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("nll:Q", format=".4f")],
-    ).properties(width="container", height=220)
+    ).properties(width=560, height=220).configure_axis(  # drawn at build time; the page scales the SVG
+        labelFontSize=12, titleFontSize=13).configure_legend(labelFontSize=13)
 
 
 def _named(source: str) -> str:
