@@ -26,24 +26,9 @@ def _line_key(line, limit) -> str:
     return fingerprint(line.points, list(line.start), limit)
 
 
-def samples(ctx, count: int, steps: int, temperature: float = 0.65, seed: int | None = None) -> np.ndarray:
-    """(count, steps, 3) sampled points in model units, one batch, from the zero start."""
-    seed = ctx.seed if seed is None else seed
-    return ctx.cache.memo("samples", [count, steps, temperature, seed],
-                          lambda: ctx.runner.sample(steps, batch=count, temperature=temperature, seed=seed))
-
-
 def zero_start_inputs(points: np.ndarray) -> np.ndarray:
     """The inputs that make row t of the model's outputs predict points[t]."""
     return np.concatenate([np.zeros((1, 3), np.float32), points[:-1]])
-
-
-def predictions(ctx, lines, limit: int | None = None) -> list[np.ndarray]:
-    """Per line, (T, 1 + 6M) raw head outputs from the zero start, row t predicting point t
-    (model.network.mixture turns them into parameters). `limit` keeps the first points."""
-    return [ctx.cache.memo("predictions", [_line_key(line, limit)],
-                           lambda line=line: ctx.runner.run(zero_start_inputs(line.model_inputs()[:limit])).y)
-            for line in tqdm(lines, desc="predictions", unit="line", leave=False)]
 
 
 def _cells_before_each_point(ctx, line, limit):
