@@ -4,7 +4,9 @@ Two goals (issue 6): the default view is drawn within 1 s of the figure scrollin
 and any other setting for a 600-point human line is sampled in the page (50 futures at every
 point, in the model's Web Worker) within 30 s. Opens a built site on a local static server
 with Debian's Chromium via Playwright, scrolls to the figure, then picks the longest human
-line and times each requested number of steps at another variation.
+line and times each requested number of steps at another variation (the model is loaded
+first and timed apart). The machine's load average is reported: on a shared machine it
+slows everything down.
 
     python bench/possibilities.py [--site site] [--steps 4 10] [--variation 0.5]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +28,7 @@ from generator.serve import CHROMIUM, CHROMIUM_ARGS, start  # noqa: E402
 FIGURE = '[data-figure="possibilities"]'
 DEFAULT_VIEW_GOAL_S = 1.0
 LIVE_GOAL_S = 30.0
+MODEL_BACKEND = "import('./assets/js/model-client.js').then((client) => client.getModel()).then((model) => model.info.backend)"
 
 
 @dataclass
@@ -60,6 +64,11 @@ def measure(config: PossibilitiesBenchConfig) -> dict:
             figure.scroll_into_view_if_needed()
             default_view_s = seconds_until_shown(page, f"0/{default_steps}/{default_variation}", config.timeout_s)
 
+            # The model loads once per page, on the first setting off the default view; time it apart.
+            started = time.perf_counter()
+            backend = page.evaluate(MODEL_BACKEND)
+            model_load_s = round(time.perf_counter() - started, 3)
+
             humans = [index for index, line in enumerate(data["lines"]) if line["kind"] == "human"]
             longest = max(humans, key=lambda index: data["lines"][index]["points"])
             figure.locator(".poss-line-select").select_option(str(longest))
@@ -71,7 +80,6 @@ def measure(config: PossibilitiesBenchConfig) -> dict:
                 seconds = seconds_until_shown(page, f"{longest}/{steps}/{variation}", config.timeout_s)
                 live.append({"steps": steps, "seconds": seconds, "within_goal": seconds <= LIVE_GOAL_S,
                              "points_per_second": round(data["lines"][longest]["points"] / seconds, 1)})
-            backend = page.evaluate("import('./assets/js/model-client.js').then(m => m.getModel()).then(m => m.info.backend)")
             browser.close()
     finally:
         server.shutdown()
@@ -80,6 +88,7 @@ def measure(config: PossibilitiesBenchConfig) -> dict:
         "default_view_within_goal": default_view_s <= DEFAULT_VIEW_GOAL_S,
         "line": data["lines"][longest]["name"], "line_points": data["lines"][longest]["points"],
         "futures_per_point": data["futures"], "variation": config.variation, "backend": backend,
+        "model_load_seconds": model_load_s, "load_average": round(os.getloadavg()[0], 1),
         "live": live, "config": asdict(config),
     }
 
