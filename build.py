@@ -220,6 +220,9 @@ def main(argv=None) -> int:
             serve(config, args.port)
         else:
             build(config)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; {config.out} is as it was before this build", file=sys.stderr)
+        return 130
     except Exception as error:
         if not isinstance(error, _user_errors()):
             raise  # a bug: the traceback is what its fixer needs
