@@ -233,25 +233,36 @@ export class LineFeeder {
   }
 }
 
-/** Where a line must start (CSS pixels) to sit inside the box: left-aligned, centred vertically. */
-function demoOrigin(line, scale, height) {
+const DEMO_SHARE = 0.55;  // of the box's width, at most, for the demonstration line
+
+/** The bounding box of a line of offsets, in model units from its start. */
+function extent(line) {
   let [x, y] = [0, 0];
-  let [left, top, bottom] = [0, 0, 0];
+  const box = {left: 0, right: 0, top: 0, bottom: 0};
   for (const [dx, dy] of line) {
     [x, y] = [x + dx, y + dy];
-    [left, top, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(bottom, y)];
+    Object.assign(box, {left: Math.min(box.left, x), right: Math.max(box.right, x), top: Math.min(box.top, y), bottom: Math.max(box.bottom, y)});
   }
+  return box;
+}
+
+/** Where a line must start (CSS pixels) to sit inside the box: left-aligned, centred vertically. */
+function demoOrigin(line, scale, height) {
+  const {left, top, bottom} = extent(line);
   return [2 * scale - left * scale, height / 2 - ((top + bottom) / 2) * scale];
 }
 
 /**
  * The writing box of `continue` and `cells-live`: the reader's pen on canvas, a line from the
  * build that writes itself as a demonstration until the reader starts, and the model, loaded
- * when the figure first comes near the screen (status shows progress) while the demo writes. Calls onChange() when
+ * when the figure first comes near the screen (status shows progress) while the demo writes.
+ * On a narrow screen settings.scale shrinks so that the demonstration leaves room to continue. Calls onChange() when
  * the writing changes, onClear() when it is wiped, onModel(model) once the model is there.
  * Returns {pen, feeder (null until loaded), clear()}.
  */
 export function writingBox(root, canvas, status, settings, {onChange, onClear, onModel}) {
+  const {left, right} = extent(settings.demo ?? []);
+  settings.scale = Math.min(settings.scale, (DEMO_SHARE * canvas.clientWidth) / Math.max(1, right - left));
   let stopDemo = () => {};
   const box = {feeder: null};
   const wipe = (source) => {
