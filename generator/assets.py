@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 from generator.render import TEMPLATES
@@ -98,10 +99,20 @@ def render_charts(specs: list[dict]) -> list[str]:
 
 
 def _export_files(model) -> dict[str, bytes]:
+    import tensorflow as tf
+
     from model.export import export_tfjs
 
-    with tempfile.TemporaryDirectory() as folder:
-        export_tfjs(model, folder, MODEL_QUANTIZATION)
+    # The converter saves through Keras's legacy HDF5 path and reloads it, which warns twice
+    # about things that do not matter for an export; the build's own progress is the signal.
+    logger, level = tf.get_logger(), tf.get_logger().level
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        logger.setLevel("ERROR")
+        try:
+            export_tfjs(model, folder, MODEL_QUANTIZATION)
+        finally:
+            logger.setLevel(level)
         return {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}
 
 

@@ -12,6 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,21 @@ def test_fits_a_phone(tiny_site, serve, browser):
         .map((element) => element.tagName + (element.className ? '.' + element.className : ''))""")
     context.close()
     assert too_wide == []
+
+
+def test_serve_rebuilds_when_a_watched_file_changes(tmp_path):
+    from generator.serve import watch
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "article.html.j2").write_text("one")
+    rebuilt = tmp_path / "rebuilt"
+    command = [sys.executable, "-c", f"open({str(rebuilt)!r}, 'a').write('x')"]
+    threading.Thread(target=watch, args=([templates], command, 0.1), daemon=True).start()
+    time.sleep(0.5)
+    assert not rebuilt.exists()
+    (templates / "article.html.j2").write_text("two")
+    deadline = time.monotonic() + 20
+    while not rebuilt.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rebuilt.read_text() == "x"
