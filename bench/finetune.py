@@ -8,7 +8,7 @@ after: the zero-start NLL in nats per point (density per model unit^2; lower is 
 Held-out lines that are exact copies of a training line (the set has 8 duplicated pairs) are
 left out of the score. Prints one JSON object.
 
-    python bench/finetune.py [--train-lines 100 --epochs 5 --lr 3e-5] --out runs/finetune
+    python bench/finetune.py [--train-lines 100 --epochs 10 --lr 3e-5] --out runs/finetune
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="folder for the training lines and the fine-tuned model")
     parser.add_argument("--train-lines", type=int, default=100, help="default %(default)s")
-    parser.add_argument("--epochs", type=int, default=5, help="default %(default)s")
+    parser.add_argument("--epochs", type=int, default=10, help="default %(default)s")
     parser.add_argument("--lr", type=float, default=3e-5, help="default %(default)s")
     parser.add_argument("--seed", type=int, default=0, help="default %(default)s")
     args = parser.parse_args()
