@@ -7,7 +7,7 @@
  * Data (generator/figures/cells.py): the page inlines the line menu and per-cell scales; each
  * line's points and cell values are one binary file under data/cells/, fetched when the line
  * is picked and shared by both figures (one fetch per file per page). Values are int8,
- * cell-major: c = q / 127 * scale[cell]. Colour saturates at colourRange[cell], so every row
+ * cell-major: c = q / levels * scale[cell]. Colour saturates at colourRange[cell], so every row
  * shows its own pattern; the hover readout gives the true value.
  *
  * The root element keeps data-state (loading, ready, failed), data-line, data-cell (raw index),
@@ -103,7 +103,7 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
   let cell = data.defaultCell ?? order[0];
   let lineIndex = 0;
 
-  const value = (c, t) => (line.values[c * line.count + t] / 127) * data.scale[c] * signs[c];
+  const value = (c, t) => (line.values[c * line.count + t] / data.levels) * data.scale[c] * signs[c];
 
   function drawHeatmap() {
     heatmap.width = line.count;
@@ -113,7 +113,7 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     const pixels = image.data;
     for (let row = 0; row < rows; row++) {
       const c = order[row];
-      const factor = (data.scale[c] * signs[c]) / 127 / data.colourRange[c];
+      const factor = (data.scale[c] * signs[c]) / data.levels / data.colourRange[c];
       const base = c * line.count;
       for (let t = 0; t < line.count; t++) {
         const [r, g, b] = HEAT[level(line.values[base + t] * factor, 1)];
