@@ -12,6 +12,7 @@ cell states and for sampling, reusing the model's own layers rather than a secon
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -21,9 +22,27 @@ from typing import NamedTuple
 
 import numpy as np
 
+
+@contextlib.contextmanager
+def _stderr_closed():
+    """Sends file descriptor 2 to /dev/null: TensorFlow's CUDA plugins print registration errors
+    there at import on machines without a GPU, before any log level applies. Python exceptions
+    still reach the caller."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the CLIs speak in one-line errors, not C++ logs
+with _stderr_closed():
+    import tensorflow as tf  # noqa: E402
+    import tf_keras as keras  # noqa: E402
 
 from model.data import REPO_ROOT  # noqa: E402
 
