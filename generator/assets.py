@@ -3,9 +3,11 @@ the favicon, the model exported for TensorFlow.js, and the figures' charts.
 
 The libraries come from node_modules/ (pinned by package-lock.json) and are copied once each
 into site/assets/vendor/, shared by every figure: the page never asks a CDN. Vega-Lite charts
-are drawn at build time, by Vega-Lite and Vega themselves under Node.js, into SVG inlined in
-the page: the reader gets the chart without 280 KB (gzip) of Vega, Vega-Lite and vega-embed,
-which would not fit the page's 2 MB budget beside the model. The model is
+are compiled to Vega at build time under Node.js and drawn there into SVG, inlined in the
+page as the chart's first, instant view; the compiled Vega spec is inlined beside it, and
+templates/js/charts.js swaps in a live Vega view (hover, tooltips, selections) when the chart
+comes near the viewport. The page so needs only Vega's runtime (177 KB gzip, loaded once and
+only then), not Vega-Lite's compiler or vega-embed. The model is
 exported as a TF.js LayersModel with uint8-quantised weights (a quarter of float32) to keep
 the page light; the export is cached because importing tensorflowjs alone takes seconds.
 """
@@ -34,6 +36,7 @@ VENDOR_FILES = {
     "tfjs-backend-wasm.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
     "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
     "tfjs-backend-wasm-threaded-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+    "vega.min.js": "vega/build/vega.min.js",  # the charts' live views (templates/js/charts.js)
 }
 
 MODEL_QUANTIZATION = "uint8"
@@ -69,23 +72,26 @@ def copy_page_files(site: Path) -> int:
     return count + 2
 
 
-# Vega-Lite spec -> Vega -> SVG, run by Node.js with the pinned packages in node_modules/.
+# Vega-Lite spec -> Vega spec -> SVG, run by Node.js with the pinned packages in node_modules/.
 RENDER_CHARTS = """
 import * as vega from "vega";
 import {compile} from "vega-lite";
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
-const svgs = [];
+const charts = [];
 for (const spec of JSON.parse(input)) {
-  const view = new vega.View(vega.parse(compile(spec).spec), {renderer: "none"});
-  svgs.push(await view.toSVG());
+  const compiled = compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), {renderer: "none"});
+  charts.push({svg: await view.toSVG(), vega: compiled});
 }
-process.stdout.write(JSON.stringify(svgs));
+process.stdout.write(JSON.stringify(charts));
 """
 
 
-def render_charts(specs: list[dict]) -> list[str]:
-    """SVG of each Vega-Lite spec, as Vega draws it (the spec needs a fixed width)."""
+def render_charts(specs: list[dict]) -> list[dict]:
+    """Each Vega-Lite spec as {"svg": the chart as Vega draws it, "vega": the compiled Vega
+    spec the page's live view runs}. The SVG is drawn at the spec's own width, which the page
+    then fits to its column."""
     if not specs:
         return []
     if shutil.which("node") is None or not (NODE_MODULES / "vega-lite").is_dir():

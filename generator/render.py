@@ -61,10 +61,19 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_article(figures: list[Figure], charts: dict[str, str], context: dict) -> str:
+def chart_markup(name: str, chart: dict | None) -> Markup:
+    """A chart as the page shows it: the SVG drawn at build time, shown at once, and the
+    compiled Vega spec that templates/js/charts.js turns into a live view near the viewport."""
+    if chart is None:
+        return Markup("")
+    return Markup(f'<div class="chart" data-chart="{name}">{chart["svg"]}'
+                  f'<script type="application/json">{_script_json(chart["vega"])}</script></div>')
+
+
+def render_article(figures: list[Figure], charts: dict[str, dict], context: dict) -> str:
     """The page. `figure(name)` in the template places a figure: its partial (or a
     placeholder while it is being written) and its inlined data. `charts` maps a figure name
-    to the SVG of its spec, which the partial places with `{{ chart }}`."""
+    to its chart (generator.assets.render_charts), which the partial places with `{{ chart }}`."""
     env = _environment()
     by_name = {figure.name: figure for figure in figures}
     # each figure's own page script; other modules there are helpers the scripts import
@@ -72,7 +81,7 @@ def render_article(figures: list[Figure], charts: dict[str, str], context: dict)
 
     def place(name: str) -> Markup:
         figure = by_name.get(name, Figure(name))
-        chart = Markup(charts.get(name, ""))
+        chart = chart_markup(name, charts.get(name))
         partial = f"partials/{name}.html.j2"
         if (TEMPLATES / partial).is_file():
             html = env.get_template(partial).render(**context, figure=figure, chart=chart)

@@ -67,7 +67,8 @@ def test_training_curve_spec_is_valid_and_drawn(validator):
     epochs = [{"epoch": 1, "train_nll": -0.5, "val_nll": -0.4}, {"epoch": 2, "train_nll": -0.9, "val_nll": -0.7}]
     spec = training_curve(epochs).to_dict()
     check_spec(spec, validator)
-    [svg] = render_charts([spec])
+    [chart] = render_charts([spec])
+    svg = chart["svg"]
     assert svg.startswith("<svg") and svg.count("<path") >= 2 and "validation" in svg
 
 

@@ -42,17 +42,31 @@ def measured_nll(ctx) -> dict:
 
 
 def training_curve(epochs: list[dict]):
-    """Train and validation NLL per epoch, one line each."""
+    """Train and validation NLL per epoch, one line each. Hovering anywhere picks the nearest
+    epoch (a rule, and a tooltip with both NLLs); clicking a legend entry highlights that
+    series (shift-click for both, double-click to reset)."""
     rows = [{"epoch": row["epoch"], "split": split, "nll": row[key]}
             for row in epochs for split, key in (("train", "train_nll"), ("validation", "val_nll"))
             if row.get(key) is not None]
-    return alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+    series = alt.selection_point(name="series", fields=["split"], bind="legend")
+    hovered = alt.selection_point(name="hovered", fields=["epoch"], nearest=True, on="pointerover",
+                                  clear="pointerout", empty=False)
+    base = alt.Chart(alt.Data(values=rows)).encode(x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)))
+    curves = base.mark_line(point=True).encode(
         y=alt.Y("nll:Q", title="NLL (nats per point)", scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#1a5fb4", "#e66100"])),
-        tooltip=["epoch:Q", "split:N", alt.Tooltip("nll:Q", format=".4f")],
-    ).properties(width=560, height=220).configure_axis(  # drawn at build time; the page scales the SVG
-        labelFontSize=12, titleFontSize=13).configure_legend(labelFontSize=13)
+        opacity=alt.when(series).then(alt.value(1)).otherwise(alt.value(0.15)),
+    ).add_params(series)
+    # one row per epoch, so the tooltip shows both NLLs of the epoch under the pointer
+    epoch_rule = base.transform_pivot("split", value="nll", groupby=["epoch"]).mark_rule(color="#777").encode(
+        opacity=alt.when(hovered).then(alt.value(0.7)).otherwise(alt.value(0)),
+        tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("train:Q", title="train NLL", format=".4f"),
+                 alt.Tooltip("validation:Q", title="validation NLL", format=".4f")],
+    ).add_params(hovered)
+    # width is the whole chart's (autosize fit): the page refits it to the column
+    return alt.layer(curves, epoch_rule).properties(
+        width=560, height=240, autosize=alt.AutoSizeParams(type="fit", contains="padding"),
+    ).configure_axis(labelFontSize=12, titleFontSize=13).configure_legend(labelFontSize=13)
 
 
 def _named(source: str) -> str:
