@@ -56,3 +56,18 @@ def test_chart_comes_alive_near_the_viewport_and_answers_the_pointer(tiny_site, 
                            ".some(path => path.getAttribute('opacity') === '0.15')")
     assert page.console_errors == []
     assert page.foreign_requests == []
+
+
+def test_every_chart_comes_alive_with_a_tooltip(tiny_site, serve, page):
+    page.goto(serve(tiny_site))
+    charts = page.locator("[data-chart]")
+    names = [charts.nth(index).get_attribute("data-chart") for index in range(charts.count())]
+    assert names == ["cells-sorted", "model-card"]  # the strongest cells' bars, the training curve
+    for name in names:
+        chart = f'[data-chart="{name}"]'
+        page.locator(chart).scroll_into_view_if_needed()
+        page.wait_for_selector(f'{chart}[data-live="true"]', timeout=15_000)
+        page.locator(f"{chart} .mark-rect path, {chart} .mark-line path").first.hover(force=True)
+        page.locator(f"{chart} .chart-tooltip").wait_for(state="visible", timeout=5_000)
+    assert "signal:" in page.locator('[data-chart="cells-sorted"] .chart-tooltip').inner_text()
+    assert page.console_errors == []

@@ -23,6 +23,7 @@ import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import altair as alt
 import numpy as np
 
 from generator import cell_analysis, precompute
@@ -92,6 +93,22 @@ def strongest_cells(analysis: cell_analysis.CellAnalysis) -> list[dict]:
     return result
 
 
+def strongest_chart(strongest: list[dict]) -> dict:
+    """Vega-Lite bars (Altair): per signal, how closely its strongest cell follows it (|r|)."""
+    hovered = alt.selection_point(name="hovered", on="pointerover", clear="pointerout", empty=False)
+    bars = [{**best, "abs_r": abs(best["r"])} for best in strongest]
+    return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=300)),
+        x=alt.X("abs_r:Q", title="|r| of the cell that follows it most closely", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("family:N", legend=None),  # the tooltip names the family: no legend to squeeze
+        opacity=alt.when(hovered).then(alt.value(1)).otherwise(alt.value(0.7)),
+        tooltip=[alt.Tooltip("label:N", title="signal"), alt.Tooltip("family:N", title="behaviour"),
+                 alt.Tooltip("cell:Q"), alt.Tooltip("row:Q", title="sorted row"), alt.Tooltip("r:Q", format=".2f")],
+    ).add_params(hovered).properties(  # the page refits the width to the column
+        width=560, height=alt.Step(20), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+    ).to_dict()
+
+
 def position_cells(analysis: cell_analysis.CellAnalysis, count: int = 5) -> list[dict]:
     """The cells most correlated with horizontal position, with their partial correlations
     (position given time, time given position) and what that makes them."""
@@ -151,7 +168,8 @@ def build(ctx, config: CellsConfig | None = None,
         "measuredOn": {"lines": min(config.measure_lines, len(ctx.lines)),
                        "tsneLines": min(analysis.config.tsne_lines, len(ctx.lines))},
     }
-    return [Figure("cells", data=cells_data, files=files), Figure("cells-sorted", data=sorted_data)]
+    return [Figure("cells", data=cells_data, files=files),
+            Figure("cells-sorted", data=sorted_data, spec=strongest_chart(strongest))]
 
 
 def _row_signal(analysis: cell_analysis.CellAnalysis, cell: int) -> list:
