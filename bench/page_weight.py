@@ -1,10 +1,10 @@
 """Page weight: everything a reader's browser fetches with every figure loaded, as one JSON line.
 
 Opens a built site in headless Chromium (Debian's, via Playwright) on a local static server,
-scrolls every figure into view, picks another line in every figure that offers a choice, and
-waits until the network is quiet. Every response (the page's and its workers') is counted;
-its size is that of the file served, and its gzip size what a compressing host such as
-GitHub Pages sends (gzip level 6). Budget: 2.0 MB gzip in total.
+scrolls every figure and chart into view (a chart's live view loads Vega), picks another line
+in every figure that offers a choice, and waits until the network is quiet. Every response
+(the page's and its workers') is counted; its size is that of the file served, and its gzip
+size what a compressing host such as GitHub Pages sends (gzip level 6). Budget: 2.0 MB gzip in total.
 
     python bench/page_weight.py [--site site] [--wait 4]
 """
@@ -47,6 +47,11 @@ def load_everything(page, config: PageWeightConfig) -> None:
             if options.count() > 1 and choices.nth(choice).is_enabled():
                 choices.nth(choice).select_option(index=1)
         page.wait_for_load_state("networkidle")
+    for index in range(page.locator("[data-chart]").count()):  # charts go live (Vega) only when near
+        chart = page.locator("[data-chart]").nth(index)
+        chart.scroll_into_view_if_needed()
+        page.wait_for_selector(f'[data-chart="{chart.get_attribute("data-chart")}"][data-live]')
+    page.wait_for_load_state("networkidle")
     page.wait_for_timeout(config.wait * 1000)
 
 
