@@ -117,10 +117,7 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
         assets.copy_page_files(building)
         say("[4/4] article and charts")
         render.write_figure_files(figures, building)
-        charted = [figure for figure in figures if figure.spec is not None]
-        svgs = cache.memo("charts", [figure.spec for figure in charted],
-                          lambda: assets.render_charts([figure.spec for figure in charted]))
-        charts = {figure.name: svg for figure, svg in zip(charted, svgs)}
+        charts = assets.figure_charts(figures, cache)
         page = render.render_article(figures, charts, {"about": about, "model_config": asdict(model_config),
                                                "data_source": describe_source(ctx.data_source), "lines": len(lines),
                                                "uses_original": _original_material(about, ctx.data_source)})

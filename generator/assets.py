@@ -104,6 +104,18 @@ def render_charts(specs: list[dict]) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def figure_charts(figures, cache) -> dict[str, dict]:
+    """Figure name -> its chart (render_charts), for every figure with a spec. Cached by the
+    specs and, since the compute function lives here, by this file's code."""
+    charted = [figure for figure in figures if figure.spec is not None]
+
+    def compute():
+        return render_charts([figure.spec for figure in charted])
+
+    charts = cache.memo("charts", [figure.spec for figure in charted], compute)
+    return {figure.name: chart for figure, chart in zip(charted, charts)}
+
+
 def _export_files(model) -> dict[str, bytes]:
     import tensorflow as tf
 

@@ -24,7 +24,6 @@ function loadVega() {
 function tooltipIn(chart) {
   const box = document.createElement("div");
   box.className = "chart-tooltip";
-  box.setAttribute("role", "status");
   Object.assign(box.style, {
     position: "absolute", pointerEvents: "none", display: "none", font: "0.8rem/1.4 system-ui, sans-serif",
     background: "rgba(255, 255, 255, 0.95)", border: "1px solid #bbb", borderRadius: "3px", padding: "0.25rem 0.5rem",
