@@ -24,7 +24,7 @@ class Figure:
 
     data: small and JSON-able, inlined into the page so the default view shows at once.
     files: path under site/data/<name>/ -> JSON-able data the page fetches on demand.
-    spec: a Vega-Lite spec (Altair `chart.to_dict()`), drawn into SVG at build time.
+    spec: a Vega-Lite spec (Altair `chart.to_dict()`): drawn into SVG at build time, then live in the page (templates/js/charts.js).
     """
 
     name: str
