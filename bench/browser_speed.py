@@ -2,11 +2,11 @@
 
 Prints JSON: per backend (wasm, cpu) the model load time and milliseconds per sampled step at
 batch 1 and batch 50 (an LSTM step plus drawing the point, as the figures use it; best of
-three runs), and the time from navigation to the first point each live figure in view draws,
+five runs), and the time from navigation to the first point each live figure in view draws,
 all on a local server. The goal (issue 5): batch-1 steps at least 15x faster than the original
 Distill article's numjs model, about 6 ms per step on this machine, so at most 0.4 ms.
 
-    python bench/browser_speed.py [--site site] [--steps 400]
+    python bench/browser_speed.py [--site site] [--steps 300]
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ BLANK_PAGE = "bench.html"  # served by a route, so nothing is written into the s
 @dataclass
 class BenchConfig:
     site: str = "site"
-    steps: int = 400  # batch-1 steps timed per backend (batch 50 and cpu run fewer)
+    steps: int = 300  # batch-1 steps timed per backend (batch 50 and cpu run fewer)
     first_point_timeout_s: float = 120.0
 
 
@@ -41,11 +41,11 @@ STEP_SPEED = """async ([backend, steps]) => {
   const {loadModel} = await import("./assets/js/handwriting.js");
   const model = await loadModel("./model/model.json", {backend});
   const loadMs = performance.now() - started;
-  // Best of three runs after a warm-up (kernels, wasm memory): other work on the machine only
-  // ever adds time, so the minimum is the closest to the code's own cost.
+  // Best of five runs after a warm-up run (kernels, wasm memory, the JIT): other work on the
+  // machine only ever adds time, so the minimum is the closest to the code's own cost.
   const perStep = (count, batch) => {
-    model.sample(Math.max(2, count / 10), {batch, seed: 1});
-    const times = [2, 3, 4].map((seed) => {
+    model.sample(count, {batch, seed: 1});
+    const times = [2, 3, 4, 5, 6].map((seed) => {
       const begin = performance.now();
       model.sample(count, {batch, seed});
       return (performance.now() - begin) / count;

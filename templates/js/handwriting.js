@@ -130,6 +130,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const outputs = headBias.shape[0];
   const mixtures = (outputs - 1) / 6;
   const info = {backend, layers: lstms.length, cells, mixtures};
+  const [two, one] = [tf.scalar(2), tf.scalar(1)];  // made once: a number in an op is a new tensor
 
   /** One LSTM step for every layer; tensors in, tensors out (the caller disposes). */
   function stepTensors(x, hs, cs) {
@@ -140,7 +141,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
       lstms.forEach((lstm, layer) => {
         const gates = tf.fused.matMul({a: tf.concat([input, hs[layer]], 1), b: lstm.stacked, bias: lstm.bias, activation: "sigmoid"});
         const [inGate, forgetGate, halfCandidate, outGate] = tf.split(gates, 4, 1);
-        const candidate = tf.sub(tf.mul(halfCandidate, 2), 1);
+        const candidate = tf.sub(tf.mul(halfCandidate, two), one);
         c.push(tf.add(tf.mul(forgetGate, cs[layer]), tf.mul(inGate, candidate)));
         h.push(tf.mul(tf.tanh(c[layer]), outGate));
         input = h[layer];
