@@ -50,7 +50,7 @@ def _default_data() -> str:
     return "distill" if (distill_dir() / "validation-data").is_dir() else "synthetic:16"
 
 
-def load_inputs(config: BuildConfig, say=print):
+def load_inputs(config: BuildConfig):
     """The lines shown by the figures, then the model (network.load_model): bad lines are
     reported before TensorFlow is even imported."""
     from model import data
@@ -60,12 +60,8 @@ def load_inputs(config: BuildConfig, say=print):
         raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")
     from model import network
 
-    weights = config.weights
-    if weights == "default" and not (network.DEFAULT_MODEL_DIR / network.CONFIG_FILE).is_file():
-        say(f"note: no default model in {network.DEFAULT_MODEL_DIR} yet; using the original weights (distill)")
-        weights = "distill"
-    model, model_config, about = network.load_model(weights)
-    folder = network.DEFAULT_MODEL_DIR if weights == "default" else Path(weights)
+    model, model_config, about = network.load_model(config.weights)
+    folder = network.DEFAULT_MODEL_DIR if config.weights == "default" else Path(config.weights)
     if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
         about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
     return model, model_config, about, lines
@@ -169,7 +165,7 @@ def _public_settings(config: BuildConfig) -> dict:
 
 def build(config: BuildConfig, say=print) -> dict:
     say(f"loading model ({config.weights}) and lines ({config.data or 'default'})")
-    return build_site(config, *load_inputs(config, say), say=say)
+    return build_site(config, *load_inputs(config), say=say)
 
 
 def serve(config: BuildConfig, port: int) -> None:
