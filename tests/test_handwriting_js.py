@@ -200,3 +200,34 @@ def test_worker_cancels_only_the_aborted_request(model_page):
     assert got["kept"] is True and got["seen"]["kept"] == 8
     assert got["meanwhile"] == 3
     assert model_page.console_errors == []
+
+
+def test_futures_over_two_workers_match_one_thread(tiny, serve, page):
+    """futures() fans out over two workers (one per core); each point's random stream comes from
+    (seed, point) alone, so two workers give exactly what one thread gives, handed on in order."""
+    page.add_init_script("""
+      Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {get: () => 2});
+      window.workersStarted = 0;
+      window.Worker = class extends window.Worker {
+        constructor(...args) { super(...args); window.workersStarted++; }
+      };""")
+    page.goto(serve(tiny[1]))
+    got = page.evaluate("""async () => {
+      const direct = await (await import("/assets/js/handwriting.js")).loadModel("/model/model.json");
+      const line = direct.sample(9, {seed: 3})[0];
+      const options = {steps: 3, count: 4, temperature: 0.8, seed: 5};
+      const one = [];
+      await direct.futures(line, options, (i, futures) => one.push([i, futures]));
+      const client = await (await import("/assets/js/model-client.js")).getModel();
+      const beforeFutures = window.workersStarted;
+      const two = [];
+      const finished = await client.futures(line, options, (i, futures) => two.push([i, futures]));
+      const again = [];
+      await client.futures(line, options, (i, futures) => again.push([i, futures]));
+      return {one, two, again, finished, beforeFutures, workers: window.workersStarted};
+    }""")
+    assert (got["beforeFutures"], got["workers"]) == (1, 2), "the second worker starts with the first futures"
+    assert got["finished"] is True and [i for i, _ in got["two"]] == list(range(9))
+    assert got["two"] == got["one"] and got["again"] == got["one"]
+    assert np.array(got["one"][0][1]).shape == (4, 3, 3)
+    assert page.console_errors == []

@@ -28,11 +28,14 @@
  *        from the state after feeding [0, 0, 0] to the zero state. With one, the first point
  *        is drawn from that state's prediction; a batch-1 state serves every batch entry.
  *   model.generate(steps, options)  -> {points, state}: sample, plus the state to continue from.
- *   model.futures(line, {steps = 20, count = 50, temperature, seed = 0, state, signal},
+ *   model.futures(line, {steps = 20, count = 50, temperature, seed = 0, state, signal, share},
  *        onPoint) -> Promise<boolean>: for each point i of line, feeds line[0..i] (from state,
  *        default zero) and samples `count` continuations of `steps` points from there (one
  *        batch), calling onPoint(i, futures) with futures like sample's result. Yields to the
  *        event loop between points; aborting `signal` stops it (resolves false; true when done).
+ *        share = {index, count} samples only the points i with i % count == index (every
+ *        point is still fed), so `count` workers can split a line; each point's random stream
+ *        comes from (seed, i) alone, so the futures do not depend on how the line is split.
  *   model.memory()                  -> number of live tensors (stays flat across calls).
  *
  * Temperature is the original's: pi <- softmax(log pi / tau); the chosen component's sigma1,
@@ -322,7 +325,8 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
     sample(steps, options) {
       return generate(steps, options).points;
     },
-    async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state, signal} = {}, onPoint) {
+    async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state, signal,
+      share = {index: 0, count: 1}} = {}, onPoint) {
       let current = state ? toTensors(state) : zeroTensors(1);
       try {
         for (let i = 0; i < line.length; i++) {
@@ -330,6 +334,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
           const next = advance([line[i]], current);
           disposeState(current);
           current = next.state;
+          if (i % share.count !== share.index) continue;
           const result = sampleTensors(steps, repeatTensors(current, count), temperature, mulberry32(seed * 100003 + i),
             {feedLast: false});
           disposeState(result.state);

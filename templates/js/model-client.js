@@ -1,6 +1,9 @@
 /**
  * The figures' way to the handwriting model (handwriting.js): the same methods, returning
- * promises, served by one Web Worker shared by the whole page (worker.js).
+ * promises, served by one Web Worker shared by the whole page (worker.js). futures() is the
+ * one heavy request (50 continuations at every point of a line), so it fans out over up to two
+ * workers, one per core: the second starts on the first futures request, each samples every
+ * other point, and onPoint still sees the points in order from the start of the line.
  *
  *   import {getModel} from "../model-client.js";
  *   const model = await getModel();          // site/model/model.json; getModel({url}) for another
@@ -20,13 +23,19 @@ function preferredBackend() {
   return typeof WebAssembly === "object" && asked !== "cpu" ? "wasm" : "cpu";
 }
 
-/** The shared model client for url (one worker per page and model), once it has loaded. */
+/** The shared model client for url (one per page and model), once its first worker has loaded. */
 export function getModel({url = DEFAULT_MODEL_URL} = {}) {
   if (!clients.has(url)) clients.set(url, connect(new URL(url, globalThis.location.href).href));
   return clients.get(url);
 }
 
-async function connect(url) {
+/** Workers for futures(): one per core, at most two (each step is too small to split further). */
+function futureWorkerCount() {
+  return Math.max(1, Math.min(2, globalThis.navigator?.hardwareConcurrency || 1));
+}
+
+/** A worker with the model loaded: {info, call(method, args, onPoint) -> {id, done}, cancel(id)}. */
+async function startWorker(url) {
   const worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
   const pending = new Map();
   let nextId = 0;
@@ -56,11 +65,23 @@ async function connect(url) {
       worker.postMessage({id, method, args});
     })};
   }
-  const ask = (method) => (...args) => call(method, args).done;
+  function cancel(id) {
+    const request = pending.get(id);
+    if (request) request.onPoint = null;  // points already on their way are dropped
+    worker.postMessage({method: "cancel", args: [id]});
+  }
 
-  const info = await ask("load")(url, {backend: preferredBackend()});
+  const info = await call("load", [url, {backend: preferredBackend()}]).done;
+  return {info, call, cancel};
+}
+
+async function connect(url) {
+  const first = await startWorker(url);
+  const ask = (method) => (...args) => first.call(method, args).done;
+  let futureWorkers = null;  // promises of workers, the first one included; made on first use
+
   return {
-    info,
+    info: first.info,
     zeroState: ask("zeroState"),
     step: ask("step"),
     trace: ask("trace"),
@@ -69,14 +90,40 @@ async function connect(url) {
     memory: ask("memory"),
     futures(line, {signal, ...options} = {}, onPoint) {
       if (signal?.aborted) return Promise.resolve(false);
-      const {id, done} = call("futures", [line, options], onPoint);
-      const cancel = () => {
-        const request = pending.get(id);
-        if (request) request.onPoint = null;  // points already on their way are dropped
-        worker.postMessage({method: "cancel", args: [id]});
+      futureWorkers ??= [Promise.resolve(first),
+        ...Array.from({length: futureWorkerCount() - 1}, () => startWorker(url))];
+      // Workers answer their own points as they go; hand them on in line order.
+      const arrived = new Map();
+      let nextPoint = 0;
+      let cancelled = false;
+      const stops = [];
+      const deliver = (index, futures) => {
+        arrived.set(index, futures);
+        while (!cancelled && arrived.has(nextPoint)) {
+          const ready = arrived.get(nextPoint);
+          arrived.delete(nextPoint);
+          onPoint?.(nextPoint++, ready);
+        }
       };
+      const cancel = () => {
+        cancelled = true;
+        stops.forEach((stop) => stop());
+      };
+      const runs = futureWorkers.map(async (starting, index) => {
+        const worker = await starting;
+        if (cancelled) return false;
+        const share = {index, count: futureWorkers.length};
+        const {id, done} = worker.call("futures", [line, {...options, share}], deliver);
+        stops.push(() => worker.cancel(id));
+        return done;
+      });
       signal?.addEventListener("abort", cancel, {once: true});
-      return done.finally(() => signal?.removeEventListener("abort", cancel));
+      return Promise.all(runs)
+        .then((finished) => finished.every(Boolean), (error) => {
+          cancel();
+          throw error;
+        })
+        .finally(() => signal?.removeEventListener("abort", cancel));
     },
   };
 }
