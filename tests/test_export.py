@@ -7,7 +7,7 @@ import pytest
 
 from model.data import REPO_ROOT
 from model.export import ExportConfig, export_tfjs, main
-from model.network import ModelConfig, save_artefact
+from model.network import ModelConfig, load_model, save_artefact
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 TFJS = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
@@ -32,14 +32,19 @@ def inputs():
     return np.column_stack([rng.normal(0, 1, (40, 2)), rng.random(40) < 0.1]).astype(np.float32)
 
 
+def tfjs_page(folder):
+    """`folder` made servable: the page with TF.js."""
+    if not TFJS.is_file():
+        pytest.skip(f"{TFJS} missing: run npm ci")
+    shutil.copy(TFJS, folder / "tf.min.js")
+    (folder / "index.html").write_text(PAGE)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, tiny):
     """A served folder: the page with TF.js, and one export per storage type."""
-    if not TFJS.is_file():
-        pytest.skip(f"{TFJS} missing: run npm ci")
-    folder = tmp_path_factory.mktemp("tfjs")
-    shutil.copy(TFJS, folder / "tf.min.js")
-    (folder / "index.html").write_text(PAGE)
+    folder = tfjs_page(tmp_path_factory.mktemp("tfjs"))
     for quantize in (None, "float16", "uint8"):
         export_tfjs(tiny, folder / str(quantize), quantize)
     return folder
@@ -58,6 +63,16 @@ def test_float32_export_matches_keras_in_tfjs(page, serve, site, tiny, inputs):
     ours = predict_in_browser(page, serve, site, None, inputs)
     assert ours.shape == expected.shape == (1, 40, TINY.outputs)
     print("float32 max abs error vs Keras:", np.abs(ours - expected).max())
+    assert np.abs(ours - expected).max() < 1e-4
+
+
+def test_a_trained_model_exports_and_matches_in_tfjs(page, serve, tiny_artefact, inputs, tmp_path):
+    """The whole path: trained by model.train, loaded as an artefact, exported, run in TF.js."""
+    model, _, _ = load_model(str(tiny_artefact))
+    folder = tfjs_page(tmp_path)
+    export_tfjs(model, folder / "None")
+    expected = model.predict(inputs[None], verbose=0)
+    ours = predict_in_browser(page, serve, folder, None, inputs)
     assert np.abs(ours - expected).max() < 1e-4
 
 
