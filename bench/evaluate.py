@@ -17,7 +17,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from model.data import load  # noqa: E402
 from model.evaluate import EvaluateConfig, evaluate  # noqa: E402

@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # (name, extra arguments, environment): TensorFlow's defaults first, then thread pools, oneDNN
 # off, the LSTM code path and XLA.
