@@ -1,6 +1,5 @@
 """model/train.py on a tiny real Keras model: learning, resumption after SIGKILL, the guards."""
 import json
-import os
 import signal
 import subprocess
 import sys
