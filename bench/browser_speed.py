@@ -20,10 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.serve import start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's, as in tests/conftest.py
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 ORIGINAL_MS_PER_STEP = 6.0  # the article's own model code (numjs), batch 1, measured here
 GOAL_SPEEDUP = 15
 BLANK_PAGE = "bench.html"  # served by a route, so nothing is written into the site
@@ -113,11 +111,9 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=BenchConfig.steps)
     args = parser.parse_args(argv)
     config = BenchConfig(site=args.site, steps=args.steps)
-    if not (Path(config.site) / "model" / "model.json").is_file():
-        print(f"error: {config.site}/model/model.json not found; build the site first (python build.py)", file=sys.stderr)
-        return 2
-    if not Path(CHROMIUM).exists():
-        print(f"error: {CHROMIUM} not installed; run bash setup.sh", file=sys.stderr)
+    problem = browser_run_problem(config.site, "model/model.json")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     started = time.perf_counter()
     results = measure(config)

@@ -23,10 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.serve import start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's, as in tests/conftest.py
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 FIGURES = ("cells", "cells-sorted")
 GOAL_RENDER_MS = 1000.0
 GOAL_RECOLOUR_MS = 100.0
@@ -131,12 +129,9 @@ def main(argv=None) -> int:
     parser.add_argument("--clicks", type=int, default=BenchConfig.clicks, help="rows clicked per figure")
     args = parser.parse_args(argv)
     config = BenchConfig(site=args.site, clicks=args.clicks)
-    if not (Path(config.site) / "data" / "cells").is_dir():
-        print(f"error: {config.site}/data/cells/ not found; build the site first "
-              f"(python build.py --weights distill --out {config.site})", file=sys.stderr)
-        return 2
-    if not Path(CHROMIUM).exists():
-        print(f"error: {CHROMIUM} not found; bash setup.sh installs it", file=sys.stderr)
+    problem = browser_run_problem(config.site, "data/cells")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     print(json.dumps(measure(config), indent=2))
     return 0

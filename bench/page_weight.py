@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlparse
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
 
 BUDGET_GZIP_BYTES = 2_000_000
 
@@ -100,11 +100,9 @@ def main(argv=None) -> int:
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let each figure load (default: 4)")
     args = parser.parse_args(argv)
     config = PageWeightConfig(site=args.site, wait=args.wait)
-    if not (Path(config.site) / "index.html").is_file():
-        print(f"error: {config.site}/index.html not found: build the site first (python build.py)", file=sys.stderr)
-        return 2
-    if not Path(CHROMIUM).exists():
-        print(f"error: {CHROMIUM} not installed: run bash setup.sh", file=sys.stderr)
+    problem = browser_run_problem(config.site, "index.html")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     print(json.dumps(measure(config), sort_keys=True))
     return 0

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
 
 FIGURE = '[data-figure="possibilities"]'
 DEFAULT_VIEW_GOAL_S = 1.0
@@ -100,16 +100,12 @@ def main(argv=None) -> int:
     parser.add_argument("--variation", type=float, default=0.5, help="variation to time at (default: 0.5)")
     args = parser.parse_args(argv)
     config = PossibilitiesBenchConfig(site=args.site, steps=args.steps, variation=args.variation)
-    problems = {
-        f"{config.site}/index.html not found: build the site first (python build.py)":
-            not (Path(config.site) / "index.html").is_file(),
-        f"{CHROMIUM} not installed: run bash setup.sh": not Path(CHROMIUM).exists(),
-        "--steps must be between 1 and 10 (the figure's range)": any(not 1 <= n <= 10 for n in config.steps),
-    }
-    for message, found in problems.items():
-        if found:
-            print(f"error: {message}", file=sys.stderr)
-            return 2
+    if any(not 1 <= n <= 10 for n in config.steps):
+        parser.error("--steps must be between 1 and 10 (the figure's range)")
+    problem = browser_run_problem(config.site)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     print(json.dumps(measure(config), sort_keys=True))
     return 0
 

@@ -61,3 +61,12 @@ def watch(folders: list[Path], command: list[str], interval: float = 1.0) -> Non
             print("change detected: rebuilding", flush=True)
             if subprocess.run(command).returncode != 0:
                 print("rebuild failed; still serving the previous site", flush=True)
+
+
+def browser_run_problem(site, needs: str = "index.html") -> str | None:
+    """Why a benchmark cannot open `site` in headless Chromium (one line), or None."""
+    if not (Path(site) / needs).exists():
+        return f"{Path(site) / needs} not found: build the site first (python build.py --out {site})"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not installed: run bash setup.sh"
+    return None
