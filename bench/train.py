@@ -26,10 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# (name, extra arguments, environment): TensorFlow's defaults first, then thread pools, oneDNN
-# off, the LSTM code path and XLA.
+# (name, extra arguments, environment): model.train's settings first, then other thread pools
+# (0: TensorFlow's choice), oneDNN off, the LSTM code path and XLA.
 SETTINGS = [
     ("default", [], {}),
+    ("TensorFlow's thread pools", ["--intra", "0", "--inter", "0"], {}),
     ("intra 1, inter 1", ["--intra", "1", "--inter", "1"], {}),
     ("intra 2, inter 1", ["--intra", "2", "--inter", "1"], {}),
     ("oneDNN off", [], {"TF_ENABLE_ONEDNN_OPTS": "0"}),
@@ -39,15 +40,11 @@ SETTINGS = [
 
 
 def measure(args) -> dict:
-    import tensorflow as tf
-
-    if args.intra:
-        tf.config.threading.set_intra_op_parallelism_threads(args.intra)
-    if args.inter:
-        tf.config.threading.set_inter_op_parallelism_threads(args.inter)
     from model import network
     from model.data import load
-    from model.train import TrainConfig, compile_for_training, dataset, windows
+    from model.train import TrainConfig, compile_for_training, dataset, use_threads, windows
+
+    use_threads(args.intra, args.inter)
 
     if args.lstm == "cell":  # the same weights in Keras's generic RNN loop; build_model reads keras.layers.LSTM
         keras = network.keras
@@ -88,7 +85,7 @@ def compare(argv: list[str]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for name, default in (("layers", 1), ("cells", 500), ("mixtures", 20), ("batch-size", 32), ("seq-len", 300),
-                          ("steps", 5), ("warmup", 2), ("lines", 40), ("intra", 0), ("inter", 0)):
+                          ("steps", 5), ("warmup", 2), ("lines", 40), ("intra", 1), ("inter", os.cpu_count() or 1)):
         parser.add_argument(f"--{name}", type=int, default=default, help="default %(default)s")
     parser.add_argument("--lstm", choices=("keras", "cell"), default="keras",
                         help="the LSTM code path: Keras's LSTM layer (default) or a generic RNN(LSTMCell) loop")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -72,6 +73,14 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def use_threads(per_op: int = 1, side_by_side: int = os.cpu_count() or 1) -> None:
+    """TensorFlow's thread pools (0: TensorFlow chooses). One thread inside each op, with as
+    many ops of a step side by side as there are cores, trains twice as fast on 2 cores as
+    TensorFlow's own choice, which oversubscribes them (bench/train.py --compare)."""
+    tf.config.threading.set_intra_op_parallelism_threads(per_op)
+    tf.config.threading.set_inter_op_parallelism_threads(side_by_side)
 
 
 # --- data: lines -> teacher-forced windows -> tf.data ------------------------------------------
@@ -331,7 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here")
+    parser.add_argument("--threads-per-op", type=int, default=1,
+                        help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
+    use_threads(args.threads_per_op, os.cpu_count() if args.threads_per_op else 0)
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
     settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
