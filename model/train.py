@@ -79,8 +79,11 @@ def use_threads(per_op: int = 1, side_by_side: int = os.cpu_count() or 1) -> Non
     """TensorFlow's thread pools (0: TensorFlow chooses). One thread inside each op, with as
     many ops of a step side by side as there are cores, trains twice as fast on 2 cores as
     TensorFlow's own choice, which oversubscribes them (bench/train.py --compare)."""
-    tf.config.threading.set_intra_op_parallelism_threads(per_op)
-    tf.config.threading.set_inter_op_parallelism_threads(side_by_side)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(per_op)
+        tf.config.threading.set_inter_op_parallelism_threads(side_by_side)
+    except RuntimeError:  # TensorFlow has already run in this process (main() called from Python): its pools stay
+        pass
 
 
 # --- data: lines -> teacher-forced windows -> tf.data ------------------------------------------
