@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
 
 ORIGINAL_MS_PER_STEP = 6.0  # the article's own model code (numjs), batch 1, measured here
 GOAL_SPEEDUP = 15
@@ -111,10 +111,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=BenchConfig.steps)
     args = parser.parse_args(argv)
     config = BenchConfig(site=args.site, steps=args.steps)
-    problem = browser_run_problem(config.site, "model/model.json")
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    require_browser_site(config.site, "model/model.json")
     started = time.perf_counter()
     results = measure(config)
     results["bench_seconds"] = time.perf_counter() - started

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
 
 FIGURES = ("cells", "cells-sorted")
 GOAL_RENDER_MS = 1000.0
@@ -129,10 +129,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clicks", type=int, default=BenchConfig.clicks, help="rows clicked per figure")
     args = parser.parse_args(argv)
     config = BenchConfig(site=args.site, clicks=args.clicks)
-    problem = browser_run_problem(config.site, "data/cells")
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    require_browser_site(config.site, "data/cells")
     print(json.dumps(measure(config), indent=2))
     return 0
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlparse
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
 
 BUDGET_GZIP_BYTES = 2_000_000
 
@@ -100,10 +100,7 @@ def main(argv=None) -> int:
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let each figure load (default: 4)")
     args = parser.parse_args(argv)
     config = PageWeightConfig(site=args.site, wait=args.wait)
-    problem = browser_run_problem(config.site, "index.html")
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    require_browser_site(config.site)
     print(json.dumps(measure(config), sort_keys=True))
     return 0
 

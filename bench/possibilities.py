@@ -23,7 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, browser_run_problem, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
 
 FIGURE = '[data-figure="possibilities"]'
 DEFAULT_VIEW_GOAL_S = 1.0
@@ -102,10 +102,7 @@ def main(argv=None) -> int:
     config = PossibilitiesBenchConfig(site=args.site, steps=args.steps, variation=args.variation)
     if any(not 1 <= n <= 10 for n in config.steps):
         parser.error("--steps must be between 1 and 10 (the figure's range)")
-    problem = browser_run_problem(config.site)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    require_browser_site(config.site)
     print(json.dumps(measure(config), sort_keys=True))
     return 0
 

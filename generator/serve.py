@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import http.server
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -63,10 +64,14 @@ def watch(folders: list[Path], command: list[str], interval: float = 1.0) -> Non
                 print("rebuild failed; still serving the previous site", flush=True)
 
 
-def browser_run_problem(site, needs: str = "index.html") -> str | None:
-    """Why a benchmark cannot open `site` in headless Chromium (one line), or None."""
+def require_browser_site(site, needs: str = "index.html") -> None:
+    """For the benchmarks: exits with a one-line error (status 2) unless headless Chromium
+    can open the built `site`."""
     if not (Path(site) / needs).exists():
-        return f"{Path(site) / needs} not found: build the site first (python build.py --out {site})"
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} not installed: run bash setup.sh"
-    return None
+        problem = f"{Path(site) / needs} not found: build the site first (python build.py --out {site})"
+    elif not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} not installed: run bash setup.sh"
+    else:
+        return
+    print(f"error: {problem}", file=sys.stderr)
+    sys.exit(2)
