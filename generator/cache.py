@@ -20,7 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Code every precompute runs through besides its own module: changing the model's maths or the
 # shared precomputes must invalidate cached results.
-SHARED_CODE = [REPO_ROOT / "generator" / "precompute.py", REPO_ROOT / "model" / "network.py"]
+SHARED_CODE = [REPO_ROOT / "generator" / "precompute.py", REPO_ROOT / "model" / "network.py",
+               REPO_ROOT / "model" / "evaluate.py"]
 
 
 def fingerprint(*parts: Any) -> str:

@@ -6,8 +6,6 @@ seed and these functions' arguments, so a rebuild that changes only templates re
 back in seconds.
 
 Conventions (../shared/distill/README.md):
-- "zero-start" (model.network, model.evaluate): feed [0, 0, 0], then the points; row t of the
-  outputs predicts point t.
 - cell states as the original article shows them: from the zero state, feed [0, 0, 0] twice,
   then the points; the value shown for point t is c just before point t is fed.
 """
@@ -24,11 +22,6 @@ CELL_LEAD_IN = 2
 
 def _line_key(line, limit) -> str:
     return fingerprint(line.points, list(line.start), limit)
-
-
-def zero_start_inputs(points: np.ndarray) -> np.ndarray:
-    """The inputs that make row t of the model's outputs predict points[t]."""
-    return np.concatenate([np.zeros((1, 3), np.float32), points[:-1]])
 
 
 def _cells_before_each_point(ctx, line, limit):

@@ -6,7 +6,7 @@ NLL is in nats per point for the density per model unit² (raw offsets ÷ 40), t
 one convention (model.network.nll_terms, "zero-start": feed [0, 0, 0], then score every
 point). Numbers come from the artefact's metrics.json (model.train's log, which build.py passes in
 as about["metrics"]) when it has one; otherwise (the original weights) they are measured here
-on the lines the article shows, and cached.
+on the lines the article shows by model.evaluate, and cached.
 """
 from __future__ import annotations
 
@@ -15,30 +15,13 @@ from pathlib import Path
 
 import altair as alt
 import numpy as np
-from tqdm import tqdm
 
-from generator import precompute
 from generator.figures import Figure
+from model.evaluate import evaluate
 
 
 def parameter_count(model) -> int:
     return int(sum(np.prod(weight.shape) for weight in model.get_weights()))
-
-
-def measured_nll(ctx) -> dict:
-    """NLL of the model on the article's lines, every point scored from the zero start."""
-    from model.network import nll_terms
-
-    total_xy = total_eos = 0.0
-    points = 0
-    for line in tqdm(ctx.lines, desc="held-out NLL", unit="line", leave=False):
-        targets = line.model_inputs()
-        nll_xy, nll_eos = nll_terms(ctx.runner.run(precompute.zero_start_inputs(targets)).y, targets)
-        total_xy += float(np.sum(nll_xy))
-        total_eos += float(np.sum(nll_eos))
-        points += len(targets)
-    return {"nll_per_point": (total_xy + total_eos) / points, "nll_xy": total_xy / points,
-            "nll_eos": total_eos / points, "points": points, "lines": len(ctx.lines)}
 
 
 def training_curve(epochs: list[dict]):
@@ -87,7 +70,7 @@ def build(ctx) -> list[Figure]:
     metrics = ctx.about.get("metrics", {})
     held_out = held_out_from_training(metrics)
     if held_out is None:
-        held_out = ctx.cache.memo("model-card-nll", [], lambda: measured_nll(ctx))
+        held_out = ctx.cache.memo("model-card-nll", [], lambda: evaluate(ctx.model, ctx.lines))
         held_out = {**held_out, "measured_on": f"the {held_out['lines']} lines shown in this article"}
     data = {
         "name": ctx.about.get("name", ""),
