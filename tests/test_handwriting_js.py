@@ -128,6 +128,9 @@ SAMPLING = """async () => {
   const generated = model.generate(10, {seed: 5});
   const continued = model.sample(5, {seed: 6, state: generated.state});
   const fanned = model.sample(5, {seed: 6, state: generated.state, batch: 3});
+  // The same three entries as plain rows: the first step's shared product must change nothing.
+  const threeRows = (values) => Float32Array.from({length: 3 * values.length}, (_, k) => values[k % values.length]);
+  const fannedRows = model.sample(5, {seed: 6, state: {batch: 3, h: generated.state.h.map(threeRows), c: generated.state.c.map(threeRows)}});
   const seen = [];
   const controller = new AbortController();
   const finished = await model.futures(model.sample(6, {seed: 8})[0], {steps: 4, count: 7, seed: 1}, (i, f) => seen.push([i, f]));
@@ -136,7 +139,7 @@ SAMPLING = """async () => {
   const again = [];
   await model.futures(model.sample(6, {seed: 8})[0].slice(0, 2), {steps: 4, count: 7, seed: 1}, (i, f) => again.push([i, f]));
   return {a, b, c, start: {pi: Array.from(start.params.pi), mu1: Array.from(start.params.mu1), mu2: Array.from(start.params.mu2),
-          eos: start.params.eos[0]}, greedy, liftRate, continued, fanned, finished, cancelled, seen, again,
+          eos: start.params.eos[0]}, greedy, liftRate, continued, fanned, fannedRows, finished, cancelled, seen, again,
           leaked: model.memory() - tensors};
 }"""
 
@@ -151,6 +154,7 @@ def test_sampling_is_seeded_tempered_cancellable_and_leak_free(model_page):
     assert abs(got["liftRate"] - got["start"]["eos"]) < 0.03
     assert np.array(got["continued"]).shape == (1, 5, 3)
     assert np.array(got["fanned"]).shape == (3, 5, 3) and got["fanned"][0] != got["fanned"][1]
+    np.testing.assert_allclose(got["fanned"], got["fannedRows"], atol=1e-5)
     assert got["finished"] is True and [i for i, _ in got["seen"]] == list(range(6))
     assert all(np.array(futures).shape == (7, 4, 3) for _, futures in got["seen"])
     assert got["cancelled"] is False

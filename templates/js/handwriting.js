@@ -3,13 +3,13 @@
  * as in Carter, Ha, Johnson, Olah, "Experiments in Handwriting with a Neural Network", Distill
  * 2016), run with TensorFlow.js on the weights of the site's LayersModel export.
  *
- * Each LSTM step is a handful of explicit ops: one matMul of concat[x, h] with the stacked
- * [kernel; recurrent_kernel] (sigmoid fused in), the gates in Keras order (i, f, c, o), then
- * the head; sampling and
- * the mixture activations run in plain JavaScript on the head's 1 + 6M outputs, so the seeded
- * random stream is the same on every backend. Backend: wasm (SIMD where available), cpu where
- * WebAssembly is missing. Works on the main thread and in a Web Worker (see worker.js; figures
- * use model-client.js, which has the same methods returning promises).
+ * Each LSTM step is two matMuls on the backend: [x, h] times the stacked [kernel;
+ * recurrent_kernel] (sigmoid fused in), then the head. The cell update between them (gates in
+ * Keras order i, f, c, o), the mixture activations and sampling run in plain JavaScript on
+ * typed arrays, so states are plain data and the seeded random stream is the same on every
+ * backend. Backend: wasm (SIMD where available), cpu where WebAssembly is missing. Works on
+ * the main thread and in a Web Worker (see worker.js; figures use model-client.js, which has
+ * the same methods returning promises).
  *
  * API (points are [dx, dy, pen_up] in model units = raw pen units / 40; pen_up = 1 on the last
  * point of a stroke):
@@ -49,6 +49,8 @@ import "../vendor/tf-backend-wasm.min.js";
 const tf = globalThis.tf;
 const VENDOR_URL = new URL("../vendor/", import.meta.url).href;
 const START_POINT = [0, 0, 0];
+// Futures of two points share one batch: a 100-row matMul does more per row than a 50-row one.
+const FUTURE_POINTS_PER_BATCH = 2;
 
 let backendReady = null;
 
@@ -126,6 +128,10 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
     const stacked = tf.concat([weightNamed(weights, name, "kernel"), weightNamed(weights, name, "recurrent_kernel")], 0);
     return {stacked: tf.mul(stacked, doubleCandidate), bias: tf.mul(bias, doubleCandidate)};
   }));
+  // The first layer's rows for x, to add per entry where entries share h (sharedGates).
+  const inputRows = tf.slice(lstms[0].stacked, [0, 0], [3, -1]);
+  const inputKernel = inputRows.dataSync();
+  inputRows.dispose();
   const headKernel = weightNamed(weights, "mixture", "kernel");
   const headBias = weightNamed(weights, "mixture", "bias");
   tf.dispose(Object.values(weights).filter((tensor) => tensor !== headKernel && tensor !== headBias));
@@ -133,48 +139,98 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const outputs = headBias.shape[0];
   const mixtures = (outputs - 1) / 6;
   const info = {backend, layers: lstms.length, cells, mixtures};
-  const [two, one] = [tf.scalar(2), tf.scalar(1)];  // made once: a number in an op is a new tensor
+  /** rows (batch x kernel rows) times kernel plus bias, activated on the backend; a typed array. */
+  function matMul(rows, batch, kernel, bias, activation) {
+    const a = tf.tensor2d(rows, [batch, kernel.shape[0]]);
+    const product = tf.fused.matMul({a, b: kernel, bias, activation});
+    const values = product.dataSync();
+    tf.dispose([a, product]);
+    return values;
+  }
 
-  /** One LSTM step for every layer; tensors in, tensors out (the caller disposes). */
-  function stepTensors(x, hs, cs) {
-    return tf.tidy(() => {
-      let input = x;
-      const h = [];
-      const c = [];
-      lstms.forEach((lstm, layer) => {
-        const gates = tf.fused.matMul({a: tf.concat([input, hs[layer]], 1), b: lstm.stacked, bias: lstm.bias, activation: "sigmoid"});
-        const [inGate, forgetGate, halfCandidate, outGate] = tf.split(gates, 4, 1);
-        const candidate = tf.sub(tf.mul(halfCandidate, two), one);
-        c.push(tf.add(tf.mul(forgetGate, cs[layer]), tf.mul(inGate, candidate)));
-        h.push(tf.mul(tf.tanh(c[layer]), outGate));
-        input = h[layer];
-      });
-      return {h, c, y: tf.fused.matMul({a: input, b: headKernel, bias: headBias})};
+  /**
+   * Row r of input (width inputSize) followed by row floor(r / copies) of h: an LSTM's matMul
+   * input, for a state whose rows each serve `copies` batch entries in a row.
+   */
+  function joinRows(input, inputSize, h, batch, copies) {
+    const width = inputSize + cells;
+    const rows = new Float32Array(batch * width);
+    for (let row = 0; row < batch; row++) {
+      const from = Math.floor(row / copies) * cells;
+      rows.set(input.subarray(row * inputSize, (row + 1) * inputSize), row * width);
+      rows.set(h.subarray(from, from + cells), row * width + inputSize);
+    }
+    return rows;
+  }
+
+  /**
+   * The first layer's gates when `copies` entries in a row share h (futures from one point):
+   * the product with h is made once per shared row, then only x's three columns differ.
+   */
+  function sharedGates(x, h, batch, copies) {
+    const width = 4 * cells;
+    const shared = batch / copies;
+    const common = matMul(joinRows(new Float32Array(shared * 3), 3, h, shared, 1), shared, lstms[0].stacked, lstms[0].bias);
+    const preactivations = new Float32Array(batch * width);
+    for (let row = 0; row < batch; row++) {
+      const from = Math.floor(row / copies) * width;
+      const [x0, x1, x2] = x.subarray(row * 3, row * 3 + 3);
+      for (let k = 0, at = row * width; k < width; k++, at++) {
+        preactivations[at] = common[from + k] + x0 * inputKernel[k] + x1 * inputKernel[width + k] + x2 * inputKernel[2 * width + k];
+      }
+    }
+    const gates = tf.tidy(() => tf.sigmoid(tf.tensor2d(preactivations, [batch, width])));
+    const values = gates.dataSync();
+    gates.dispose();
+    return values;
+  }
+
+  /**
+   * One LSTM step for every layer: x (batch x 3) and a state in, the next state and the head's
+   * raw outputs y out. The matMuls run on the backend; the cell update runs here, because
+   * slicing the gate blocks apart on the backend costs more than the update itself. A state
+   * with `copies` > 1 holds each row once for that many entries in a row (state.batch counts
+   * the entries); the next state holds every entry.
+   */
+  function advanceRows(x, state) {
+    const {batch, copies = 1} = state;
+    const h = [];
+    const c = [];
+    let input = x;
+    let inputSize = 3;
+    lstms.forEach((lstm, layer) => {
+      const gates = layer === 0 && copies > 1
+        ? sharedGates(x, state.h[0], batch, copies)
+        : matMul(joinRows(input, inputSize, state.h[layer], batch, copies), batch, lstm.stacked, lstm.bias, "sigmoid");
+      const previous = state.c[layer];
+      const nextH = new Float32Array(batch * cells);
+      const nextC = new Float32Array(batch * cells);
+      for (let row = 0; row < batch; row++) {
+        const from = Math.floor(row / copies) * cells;
+        const to = row * cells;
+        const g = 4 * row * cells;  // Keras order: input, forget, candidate (as sigmoid(2x)), output
+        for (let unit = 0; unit < cells; unit++) {
+          const cell = gates[g + cells + unit] * previous[from + unit] + gates[g + unit] * (2 * gates[g + 2 * cells + unit] - 1);
+          nextC[to + unit] = cell;
+          nextH[to + unit] = gates[g + 3 * cells + unit] * (2 / (1 + Math.exp(-2 * cell)) - 1);  // tanh, faster
+        }
+      }
+      h.push(nextH);
+      c.push(nextC);
+      input = nextH;
+      inputSize = cells;
     });
+    return {state: {batch, h, c}, y: matMul(input, batch, headKernel, headBias)};
   }
 
-  const zeroTensors = (batch) => ({
+  /** Feeds one point [dx, dy, pen_up] per batch entry. */
+  const advance = (points, state) => advanceRows(Float32Array.from(points.flat()), state);
+
+  const zeroState = (batch) => ({
     batch,
-    h: lstms.map(() => tf.zeros([batch, cells])),
-    c: lstms.map(() => tf.zeros([batch, cells])),
+    h: lstms.map(() => new Float32Array(batch * cells)),
+    c: lstms.map(() => new Float32Array(batch * cells)),
   });
-  const toTensors = (state) => ({
-    batch: state.batch,
-    h: state.h.map((values) => tf.tensor2d(values, [state.batch, cells])),
-    c: state.c.map((values) => tf.tensor2d(values, [state.batch, cells])),
-  });
-  const toData = (state) => ({batch: state.batch, h: state.h.map((t) => t.dataSync().slice()), c: state.c.map((t) => t.dataSync().slice())});
-  const disposeState = (state) => tf.dispose([...state.h, ...state.c]);
-
-  /** Feeds one point per batch entry; returns the next state and the raw head outputs y. */
-  function advance(points, state) {
-    const x = tf.tensor2d(points.flat(), [state.batch, 3]);
-    const next = stepTensors(x, state.h, state.c);
-    x.dispose();
-    const y = next.y.dataSync().slice();
-    next.y.dispose();
-    return {state: {batch: state.batch, h: next.h, c: next.c}, y};
-  }
 
   /** Activated mixture parameters of raw head outputs y (rows of 1 + 6M), as typed arrays. */
   function mixtureParams(y, rows) {
@@ -199,12 +255,16 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
     return params;
   }
 
-  /** Draws one point per row of y with temperature tau (the original article's sampling). */
-  function drawPoints(y, rows, temperature, random) {
+  /**
+   * Draws one point per row of y with temperature tau (the original article's sampling), as
+   * batch x 3 numbers. Row r takes its uniforms from randoms[floor(r / rowsPerRandom)].
+   */
+  function drawPoints(y, rows, temperature, randoms, rowsPerRandom) {
     const M = mixtures;
     const logPi = new Float64Array(M);
-    const points = [];
+    const points = new Float32Array(rows * 3);
     for (let row = 0; row < rows; row++) {
+      const random = randoms[Math.floor(row / rowsPerRandom)];
       const o = row * outputs;
       logSoftmax(y, o + 1, M, 1, logPi);
       logSoftmax(logPi, 0, M, 1 / temperature, logPi);  // pi' = softmax(log pi / tau)
@@ -221,130 +281,112 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
       const rho = Math.tanh(y[o + 1 + 5 * M + k]);
       const [z1, z2] = normalPair(random);
       const eos = 1 / (1 + Math.exp(-y[o]));
-      points.push([
-        mu1 + sigma1 * (Math.sqrt(1 - rho * rho) * z1 + rho * z2),
-        mu2 + sigma2 * z2,
-        random() < eos ? 1 : 0,
-      ]);
+      points[row * 3] = mu1 + sigma1 * (Math.sqrt(1 - rho * rho) * z1 + rho * z2);
+      points[row * 3 + 1] = mu2 + sigma2 * z2;
+      points[row * 3 + 2] = random() < eos ? 1 : 0;
     }
     return points;
   }
 
-  /** The head's outputs for a state's h: the prediction of the next point, without stepping. */
-  function headOutputs(state) {
-    const y = tf.tidy(() => tf.fused.matMul({a: state.h[lstms.length - 1], b: headKernel, bias: headBias}));
-    const values = y.dataSync().slice();
-    y.dispose();
-    return values;
-  }
-
   /**
-   * Samples `steps` points per batch entry from a tensor state; disposes it, returns the last.
-   * With feedLast false the last points are not fed back (one LSTM step fewer) and the state
-   * returned is the one they were drawn from, for callers that only want the points.
+   * Samples `steps` points per batch entry, starting from a state and its head outputs y;
+   * returns the points and the state after the last. randoms/rowsPerRandom as in drawPoints.
+   * With feedLast false the last points are not fed back (one LSTM step fewer) and no state
+   * is returned, for callers that only want the points.
    */
-  function sampleTensors(steps, state, temperature, random, {feedLast = true} = {}) {
+  function sampleRows(steps, {state, y}, temperature, randoms, rowsPerRandom, {feedLast = true} = {}) {
     const batch = state.batch;
     const points = Array.from({length: batch}, () => []);
-    let y = headOutputs(state);
     for (let t = 0; t < steps; t++) {
-      const drawn = drawPoints(y, batch, temperature, random);
-      drawn.forEach((point, entry) => points[entry].push(point));
-      if (!feedLast && t === steps - 1) break;
-      const next = advance(drawn, state);
-      disposeState(state);
-      state = next.state;
-      y = next.y;
+      const drawn = drawPoints(y, batch, temperature, randoms, rowsPerRandom);
+      points.forEach((entry, row) => entry.push(Array.from(drawn.subarray(row * 3, row * 3 + 3))));
+      if (!feedLast && t === steps - 1) return {points};
+      ({state, y} = advanceRows(drawn, state));
     }
     return {points, state};
   }
 
-  /** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
-  function startTensors(batch) {
-    const zero = zeroTensors(batch);
-    const {state} = advance(Array.from({length: batch}, () => START_POINT), zero);
-    disposeState(zero);
-    return state;
-  }
-
-  /** A batch-1 state repeated `count` times (the same history for every future). */
-  function repeatTensors(state, count) {
+  /**
+   * Batch-1 starts ({state, y}) stacked, each serving `count` batch entries in a row: the
+   * states as rows with copies, the head outputs repeated.
+   */
+  function repeatStarts(starts, count) {
+    const stack = (arrays) => {
+      const out = new Float32Array(arrays.reduce((total, values) => total + values.length, 0));
+      arrays.reduce((offset, values) => (out.set(values, offset), offset + values.length), 0);
+      return out;
+    };
+    const y = new Float32Array(starts.length * count * outputs);
+    starts.forEach((start, entry) => {
+      for (let copy = 0; copy < count; copy++) y.set(start.y, (entry * count + copy) * outputs);
+    });
     return {
-      batch: count,
-      h: state.h.map((t) => tf.tile(t, [count, 1])),
-      c: state.c.map((t) => tf.tile(t, [count, 1])),
+      state: {
+        batch: starts.length * count,
+        copies: count,
+        h: lstms.map((_, layer) => stack(starts.map(({state}) => state.h[layer]))),
+        c: lstms.map((_, layer) => stack(starts.map(({state}) => state.c[layer]))),
+      },
+      y,
     };
   }
 
+  /** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
+  const startRows = (batch) => advance(Array.from({length: batch}, () => START_POINT), zeroState(batch));
+
+  /** A state with the head's prediction of its next point. */
+  const predicting = (state) => ({state, y: matMul(state.h[lstms.length - 1], state.batch, headKernel, headBias)});
+
   function generate(steps, {state, batch = state?.batch ?? 1, temperature = 0.65, seed = 0} = {}) {
-    let start = state ? toTensors(state) : startTensors(batch);
-    if (start.batch !== batch) {
-      if (start.batch !== 1) throw new Error(`sample: a state of batch ${start.batch} for batch ${batch}; give a batch-1 state or the same batch`);
-      const repeated = repeatTensors(start, batch);
-      disposeState(start);
-      start = repeated;
+    let start = state ? predicting(state) : startRows(batch);
+    if (start.state.batch !== batch) {
+      if (start.state.batch !== 1) throw new Error(`sample: a state of batch ${start.state.batch} for batch ${batch}; give a batch-1 state or the same batch`);
+      start = repeatStarts([start], batch);
     }
-    const result = sampleTensors(steps, start, temperature, mulberry32(seed));
-    const data = toData(result.state);
-    disposeState(result.state);
-    return {points: result.points, state: data};
+    return sampleRows(steps, start, temperature, [mulberry32(seed)], batch);
   }
 
   return {
     info,
-    zeroState(batch = 1) {
-      const zeros = () => new Float32Array(batch * cells);
-      return {batch, h: lstms.map(zeros), c: lstms.map(zeros)};
-    },
-    step(points, state = this.zeroState(points.length)) {
+    zeroState: (batch = 1) => zeroState(batch),
+    step(points, state = zeroState(points.length)) {
       if (points.length !== state.batch) throw new Error(`step: ${points.length} points for a batch of ${state.batch}; give one point per batch entry`);
-      const before = toTensors(state);
-      const next = advance(points, before);
-      disposeState(before);
-      const data = toData(next.state);
-      disposeState(next.state);
-      return {params: mixtureParams(next.y, state.batch), state: data};
+      const next = advance(points, state);
+      return {params: mixtureParams(next.y, state.batch), state: next.state};
     },
-    trace(points, {state} = {}) {
-      let current = state ? toTensors(state) : zeroTensors(1);
+    trace(points, {state = zeroState(1)} = {}) {
       const allCells = cells * lstms.length;
       const c = new Float32Array(points.length * allCells);
       const y = new Float32Array(points.length * outputs);
       points.forEach((point, t) => {
-        const next = advance([point], current);
-        disposeState(current);
-        current = next.state;
+        const next = advance([point], state);
+        state = next.state;
         y.set(next.y, t * outputs);
-        current.c.forEach((layerC, layer) => c.set(layerC.dataSync(), t * allCells + layer * cells));
+        state.c.forEach((layerC, layer) => c.set(layerC, t * allCells + layer * cells));
       });
-      const data = toData(current);
-      disposeState(current);
-      return {params: mixtureParams(y, points.length), c, state: data};
+      return {params: mixtureParams(y, points.length), c, state};
     },
     generate,
     sample(steps, options) {
       return generate(steps, options).points;
     },
-    async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state, signal,
+    async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state = zeroState(1), signal,
       share = {index: 0, count: 1}} = {}, onPoint) {
-      let current = state ? toTensors(state) : zeroTensors(1);
-      try {
-        for (let i = 0; i < line.length; i++) {
-          if (signal?.aborted) return false;
-          const next = advance([line[i]], current);
-          disposeState(current);
-          current = next.state;
-          if (i % share.count !== share.index) continue;
-          const result = sampleTensors(steps, repeatTensors(current, count), temperature, mulberry32(seed * 100003 + i),
-            {feedLast: false});
-          disposeState(result.state);
-          onPoint(i, result.points);
-          await nextTask();
-        }
-        return !signal?.aborted;
-      } finally {
-        disposeState(current);
+      let pending = [];  // the points of this share fed but not yet sampled from: {index, state, y}
+      for (let i = 0; i < line.length; i++) {
+        if (signal?.aborted) return false;
+        const next = advance([line[i]], state);
+        state = next.state;
+        if (i % share.count === share.index) pending.push({index: i, ...next});
+        const batchReady = pending.length === FUTURE_POINTS_PER_BATCH || (i === line.length - 1 && pending.length > 0);
+        if (!batchReady) continue;
+        const randoms = pending.map(({index}) => mulberry32(seed * 100003 + index));
+        const {points} = sampleRows(steps, repeatStarts(pending, count), temperature, randoms, count, {feedLast: false});
+        pending.forEach(({index}, k) => onPoint(index, points.slice(k * count, (k + 1) * count)));
+        pending = [];
+        await nextTask();
       }
+      return !signal?.aborted;
     },
     memory: () => tf.memory().numTensors,
   };
