@@ -7,6 +7,7 @@ WebAssembly (the cpu backend).
 """
 import json
 import math
+import re
 
 import pytest
 
@@ -99,6 +100,33 @@ def test_pauses_restarts_and_saves_svg(site_page, tmp_path):
     assert wait_drawn(site_page, "writes") > 0
     svg = save_download(site_page, ".writes-save", tmp_path).read_text()
     assert svg.startswith("<svg") and '<path d="M' in svg
+
+
+def first_stroke(path):
+    """The (x, y) points of an SVG path's first stroke: its first move and the lines after it."""
+    moves = re.findall(r"([ML])(-?[\d.]+) (-?[\d.]+)", path)
+    stroke = [moves[0]]
+    for move in moves[1:]:
+        if move[0] == "M":
+            break
+        stroke.append(move)
+    return [(float(x), float(y)) for _, x, y in stroke]
+
+
+def test_written_lines_sit_on_their_rows(site_page, tmp_path):
+    """Each line is placed by its first stroke: left edge on the margin, lowest point on a row's
+    baseline (three quarters down the row), however far from there the model's pen started."""
+    row_height = json.loads(site_page.locator("#figure-data-writes").text_content())["rowHeight"]
+    wait_drawn(site_page, "writes", more_than=400)
+    site_page.click(".writes-play")
+    svg = save_download(site_page, ".writes-save", tmp_path).read_text()
+    lines = re.findall(r'<path d="([^"]*)"', svg)[:-1]  # the last line may be mid-stroke
+    assert len(lines) >= 2
+    for line in lines:
+        xs, ys = zip(*first_stroke(line))
+        assert min(xs) == pytest.approx(16, abs=0.11)
+        rows_down = max(ys) / row_height - 0.75
+        assert rows_down == pytest.approx(round(rows_down), abs=0.01)
 
 
 def test_cells_follow_the_reader_and_a_chosen_cell(site_page):

@@ -21,7 +21,7 @@ class LiveConfig:
     # CSS pixels per model unit: the original's 18 for writing with the model, 10 for cells.
     continue_scale: float = 18.0
     cells_scale: float = 10.0
-    writes_scale: float = 9.0
+    writes_scale: float = 6.0  # a tall letter (about 10 units) then fits a row
     continue_height: int = 280  # CSS pixels
     cells_height: int = 200
     writes_rows: int = 5

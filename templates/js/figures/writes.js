@@ -5,8 +5,10 @@
  * applies from the next points on, Restart (new writing: the next seed), and Save as SVG.
  *
  * Each line is a fresh sample from the model's start state: the model learned single lines,
- * so a new line starts the way its training lines did. Sampling runs ahead in the worker a
- * chunk at a time; drawing takes a few points per animation frame.
+ * so a new line starts the way its training lines did. A line is placed once its first stroke
+ * is sampled (that stroke's left edge on the margin, its lowest point on the baseline), since
+ * where the pen starts says little about where the letters sit. Sampling runs ahead in the
+ * worker a chunk at a time; drawing takes a few points per animation frame.
  */
 import {getModel} from "../model-client.js";
 import {coalesce, download, drawPoints, figureData, fitCanvas, onVisibility, onWidthChange} from "../pen.js";
@@ -15,6 +17,7 @@ const NAME = "writes";
 const INK = "#1d1d1f";
 const POINTS_PER_FRAME = 2;
 const MARGIN = 16;  // CSS pixels around the writing
+const FIRST_STROKE_MAX = 120;  // points to wait for a line's first pen lift before placing it anyway
 
 function setUp(root) {
   const settings = {scale: 9, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)};
@@ -42,13 +45,13 @@ function setUp(root) {
       lines.shift();
       lines.forEach((shown) => (shown.y -= settings.rowHeight));
     }
-    lines.push({points: [], x: MARGIN, y: baseline(lines.length)});
+    lines.push({points: [], x: MARGIN, y: baseline(lines.length), placed: false});
     queue = [];
     state = null;
     version++;
     redraw();
   }
-  const baseline = (row) => (row + 0.62) * settings.rowHeight;
+  const baseline = (row) => (row + 0.75) * settings.rowHeight;
 
   function redraw() {
     view.context.clearRect(0, 0, view.width, view.height);
@@ -57,8 +60,25 @@ function setUp(root) {
   }
   const count = () => (root.dataset.drawnPoints = String(lines.reduce((total, shown) => total + shown.points.length, 0)));
 
+  const firstStrokeEnd = () => queue.findIndex((point) => point[2] === 1);
+  const awaitingFirstStroke = () => !line().placed && firstStrokeEnd() < 0 && queue.length < FIRST_STROKE_MAX;
+
+  /** Puts the line's origin where its first stroke (queued, not drawn yet) sits on the row. */
+  function place(shown) {
+    const end = firstStrokeEnd();
+    const stroke = queue.slice(0, end < 0 ? queue.length : end + 1);
+    let [x, y, minX, maxY] = [0, 0, 0, 0];
+    for (const [dx, dy] of stroke.slice(1)) {  // the first offset is a jump from nowhere in particular
+      [x, y] = [x + dx, y + dy];
+      [minX, maxY] = [Math.min(minX, x), Math.max(maxY, y)];
+    }
+    shown.x = MARGIN - (minX + stroke[0][0]) * settings.scale;
+    shown.y = shown.y - (maxY + stroke[0][1]) * settings.scale;
+    shown.placed = true;
+  }
+
   const sampleAhead = coalesce(async () => {
-    while (model && playing && queue.length < settings.chunk) {
+    while (model && playing && (queue.length < settings.chunk || awaitingFirstStroke())) {
       const asked = version;
       const result = await model.generate(settings.chunk, {state, seed: seed * 100003 + chunks++, temperature: Number(variationInput.value)});
       if (asked !== version) continue;
@@ -78,21 +98,17 @@ function setUp(root) {
       animating = false;
       return;
     }
-    for (let i = 0; i < POINTS_PER_FRAME && queue.length; i++) {
-      const point = queue.shift();
+    for (let i = 0; i < POINTS_PER_FRAME && queue.length && !awaitingFirstStroke(); i++) {
       const shown = line();
-      if (!shown.points.length) {
-        // The first offset is a jump from nowhere in particular: the line starts where it lands.
-        shown.x -= point[0] * settings.scale;
-        shown.y -= point[1] * settings.scale;
-      }
+      if (!shown.placed) place(shown);
+      const point = queue.shift();
       const [x, y] = end(shown);
       const penUp = shown.points.at(-1)?.[2] ?? 1;
       drawPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: 1.8});
       shown.points.push(point);
       // A line ends at the first pen lift past the right margin, at the edge in any case, or
-      // when the pen writes more than a row away from the line's baseline.
-      const strayed = !penUp && Math.abs(y - baseline(lines.length - 1)) > settings.rowHeight;
+      // when the pen writes further from the line's baseline than a tall letter reaches.
+      const strayed = !penUp && Math.abs(y - baseline(lines.length - 1)) > 1.5 * settings.rowHeight;
       if ((point[2] && x > view.width - 8 * MARGIN) || x > view.width - MARGIN || x < 0 || strayed) newLine();
     }
     count();
