@@ -20,7 +20,7 @@ const MARGIN = 16;  // CSS pixels around the writing
 const FIRST_STROKE_MAX = 120;  // points to wait for a line's first pen lift before placing it anyway
 
 function setUp(root) {
-  const settings = {scale: 9, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)};
+  const settings = {scale: 6, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)};
   const canvas = root.querySelector(".writes-canvas");
   const playButton = root.querySelector(".writes-play");
   const variationInput = root.querySelector(".writes-variation");
