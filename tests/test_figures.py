@@ -85,3 +85,12 @@ def test_model_card_measures_nll_without_metrics(tiny_context):
     assert held_out["points"] == sum(len(line.points) for line in tiny_context.lines)
     assert held_out["nll_per_point"] == pytest.approx(held_out["nll_xy"] + held_out["nll_eos"])
     assert card.data["parameters"] == tiny_context.model.count_params()
+
+
+def test_pickers_name_each_human_line_alike(tiny_context):
+    from generator.figures import cells, possibilities
+
+    cell_lines = [line["name"] for line in next(f for f in cells.build(tiny_context) if f.name == "cells").data["lines"]]
+    possible = possibilities.build(tiny_context)[0].data["lines"]
+    human = [line["name"].removeprefix("Human ") for line in possible if line["kind"] == "human"]
+    assert human and human == cell_lines[:len(human)]

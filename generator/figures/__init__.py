@@ -33,6 +33,14 @@ class Figure:
     spec: dict | None = None
 
 
+def line_label(line, index: int) -> str:
+    """How the pickers name ctx.lines[index]: by its source file's number when it has one, so
+    every figure calls a line the same, and by its text when known."""
+    name = line.source.rsplit("/", 1)[-1].removesuffix(".json") if line.source else ""
+    label = f"line {name}" if name.isdigit() else f"line {index + 1}"
+    return label + (f": “{line.text}”" if line.text else "")
+
+
 @dataclass
 class BuildContext:
     """What every figure module may use: the model and its description, the lines, the seed.

@@ -28,7 +28,7 @@ import numpy as np
 
 from generator import cell_analysis, precompute
 from generator.cache import fingerprint
-from generator.figures import Figure
+from generator.figures import Figure, line_label
 from model.data import distill_dir
 
 LEVELS = 31  # quantisation steps on each side of zero
@@ -50,13 +50,6 @@ def pack_line(points: np.ndarray, cells: np.ndarray, scale: np.ndarray) -> bytes
     offsets = np.clip(np.rint(points), -32768, 32767).astype("<i2")
     quantised = np.clip(np.rint(cells.T / scale[:, None] * LEVELS), -LEVELS, LEVELS).astype(np.int8)
     return struct.pack("<II", count, width) + offsets.tobytes() + quantised.tobytes()
-
-
-def line_name(line, index: int) -> str:
-    """How the picker names a line: its source file's number when it has one."""
-    name = line.source.rsplit("/", 1)[-1].removesuffix(".json") if line.source else ""
-    label = f"line {name}" if name.isdigit() else f"line {index + 1}"
-    return label + (f": “{line.text}”" if line.text else "")
 
 
 def article_sort_order(cells: int) -> np.ndarray | None:
@@ -146,7 +139,7 @@ def build(ctx, config: CellsConfig | None = None,
     menu = []
     for index, (line, cells) in enumerate(zip(offered, states)):
         files[f"line-{index}.bin"] = pack_line(line.points[:config.max_points, :], cells, scale)
-        menu.append({"name": line_name(line, index), "points": len(cells), "file": f"line-{index}.bin"})
+        menu.append({"name": line_label(line, index), "points": len(cells), "file": f"line-{index}.bin"})
     shared = {"lines": menu, "cells": int(scale.size), "levels": LEVELS, "scale": np.round(scale, 4),
               "colourRange": np.round(colour_range, 4)}
 

@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from generator.cache import fingerprint
-from generator.figures import Figure
+from generator.figures import Figure, line_label
 from model.data import MODEL_UNIT
 from model.network import Runner, mixture, nll_terms
 
@@ -97,8 +97,7 @@ def chosen_lines(runner: Runner, ctx, config: PossibilitiesConfig) -> list[dict]
     lines.append({"name": "A straight line", "kind": "straight",
                   "points": np.tile(np.float32(STRAIGHT_STEP), (config.straight_points, 1))})
     for k, line in enumerate(ctx.lines[:config.human_lines]):
-        label = f"Human line {k + 1}" + (f": “{line.text}”" if line.text else "")
-        lines.append({"name": label, "kind": "human", "points": line.model_inputs()[:config.max_points]})
+        lines.append({"name": f"Human {line_label(line, k)}", "kind": "human", "points": line.model_inputs()[:config.max_points]})
     return lines
 
 
