@@ -206,15 +206,17 @@ def test_worker_cancels_only_the_aborted_request(model_page):
     assert model_page.console_errors == []
 
 
-def test_futures_over_two_workers_match_one_thread(tiny, serve, page):
-    """futures() fans out over two workers (one per core); each point's random stream comes from
-    (seed, point) alone, so two workers give exactly what one thread gives, handed on in order."""
+@pytest.mark.parametrize("cores,workers", [(2, 2), (8, 4)])
+def test_futures_over_workers_match_one_thread(tiny, serve, page, cores, workers):
+    """futures() fans out over workers (one per core on two, one core left to the page on more);
+    each point's random stream comes from (seed, point) alone, so they give exactly what one
+    thread gives, handed on in order."""
     page.add_init_script("""
-      Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {get: () => 2});
+      Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {get: () => %d});
       window.workersStarted = 0;
       window.Worker = class extends window.Worker {
         constructor(...args) { super(...args); window.workersStarted++; }
-      };""")
+      };""" % cores)
     page.goto(serve(tiny[1]))
     got = page.evaluate("""async () => {
       const direct = await (await import("/assets/js/handwriting.js")).loadModel("/model/model.json");
@@ -230,7 +232,7 @@ def test_futures_over_two_workers_match_one_thread(tiny, serve, page):
       await client.futures(line, options, (i, futures) => again.push([i, futures]));
       return {one, two, again, finished, beforeFutures, workers: window.workersStarted};
     }""")
-    assert (got["beforeFutures"], got["workers"]) == (1, 2), "the second worker starts with the first futures"
+    assert (got["beforeFutures"], got["workers"]) == (1, workers), "the others start with the first futures"
     assert got["finished"] is True and [i for i, _ in got["two"]] == list(range(9))
     assert got["two"] == got["one"] and got["again"] == got["one"]
     assert np.array(got["one"][0][1]).shape == (4, 3, 3)

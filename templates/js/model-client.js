@@ -1,9 +1,9 @@
 /**
  * The figures' way to the handwriting model (handwriting.js): the same methods, returning
  * promises, served by one Web Worker shared by the whole page (worker.js). futures() is the
- * one heavy request (50 continuations at every point of a line), so it fans out over up to two
- * workers, one per core: the second starts on the first futures request, each samples every
- * other point, and onPoint still sees the points in order from the start of the line.
+ * one heavy request (50 continuations at every point of a line), so it fans out over up to four
+ * workers, about one per core: the others start on the first futures request, each samples
+ * every n-th point, and onPoint still sees the points in order from the start of the line.
  *
  *   import {getModel} from "../model-client.js";
  *   const model = await getModel();          // site/model/model.json; getModel({url}) for another
@@ -17,6 +17,7 @@
  */
 const DEFAULT_MODEL_URL = new URL("../../model/model.json", import.meta.url).href;
 const clients = new Map();
+const MAX_FUTURE_WORKERS = 4;
 
 function preferredBackend() {
   const asked = new URLSearchParams(globalThis.location.search).get("backend");
@@ -29,9 +30,13 @@ export function getModel({url = DEFAULT_MODEL_URL} = {}) {
   return clients.get(url);
 }
 
-/** Workers for futures(): one per core, at most two (each step is too small to split further). */
+/**
+ * Workers for futures(): one per core on one or two cores; with more, one core is left to the
+ * page, and four at most (each holds its own copy of the model).
+ */
 function futureWorkerCount() {
-  return Math.max(1, Math.min(2, globalThis.navigator?.hardwareConcurrency || 1));
+  const cores = globalThis.navigator?.hardwareConcurrency || 1;
+  return Math.min(MAX_FUTURE_WORKERS, cores <= 2 ? cores : cores - 1);
 }
 
 /** A worker with the model loaded: {info, call(method, args, onPoint) -> {id, done}, cancel(id)}. */
