@@ -1,7 +1,8 @@
 /**
  * A model worker: runs handwriting.js off the main thread, so sampling never makes scrolling or
  * drawing stutter (Carter et al., Distill 2016, ran their model in workers too). The page has
- * one, plus up to three more that share futures requests on machines with more cores (model-client.js).
+ * one, plus up to three more that share futures requests where there are more cores
+ * (model-client.js).
  *
  * Messages in: {id, method: "load", args: [url, {backend}]}, {id, method, args} for a model
  * method (zeroState, step, trace, sample, generate, futures, memory), {method: "cancel",
