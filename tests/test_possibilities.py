@@ -228,14 +228,20 @@ def test_a_new_setting_cancels_the_one_in_flight(tiny_site, serve, page):
     assert page.console_errors == []
 
 
-def test_hovering_a_point_shows_its_mixture(tiny_site, serve, page):
+@pytest.mark.parametrize("gesture", ["hover", "tap"])
+def test_pointing_at_a_point_shows_its_mixture(tiny_site, serve, page, gesture):
     figure = open_figure(page, serve, tiny_site)
     kinds = [line["kind"] for line in json.loads(page.locator("#figure-data-possibilities").text_content())["lines"]]
     show(page, line=kinds.index("straight"))
     blank = figure.locator(".poss-mixture").evaluate("canvas => canvas.toDataURL()")
     canvas = figure.locator(".poss-futures")
     box = canvas.bounding_box()
-    canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})  # on the straight line
+    middle = {"x": box["width"] / 2, "y": box["height"] / 2}  # on the straight line
+    if gesture == "hover":
+        canvas.hover(position=middle)
+    else:  # a touch screen: no hover, only the touch's pointerdown
+        canvas.dispatch_event("pointerdown", {"clientX": box["x"] + middle["x"], "clientY": box["y"] + middle["y"],
+                                              "pointerType": "touch"})
     page.wait_for_function("document.querySelector('.poss-readout').textContent.startsWith('Point ')")
     assert "pen lifts next" in figure.locator(".poss-readout").text_content()
     assert figure.locator(".poss-mixture").evaluate("canvas => canvas.toDataURL()") != blank

@@ -247,6 +247,7 @@ function mount(root, data) {
     ["futures", "line", "marks", "strip"].map((name) => root.querySelector(`.poss-${name}`));
   const mixtureCanvas = root.querySelector(".poss-mixture");
   const readout = root.querySelector(".poss-readout");
+  const idleReadout = readout.textContent;
 
   const views = new Map([[0, Promise.resolve(decodeView(data.first))]]);
   const mixtures = new Map();
@@ -385,7 +386,7 @@ function mount(root, data) {
   }
 
   select.addEventListener("change", () => {
-    readout.textContent = "Hover over the line to see the model’s prediction at that point.";
+    readout.textContent = idleReadout;
     sizeCanvas(mixtureCanvas, 160, 160);
     run();
   });
@@ -396,7 +397,9 @@ function mount(root, data) {
       settleTimer = setTimeout(run, SLIDER_SETTLE_MS); // wait for the slider to settle
     });
   }
-  futuresCanvas.addEventListener("pointermove", (event) => hover(event).catch((error) => console.error(error)));
+  for (const type of ["pointermove", "pointerdown"]) {  // pointerdown: a tap, where nothing hovers
+    futuresCanvas.addEventListener(type, (event) => hover(event).catch((error) => console.error(error)));
+  }
   let width = 0;
   new ResizeObserver(() => {
     if (shown && stage.clientWidth !== width) redraw();
