@@ -97,7 +97,8 @@ def chosen_lines(runner: Runner, ctx, config: PossibilitiesConfig) -> list[dict]
     lines.append({"name": "A straight line", "kind": "straight",
                   "points": np.tile(np.float32(STRAIGHT_STEP), (config.straight_points, 1))})
     for k, line in enumerate(ctx.lines[:config.human_lines]):
-        lines.append({"name": f"Human {line_label(line, k)}", "kind": "human", "points": line.model_inputs()[:config.max_points]})
+        lines.append({"name": f"Human {line_label(line, k)}", "kind": "human",
+                      "points": line.model_inputs()[:config.max_points]})
     return lines
 
 
