@@ -262,7 +262,8 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     train_lines, val_lines = split_lines(lines, config.val_fraction, config.seed)
     train_windows, val_windows = windows(train_lines, config.seq_len), windows(val_lines, config.seq_len)
     about = {"data": config.data, "train_lines": len(train_lines), "val_lines": len(val_lines),
-             "train_points": int(train_windows[1][..., 3].sum()), "val_points": int(val_windows[1][..., 3].sum())}
+             "train_points": int(train_windows[1][..., 3].sum()), "val_points": int(val_windows[1][..., 3].sum()),
+             **({"init": config.init} if config.init else {})}
 
     model = compile_for_training(_initial_model(config), config)
     validation = dataset(*val_windows, config.batch_size)

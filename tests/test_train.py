@@ -132,6 +132,7 @@ def test_init_fine_tunes_from_an_artefact(trained, tmp_path, capsys):
     assert json.loads((out / "train.json").read_text())["cells"] == 16
     # Fine-tuning starts from the trained weights: same lines, same split, the same score.
     assert metrics(out)["initial_val_nll"] == pytest.approx(metrics(trained)["best_val_nll"], abs=1e-4)
+    assert metrics(out)["init"] == str(trained) and "init" not in metrics(trained)  # for the model card
     assert main([*tiny_data, "--out", str(tmp_path / "other"), "--init", str(trained), "--cells", "32"]) == 2
     assert "--init" in one_line_error(capsys)
 

@@ -80,7 +80,7 @@ def build(ctx) -> list[Figure]:
                          "mixtures": ctx.config.mixtures, "outputs": ctx.config.outputs},
         "parameters": parameter_count(ctx.model),
         "held_out": held_out,
-        "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds")
+        "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds", "init")
                      if key in metrics} | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
                     | ({"data": _named(metrics["data"])} if "data" in metrics else {}),
     }
