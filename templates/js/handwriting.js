@@ -311,9 +311,9 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
    * states as rows with copies, the head outputs repeated.
    */
   function repeatStarts(starts, count) {
-    const stack = (arrays) => {
-      const out = new Float32Array(arrays.reduce((total, values) => total + values.length, 0));
-      arrays.reduce((offset, values) => (out.set(values, offset), offset + values.length), 0);
+    const stack = (rows) => {
+      const out = new Float32Array(rows.length * rows[0].length);
+      rows.forEach((values, entry) => out.set(values, entry * values.length));
       return out;
     };
     const y = new Float32Array(starts.length * count * outputs);
