@@ -236,7 +236,7 @@ export class LineFeeder {
 const DEMO_SHARE = 0.55;  // of the box's width, at most, for the demonstration line
 
 /** The bounding box of a line of offsets, in model units from its start. */
-function extent(line) {
+export function extent(line) {
   let [x, y] = [0, 0];
   const box = {left: 0, right: 0, top: 0, bottom: 0};
   for (const [dx, dy] of line) {

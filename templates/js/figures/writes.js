@@ -11,7 +11,7 @@
  * worker a chunk at a time; drawing takes a few points per animation frame.
  */
 import {getModel} from "../model-client.js";
-import {coalesce, download, drawPoints, figureData, fitCanvas, onVisibility, onWidthChange} from "../pen.js";
+import {coalesce, download, drawPoints, extent, figureData, fitCanvas, onVisibility, onWidthChange} from "../pen.js";
 
 const NAME = "writes";
 const INK = "#1d1d1f";
@@ -67,13 +67,9 @@ function setUp(root) {
   function place(shown) {
     const end = firstStrokeEnd();
     const stroke = queue.slice(0, end < 0 ? queue.length : end + 1);
-    let [x, y, minX, maxY] = [0, 0, 0, 0];
-    for (const [dx, dy] of stroke.slice(1)) {  // the first offset is a jump from nowhere in particular
-      [x, y] = [x + dx, y + dy];
-      [minX, maxY] = [Math.min(minX, x), Math.max(maxY, y)];
-    }
-    shown.x = MARGIN - (minX + stroke[0][0]) * settings.scale;
-    shown.y = shown.y - (maxY + stroke[0][1]) * settings.scale;
+    const {left, bottom} = extent(stroke.slice(1));  // the first offset is a jump from nowhere in particular
+    shown.x = MARGIN - (left + stroke[0][0]) * settings.scale;
+    shown.y = shown.y - (bottom + stroke[0][1]) * settings.scale;
     shown.placed = true;
   }
 
