@@ -148,6 +148,9 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
     return values;
   }
 
+  /** A state with the head's prediction of its next point. */
+  const predicting = (state) => ({state, y: matMul(state.h[lstms.length - 1], state.batch, headKernel, headBias)});
+
   /**
    * Row r of input (width inputSize) followed by row floor(r / copies) of h: an LSTM's matMul
    * input, for a state whose rows each serve `copies` batch entries in a row.
@@ -220,7 +223,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
       input = nextH;
       inputSize = cells;
     });
-    return {state: {batch, h, c}, y: matMul(input, batch, headKernel, headBias)};
+    return predicting({batch, h, c});
   }
 
   /** Feeds one point [dx, dy, pen_up] per batch entry. */
@@ -333,9 +336,6 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
 
   /** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
   const startRows = (batch) => advance(Array.from({length: batch}, () => START_POINT), zeroState(batch));
-
-  /** A state with the head's prediction of its next point. */
-  const predicting = (state) => ({state, y: matMul(state.h[lstms.length - 1], state.batch, headKernel, headBias)});
 
   function generate(steps, {state, batch = state?.batch ?? 1, temperature = 0.65, seed = 0} = {}) {
     let start = state ? predicting(state) : startRows(batch);
