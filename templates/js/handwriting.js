@@ -100,7 +100,10 @@ function normalPair(random) {
 /** Fetches model.json and its weight shards (dequantised by tf.io.loadWeights). */
 async function fetchWeights(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot load the model: ${url} answered ${response.status}; build the site first (python build.py)`);
+  if (!response.ok) {
+    throw new Error(`cannot load the model: ${url} answered ${response.status}; `
+      + "build the site first (python build.py)");
+  }
   const modelJson = await response.json();
   const base = new URL(".", new URL(url, globalThis.location.href)).href;
   const weights = await tf.io.loadWeights(modelJson.weightsManifest, base);
@@ -110,25 +113,29 @@ async function fetchWeights(url) {
 
 function weightNamed(weights, layerName, suffix) {
   const name = Object.keys(weights).find((key) => key.startsWith(`${layerName}/`) && key.endsWith(`/${suffix}`));
-  if (!name) throw new Error(`model export has no ${suffix} for layer ${layerName}; rebuild the site (python build.py)`);
+  if (!name) {
+    throw new Error(`model export has no ${suffix} for layer ${layerName}; rebuild the site (python build.py)`);
+  }
   return weights[name];
 }
 
-/** loadModel(url, {backend}) -> the model object described at the top of this file. */
-export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
-  const backend = await useBackend(preferred);
+/**
+ * The network's weights as the step needs them: per LSTM layer the stacked [kernel;
+ * recurrent_kernel] and bias, the candidate block doubled (one sigmoid over all four gate
+ * blocks, fused into the matMul, serves the candidate too: tanh(x) = 2 sigmoid(2x) - 1); the
+ * first layer's three input rows as plain numbers (sharedGates); the head's kernel and bias.
+ */
+async function loadNetwork(url) {
   const {weights, lstmNames} = await fetchWeights(url);
   if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; rebuild the site (python build.py)`);
-  // One sigmoid over all four gate blocks (fused into the matMul) serves the candidate too:
-  // tanh(x) = 2 sigmoid(2x) - 1, so that block's kernel and bias are doubled once, here.
   const lstms = lstmNames.map((name) => tf.tidy(() => {
     const bias = weightNamed(weights, name, "bias");
     const units = bias.shape[0] / 4;
     const doubleCandidate = tf.concat([tf.ones([2 * units]), tf.fill([units], 2), tf.ones([units])]);
-    const stacked = tf.concat([weightNamed(weights, name, "kernel"), weightNamed(weights, name, "recurrent_kernel")], 0);
+    const kernel = weightNamed(weights, name, "kernel");
+    const stacked = tf.concat([kernel, weightNamed(weights, name, "recurrent_kernel")], 0);
     return {stacked: tf.mul(stacked, doubleCandidate), bias: tf.mul(bias, doubleCandidate)};
   }));
-  // The first layer's rows for x, to add per entry where entries share h (sharedGates).
   const inputRows = tf.slice(lstms[0].stacked, [0, 0], [3, -1]);
   const inputKernel = inputRows.dataSync();
   inputRows.dispose();
@@ -136,252 +143,320 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const headBias = weightNamed(weights, "mixture", "bias");
   tf.dispose(Object.values(weights).filter((tensor) => tensor !== headKernel && tensor !== headBias));
   const cells = lstms[0].bias.shape[0] / 4;
-  const outputs = headBias.shape[0];
-  const mixtures = (outputs - 1) / 6;
-  const info = {backend, layers: lstms.length, cells, mixtures};
-  /** rows (batch x kernel rows) times kernel plus bias, activated on the backend; a typed array. */
-  function matMul(rows, batch, kernel, bias, activation) {
-    const a = tf.tensor2d(rows, [batch, kernel.shape[0]]);
-    const product = tf.fused.matMul({a, b: kernel, bias, activation});
-    const values = product.dataSync();
-    tf.dispose([a, product]);
-    return values;
+  const head = headLayout((headBias.shape[0] - 1) / 6);
+  return {lstms, inputKernel, headKernel, headBias, cells, head};
+}
+
+/**
+ * Where the head's parameters sit in one row of its raw outputs: the pen-lift logit, then M
+ * values each of the mixture weights' logits, mu1, mu2, log sigma1, log sigma2 and rho's
+ * pre-activation (the order of model/network.py's head).
+ */
+function headLayout(mixtures) {
+  const M = mixtures;
+  return {mixtures: M, width: 1 + 6 * M, eos: 0, pi: 1, mu1: 1 + M, mu2: 1 + 2 * M, sigma1: 1 + 3 * M,
+    sigma2: 1 + 4 * M, rho: 1 + 5 * M};
+}
+
+/** rows (batch x kernel rows) times kernel plus bias, activated on the backend; a typed array. */
+function matMul(rows, batch, kernel, bias, activation) {
+  const a = tf.tensor2d(rows, [batch, kernel.shape[0]]);
+  const product = tf.fused.matMul({a, b: kernel, bias, activation});
+  const values = product.dataSync();
+  tf.dispose([a, product]);
+  return values;
+}
+
+const zeroState = (net, batch) => ({
+  batch,
+  h: net.lstms.map(() => new Float32Array(batch * net.cells)),
+  c: net.lstms.map(() => new Float32Array(batch * net.cells)),
+});
+
+/** A state with the head's raw outputs y: its prediction of each entry's next point. */
+const predicting = (net, state) => ({
+  state, y: matMul(state.h[net.lstms.length - 1], state.batch, net.headKernel, net.headBias),
+});
+
+/**
+ * Row r of input (width inputSize) followed by row floor(r / copies) of h: an LSTM's matMul
+ * input, for a state whose rows each serve `copies` batch entries in a row.
+ */
+function joinRows(input, inputSize, h, cells, batch, copies) {
+  const width = inputSize + cells;
+  const rows = new Float32Array(batch * width);
+  for (let row = 0; row < batch; row++) {
+    const from = Math.floor(row / copies) * cells;
+    rows.set(input.subarray(row * inputSize, (row + 1) * inputSize), row * width);
+    rows.set(h.subarray(from, from + cells), row * width + inputSize);
   }
+  return rows;
+}
 
-  /** A state with the head's prediction of its next point. */
-  const predicting = (state) => ({state, y: matMul(state.h[lstms.length - 1], state.batch, headKernel, headBias)});
-
-  /**
-   * Row r of input (width inputSize) followed by row floor(r / copies) of h: an LSTM's matMul
-   * input, for a state whose rows each serve `copies` batch entries in a row.
-   */
-  function joinRows(input, inputSize, h, batch, copies) {
-    const width = inputSize + cells;
-    const rows = new Float32Array(batch * width);
-    for (let row = 0; row < batch; row++) {
-      const from = Math.floor(row / copies) * cells;
-      rows.set(input.subarray(row * inputSize, (row + 1) * inputSize), row * width);
-      rows.set(h.subarray(from, from + cells), row * width + inputSize);
+/**
+ * The first layer's gates when `copies` entries in a row share h (futures from one point):
+ * the product with h is made once per shared row, then only x's three columns differ.
+ */
+function sharedGates(net, x, h, batch, copies) {
+  const {cells, inputKernel} = net;
+  const width = 4 * cells;
+  const shared = batch / copies;
+  const common = matMul(joinRows(new Float32Array(shared * 3), 3, h, cells, shared, 1), shared,
+    net.lstms[0].stacked, net.lstms[0].bias);
+  const preactivations = new Float32Array(batch * width);
+  for (let row = 0; row < batch; row++) {
+    const from = Math.floor(row / copies) * width;
+    const [x0, x1, x2] = x.subarray(row * 3, row * 3 + 3);
+    for (let k = 0, at = row * width; k < width; k++, at++) {
+      preactivations[at] = common[from + k] + x0 * inputKernel[k] + x1 * inputKernel[width + k]
+        + x2 * inputKernel[2 * width + k];
     }
-    return rows;
   }
+  const gates = tf.tidy(() => tf.sigmoid(tf.tensor2d(preactivations, [batch, width])));
+  const values = gates.dataSync();
+  gates.dispose();
+  return values;
+}
 
-  /**
-   * The first layer's gates when `copies` entries in a row share h (futures from one point):
-   * the product with h is made once per shared row, then only x's three columns differ.
-   */
-  function sharedGates(x, h, batch, copies) {
-    const width = 4 * cells;
-    const shared = batch / copies;
-    const common = matMul(joinRows(new Float32Array(shared * 3), 3, h, shared, 1), shared, lstms[0].stacked, lstms[0].bias);
-    const preactivations = new Float32Array(batch * width);
-    for (let row = 0; row < batch; row++) {
-      const from = Math.floor(row / copies) * width;
-      const [x0, x1, x2] = x.subarray(row * 3, row * 3 + 3);
-      for (let k = 0, at = row * width; k < width; k++, at++) {
-        preactivations[at] = common[from + k] + x0 * inputKernel[k] + x1 * inputKernel[width + k] + x2 * inputKernel[2 * width + k];
-      }
+/**
+ * The cell update from one layer's activated gates (Keras order: input, forget, candidate as
+ * sigmoid(2x), output) and the previous c, whose rows each serve `copies` entries in a row.
+ * Runs here, not on the backend: slicing the gate blocks apart there costs more than this.
+ */
+function updateCells(gates, previous, cells, batch, copies) {
+  const h = new Float32Array(batch * cells);
+  const c = new Float32Array(batch * cells);
+  for (let row = 0; row < batch; row++) {
+    const from = Math.floor(row / copies) * cells;
+    const to = row * cells;
+    const g = 4 * row * cells;
+    for (let unit = 0; unit < cells; unit++) {
+      const cell = gates[g + cells + unit] * previous[from + unit]
+        + gates[g + unit] * (2 * gates[g + 2 * cells + unit] - 1);
+      c[to + unit] = cell;
+      h[to + unit] = gates[g + 3 * cells + unit] * (2 / (1 + Math.exp(-2 * cell)) - 1);  // tanh, faster
     }
-    const gates = tf.tidy(() => tf.sigmoid(tf.tensor2d(preactivations, [batch, width])));
-    const values = gates.dataSync();
-    gates.dispose();
-    return values;
   }
+  return {h, c};
+}
 
-  /**
-   * One LSTM step for every layer: x (batch x 3) and a state in, the next state and the head's
-   * raw outputs y out. The matMuls run on the backend; the cell update runs here, because
-   * slicing the gate blocks apart on the backend costs more than the update itself. A state
-   * with `copies` > 1 holds each row once for that many entries in a row (state.batch counts
-   * the entries); the next state holds every entry.
-   */
-  function advanceRows(x, state) {
-    const {batch, copies = 1} = state;
-    const h = [];
-    const c = [];
-    let input = x;
-    let inputSize = 3;
-    lstms.forEach((lstm, layer) => {
-      const gates = layer === 0 && copies > 1
-        ? sharedGates(x, state.h[0], batch, copies)
-        : matMul(joinRows(input, inputSize, state.h[layer], batch, copies), batch, lstm.stacked, lstm.bias, "sigmoid");
-      const previous = state.c[layer];
-      const nextH = new Float32Array(batch * cells);
-      const nextC = new Float32Array(batch * cells);
-      for (let row = 0; row < batch; row++) {
-        const from = Math.floor(row / copies) * cells;
-        const to = row * cells;
-        const g = 4 * row * cells;  // Keras order: input, forget, candidate (as sigmoid(2x)), output
-        for (let unit = 0; unit < cells; unit++) {
-          const cell = gates[g + cells + unit] * previous[from + unit] + gates[g + unit] * (2 * gates[g + 2 * cells + unit] - 1);
-          nextC[to + unit] = cell;
-          nextH[to + unit] = gates[g + 3 * cells + unit] * (2 / (1 + Math.exp(-2 * cell)) - 1);  // tanh, faster
-        }
-      }
-      h.push(nextH);
-      c.push(nextC);
-      input = nextH;
-      inputSize = cells;
-    });
-    return predicting({batch, h, c});
-  }
-
-  /** Feeds one point [dx, dy, pen_up] per batch entry. */
-  const advance = (points, state) => advanceRows(Float32Array.from(points.flat()), state);
-
-  const zeroState = (batch) => ({
-    batch,
-    h: lstms.map(() => new Float32Array(batch * cells)),
-    c: lstms.map(() => new Float32Array(batch * cells)),
+/**
+ * One LSTM step for every layer: x (batch x 3) and a state in, the next state and the head's
+ * raw outputs y out. A state with `copies` > 1 holds each row once for that many entries in a
+ * row (state.batch counts the entries); the next state holds every entry.
+ */
+function lstmStep(net, x, state) {
+  const {batch, copies = 1} = state;
+  const next = {batch, h: [], c: []};
+  let input = x;
+  let inputSize = 3;
+  net.lstms.forEach((lstm, layer) => {
+    const gates = layer === 0 && copies > 1
+      ? sharedGates(net, x, state.h[0], batch, copies)
+      : matMul(joinRows(input, inputSize, state.h[layer], net.cells, batch, copies), batch, lstm.stacked, lstm.bias,
+        "sigmoid");
+    const {h, c} = updateCells(gates, state.c[layer], net.cells, batch, copies);
+    next.h.push(h);
+    next.c.push(c);
+    input = h;
+    inputSize = net.cells;
   });
+  return predicting(net, next);
+}
 
-  /** Activated mixture parameters of raw head outputs y (rows of 1 + 6M), as typed arrays. */
-  function mixtureParams(y, rows) {
-    const M = mixtures;
-    const params = {eos: new Float32Array(rows)};
-    for (const key of ["pi", "mu1", "mu2", "sigma1", "sigma2", "rho"]) params[key] = new Float32Array(rows * M);
-    const logPi = new Float64Array(M);
-    for (let row = 0; row < rows; row++) {
-      const o = row * outputs;
-      params.eos[row] = 1 / (1 + Math.exp(-y[o]));
-      logSoftmax(y, o + 1, M, 1, logPi);
-      for (let k = 0; k < M; k++) {
-        const at = row * M + k;
-        params.pi[at] = Math.exp(logPi[k]);
-        params.mu1[at] = y[o + 1 + M + k];
-        params.mu2[at] = y[o + 1 + 2 * M + k];
-        params.sigma1[at] = Math.exp(y[o + 1 + 3 * M + k]);
-        params.sigma2[at] = Math.exp(y[o + 1 + 4 * M + k]);
-        params.rho[at] = Math.tanh(y[o + 1 + 5 * M + k]);
-      }
+/** Feeds one point [dx, dy, pen_up] per batch entry. */
+const advance = (net, points, state) => lstmStep(net, Float32Array.from(points.flat()), state);
+
+/** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
+const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => START_POINT), zeroState(net, batch));
+
+/** An empty mixture for `mixtures` components, which readMixture fills row after row. */
+function newMixture(mixtures) {
+  const values = () => new Float64Array(mixtures);
+  return {eos: 0, logPi: values(), mu1: values(), mu2: values(), sigma1: values(), sigma2: values(), rho: values()};
+}
+
+/**
+ * The mixture one row of raw head outputs y describes (magenta-js's getPDF): pen-lift
+ * probability eos, log mixture weights logPi, and each component's mu1, mu2, sigma1, sigma2
+ * and rho, activated. With a temperature tau (the original article's sampling), logPi <-
+ * log softmax(logPi / tau) and the sigmas are multiplied by tau; mu, rho and eos unchanged.
+ * Writes into `mixture` (from newMixture) and returns it.
+ */
+function readMixture(y, row, head, temperature, mixture) {
+  const M = head.mixtures;
+  const o = row * head.width;
+  const tau = temperature ?? 1;
+  mixture.eos = 1 / (1 + Math.exp(-y[o + head.eos]));
+  logSoftmax(y, o + head.pi, M, 1, mixture.logPi);
+  if (temperature !== undefined) logSoftmax(mixture.logPi, 0, M, 1 / temperature, mixture.logPi);
+  for (let k = 0; k < M; k++) {
+    mixture.mu1[k] = y[o + head.mu1 + k];
+    mixture.mu2[k] = y[o + head.mu2 + k];
+    mixture.sigma1[k] = Math.exp(y[o + head.sigma1 + k]) * tau;
+    mixture.sigma2[k] = Math.exp(y[o + head.sigma2 + k]) * tau;
+    mixture.rho[k] = Math.tanh(y[o + head.rho + k]);
+  }
+  return mixture;
+}
+
+/**
+ * The model's parameters for rows of raw head outputs y, as the API gives them: eos (rows)
+ * and pi, mu1, mu2, sigma1, sigma2, rho (rows x M, row-major), activated, no temperature.
+ */
+function mixtureParams(head, y, rows) {
+  const M = head.mixtures;
+  const params = {eos: new Float32Array(rows)};
+  for (const key of ["pi", "mu1", "mu2", "sigma1", "sigma2", "rho"]) params[key] = new Float32Array(rows * M);
+  const mixture = newMixture(M);
+  for (let row = 0; row < rows; row++) {
+    readMixture(y, row, head, undefined, mixture);
+    params.eos[row] = mixture.eos;
+    for (let k = 0; k < M; k++) {
+      const at = row * M + k;
+      params.pi[at] = Math.exp(mixture.logPi[k]);
+      for (const key of ["mu1", "mu2", "sigma1", "sigma2", "rho"]) params[key][at] = mixture[key][k];
     }
-    return params;
   }
+  return params;
+}
 
-  /**
-   * Draws one point per row of y with temperature tau (the original article's sampling), as
-   * batch x 3 numbers. Row r takes its uniforms from randoms[floor(r / rowsPerRandom)].
-   */
-  function drawPoints(y, rows, temperature, randoms, rowsPerRandom) {
-    const M = mixtures;
-    const logPi = new Float64Array(M);
-    const points = new Float32Array(rows * 3);
-    for (let row = 0; row < rows; row++) {
-      const random = randoms[Math.floor(row / rowsPerRandom)];
-      const o = row * outputs;
-      logSoftmax(y, o + 1, M, 1, logPi);
-      logSoftmax(logPi, 0, M, 1 / temperature, logPi);  // pi' = softmax(log pi / tau)
-      let pick = random();
-      let k = 0;
-      for (; k < M - 1; k++) {
-        pick -= Math.exp(logPi[k]);
-        if (pick < 0) break;
-      }
-      const mu1 = y[o + 1 + M + k];
-      const mu2 = y[o + 1 + 2 * M + k];
-      const sigma1 = Math.exp(y[o + 1 + 3 * M + k]) * temperature;
-      const sigma2 = Math.exp(y[o + 1 + 4 * M + k]) * temperature;
-      const rho = Math.tanh(y[o + 1 + 5 * M + k]);
-      const [z1, z2] = normalPair(random);
-      const eos = 1 / (1 + Math.exp(-y[o]));
-      points[row * 3] = mu1 + sigma1 * (Math.sqrt(1 - rho * rho) * z1 + rho * z2);
-      points[row * 3 + 1] = mu2 + sigma2 * z2;
-      points[row * 3 + 2] = random() < eos ? 1 : 0;
-    }
-    return points;
+/**
+ * One point [dx, dy, pen_up] drawn from a mixture, written to points[at..at+3): a component
+ * by its weight, an offset from its correlated normal, a pen lift with probability eos.
+ */
+function sampleMixture(mixture, random, points, at) {
+  const M = mixture.logPi.length;
+  let pick = random();
+  let k = 0;
+  for (; k < M - 1; k++) {
+    pick -= Math.exp(mixture.logPi[k]);
+    if (pick < 0) break;
   }
+  const [z1, z2] = normalPair(random);
+  const rho = mixture.rho[k];
+  points[at] = mixture.mu1[k] + mixture.sigma1[k] * (Math.sqrt(1 - rho * rho) * z1 + rho * z2);
+  points[at + 1] = mixture.mu2[k] + mixture.sigma2[k] * z2;
+  points[at + 2] = random() < mixture.eos ? 1 : 0;
+}
 
-  /**
-   * Samples `steps` points per batch entry, starting from a state and its head outputs y;
-   * returns the points and the state after the last. randoms/rowsPerRandom as in drawPoints.
-   * With feedLast false the last points are not fed back (one LSTM step fewer) and no state
-   * is returned, for callers that only want the points.
-   */
-  function sampleRows(steps, {state, y}, temperature, randoms, rowsPerRandom, {feedLast = true} = {}) {
-    const batch = state.batch;
-    const points = Array.from({length: batch}, () => []);
-    for (let t = 0; t < steps; t++) {
-      const drawn = drawPoints(y, batch, temperature, randoms, rowsPerRandom);
-      points.forEach((entry, row) => entry.push(Array.from(drawn.subarray(row * 3, row * 3 + 3))));
-      if (!feedLast && t === steps - 1) return {points};
-      ({state, y} = advanceRows(drawn, state));
-    }
-    return {points, state};
+/**
+ * Samples one point per row of raw head outputs y with temperature tau, as rows x 3 numbers.
+ * Row r takes its uniforms from randoms[floor(r / rowsPerRandom)].
+ */
+function samplePoints(head, y, rows, temperature, randoms, rowsPerRandom) {
+  const mixture = newMixture(head.mixtures);
+  const points = new Float32Array(rows * 3);
+  for (let row = 0; row < rows; row++) {
+    readMixture(y, row, head, temperature, mixture);
+    sampleMixture(mixture, randoms[Math.floor(row / rowsPerRandom)], points, row * 3);
   }
+  return points;
+}
 
-  /**
-   * Batch-1 starts ({state, y}) stacked, each serving `count` batch entries in a row: the
-   * states as rows with copies, the head outputs repeated.
-   */
-  function repeatStarts(starts, count) {
-    const stack = (rows) => {
-      const out = new Float32Array(rows.length * rows[0].length);
-      rows.forEach((values, entry) => out.set(values, entry * values.length));
-      return out;
-    };
-    const y = new Float32Array(starts.length * count * outputs);
-    starts.forEach((start, entry) => {
-      for (let copy = 0; copy < count; copy++) y.set(start.y, (entry * count + copy) * outputs);
-    });
-    return {
-      state: {
-        batch: starts.length * count,
-        copies: count,
-        h: lstms.map((_, layer) => stack(starts.map(({state}) => state.h[layer]))),
-        c: lstms.map((_, layer) => stack(starts.map(({state}) => state.c[layer]))),
-      },
-      y,
-    };
+/**
+ * Samples `steps` points per batch entry, starting from a state and its head outputs y;
+ * returns the points and the state after the last. randoms/rowsPerRandom as in samplePoints.
+ * With feedLast false the last points are not fed back (one LSTM step fewer) and no state
+ * is returned, for callers that only want the points.
+ */
+function sampleSteps(net, steps, {state, y}, temperature, randoms, rowsPerRandom, {feedLast = true} = {}) {
+  const batch = state.batch;
+  const points = Array.from({length: batch}, () => []);
+  for (let t = 0; t < steps; t++) {
+    const sampled = samplePoints(net.head, y, batch, temperature, randoms, rowsPerRandom);
+    points.forEach((entry, row) => entry.push(Array.from(sampled.subarray(row * 3, row * 3 + 3))));
+    if (!feedLast && t === steps - 1) return {points};
+    ({state, y} = lstmStep(net, sampled, state));
   }
+  return {points, state};
+}
 
-  /** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
-  const startRows = (batch) => advance(Array.from({length: batch}, () => START_POINT), zeroState(batch));
+/**
+ * Batch-1 starts ({state, y}) stacked, each serving `count` batch entries in a row: the
+ * states as rows with copies, the head outputs repeated.
+ */
+function repeatStarts(net, starts, count) {
+  const stack = (rows) => {
+    const out = new Float32Array(rows.length * rows[0].length);
+    rows.forEach((values, entry) => out.set(values, entry * values.length));
+    return out;
+  };
+  const width = net.head.width;
+  const y = new Float32Array(starts.length * count * width);
+  starts.forEach((start, entry) => {
+    for (let copy = 0; copy < count; copy++) y.set(start.y, (entry * count + copy) * width);
+  });
+  return {
+    state: {
+      batch: starts.length * count,
+      copies: count,
+      h: net.lstms.map((_, layer) => stack(starts.map(({state}) => state.h[layer]))),
+      c: net.lstms.map((_, layer) => stack(starts.map(({state}) => state.c[layer]))),
+    },
+    y,
+  };
+}
+
+/** loadModel(url, {backend}) -> the model object described at the top of this file. */
+export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
+  const backend = await useBackend(preferred);
+  const net = await loadNetwork(url);
+  const {cells, head} = net;
+  const layers = net.lstms.length;
+  const info = {backend, layers, cells, mixtures: head.mixtures};
 
   function generate(steps, {state, batch = state?.batch ?? 1, temperature = 0.65, seed = 0} = {}) {
-    let start = state ? predicting(state) : startRows(batch);
+    let start = state ? predicting(net, state) : startRows(net, batch);
     if (start.state.batch !== batch) {
-      if (start.state.batch !== 1) throw new Error(`sample: a state of batch ${start.state.batch} for batch ${batch}; give a batch-1 state or the same batch`);
-      start = repeatStarts([start], batch);
+      if (start.state.batch !== 1) {
+        throw new Error(`sample: a state of batch ${start.state.batch} for batch ${batch}; `
+          + "give a batch-1 state or the same batch");
+      }
+      start = repeatStarts(net, [start], batch);
     }
-    return sampleRows(steps, start, temperature, [mulberry32(seed)], batch);
+    return sampleSteps(net, steps, start, temperature, [mulberry32(seed)], batch);
   }
 
   return {
     info,
-    zeroState: (batch = 1) => zeroState(batch),
-    step(points, state = zeroState(points.length)) {
-      if (points.length !== state.batch) throw new Error(`step: ${points.length} points for a batch of ${state.batch}; give one point per batch entry`);
-      const next = advance(points, state);
-      return {params: mixtureParams(next.y, state.batch), state: next.state};
+    zeroState: (batch = 1) => zeroState(net, batch),
+    step(points, state = zeroState(net, points.length)) {
+      if (points.length !== state.batch) {
+        throw new Error(`step: ${points.length} points for a batch of ${state.batch}; give one point per batch entry`);
+      }
+      const next = advance(net, points, state);
+      return {params: mixtureParams(head, next.y, state.batch), state: next.state};
     },
-    trace(points, {state = zeroState(1)} = {}) {
-      const allCells = cells * lstms.length;
+    trace(points, {state = zeroState(net, 1)} = {}) {
+      const allCells = cells * layers;
       const c = new Float32Array(points.length * allCells);
-      const y = new Float32Array(points.length * outputs);
+      const y = new Float32Array(points.length * head.width);
       points.forEach((point, t) => {
-        const next = advance([point], state);
+        const next = advance(net, [point], state);
         state = next.state;
-        y.set(next.y, t * outputs);
+        y.set(next.y, t * head.width);
         state.c.forEach((layerC, layer) => c.set(layerC, t * allCells + layer * cells));
       });
-      return {params: mixtureParams(y, points.length), c, state};
+      return {params: mixtureParams(head, y, points.length), c, state};
     },
     generate,
     sample(steps, options) {
       return generate(steps, options).points;
     },
-    async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state = zeroState(1), signal,
+    async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state = zeroState(net, 1), signal,
       share = {index: 0, count: 1}} = {}, onPoint) {
       let pending = [];  // the points of this share fed but not yet sampled from: {index, state, y}
       for (let i = 0; i < line.length; i++) {
         if (signal?.aborted) return false;
-        const next = advance([line[i]], state);
+        const next = advance(net, [line[i]], state);
         state = next.state;
         if (i % share.count === share.index) pending.push({index: i, ...next});
-        const batchReady = pending.length === FUTURE_POINTS_PER_BATCH || (i === line.length - 1 && pending.length > 0);
-        if (!batchReady) continue;
+        const lastPoint = i === line.length - 1;
+        if (pending.length < FUTURE_POINTS_PER_BATCH && !(lastPoint && pending.length > 0)) continue;
         const randoms = pending.map(({index}) => mulberry32(seed * 100003 + index));
-        const {points} = sampleRows(steps, repeatStarts(pending, count), temperature, randoms, count, {feedLast: false});
+        const {points} = sampleSteps(net, steps, repeatStarts(net, pending, count), temperature, randoms, count,
+          {feedLast: false});
         pending.forEach(({index}, k) => onPoint(index, points.slice(k * count, (k + 1) * count)));
         pending = [];
         await nextTask();

@@ -6,7 +6,9 @@
  * line, so its job along the line can be seen. Until the reader writes,
  * a human line writes itself, coloured by the cell that varies most along it.
  */
-import {coalesce, drawPoints, figureData, fitCanvas, onWidthChange, writingBox} from "../pen.js";
+import {coalesce, figureData, onWidthChange} from "../figure.js";
+import {fitCanvas, paintPoints} from "../ink.js";
+import {writingBox} from "../writing-box.js";
 
 const NAME = "cells-live";
 const SQUARE = 14;  // CSS pixels per cell in the grid, at most
@@ -57,7 +59,7 @@ function setUp(root) {
     if (!pen.start) return;
     // Relative to the cell's largest magnitude along the line: the pattern shows at any scale.
     const largest = history.reduce((most, c) => Math.max(most, Math.abs(c[chosen])), 1e-6);
-    drawPoints(view.context, pen.points, {x: pen.start[0], y: pen.start[1], scale: settings.scale, width: 3,
+    paintPoints(view.context, pen.points, {x: pen.start[0], y: pen.start[1], scale: settings.scale, width: 3,
       colourOf: (i) => (i < history.length ? cellColour(history[i][chosen] / largest) : UNFED_INK)});
   }
 
@@ -77,7 +79,8 @@ function setUp(root) {
       }
     }
     const value = current ? current[chosen].toFixed(2) : "–";
-    readout.textContent = `Colouring the writing by cell ${chosen} (now ${value}). Tap a square to choose another cell.`;
+    readout.textContent = `Colouring the writing by cell ${chosen} (now ${value}). `
+      + "Tap a square to choose another cell.";
   }
 
   function draw() {
@@ -96,7 +99,8 @@ function setUp(root) {
 
   const cellAt = (event) => {
     const box = grid.getBoundingClientRect();
-    const cell = Math.floor((event.clientY - box.top) / layout.size) * layout.columns + Math.floor((event.clientX - box.left) / layout.size);
+    const row = Math.floor((event.clientY - box.top) / layout.size);
+    const cell = row * layout.columns + Math.floor((event.clientX - box.left) / layout.size);
     return cell >= 0 && cell < cells ? cell : null;
   };
   grid.addEventListener("pointerdown", (event) => {
@@ -109,7 +113,8 @@ function setUp(root) {
   grid.addEventListener("pointermove", (event) => {
     const cell = cellAt(event);
     const current = history.at(-1);
-    if (cell !== null && current) readout.textContent = `Cell ${cell}: ${current[cell].toFixed(2)} now. Tap to colour the writing by it.`;
+    if (cell === null || !current) return;
+    readout.textContent = `Cell ${cell}: ${current[cell].toFixed(2)} now. Tap to colour the writing by it.`;
   });
   grid.addEventListener("pointerleave", () => drawGrid());
   root.querySelector(".cells-live-clear").addEventListener("click", () => box.clear());

@@ -3,7 +3,7 @@
  * reordered by the build's 1-D t-SNE (generator/cell_analysis.py), so cells that behave alike
  * sit together; hovering a row names the signal that cell correlates with most.
  */
-import {figureData} from "../pen.js";
+import {figureData} from "../figure.js";
 import {mountHeatmap} from "./heatmap.js";
 
 const root = document.querySelector('[data-figure="cells-sorted"]');

@@ -2,7 +2,7 @@
  * `cells`: the model's 500 (or however many) cells in their own order, over a human line
  * (Carter, Ha, Johnson, Olah, Distill 2016). The heatmap itself is templates/js/figures/heatmap.js.
  */
-import {figureData} from "../pen.js";
+import {figureData} from "../figure.js";
 import {mountHeatmap} from "./heatmap.js";
 
 const root = document.querySelector('[data-figure="cells"]');

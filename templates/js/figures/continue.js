@@ -7,7 +7,9 @@
  *
  * Until the reader writes, a human line from the build writes itself as a demonstration.
  */
-import {coalesce, download, drawPoints, figureData, fitCanvas, onWidthChange, toRawRows, writingBox} from "../pen.js";
+import {coalesce, download, figureData, onWidthChange} from "../figure.js";
+import {fitCanvas, paintPoints} from "../ink.js";
+import {toRawRows, writingBox} from "../writing-box.js";
 
 const NAME = "continue";
 const READER_INK = "#1d1d1f";
@@ -37,8 +39,8 @@ function setUp(root) {
     let drawn = 0;
     if (pen.start) {
       const [x, y] = pen.start;
-      drawPoints(view.context, pen.points, {x, y, scale: settings.scale, colour: READER_INK, width: 2.5});
-      const end = drawPoints(view.context, prediction, {x: pen.last[0], y: pen.last[1], scale: settings.scale,
+      paintPoints(view.context, pen.points, {x, y, scale: settings.scale, colour: READER_INK, width: 2.5});
+      const end = paintPoints(view.context, prediction, {x: pen.last[0], y: pen.last[1], scale: settings.scale,
         penUp: pen.points.at(-1)?.[2] ?? 0, colour: MODEL_INK, width: 2});
       drawn = 1 + pen.points.length + prediction.length;
       if (prediction.length) {
@@ -62,7 +64,8 @@ function setUp(root) {
     if (!(await feeder.feed(pen.points, final))) return;
     let state = feeder.state;
     if (final < pen.points.length) state = (await feeder.model.trace(pen.points.slice(final), {state})).state;
-    const [points] = await feeder.model.sample(Number(lengthInput.value), {state, temperature: Number(variationInput.value), seed: settings.seed});
+    const [points] = await feeder.model.sample(Number(lengthInput.value),
+      {state, temperature: Number(variationInput.value), seed: settings.seed});
     if (version !== feeder.version) return;
     prediction = points;
     draw();

@@ -15,7 +15,8 @@
  * (mount to first heatmap and strokes drawn) and data-recolour-ms (choice to strokes redrawn),
  * which bench/cells.py reads.
  */
-import {drawPoints, fitCanvas, onWidthChange, RAW_PER_MODEL_UNIT} from "../pen.js";
+import {onWidthChange} from "../figure.js";
+import {extent, fitCanvas, paintPoints, RAW_PER_MODEL_UNIT} from "../ink.js";
 
 const DATA_URL = new URL("../../../data/cells/", import.meta.url);
 const NEGATIVE = [33, 102, 172]; // blue, as the live cell figure
@@ -127,14 +128,10 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
   let ink = null; // the strokes' canvas context and placement, set per line and width
 
   function placeStrokes() {
-    const positions = [[0, 0]];
-    for (const [dx, dy] of line.points) positions.push([positions.at(-1)[0] + dx, positions.at(-1)[1] + dy]);
-    const xs = positions.map(([x]) => x);
-    const ys = positions.map(([, y]) => y);
-    const [left, top] = [Math.min(...xs), Math.min(...ys)];
+    const {left, right, top, bottom} = extent(line.points);
     const width = strokes.parentElement.clientWidth || 600;
-    const spanX = Math.max(...xs) - left || 1;
-    const spanY = Math.max(...ys) - top || 1;
+    const spanX = right - left || 1;
+    const spanY = bottom - top || 1;
     const scale = Math.min((width - 2 * STROKE_MARGIN_PX) / spanX, (STROKE_HEIGHT_PX - 2 * STROKE_MARGIN_PX) / spanY);
     const {context} = fitCanvas(strokes, STROKE_HEIGHT_PX);
     ink = {context, width, x: STROKE_MARGIN_PX - left * scale, y: STROKE_MARGIN_PX - top * scale, scale};
@@ -144,7 +141,7 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     const {context, width, x, y, scale} = ink;
     context.clearRect(0, 0, width, STROKE_HEIGHT_PX);
     const range = data.colourRange[cell];
-    drawPoints(context, line.points, {
+    paintPoints(context, line.points, {
       x, y, scale, width: 2.5, colourOf: (t) => INK[level(value(cell, t), range)],
     });
     root.dataset.drawnPoints = String(line.count);

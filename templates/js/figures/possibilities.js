@@ -18,6 +18,9 @@
  * points whose futures are drawn), data-drawn-futures (futures drawn), data-state (idle,
  * loading, computing, done or failed) and, once done, data-shown ("line/steps/variation").
  */
+import {figureData, onWidthChange, whenNear} from "../figure.js";
+import {extent, fitCanvas, paintPoints} from "../ink.js";
+
 const DATA_URL = new URL("../../../data/possibilities/", import.meta.url);
 const START_POINT = [0, 0, 0];
 const GREEN_HUE = 145;
@@ -31,6 +34,10 @@ const MAX_HEIGHT_PX = 420;
 const MARGIN_UNITS = 2.5; // room around the line for the futures
 const STRIP_ROW_PX = 12;
 const NLL_RANGE = [-4, 4]; // nats per point (density per model unit²), light to dark
+// Surprise as the article states it: bits for the pen landing on its point to the nearest raw
+// pen unit, 40 to a model unit (generator/figures/possibilities.py, RAW_GRID_BITS).
+const RAW_GRID_BITS = 2 * Math.log2(40);
+const bits = (nats) => nats / Math.LN2;
 const HOVER_RADIUS_PX = 30;
 const SLIDER_SETTLE_MS = 150;
 
@@ -93,20 +100,16 @@ function decodeView(raw) {
     steps: raw.steps, count: raw.count,
     futures: unpack(raw.futures), futurePen: unpack(raw.futurePen),
     nll: unpack(raw.nll), entropy: unpack(raw.entropy),
+    // The line's points as the model reads them: [dx, dy, pen_up] in model units.
+    points: Array.from({length}, (_, i) => [offsets[2 * i], offsets[2 * i + 1], pen[i]]),
   };
 }
 
-/** The line's points as the model reads them: [dx, dy, pen_up] in model units. */
-function modelPoints(view) {
-  return Array.from({length: view.length}, (_, i) => [view.offsets[2 * i], view.offsets[2 * i + 1], view.pen[i]]);
-}
-
 function layout(view, widthPx) {
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-  for (let i = 0; i < view.length; i++) {
-    minX = Math.min(minX, view.xs[i]); maxX = Math.max(maxX, view.xs[i]);
-    minY = Math.min(minY, view.ys[i]); maxY = Math.max(maxY, view.ys[i]);
-  }
+  // The line's extent from its first point (the offset into it comes from nowhere in particular).
+  const box = extent(view.points.slice(1));
+  const [minX, maxX] = [view.xs[0] + box.left, view.xs[0] + box.right];
+  const [minY, maxY] = [view.ys[0] + box.top, view.ys[0] + box.bottom];
   const scale = Math.min(MAX_PX_PER_UNIT, widthPx / (maxX - minX + 2 * MARGIN_UNITS),
     MAX_HEIGHT_PX / (maxY - minY + 2 * MARGIN_UNITS));
   return {
@@ -116,17 +119,6 @@ function layout(view, widthPx) {
     px: (x) => (x - minX + MARGIN_UNITS) * scale,
     py: (y) => (y - minY + MARGIN_UNITS) * scale,
   };
-}
-
-function sizeCanvas(canvas, width, height) {
-  const ratio = globalThis.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const context = canvas.getContext("2d");
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  return context;
 }
 
 /** Strokes the futures of points [from, to): one path per colour, so a whole view is quick. */
@@ -172,16 +164,8 @@ function drawFutures(context, view, futures, from, to, place) {
 }
 
 function drawLine(context, view, place) {
-  context.strokeStyle = "#1d1d1f";
-  context.lineWidth = 1.6;
-  context.lineCap = context.lineJoin = "round";
-  context.beginPath();
-  for (let i = 1; i < view.length; i++) {
-    if (view.pen[i - 1]) continue; // the pen was lifted: an invisible move
-    context.moveTo(place.px(view.xs[i - 1]), place.py(view.ys[i - 1]));
-    context.lineTo(place.px(view.xs[i]), place.py(view.ys[i]));
-  }
-  context.stroke();
+  paintPoints(context, view.points, {x: place.px(0), y: place.py(0), scale: place.scale, penUp: 1,
+    colour: "#1d1d1f", width: 1.6});
 }
 
 /**
@@ -207,7 +191,7 @@ function drawStrip(context, view, place, mixtures) {
 }
 
 function drawMixture(canvas, mixture, view, i) {
-  const context = sizeCanvas(canvas, 160, 160);
+  const {context} = fitCanvas(canvas, 160, 160);
   const M = mixture.pi.length / view.length;
   const at = (name, k) => mixture[name][i * M + k];
   let extent = 0.5;
@@ -225,7 +209,8 @@ function drawMixture(canvas, mixture, view, i) {
   for (let k = 0; k < M; k++) {
     const {rx, ry, angle} = ellipseAxes(Math.exp(at("logSigma1", k)), Math.exp(at("logSigma2", k)), at("rho", k));
     context.beginPath();
-    context.ellipse(at("mu1", k) * scale, at("mu2", k) * scale, Math.max(rx * scale, 0.5), Math.max(ry * scale, 0.5), angle, 0, 2 * Math.PI);
+    context.ellipse(at("mu1", k) * scale, at("mu2", k) * scale, Math.max(rx * scale, 0.5), Math.max(ry * scale, 0.5),
+      angle, 0, 2 * Math.PI);
     context.fillStyle = `hsl(220 60% 45% / ${0.85 * at("pi", k)})`;
     context.fill();
   }
@@ -282,10 +267,10 @@ function mount(root, data) {
     const {view, futures} = shown;
     const place = layout(view, stage.clientWidth || 600);
     shown.place = place;
-    const futuresContext = sizeCanvas(futuresCanvas, place.width, place.height);
-    drawLine(sizeCanvas(lineCanvas, place.width, place.height), view, place);
-    sizeCanvas(marksCanvas, place.width, place.height);
-    drawStrip(sizeCanvas(stripCanvas, place.width, 2 * STRIP_ROW_PX + 2), view, place, data.mixtures);
+    const futuresContext = fitCanvas(futuresCanvas, place.height, place.width).context;
+    drawLine(fitCanvas(lineCanvas, place.height, place.width).context, view, place);
+    fitCanvas(marksCanvas, place.height, place.width);
+    drawStrip(fitCanvas(stripCanvas, 2 * STRIP_ROW_PX + 2, place.width).context, view, place, data.mixtures);
     drawFutures(futuresContext, view, futures, 0, futures.ready, place);
     setDrawn(futures.ready);
   }
@@ -332,7 +317,7 @@ function mount(root, data) {
       setDrawn(futures.ready);
       status.textContent = `sampling in your browser: ${futures.ready} of ${view.length} points`;
     };
-    const finished = await model.futures(modelPoints(view),
+    const finished = await model.futures(view.points,
       {steps, count: data.futures, temperature, seed: data.seed, state, signal}, (i, sampled) => {
         sampled.forEach((future, j) => future.forEach(([dx, dy, penUp], k) => {
           const at = (i * data.futures + j) * steps + k;
@@ -369,7 +354,7 @@ function mount(root, data) {
       const distance = Math.hypot(place.px(view.xs[i]) - x, place.py(view.ys[i]) - y);
       if (distance < bestDistance) [best, bestDistance] = [i, distance];
     }
-    const marks = sizeCanvas(marksCanvas, place.width, place.height);
+    const marks = fitCanvas(marksCanvas, place.height, place.width).context;
     if (best < 0) return;
     marks.strokeStyle = "#1a5fb4";
     marks.lineWidth = 2;
@@ -381,13 +366,13 @@ function mount(root, data) {
     drawMixture(mixtureCanvas, mixture, view, best);
     const nll = view.nll[best];
     readout.textContent = `Point ${best + 1} of ${view.length}: the pen lifts next with probability `
-      + `${(100 * mixture.eos[best]).toFixed(1)}%; spread ${view.entropy[best].toFixed(2)} nats`
-      + (Number.isFinite(nll) ? `; surprise at the actual next point (dot) ${nll.toFixed(2)} nats.` : ".");
+      + `${(100 * mixture.eos[best]).toFixed(1)}%; its weight is spread as over ${Math.exp(view.entropy[best]).toFixed(1)} equally likely clouds (${bits(view.entropy[best]).toFixed(1)} bits)`
+      + (Number.isFinite(nll) ? `; the point that came next (dot) surprised the model by ${(bits(nll) + RAW_GRID_BITS).toFixed(1)} bits.` : ".");
   }
 
   select.addEventListener("change", () => {
     readout.textContent = idleReadout;
-    sizeCanvas(mixtureCanvas, 160, 160);
+    fitCanvas(mixtureCanvas, 160, 160);
     run();
   });
   for (const input of [stepsInput, variationInput]) {
@@ -400,23 +385,11 @@ function mount(root, data) {
   for (const type of ["pointermove", "pointerdown"]) {  // pointerdown: a tap, where nothing hovers
     futuresCanvas.addEventListener(type, (event) => hover(event).catch((error) => console.error(error)));
   }
-  let width = 0;
-  new ResizeObserver(() => {
-    if (shown && stage.clientWidth !== width) redraw();
-    width = stage.clientWidth;
-  }).observe(stage);
+  onWidthChange(stage, () => shown && redraw());
   run();
 }
 
 const root = globalThis.document?.querySelector('[data-figure="possibilities"]');
-const script = globalThis.document?.getElementById("figure-data-possibilities");
-if (root && script) {
-  const data = JSON.parse(script.textContent);
-  // The default view is drawn when the figure comes near the screen, not while the page loads.
-  const observer = new IntersectionObserver((entries) => {
-    if (!entries.some((entry) => entry.isIntersecting)) return;
-    observer.disconnect();
-    mount(root, data);
-  }, {rootMargin: "400px 0px"});
-  observer.observe(root);
-}
+const data = root ? figureData("possibilities") : {};
+// The default view is drawn when the figure comes near the screen, not while the page loads.
+if (root && data.first) whenNear(root, () => mount(root, data), "400px");

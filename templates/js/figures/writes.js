@@ -11,7 +11,8 @@
  * worker a chunk at a time; drawing takes a few points per animation frame.
  */
 import {getModel} from "../model-client.js";
-import {coalesce, download, drawPoints, extent, figureData, fitCanvas, onVisibility, onWidthChange} from "../pen.js";
+import {coalesce, download, figureData, onVisibility, onWidthChange} from "../figure.js";
+import {extent, fitCanvas, paintPoints} from "../ink.js";
 
 const NAME = "writes";
 const INK = "#1d1d1f";
@@ -38,7 +39,8 @@ function setUp(root) {
   let animating = false;
 
   const line = () => lines.at(-1);
-  const end = (shown) => shown.points.reduce(([x, y], [dx, dy]) => [x + dx * settings.scale, y + dy * settings.scale], [shown.x, shown.y]);
+  const end = (shown) => shown.points.reduce(([x, y], [dx, dy]) => [x + dx * settings.scale, y + dy * settings.scale],
+    [shown.x, shown.y]);
 
   function newLine() {
     if (lines.length === settings.rows) {
@@ -55,10 +57,15 @@ function setUp(root) {
 
   function redraw() {
     view.context.clearRect(0, 0, view.width, view.height);
-    for (const shown of lines) drawPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, penUp: 1, colour: INK, width: 1.8});
+    for (const shown of lines) {
+      paintPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, penUp: 1, colour: INK,
+        width: 1.8});
+    }
     count();
   }
-  const count = () => (root.dataset.drawnPoints = String(lines.reduce((total, shown) => total + shown.points.length, 0)));
+  const count = () => {
+    root.dataset.drawnPoints = String(lines.reduce((total, shown) => total + shown.points.length, 0));
+  };
 
   const firstStrokeEnd = () => queue.findIndex((point) => point[2] === 1);
   const awaitingFirstStroke = () => !line().placed && firstStrokeEnd() < 0 && queue.length < FIRST_STROKE_MAX;
@@ -76,7 +83,8 @@ function setUp(root) {
   const sampleAhead = coalesce(async () => {
     while (model && playing && (queue.length < settings.chunk || awaitingFirstStroke())) {
       const asked = version;
-      const result = await model.generate(settings.chunk, {state, seed: seed * 100003 + chunks++, temperature: Number(variationInput.value)});
+      const result = await model.generate(settings.chunk,
+        {state, seed: seed * 100003 + chunks++, temperature: Number(variationInput.value)});
       if (asked !== version) continue;
       state = result.state;
       queue.push(...result.points[0]);
@@ -100,7 +108,7 @@ function setUp(root) {
       const point = queue.shift();
       const [x, y] = end(shown);
       const penUp = shown.points.at(-1)?.[2] ?? 1;
-      drawPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: 1.8});
+      paintPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: 1.8});
       shown.points.push(point);
       // A line ends at the first pen lift past the right margin, at the edge in any case, or
       // when the pen writes further from the line's baseline than a tall letter reaches.
@@ -126,8 +134,11 @@ function setUp(root) {
     newLine();
     setPlaying(true);
   });
-  root.querySelector(".writes-save").addEventListener("click", () => download("handwriting.svg", toSvg(lines, settings.scale, view), "image/svg+xml"));
-  variationInput.addEventListener("input", () => (root.querySelector('output[for="writes-variation"]').value = variationInput.value));
+  root.querySelector(".writes-save").addEventListener("click",
+    () => download("handwriting.svg", toSvg(lines, settings.scale, view), "image/svg+xml"));
+  variationInput.addEventListener("input", () => {
+    root.querySelector('output[for="writes-variation"]').value = variationInput.value;
+  });
   onWidthChange(canvas, () => {
     view = fitCanvas(canvas, settings.rows * settings.rowHeight);
     redraw();
@@ -162,7 +173,8 @@ function toSvg(lines, scale, view) {
     return `<path d="${d}"/>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${view.width}" height="${view.height}" viewBox="0 0 ${view.width} ${view.height}">` +
-    `<g fill="none" stroke="${INK}" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">${paths.join("")}</g></svg>\n`;
+    `<g fill="none" stroke="${INK}" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">` +
+    `${paths.join("")}</g></svg>\n`;
 }
 
 const root = document.querySelector(`[data-figure="${NAME}"]`);

@@ -1,74 +1,12 @@
 /**
- * Ink for the live figures (writes, continue, cells-live): canvases sized for the screen's
- * pixel ratio, handwriting drawn from pen points, the reader's pen as pointer events, and the
- * reader's writing saved in the original data format.
- *
- * Points are [dx, dy, pen_up] offsets in model units (raw pen units / 40, as in Graves 2013
- * and the Distill article); pen_up = 1 marks the last point of a stroke, so the offset after
- * it is an invisible move. A figure shows `scale` CSS pixels per model unit.
+ * The writing box of `continue` and `cells-live`: the reader's pen on a canvas (pointer
+ * events), a line from the build that writes itself until the reader starts, the model fed
+ * each point of the reader's line once, and the reader's writing saved in the original data
+ * format. Drawing is ink.js's; points are [dx, dy, pen_up] in model units, as there.
  */
+import {extent, RAW_PER_MODEL_UNIT} from "./ink.js";
 import {getModel} from "./model-client.js";
-
-export const RAW_PER_MODEL_UNIT = 40;
-
-/** The figure's settings from the build (generator/figures/live.py), inlined in the page. */
-export function figureData(name) {
-  const script = document.getElementById(`figure-data-${name}`);
-  return script ? JSON.parse(script.textContent) : {};
-}
-
-/** Sizes canvas to its CSS width and `height` CSS pixels, sharp on high-density screens. */
-export function fitCanvas(canvas, height) {
-  const ratio = globalThis.devicePixelRatio || 1;
-  const width = canvas.clientWidth || canvas.parentElement.clientWidth;
-  canvas.style.height = `${height}px`;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const context = canvas.getContext("2d");
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.lineCap = "round";
-  context.lineJoin = "round";
-  return {context, width, height};
-}
-
-/** Calls onChange(width) when the element's width changes (not on the first observation). */
-export function onWidthChange(element, onChange) {
-  let width = element.clientWidth;
-  new ResizeObserver(() => {
-    if (element.clientWidth !== width) onChange((width = element.clientWidth));
-  }).observe(element);
-}
-
-/** Calls onVisible(isVisible) as the element comes near the screen and leaves it. */
-export function onVisibility(element, onVisible) {
-  new IntersectionObserver((entries) => onVisible(entries.at(-1).isIntersecting), {rootMargin: "200px 0px"}).observe(element);
-}
-
-/**
- * Draws points from pen position (x, y) in CSS pixels: a segment into each point unless the
- * point before it lifted the pen. colourOf(i) (optional) colours segment i. Returns the end.
- */
-export function drawPoints(context, points, {x, y, scale, penUp = 0, colour = "#222", colourOf, width = 2}) {
-  context.lineWidth = width;
-  context.strokeStyle = colour;
-  context.beginPath();
-  points.forEach(([dx, dy, up], i) => {
-    const nextX = x + dx * scale;
-    const nextY = y + dy * scale;
-    if (!penUp) {
-      if (colourOf) {
-        context.stroke();
-        context.beginPath();
-        context.strokeStyle = colourOf(i);
-      }
-      context.moveTo(x, y);
-      context.lineTo(nextX, nextY);
-    }
-    [x, y, penUp] = [nextX, nextY, up];
-  });
-  context.stroke();
-  return {x, y, penUp};
-}
+import {whenNear} from "./figure.js";
 
 /**
  * The reader's pen on a canvas (mouse, touch or pen through pointer events). Keeps the
@@ -158,7 +96,8 @@ export class PenInput {
  * the absolute start), which `python -m model.train --data FILE` reads as one line.
  */
 export function toRawRows(start, points, scale) {
-  const rows = [[Math.round((start[0] / scale) * RAW_PER_MODEL_UNIT), Math.round((start[1] / scale) * RAW_PER_MODEL_UNIT), 0]];
+  const raw = (pixels) => Math.round((pixels / scale) * RAW_PER_MODEL_UNIT);
+  const rows = [[raw(start[0]), raw(start[1]), 0]];
   // Rounded cumulatively, so rounding errors never add up along the line.
   let [x, y] = [0, 0];
   let [rawX, rawY] = [0, 0];
@@ -169,36 +108,6 @@ export function toRawRows(start, points, scale) {
     [rawX, rawY] = [Math.round(x), Math.round(y)];
   }
   return rows;
-}
-
-/** Saves text as a file the reader downloads. */
-export function download(filename, text, type) {
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([text], {type}));
-  link.download = filename;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-}
-
-/**
- * Wraps an async task so that calls while it runs collapse into one more run after it:
- * the figures recompute from the latest writing, never queueing stale work.
- */
-export function coalesce(task) {
-  let running = null;
-  let again = false;
-  const run = async () => {
-    do {
-      again = false;
-      await task();
-    } while (again);
-    running = null;
-  };
-  return () => {
-    if (running) again = true;
-    else running = run().catch((error) => console.error(error));
-    return running;
-  };
 }
 
 /**
@@ -235,17 +144,6 @@ export class LineFeeder {
 
 const DEMO_SHARE = 0.55;  // of the box's width, at most, for the demonstration line
 
-/** The bounding box of a line of offsets, in model units from its start. */
-export function extent(line) {
-  let [x, y] = [0, 0];
-  const box = {left: 0, right: 0, top: 0, bottom: 0};
-  for (const [dx, dy] of line) {
-    [x, y] = [x + dx, y + dy];
-    Object.assign(box, {left: Math.min(box.left, x), right: Math.max(box.right, x), top: Math.min(box.top, y), bottom: Math.max(box.bottom, y)});
-  }
-  return box;
-}
-
 /** Where a line must start (CSS pixels) to sit inside the box: left-aligned, centred vertically. */
 function demoOrigin(line, scale, height) {
   const {left, top, bottom} = extent(line);
@@ -256,8 +154,9 @@ function demoOrigin(line, scale, height) {
  * The writing box of `continue` and `cells-live`: the reader's pen on canvas, a line from the
  * build that writes itself as a demonstration until the reader starts, and the model, loaded
  * when the figure first comes near the screen (status shows progress) while the demo writes.
- * On a narrow screen settings.scale shrinks so that the demonstration leaves room to continue. Calls onChange() when
- * the writing changes, onClear() when it is wiped, onModel(model) once the model is there.
+ * On a narrow screen settings.scale shrinks so that the demonstration leaves room to continue.
+ * Calls onChange() when the writing changes, onClear() when it is wiped, onModel(model) once
+ * the model is there.
  * Returns {pen, feeder (null until loaded), clear()}.
  */
 export function writingBox(root, canvas, status, settings, {onChange, onClear, onModel}) {
@@ -284,10 +183,7 @@ export function writingBox(root, canvas, status, settings, {onChange, onClear, o
     stopDemo();
     wipe("reader");
   };
-  let started = false;
-  onVisibility(root, async (visible) => {
-    if (!visible || started) return;
-    started = true;
+  whenNear(root, async () => {
     // The demonstration needs no model: it starts writing while the model loads.
     if (!box.pen.start && settings.demo?.length) {
       wipe("demo");
