@@ -214,6 +214,26 @@ def test_sorted_text_comes_from_the_measurements(tiny_site):
     assert "the article says" not in html  # the tiny model is not the article's model
 
 
+def figure_data(site, name):
+    import json
+    import re
+
+    html = (site / "index.html").read_text()
+    found = re.search(rf'<script type="application/json" id="figure-data-{name}">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+def test_live_cells_share_the_sorted_order_and_start_on_a_telling_cell(tiny_site):
+    """cells-live shows the cells in the sorted figure's order and starts on the cell that,
+    of all the pen-direction and pen-lift signals, follows one most closely, named."""
+    live, sorted_ = figure_data(tiny_site, "cells-live"), figure_data(tiny_site, "cells-sorted")
+    assert live["order"] == sorted_["order"] and live["signs"] == sorted_["signs"]
+    assert live["sharedRange"] == sorted_["sharedRange"] > 0
+    telling = [best for best in sorted_["strongest"] if best["family"] in cells_figure.TELLING_FAMILIES]
+    assert live["start"] == max(telling, key=lambda best: abs(best["r"]))
+    assert live["cell"] == live["start"]["cell"] and live["start"]["label"]
+
+
 def test_original_weights_have_named_groups_that_match_the_article(distill):
     """The original model's cells, over a few lines: the t-SNE order has at least three named
     groups, and most of the article's claims hold for its own published order."""

@@ -13,8 +13,9 @@ picks the line (both figures read the same files), laid out little-endian as
     int8 (N, T) cell-major c, value = q / LEVELS * scale[cell].
 `scale` is each cell's largest |c| over the offered lines (so nothing is clipped); the colour
 saturates at each cell's 99th percentile of |c| (`colour_range`), so quiet cells still show
-their pattern. LEVELS = 31 steps each side of zero are finer than a colour scale can show
-and gzip to 58% of the size that 127 steps take (the largest download of the page).
+their pattern, or, on the one shared scale a reader may choose, at the 99th percentile over
+every cell (`shared_range`). LEVELS = 31 steps each side of zero are finer than a colour
+scale can show and gzip to 58% of the size that 127 steps take (the largest download of the page).
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ from generator.figures import Figure, line_label
 from model.data import distill_dir
 
 LEVELS = 31  # quantisation steps on each side of zero
+# What the live figure may start on: behaviours a reader sees in the colours as they write.
+TELLING_FAMILIES = ("direction and curvature", "pen lifts")
 
 
 @dataclass
@@ -86,6 +89,36 @@ def strongest_cells(analysis: cell_analysis.CellAnalysis) -> list[dict]:
     return result
 
 
+def telling_cell(analysis: cell_analysis.CellAnalysis) -> dict:
+    """The cell the live figure colours the writing by at first: of the pen-direction and
+    pen-lift signals, the one a single cell follows most closely (largest |r|), and that cell."""
+    candidates = [best for best in strongest_cells(analysis) if best["family"] in TELLING_FAMILIES]
+    return max(candidates, key=lambda best: abs(best["r"]))
+
+
+def colour_ranges(states: list[np.ndarray], config: CellsConfig) -> tuple[np.ndarray, np.ndarray, float]:
+    """Over the offered lines: each cell's largest |c| (the quantisation scale), each cell's
+    colour_percentile of |c| (where its own colour saturates) and that percentile over every
+    cell at once (where one shared scale saturates)."""
+    every_value = np.abs(np.concatenate(states))
+    scale = np.maximum(every_value.max(axis=0), 1e-6)
+    colour_range = np.maximum(np.percentile(every_value, config.colour_percentile, axis=0), 1e-6)
+    shared_range = max(float(np.percentile(every_value, config.colour_percentile)), 1e-6)
+    return scale, colour_range, round(shared_range, 4)
+
+
+def live_view(ctx, config: CellsConfig | None = None,
+              analysis_config: cell_analysis.CellAnalysisConfig | None = None) -> dict:
+    """What `cells-live` (generator/figures/live.py) shows of the measurements: the sorted
+    order and signs, the colour ranges of the heatmaps and the telling cell it starts on."""
+    config = config or CellsConfig()
+    analysis = measure(ctx, config, analysis_config or cell_analysis.CellAnalysisConfig(seed=ctx.seed))
+    states = precompute.cell_states(ctx, ctx.lines[:config.lines], limit=config.max_points)
+    _, colour_range, shared_range = colour_ranges(states, config)
+    return {"order": analysis.order, "signs": analysis.signs, "colourRange": np.round(colour_range, 4),
+            "sharedRange": shared_range, "start": telling_cell(analysis)}
+
+
 def strongest_chart(strongest: list[dict]) -> dict:
     """Vega-Lite bars (Altair): per signal, how closely its strongest cell follows it (|r|)."""
     hovered = alt.selection_point(name="hovered", on="pointerover", clear="pointerout", empty=False)
@@ -131,9 +164,7 @@ def build(ctx, config: CellsConfig | None = None,
     analysis = measure(ctx, config, analysis_config)
     offered = ctx.lines[:config.lines]
     states = precompute.cell_states(ctx, offered, limit=config.max_points)
-    every_value = np.abs(np.concatenate(states))
-    scale = np.maximum(every_value.max(axis=0), 1e-6)
-    colour_range = np.maximum(np.percentile(every_value, config.colour_percentile, axis=0), 1e-6)
+    scale, colour_range, shared_range = colour_ranges(states, config)
 
     files = {"config.json": asdict(config), "analysis.json": analysis.to_json()}
     menu = []
@@ -141,7 +172,7 @@ def build(ctx, config: CellsConfig | None = None,
         files[f"line-{index}.bin"] = pack_line(line.points[:config.max_points, :], cells, scale)
         menu.append({"name": line_label(line, index), "points": len(cells), "file": f"line-{index}.bin"})
     shared = {"lines": menu, "cells": int(scale.size), "levels": LEVELS, "scale": np.round(scale, 4),
-              "colourRange": np.round(colour_range, 4)}
+              "colourRange": np.round(colour_range, 4), "sharedRange": shared_range}
 
     strongest = strongest_cells(analysis)
     overall = int(np.abs(analysis.r).max(axis=0).argmax())

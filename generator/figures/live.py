@@ -5,7 +5,8 @@ Johnson and Olah (2016) on the model of Graves (2013, section 4.2).
 
 The page does the sampling (templates/js/handwriting.js through model-client.js); the build
 only gives each figure its settings, a short human line that writes itself until the reader
-takes over, and, for `cells-live`, the cell that changes most along that line, shown first.
+takes over, and, for `cells-live`, the cells' sorted order and colour scales and the cell it
+starts on, one that the build measured as telling (generator/figures/cells.py, `live_view`).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from generator.figures import Figure
+from generator.figures import Figure, cells
 
 
 @dataclass
@@ -44,21 +45,10 @@ def demo_line(lines, config: LiveConfig) -> np.ndarray:
     return points[:lifts[0] + 1] if len(lifts) else points
 
 
-def most_active_cell(ctx, demo: np.ndarray) -> int:
-    """The cell whose state c varies most along the demonstration line (after the [0,0,0] start)."""
-    from model.network import Runner
-
-    if not len(demo):
-        return 0
-    inputs = np.concatenate([np.zeros((1, 3), np.float32), demo])
-    c = Runner(ctx.model).run(inputs).c.reshape(len(inputs), -1)
-    return int(np.argmax(c.std(axis=0)))
-
-
 def build(ctx) -> list[Figure]:
     config = LiveConfig()
     demo = demo_line(ctx.lines, config)
-    cell = ctx.cache.memo("cells-live-cell", [demo.tolist()], lambda: most_active_cell(ctx, demo))
+    measured = cells.live_view(ctx)
     settings = {"seed": ctx.seed, "temperature": config.temperature, "demo": demo.tolist(), "config": asdict(config)}
     return [
         Figure("continue", data={**settings, "scale": config.continue_scale, "height": config.continue_height,
@@ -67,5 +57,5 @@ def build(ctx) -> list[Figure]:
                                "rows": config.writes_rows, "rowHeight": config.writes_row_height,
                                "chunk": config.writes_chunk}),
         Figure("cells-live", data={**settings, "scale": config.cells_scale, "height": config.cells_height,
-                                   "cell": cell}),
+                                   "cell": measured["start"]["cell"], **measured}),
     ]
