@@ -1,0 +1,134 @@
+"""The synthesis network: handwriting conditioned on a text (Graves 2013, section 5).
+
+The unconditional network of model.network predicts each pen point from the points before
+it. Here the first LSTM layer also reads a *soft window* over the one-hot characters
+c_1..c_U of the text, so the network learns where in the text it is writing. After layer 1
+has read x_t and the previous window w_{t-1}, its output h1 sets K Gaussians over the
+character positions u = 1..U (section 5.1, equations 46-51):
+
+    (a, b, k) = W h1 + bias,   alpha = exp(a),   beta = exp(b),   kappa_t = kappa_{t-1} + exp(k)
+    phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)
+    w_t = sum_u phi(t, u) c_u
+
+kappa only moves forward, so the window slides along the text as the pen moves. w_t feeds
+every later layer and the head (with one layer the head reads [h1, w_t]); w_t also feeds
+layer 1 at the next step. Later layers read [x_t, h_{l-1}, w_t], as Graves's skip
+connections do. The head and the loss are the unconditional model's: `network.nll_terms`.
+
+`WindowCell` is a Keras RNN cell whose state is (h, c) per layer, kappa (K) and w (alphabet
+size), with the one-hot text as the RNN's constant. Texts in a batch are padded with code
+-1, whose one-hot vector is zero, so padding adds nothing to w. `build_synthesis_model` wraps
+it as a two-input model, (points (B, T, 3), text codes (B, U) int32) -> y (B, T, 1 + 6M);
+`WindowCell.step` is the same update, also returning phi for inspection and the stop rule.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from model.alphabet import Alphabet
+from model.network import ModelConfig, keras, tf
+
+TEXT_PADDING = -1  # a padded character position: one-hot of -1 is all zeros
+# The synthetic corpus writes about 27 points per character (clean()ed, model/synth.py):
+# kappa's bias starts the window moving at that pace, so it begins roughly in step.
+POINTS_PER_CHARACTER = 27.0
+
+
+@dataclass
+class SynthesisConfig(ModelConfig):
+    """The unconditional shape plus the window: K Gaussians over a one-hot alphabet."""
+
+    window_mixtures: int = 10
+    alphabet_size: int = Alphabet.default().size
+
+
+class WindowCell(keras.layers.Layer):
+    """LSTM layers with Graves's soft attention window over a one-hot text (section 5.1).
+
+    State: [h_0, c_0, ..., h_{L-1}, c_{L-1}, kappa (K), w (alphabet)]. Output per step:
+    [h_{L-1}, w_t], what the mixture head reads. Constant: the one-hot text (B, U, alphabet).
+    """
+
+    def __init__(self, cells: int, layers: int, window_mixtures: int, alphabet_size: int,
+                 points_per_character: float = POINTS_PER_CHARACTER, **kwargs):
+        super().__init__(**kwargs)
+        self.cells, self.layers = cells, layers
+        self.window_mixtures, self.alphabet_size = window_mixtures, alphabet_size
+        self.points_per_character = points_per_character
+        self.lstms = [keras.layers.LSTMCell(cells, name=f"lstm_{index}") for index in range(layers)]
+        kappa_bias = math.log(1.0 / points_per_character)
+        self.window = keras.layers.Dense(3 * window_mixtures, name="window", bias_initializer=keras.initializers.Constant(
+            [0.0] * (2 * window_mixtures) + [kappa_bias] * window_mixtures))
+        self.state_size = [cells, cells] * layers + [window_mixtures, alphabet_size]
+        self.output_size = cells + alphabet_size
+
+    def build(self, input_shape):
+        points = 3
+        self.lstms[0].build((None, points + self.alphabet_size))
+        for lstm in self.lstms[1:]:
+            lstm.build((None, points + self.cells + self.alphabet_size))
+        self.window.build((None, self.cells))
+        self.built = True
+
+    def window_parameters(self, h1, kappa_before):
+        """alpha, beta, kappa (B, K) from layer 1's output and the previous kappa."""
+        a, b, k = tf.split(self.window(h1), 3, axis=-1)
+        return tf.exp(a), tf.exp(b), kappa_before + tf.exp(k)
+
+    @staticmethod
+    def phi(alpha, beta, kappa, positions):
+        """phi(t, u) (B, U) for character positions (U,) float: sum over the K Gaussians."""
+        distance = kappa[:, :, None] - positions[None, None, :]
+        return tf.reduce_sum(alpha[:, :, None] * tf.exp(-beta[:, :, None] * distance * distance), axis=1)
+
+    def step(self, points, states, text):
+        """One time step: (output [h_L, w], new states, phi (B, U + 1)).
+
+        phi has one more column than the text, at u = U + 1: the stop rule's "past the end".
+        """
+        states = list(states)
+        kappa_before, w_before = states[-2], states[-1]
+        positions = tf.range(1, tf.shape(text)[1] + 2, dtype=points.dtype)
+        hidden, new_states, w, phi = None, [], None, None
+        for index, lstm in enumerate(self.lstms):
+            if index == 0:
+                inputs = tf.concat([points, w_before], axis=-1)
+            else:
+                inputs = tf.concat([points, hidden, w], axis=-1)
+            hidden, pair = lstm(inputs, states[2 * index:2 * index + 2])
+            new_states += pair
+            if index == 0:
+                alpha, beta, kappa = self.window_parameters(hidden, kappa_before)
+                phi = self.phi(alpha, beta, kappa, positions)
+                w = tf.einsum("bu,bua->ba", phi[:, :-1], text)
+        return tf.concat([hidden, w], axis=-1), new_states + [kappa, w], phi
+
+    def call(self, inputs, states, constants):
+        output, new_states, _ = self.step(inputs, states, constants[0])
+        return output, new_states
+
+    def get_config(self):
+        return {**super().get_config(), "cells": self.cells, "layers": self.layers,
+                "window_mixtures": self.window_mixtures, "alphabet_size": self.alphabet_size,
+                "points_per_character": self.points_per_character}
+
+
+def one_hot_text(codes, alphabet_size: int):
+    """(B, U) int codes (TEXT_PADDING for padding) -> (B, U, alphabet_size) float32."""
+    return tf.one_hot(tf.cast(codes, tf.int32), alphabet_size, dtype=tf.float32)
+
+
+def build_synthesis_model(config: SynthesisConfig) -> keras.Model:
+    """(points (B, T, 3) model units, text (B, U) int32 codes) -> (B, T, 1 + 6M) raw head outputs y."""
+    points = keras.Input(shape=(None, 3), name="points")
+    text = keras.Input(shape=(None,), dtype="int32", name="text")
+    cell = WindowCell(config.cells, config.layers, config.window_mixtures, config.alphabet_size, name="window_cell")
+    one_hot = keras.layers.Lambda(lambda codes: one_hot_text(codes, config.alphabet_size), name="one_hot")(text)
+    hidden = keras.layers.RNN(cell, return_sequences=True, name="synthesis")(points, constants=[one_hot])
+    y = keras.layers.Dense(config.outputs, name="mixture")(hidden)
+    return keras.Model([points, text], y, name="synthesis")
+
+
+def window_cell(model: keras.Model) -> WindowCell:
+    return model.get_layer("synthesis").cell
