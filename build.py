@@ -116,7 +116,7 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
         charts = assets.figure_charts(figures, cache)
         page = render.render_article(figures, charts, {"about": about, "model_config": asdict(model_config),
                                                "data_source": describe_source(ctx.data_source), "lines": len(lines),
-                                               "uses_original": _original_material(about, ctx.data_source)})
+                                               "words": ctx.words, "uses_original": _original_material(about, ctx.data_source)})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         files = [path for path in building.rglob("*") if path.is_file()]

@@ -93,7 +93,11 @@ def render_article(figures: list[Figure], charts: dict[str, dict], context: dict
                      f"{_script_json(figure.data)}</script>")
         return Markup(html)
 
-    env.globals.update(figure=place, figure_scripts=scripts)
+    def data_of(name: str):
+        """A figure's data, for article text that states what the figure measured."""
+        return by_name.get(name, Figure(name)).data or {}
+
+    env.globals.update(figure=place, figure_data=data_of, figure_scripts=scripts)
     return env.get_template("article.html.j2").render(**context)
 
 

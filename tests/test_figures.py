@@ -92,5 +92,5 @@ def test_pickers_name_each_human_line_alike(tiny_context):
 
     cell_lines = [line["name"] for line in next(f for f in cells.build(tiny_context) if f.name == "cells").data["lines"]]
     possible = possibilities.build(tiny_context)[0].data["lines"]
-    human = [line["name"].removeprefix("Human ") for line in possible if line["kind"] == "human"]
-    assert human and human == cell_lines[:len(human)]
+    human = [line["name"].removeprefix(tiny_context.words["picker"]) for line in possible if line["kind"] == "human"]
+    assert human and human == [name.removeprefix("line") for name in cell_lines[:len(human)]]

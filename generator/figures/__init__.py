@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import pkgutil
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,43 @@ def line_label(line, index: int) -> str:
     return label + (f": “{line.text}”" if line.text else "")
 
 
+# How the page names the lines it shows, by what they are (`lines_kind`): every sentence that
+# names the data takes its words from here, so an offline build never calls its lines human.
+LINE_WORDS = {
+    "human": {"kind": "human", "a_line": "a line of human handwriting", "lines": "human handwriting",
+              "picker": "Human line"},
+    "synthetic": {"kind": "synthetic", "a_line": "a line of synthetic handwriting",
+                  "lines": "synthetic handwriting", "picker": "Synthetic line"},
+    "": {"kind": "", "a_line": "a line of handwriting", "lines": "handwriting", "picker": "Line"},
+}
+
+
+def _source_kind(source: str) -> str:
+    """'human', 'synthetic' or '' for one source as model.data.load names it."""
+    if source == "distill" or source.startswith("distill:") or source.lower().endswith(".xml"):
+        return "human"  # the original article's lines, or IAM-OnDB's (XML, in a folder or archive)
+    if source.startswith("synthetic"):
+        return "synthetic"
+    from model.data import CONFIG_NAME
+
+    path = Path(source)
+    described = path.parent / CONFIG_NAME  # lines written by `model.data synth` or `convert`
+    if path.suffix == ".json" and described.is_file():
+        stage = json.loads(described.read_text())
+        if stage.get("stage") == "synth":
+            return "synthetic"
+        if stage.get("stage") == "convert":
+            return _source_kind(str(stage.get("source", "")))
+    return ""
+
+
+def lines_kind(lines) -> str:
+    """What the shown lines are, from where they came: 'human', 'synthetic', or '' when their
+    source does not say (a folder of someone's own lines) or they are mixed."""
+    kinds = {_source_kind(line.source) for line in lines}
+    return kinds.pop() if len(kinds) == 1 else ""
+
+
 @dataclass
 class BuildContext:
     """What every figure module may use: the model and its description, the lines, the seed.
@@ -58,6 +96,11 @@ class BuildContext:
     seed: int
     cache: Any
     data_source: str = ""
+
+    @functools.cached_property
+    def words(self) -> dict:
+        """LINE_WORDS for the shown lines: how the page names them."""
+        return LINE_WORDS[lines_kind(self.lines)]
 
     @functools.cached_property
     def runner(self):

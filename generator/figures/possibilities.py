@@ -16,6 +16,7 @@ is computed in the reader's browser (templates/js/figures/possibilities.js).
 from __future__ import annotations
 
 import base64
+import math
 import zlib
 from dataclasses import asdict, dataclass
 
@@ -77,6 +78,15 @@ def pack_bits(flags) -> dict:
             "data": base64.b64encode(np.packbits(flags.ravel()).tobytes()).decode("ascii")}
 
 
+def unpack(packed: dict) -> np.ndarray:
+    """`pack` or `pack_bits` reversed: floats with NaN where a value was missing, or 0/1 flags."""
+    raw = np.frombuffer(base64.b64decode(packed["data"]), np.uint8)
+    if packed["dtype"] == "bits":
+        return np.unpackbits(raw)[:int(np.prod(packed["shape"]))].reshape(packed["shape"])
+    ints = raw.view(np.dtype(packed["dtype"]).newbyteorder("<")).reshape(packed["shape"])
+    return np.where(ints == np.iinfo(ints.dtype).min, np.nan, ints / packed["scale"])
+
+
 def derive_seed(seed: int, *names) -> int:
     """A 30-bit seed for one use of the build seed, stable across runs and Python versions.
 
@@ -97,7 +107,7 @@ def chosen_lines(runner: Runner, ctx, config: PossibilitiesConfig) -> list[dict]
     lines.append({"name": "A straight line", "kind": "straight",
                   "points": np.tile(np.float32(STRAIGHT_STEP), (config.straight_points, 1))})
     for k, line in enumerate(ctx.lines[:config.human_lines]):
-        lines.append({"name": f"Human {line_label(line, k)}", "kind": "human",
+        lines.append({"name": ctx.words["picker"] + line_label(line, k).removeprefix("line"), "kind": "human",
                       "points": line.model_inputs()[:config.max_points]})
     return lines
 
@@ -147,13 +157,90 @@ def compute_view(runner: Runner, points: np.ndarray, config: PossibilitiesConfig
     return {"view": view, "mixture": hover}
 
 
+# Surprise as the article states it: bits for the pen landing where it did, to the nearest raw
+# pen unit (the grid handwriting is recorded on), and lifting or not as it did. The model's NLL
+# is a density per model unit² (1 model unit = MODEL_UNIT raw units): 2 log2(MODEL_UNIT) bits more.
+RAW_GRID_BITS = 2 * math.log2(MODEL_UNIT)
+
+
+def surprise_bits(nll_nats) -> np.ndarray:
+    return np.asarray(nll_nats) / math.log(2) + RAW_GRID_BITS
+
+
+def two_bundles(ends: np.ndarray, iterations: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two-means of every point's futures at once, seeded by the two futures farthest apart.
+
+    ends: (points, futures, 2) where each future ends, relative to its point. Returns labels
+    (points, futures; True for the second bundle), centres (points, 2, 2) and separation
+    (points,): the distance between the centres over the futures' root-mean-square distance
+    from their own bundle's centre. Two tight bundles far apart score high: a fork.
+    """
+    rows = np.arange(len(ends))
+    apart = np.linalg.norm(ends[:, :, None] - ends[:, None], axis=-1).reshape(len(ends), -1).argmax(axis=1)
+    centres = np.stack([ends[rows, apart // ends.shape[1]], ends[rows, apart % ends.shape[1]]], axis=1)
+    for _ in range(iterations):
+        labels = (np.linalg.norm(ends - centres[:, 1:], axis=-1) < np.linalg.norm(ends - centres[:, :1], axis=-1))
+        weights = np.stack([~labels, labels], axis=1).astype(np.float64)  # (points, 2, futures)
+        centres = (weights @ ends) / np.maximum(weights.sum(axis=2, keepdims=True), 1)
+    own = np.where(labels[..., None], centres[:, 1:], centres[:, :1])
+    spread = np.sqrt(np.mean(np.sum((ends - own) ** 2, axis=-1), axis=1))
+    return labels, centres, np.linalg.norm(centres[:, 1] - centres[:, 0], axis=-1) / np.maximum(spread, 1e-9)
+
+
+def observations(lines: list[dict], views: list[dict]) -> dict:
+    """What the article says a reader can check in the figure's first view, measured on it.
+
+    fork: the point of a generated or given line where the futures split most clearly into
+    two bundles heading different ways (each at least a fifth of them, no pen lift among them),
+    and the first point after it where they no longer do (separation below the line's median).
+    surprise: on the given lines, the mean surprise in bits at a point that continues a stroke
+    and at the first point after the pen lifts.
+    """
+    found = None
+    for line, view in zip(lines, views):
+        if line["kind"] == "straight":
+            continue
+        offsets = unpack(view["futures"])  # (points, futures, steps, 2)
+        ends = offsets.sum(axis=2)
+        labels, centres, separation = two_bundles(ends)
+        smaller = np.minimum(labels.sum(axis=1), (~labels).sum(axis=1))
+        lengths = np.linalg.norm(centres, axis=-1).min(axis=1)
+        quiet = ~unpack(view["futurePen"]).any(axis=(1, 2)) & ~unpack(view["pen"]).astype(bool)
+        fair = quiet & (smaller >= offsets.shape[1] // 5) & (lengths > 0.5)  # both bundles go somewhere
+        if not fair.any():
+            continue
+        point = int(np.flatnonzero(fair)[np.argmax(separation[fair])])
+        if found and separation[point] <= found["separation"]:
+            continue
+        a, b = centres[point]
+        later = np.flatnonzero(separation[point + 1:point + 21] < np.median(separation))
+        found = {"line": line["name"], "point": point + 1, "separation": float(separation[point]),
+                 "sizes": sorted([int(labels[point].sum()), int((~labels[point]).sum())], reverse=True),
+                 "angle": float(np.degrees(abs(np.angle(complex(*a) / complex(*b))))),
+                 "rejoined": int(point + 2 + later[0]) if len(later) else None}
+    within, after_lift = [], []
+    for line, view in zip(lines, views):
+        if line["kind"] == "human":
+            bits = surprise_bits(unpack(view["nll"]))[:-1]  # bits[i]: surprise at point i + 1
+            lifted = unpack(view["pen"]).astype(bool)[:-1]  # the pen lifted after point i
+            within.append(bits[~lifted])
+            after_lift.append(bits[lifted])
+    surprise = None
+    if within and np.concatenate(after_lift).size:
+        within, after_lift = np.concatenate(within), np.concatenate(after_lift)
+        surprise = {"within": float(within.mean()), "afterLift": float(after_lift.mean()),
+                    "points": int(within.size + after_lift.size), "lifts": int(after_lift.size)}
+    return {"fork": found, "surprise": surprise}
+
+
 def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
     config = config or PossibilitiesConfig()
-    runner = Runner(ctx.model)
+    runner = ctx.runner
     lines = chosen_lines(runner, ctx, config)
     files = {"config.json": asdict(config)}
     menu = []
     first_view = None
+    views = []
     progress = tqdm(total=sum(len(line["points"]) for line in lines), desc="possibility space", unit="point")
     for index, line in enumerate(lines):
         seed = derive_seed(ctx.seed, "possibilities", index)
@@ -162,6 +249,7 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
                                   lambda: compute_view(runner, line["points"], config, seed, progress))
         progress.update(before + len(line["points"]) - progress.n)  # all at once when cached
         view = {"name": line["name"], "kind": line["kind"], **computed["view"]}
+        views.append(view)
         files[f"mixture-{index}.json"] = computed["mixture"]
         if index == 0:
             first_view = view
@@ -171,5 +259,5 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
     progress.close()
     data = {"lines": menu, "first": first_view, "futures": config.futures, "steps": config.steps,
             "temperature": config.temperature, "mixtures": ctx.config.mixtures,
-            "seed": derive_seed(ctx.seed, "possibilities", "page")}
+            "seed": derive_seed(ctx.seed, "possibilities", "page"), "observed": observations(lines, views)}
     return [Figure("possibilities", data=data, files=files)]
