@@ -1,0 +1,65 @@
+"""The article's words: they name the data the build shows, and speak to readers, not builders.
+
+Built with the tiny model of conftest.py, once on synthetic lines (what an offline build shows)
+and once on the original article's human lines (skipped without ../shared/distill); the
+visible text is the page without its scripts, styles and markup.
+"""
+import html
+import re
+
+import pytest
+
+import build
+from generator.figures import lines_kind
+from model.data import load
+
+BUILDER_PHRASES = ("computed when the page was built", "the build found", "the build measures",
+                   "python -m model.train", "when the page was built")
+
+
+def visible_text(site) -> str:
+    page = (site / "index.html").read_text()
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<pre\b.*?</pre>", " ", page, flags=re.S)  # the appendix's commands are meant for builders
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def build_tiny(tmp_path_factory, tiny_artefact, data: str):
+    root = tmp_path_factory.mktemp("words")
+    build.build(build.BuildConfig(weights=str(tiny_artefact), data=data, seed=0, out=str(root / "site"),
+                                  cache=str(root / "cache")), say=lambda message: None)
+    return visible_text(root / "site")
+
+
+def test_kind_of_lines_follows_their_source(tiny_lines):
+    assert lines_kind(load("synthetic:2")) == "synthetic"
+    assert lines_kind(load(tiny_lines)) == ""  # a folder that does not say what it holds
+
+
+def test_synthetic_lines_are_never_called_human(tmp_path_factory, tiny_artefact):
+    text = build_tiny(tmp_path_factory, tiny_artefact, "synthetic:2")
+    assert "a line of synthetic handwriting" in text
+    assert "human handwriting plays" not in text and "a line of human handwriting" not in text
+    assert "Synthetic line 1" in text and "Human line" not in text
+
+
+def test_human_lines_are_called_human(tmp_path_factory, tiny_artefact, distill):
+    text = build_tiny(tmp_path_factory, tiny_artefact, "distill")
+    assert "a line of human handwriting" in text and "Human line" in text
+
+
+def test_no_builder_phrases_and_the_back_matter_is_there(tiny_site):
+    text = visible_text(tiny_site)
+    for phrase in BUILDER_PHRASES:
+        assert phrase not in text.lower(), phrase
+    for part in ("Shan Carter, David Ha, Ian Johnson and Chris Olah", "Acknowledgements", "Notes",
+                 "Hochreiter", "van der Maaten", "Appendix: the cells, measured", "Appendix: rebuild it yourself"):
+        assert part in text, part
+    assert "bits" in text and "nats" not in text.split("Appendix: about the model")[0]
+
+
+def test_every_note_and_citation_has_its_target(tiny_site):
+    page = (tiny_site / "index.html").read_text()
+    targets = set(re.findall(r'id="([^"]+)"', page))
+    links = re.findall(r'href="#([^"]+)"', page)
+    assert links and all(link in targets for link in links), sorted(set(links) - targets)
