@@ -5,6 +5,7 @@ Planted data: cells made from a few known patterns (some shifted by a step, some
 be flipped and sorted into contiguous runs, deterministically; cells made from a known pen
 signal must correlate with that signal and be found as a group.
 """
+import json
 import struct
 
 import numpy as np
@@ -199,6 +200,16 @@ def test_heatmap_choosing_a_row_recolours_the_strokes(tiny_site, serve, page, na
     heatmap.hover(position=row_position(page, name, target))
     assert "c = " in root.locator(".cells-readout").inner_text()
 
+    # the key names its scale; one shared scale recolours the heatmap and says so in the key
+    assert root.locator(".cells-key-high").inner_text() == "+1"
+    assert "own scale" in root.locator(".cells-key-meaning").inner_text()
+    pixels = root.locator(".cells-heatmap").evaluate("canvas => canvas.toDataURL()")
+    root.locator(".cells-key input[value=shared]").check()
+    shared = json.loads(page.locator(f"#figure-data-{name}").text_content())["sharedRange"]
+    assert root.get_attribute("data-scale") == "shared"
+    assert float(root.locator(".cells-key-high").inner_text()) == pytest.approx(shared, rel=0.01)
+    assert root.locator(".cells-heatmap").evaluate("canvas => canvas.toDataURL()") != pixels
+
     # another line keeps the chosen cell
     root.locator(".cells-line").select_option("1")
     page.wait_for_selector(f'[data-figure="{name}"][data-line="1"][data-state="ready"]')
@@ -214,8 +225,28 @@ def test_sorted_text_comes_from_the_measurements(tiny_site):
     assert "the article says" not in html  # the tiny model is not the article's model
 
 
+def test_a_table_button_brings_the_heatmap_into_view(tiny_site, serve, page):
+    page.goto(serve(tiny_site))
+    page.wait_for_selector('[data-figure="cells-sorted"][data-state="ready"]', timeout=15000)
+    # the tiny model has no named groups, so no table of them: a row button far below stands in
+    page.eval_on_selector('[data-figure="cells-sorted"] .cells-measured', """measured => measured.insertAdjacentHTML(
+      'beforeend', '<div style="height: 3000px"></div><button type="button" data-choose-cell="3">row</button>')""")
+    button = page.locator('[data-figure="cells-sorted"] .cells-measured button[data-choose-cell]').last
+    button.scroll_into_view_if_needed()
+    assert not in_view(page, '[data-figure="cells-sorted"] .cells-heatmap')
+    button.click()
+    page.wait_for_function("""() => {
+      const box = document.querySelector('[data-figure="cells-sorted"] .cells-heatmap').getBoundingClientRect();
+      return box.top >= 0 && box.top < innerHeight;
+    }""", timeout=5000)
+    assert page.get_attribute('[data-figure="cells-sorted"]', "data-cell") == button.get_attribute("data-choose-cell")
+
+
+def in_view(page, selector):
+    return page.eval_on_selector(selector, "el => { const b = el.getBoundingClientRect(); return b.bottom > 0 && b.top < innerHeight; }")
+
+
 def figure_data(site, name):
-    import json
     import re
 
     html = (site / "index.html").read_text()

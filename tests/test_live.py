@@ -134,10 +134,47 @@ def test_cells_follow_the_reader_and_a_chosen_cell(site_page):
     write_with_mouse(site_page, ".cells-live-canvas", strokes=1)
     reader_settled(site_page, "cells-live")
     wait_drawn(site_page, "cells-live", more_than=10)
+    first = json.loads(site_page.locator("#figure-data-cells-live").text_content())["order"][0]
     box = site_page.locator(".cells-live-grid").bounding_box()
-    site_page.mouse.click(box["x"] + 5, box["y"] + 5)
-    site_page.wait_for_function("document.querySelector('.cells-live-readout').textContent.includes('cell 0 ')")
+    site_page.mouse.click(box["x"] + 5, box["y"] + 5)  # the grid's first square: the first sorted row
+    site_page.wait_for_function(f"document.querySelector('.cells-live-readout').textContent.includes('row 0 (cell {first})')")
     assert site_page.console_errors == []
+
+
+def test_live_heatmap_grows_a_column_per_point_and_air_moves_are_dotted(site_page):
+    """Every point the reader writes adds one painted column to the live heatmap (the rest stay
+    blank), the step marker names that step, and the pen's move in the air between two strokes
+    is drawn dotted: some pixels along it inked, some not."""
+    wait_drawn(site_page, "cells-live")
+    write_with_mouse(site_page, ".cells-live-canvas", strokes=2)
+    reader_settled(site_page, "cells-live")
+    site_page.wait_for_function("""() => {
+      const root = document.querySelector('[data-figure="cells-live"]');
+      return Number(root.dataset.steps) > 0 && Number(root.dataset.steps) === Number(root.dataset.drawnPoints) - 1;
+    }""")
+    steps = int(site_page.get_attribute('[data-figure="cells-live"]', "data-steps"))
+    painted = site_page.eval_on_selector(".cells-live-heatmap", """canvas => {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, 1).data;
+      let count = 0;
+      for (let t = 0; t < canvas.width; t++) count += pixels[4 * t] !== 236 || pixels[4 * t + 1] !== 236;
+      return count;
+    }""")
+    assert painted == steps
+    assert f"step {steps}" in site_page.locator(".cells-live-now").inner_text()
+    # the move in the air: from the first stroke's end to the second's start (write_with_mouse)
+    box = site_page.locator(".cells-live-canvas").bounding_box()
+    start, end = (30 + 2.2 * 24, box["height"] / 2 - 18), (30 + 70, box["height"] / 2)
+    inked = site_page.eval_on_selector(".cells-live-canvas", """(canvas, [start, end]) => {
+      const ratio = canvas.width / canvas.clientWidth;
+      const context = canvas.getContext('2d');
+      const alphas = [];
+      for (let k = 5; k <= 35; k++) {
+        const [x, y] = [start[0] + (end[0] - start[0]) * k / 40, start[1] + (end[1] - start[1]) * k / 40];
+        alphas.push(context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data[3] > 0);
+      }
+      return alphas;
+    }""", [start, end])
+    assert 0 < sum(inked) < len(inked), inked
 
 
 def test_phone_with_touch(tiny_site, serve, browser):
