@@ -23,6 +23,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from model.base import UserError, distill_dir, run_cli, shown_name
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -40,28 +42,26 @@ class BuildConfig:
     cache: str = ".cache"
 
 
-class BuildError(RuntimeError):
-    """Bad input to the build; the message is one line: what, where, what to do."""
+class BuildError(UserError):
+    """Bad input to the build."""
 
 
 def _default_data() -> str:
-    from model.data import distill_dir
-
     return "distill" if (distill_dir() / "validation-data").is_dir() else "synthetic:16"
 
 
 def load_inputs(config: BuildConfig):
-    """The lines shown by the figures, then the model (network.load_model): bad lines are
+    """The lines shown by the figures, then the model (weights.load_model): bad lines are
     reported before TensorFlow is even imported."""
     from model import data
 
     lines = data.load(config.data or _default_data())
     if not lines:
         raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")
-    from model import network
+    from model import weights  # imports TensorFlow: only once the lines are known to be good
 
-    model, model_config, about = network.load_model(config.weights)
-    folder = network.DEFAULT_MODEL_DIR if config.weights == "default" else Path(config.weights)
+    model, model_config, about = weights.load_model(config.weights)
+    folder = weights.DEFAULT_MODEL_DIR if config.weights == "default" else Path(config.weights)
     if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
         about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
     return model, model_config, about, lines
@@ -139,13 +139,11 @@ def describe_source(source: str) -> str:
         return "the original article's human handwriting"
     if source.startswith("synthetic"):
         return "the synthetic cursive corpus (Hershey script fonts, model/synth.py)"
-    return Path(source).name
+    return shown_name(source)
 
 
 def _original_material(about: dict, data_source: str) -> str:
     """What of the Distill article's files this site uses, for the CC-BY 4.0 credit."""
-    from model.data import distill_dir
-
     used = []
     if about.get("name") == "distill":
         used.append("pretrained weights")
@@ -156,11 +154,8 @@ def _original_material(about: dict, data_source: str) -> str:
 
 def _public_settings(config: BuildConfig) -> dict:
     # Only names, never local paths: the site is published and must not depend on where it was built.
-    settings = {"weights": config.weights, "data": config.data or "default", "seed": config.seed}
-    for key in ("weights", "data"):
-        if os.sep in settings[key] or Path(settings[key]).exists():
-            settings[key] = Path(settings[key]).name
-    return settings
+    return {"weights": shown_name(config.weights), "data": shown_name(config.data or "default"),
+            "seed": config.seed}
 
 
 def build(config: BuildConfig, say=print) -> dict:
@@ -207,30 +202,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     config = BuildConfig(weights=args.weights, data=args.data, seed=args.seed, out=args.out, cache=args.cache)
-    try:
-        if args.command == "serve":
-            serve(config, args.port)
-        else:
-            build(config)
-    except KeyboardInterrupt:
-        print(f"error: interrupted; {config.out} is as it was before this build", file=sys.stderr)
-        return 130
-    except Exception as error:
-        if not isinstance(error, _user_errors()):
-            raise  # a bug: the traceback is what its fixer needs
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _user_errors() -> tuple:
-    """The project's one-line errors. model.network's only if it was imported: a bad --data
-    fails before TensorFlow loads."""
-    from generator.assets import AssetError
-    from model.data import DataError
-
-    network = sys.modules.get("model.network")
-    return (BuildError, DataError, AssetError, OSError, *([network.ModelError] if network else []))
+    if args.command == "serve":
+        return run_cli(lambda: serve(config, args.port))
+    return run_cli(lambda: build(config),
+                   interrupted=lambda: f"interrupted; {config.out} is as it was before this build")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model.data import load, write_json_lines  # noqa: E402
 from model.evaluate import evaluate  # noqa: E402
-from model.network import load_model  # noqa: E402
 from model.train import TrainConfig, train  # noqa: E402
+from model.weights import load_model  # noqa: E402
 
 
 def main() -> int:

@@ -49,11 +49,11 @@ def measure(args) -> dict:
     if args.lstm == "cell":  # the same weights in Keras's generic RNN loop; build_model reads keras.layers.LSTM
         keras = network.keras
         keras.layers.LSTM = lambda units, **kw: keras.layers.RNN(keras.layers.LSTMCell(units), **kw)
-    config = TrainConfig(layers=args.layers, cells=args.cells, mixtures=args.mixtures,
+    config = TrainConfig(model=network.ModelConfig(args.layers, args.cells, args.mixtures),
                          batch_size=args.batch_size, seq_len=args.seq_len, seed=0)
     network.keras.utils.set_random_seed(config.seed)
     inputs, targets = windows(load(f"synthetic:{args.lines}"), config.seq_len)
-    model = compile_for_training(network.build_model(config.model_config()), config)
+    model = compile_for_training(network.build_model(config.model), config)
     model.jit_compile = args.jit
     batches = dataset(inputs, targets, config.batch_size, shuffle_seed=0).repeat()
     model.fit(batches, steps_per_epoch=args.warmup, epochs=1, verbose=0)

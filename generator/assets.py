@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 
 from generator.render import TEMPLATES
+from model.base import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO_ROOT / "node_modules"
@@ -42,7 +43,7 @@ VENDOR_FILES = {
 MODEL_QUANTIZATION = "uint8"
 
 
-class AssetError(RuntimeError):
+class AssetError(UserError):
     """A file the site needs is missing; the message says how to get it."""
 
 

@@ -1,4 +1,4 @@
-"""Handwriting lines: one representation, every source that provides them, and a writer.
+"""Handwriting lines (model.base.Line): every source that provides them, and writers.
 
 A line is a sequence of pen points, each stored as the offset (dx, dy) from the previous
 point in raw pen units plus a pen-lift flag that is 1 on the last point of a stroke
@@ -23,62 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import sys
 import tarfile
 import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-# Raw pen units per model unit: the model reads and writes offsets divided by this.
-MODEL_UNIT = 40.0
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def distill_dir() -> Path:
-    """Where the original article's files live locally (weights, human lines, golden outputs).
-
-    One setting for the whole project: the HANDWRITING_DISTILL environment variable, by
-    default ../shared/distill beside the checkout.
-    """
-    return Path(os.environ.get("HANDWRITING_DISTILL", REPO_ROOT.parent / "shared" / "distill"))
-
-
-class DataError(ValueError):
-    """Bad input data. Its message is one line: where (file and position), what, what to do."""
-
-
-@dataclass
-class Line:
-    """One line of handwriting.
-
-    points: float32 array (T, 3) of [dx, dy, pen_up] in raw units; dx, dy is the offset
-        from the previous point (for the first point, from `start`); y grows downward.
-    start: absolute position (x, y) the first offset is taken from, in raw units.
-    """
-
-    points: np.ndarray
-    start: tuple[float, float] = (0.0, 0.0)
-    text: str = ""
-    source: str = ""
-    meta: dict = field(default_factory=dict)
-
-    def model_inputs(self) -> np.ndarray:
-        """The (T, 3) float32 sequence the model reads: offsets in model units, pen flag kept."""
-        scaled = self.points.astype(np.float32).copy()
-        scaled[:, :2] /= MODEL_UNIT
-        return scaled
-
-    def absolute(self) -> np.ndarray:
-        """(T, 2) absolute pen positions in raw units."""
-        return np.asarray(self.start, np.float64) + np.cumsum(self.points[:, :2], axis=0, dtype=np.float64)
-
+from model import remote, synth
+from model.base import DataError, Line, run_cli
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -381,25 +338,14 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
     return lines
 
 
-def _synth_module():
-    try:
-        from model import synth
-    except ImportError as error:
-        raise DataError(f"synthetic: the synthetic corpus (model/synth.py) cannot be imported "
-                        f"({error}): use another source") from None
-    return synth
-
-
 def _load_synthetic(count: int, seed: int) -> list[Line]:
-    lines = _synth_module().synthesize(count, seed)
+    lines = synth.synthesize(count, seed)
     for index, line in enumerate(lines):
         line.source = line.source or f"synthetic:seed={seed}:{index}"
     return lines
 
 
 def _load_distill(limit: int | None) -> list[Line]:
-    from model import remote
-
     lines = []
     for name in _progress(remote.LINE_NAMES[:limit], "loading distill"):
         line = _load_file(remote.fetch(name))
@@ -583,22 +529,20 @@ def main(argv: list[str] | None = None) -> int:
     describe.add_argument("source", help=SOURCES_HELP)
     describe.add_argument("--limit", type=int, help="only the first N lines")
     args = parser.parse_args(argv)
-    try:
-        if args.command == "synth":
-            if args.lines < 1:
-                raise DataError(f"--lines {args.lines}: must be at least 1")
-            synth_config = asdict(_synth_module().SynthConfig())
-            _write_corpus(_load_synthetic(args.lines, args.seed), args.out,
-                          {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": synth_config})
-        elif args.command == "convert":
-            _write_corpus(load(args.source, limit=args.limit), args.out,
-                          {"stage": "convert", "source": args.source, "limit": args.limit})
-        else:
-            print(json.dumps(stats(load(args.source, limit=args.limit))))
-    except (DataError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_cli(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "synth":
+        if args.lines < 1:
+            raise DataError(f"--lines {args.lines}: must be at least 1")
+        _write_corpus(_load_synthetic(args.lines, args.seed), args.out,
+                      {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": asdict(synth.SynthConfig())})
+    elif args.command == "convert":
+        _write_corpus(load(args.source, limit=args.limit), args.out,
+                      {"stage": "convert", "source": args.source, "limit": args.limit})
+    else:
+        print(json.dumps(stats(load(args.source, limit=args.limit))))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from model.data import DataError, Line, load
-from model.network import ModelError, keras, load_model, nll_terms, tf
+from model.base import DataError, Line, run_cli
+from model.data import load
+from model.network import keras, nll_terms, tf
+from model.weights import load_model
 
 
 @dataclass
@@ -76,17 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-lines", type=int, default=EvaluateConfig.batch_lines,
                         help="lines scored together (default %(default)s)")
     args = parser.parse_args(argv)
-    try:
-        if args.batch_lines < 1:
-            raise DataError(f"--batch-lines {args.batch_lines}: must be at least 1")
-        lines = load(args.data)
-        model, _, _ = load_model(args.weights)
-        result = evaluate(model, lines, EvaluateConfig(batch_lines=args.batch_lines))
-    except (DataError, ModelError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(result))
-    return 0
+    return run_cli(lambda: _evaluate(args))
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    if args.batch_lines < 1:
+        raise DataError(f"--batch-lines {args.batch_lines}: must be at least 1")
+    lines = load(args.data)
+    model, _, _ = load_model(args.weights)
+    print(json.dumps(evaluate(model, lines, EvaluateConfig(batch_lines=args.batch_lines))))
 
 
 if __name__ == "__main__":

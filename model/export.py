@@ -18,7 +18,9 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.network import ModelConfig, ModelError, keras, load_model
+from model.base import ModelError, run_cli
+from model.network import ModelConfig, keras
+from model.weights import load_model
 
 MODEL_JSON = "model.json"
 CONFIG_FILE = "export_config.json"
@@ -80,15 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quantize", choices=["none", "float16", "uint8"], default="none",
                         help="weight storage (default %(default)s: float32)")
     args = parser.parse_args(argv)
-    try:
-        model, _, _ = load_model(args.weights)
-        written = export_tfjs(model, args.out, None if args.quantize == "none" else args.quantize)
-    except (ModelError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return run_cli(lambda: _export(args))
+
+
+def _export(args: argparse.Namespace) -> None:
+    model, _, _ = load_model(args.weights)
+    written = export_tfjs(model, args.out, None if args.quantize == "none" else args.quantize)
     print(json.dumps({"out": args.out, "files": [path.name for path in written],
                       "bytes": sum(path.stat().st_size for path in written)}))
-    return 0
 
 
 if __name__ == "__main__":

@@ -9,15 +9,15 @@ then blocks of M for the pi logits, mu1, mu2, log sigma1, log sigma2 and rho bef
 `nll_terms` is the one negative log-likelihood of the project: training, evaluation and the
 site all score points with it. `Runner` steps a built model from any state, for traces of the
 cell states and for sampling, reusing the model's own layers rather than a second LSTM.
+Like nanoGPT's model.py, this file imports nothing from the project: which weights fill the
+network (the committed default, the article's, a training run's) is model.weights' choice.
 """
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -44,19 +44,8 @@ with _stderr_closed():
     import tensorflow as tf  # noqa: E402
     import tf_keras as keras  # noqa: E402
 
-from model.data import REPO_ROOT  # noqa: E402
-
-DEFAULT_MODEL_DIR = REPO_ROOT / "model" / "default"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.h5"
-ABOUT_FILE = "about.json"
-
 LOG_2PI = math.log(2.0 * math.pi)
 LOG_2 = math.log(2.0)
-
-
-class ModelError(ValueError):
-    """A model that cannot be found or loaded. Its message is one line: what, where, what to do."""
 
 
 @dataclass
@@ -279,59 +268,3 @@ def sample_points(y, temperature, seeds, batch) -> tf.Tensor:
     uniform = tf.random.stateless_uniform([batch], seed=seeds[2])
     pen_up = tf.cast(uniform < tf.sigmoid(params.eos_logit[:, 0]), tf.float32)
     return tf.stack([dx, dy, pen_up], axis=1)
-
-
-def save_artefact(model: keras.Model, config: ModelConfig, folder, **extra) -> Path:
-    """Write config.json and weights.h5 into folder, plus NAME.json for each extra NAME=value.
-
-    `about={"name", "source", "credit"}` is what `load_model` reports for the folder.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
-    model.save_weights(str(folder / WEIGHTS_FILE))
-    for name, value in extra.items():
-        (folder / f"{name}.json").write_text(json.dumps(value, indent=2) + "\n")
-    return folder
-
-
-def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
-    """The model and config that `save_artefact` wrote into folder."""
-    folder = Path(folder)
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (folder / name).is_file():
-            raise ModelError(f"{folder}: no {name}, so not a model artefact; "
-                             "give a folder written by model.train (or 'default' / 'distill')")
-    try:
-        settings = json.loads((folder / CONFIG_FILE).read_text())
-        config = ModelConfig(**{f.name: settings[f.name] for f in fields(ModelConfig) if f.name in settings})
-    except (ValueError, TypeError) as error:
-        raise ModelError(f"{folder / CONFIG_FILE}: unreadable model config ({error}); "
-                         "rewrite it or retrain") from error
-    model = build_model(config)
-    try:
-        model.load_weights(str(folder / WEIGHTS_FILE))
-    except (ValueError, OSError) as error:
-        raise ModelError(f"{folder / WEIGHTS_FILE}: weights do not fit config {asdict(config)} "
-                         f"({str(error).splitlines()[0]}); retrain or fix config.json") from error
-    return model, config
-
-
-def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
-    """spec 'default' (model/default/), 'distill' (the original weights) or an artefact folder.
-
-    Returns (model, config, about) where about has the name, source and credit to show.
-    """
-    if spec == "distill":
-        from model.original import ABOUT, load_original
-
-        return load_original(), ModelConfig(), dict(ABOUT)
-    folder = DEFAULT_MODEL_DIR if spec == "default" else Path(spec)
-    if spec == "default" and not (folder / CONFIG_FILE).is_file():
-        raise ModelError(f"{folder}: the default model is not there yet; "
-                         "train it with `python -m model.train` or use --weights distill")
-    model, config = load_artefact(folder)
-    about = {"name": folder.name, "source": str(folder), "credit": ""}
-    if (folder / ABOUT_FILE).is_file():
-        about.update(json.loads((folder / ABOUT_FILE).read_text()))
-    return model, config, about

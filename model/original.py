@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from model import remote
-from model.network import ModelConfig, ModelError, build_model, keras
+from model.base import ModelError
+from model.network import ModelConfig, build_model, keras
 
 WEIGHTS_NAME = "b64_weights.json"
 

@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from model.data import DataError, distill_dir
+from model.base import DataError, distill_dir
 
 BASE_URL = "https://raw.githubusercontent.com/distillpub/post--handwriting/master/"
 CACHE_SUBDIR = "handwriting"

@@ -16,7 +16,7 @@ kinematics of a hand:
   how often the pen lifts where the script would go on, a wandering baseline and a small
   smooth tremor.
 
-`synthesize(n_lines, seed)` returns `model.data.Line`s in raw units whose step lengths and
+`synthesize(n_lines, seed)` returns `model.base.Line`s in raw units whose step lengths and
 points per stroke sit close to the human lines of the original article (see bench/synth.py).
 Line i depends only on (seed, i), so a corpus grows without changing its first lines.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from model.data import DataError, Line
+from model.base import DataError, Line
 
 WORDS_FILE = Path(__file__).with_name("words.txt")
 

@@ -12,7 +12,7 @@ Keras `fit` does the rest: Adam with gradient clipping, BackupAndRestore (a run 
 with SIGKILL and started again with the same arguments continues after its last finished
 epoch), a weights checkpoint per epoch, early stopping on the validation NLL, and
 TerminateOnNaN, turned into a one-line error. The output folder is an artefact that
-`network.load_model(OUT)` reads: the best epoch's weights, config.json (the ModelConfig),
+`weights.load_model(OUT)` reads: the best epoch's weights, config.json (the ModelConfig),
 train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch checkpoints.
 
     python -m model.train --data synthetic:2000 --out runs/default --epochs 20
@@ -32,10 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import CleanConfig, DataError, Line, clean, load
+from model.base import Line, UserError, run_cli
+from model.data import CleanConfig, clean, load
 from model.evaluate import zero_start_batch
-from model.network import (ABOUT_FILE, CONFIG_FILE, WEIGHTS_FILE, ModelConfig, ModelError, build_model, keras,
-                           load_model, nll_terms, save_artefact, tf)
+from model.network import ModelConfig, build_model, keras, nll_terms, tf
+from model.weights import ABOUT_FILE, CONFIG_FILE, WEIGHTS_FILE, load_model, save_artefact
 
 BACKUP_DIR = "backup"
 TRAIN_FILE = "train.json"
@@ -46,8 +47,8 @@ CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 RESUMABLE_CHANGES = ("epochs", "patience")
 
 
-class TrainError(ValueError):
-    """Training cannot start or went wrong. Its message is one line: what, where, what to do."""
+class TrainError(UserError):
+    """Training cannot start or went wrong."""
 
 
 @dataclass
@@ -55,9 +56,7 @@ class TrainConfig:
     data: str = "synthetic"
     lines: int | None = None  # keep only the first N lines of the source
     init: str | None = None  # start from these weights: "distill", "default" or an artefact folder
-    layers: int = 1
-    cells: int = 500
-    mixtures: int = 20
+    model: ModelConfig = field(default_factory=ModelConfig)  # the shape of --init when there is one
     epochs: int = 20
     batch_size: int = 32
     seq_len: int = 300
@@ -67,9 +66,6 @@ class TrainConfig:
     patience: int = 3  # epochs without a better validation NLL before stopping
     seed: int = 0
     clean: CleanConfig = field(default_factory=CleanConfig)
-
-    def model_config(self) -> ModelConfig:
-        return ModelConfig(self.layers, self.cells, self.mixtures)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -239,7 +235,7 @@ def _prepare_out(out: Path, config: TrainConfig) -> bool:
 
 
 def _initial_model(config: TrainConfig) -> keras.Model:
-    model = build_model(config.model_config())
+    model = build_model(config.model)
     if config.init:  # main() has made the shape that of the init model
         model.set_weights(load_model(config.init)[0].get_weights())
     return model
@@ -289,7 +285,7 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     metrics["finished"] = "early stopping" if early_stopping.stopped_epoch else "all epochs"
     model.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=metrics["best_epoch"])))
     about = {"name": out.name, "source": f"model.train on {config.data}", "credit": ""}
-    save_artefact(model, config.model_config(), out, train=config.to_json(), metrics=metrics, about=about)
+    save_artefact(model, config.model, out, train=config.to_json(), metrics=metrics, about=about)
     return metrics
 
 
@@ -350,22 +346,22 @@ def main(argv: list[str] | None = None) -> int:
     use_threads(args.threads_per_op, os.cpu_count() if args.threads_per_op else 0)
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
+    return run_cli(lambda: _train(args))
+
+
+def _train(args: argparse.Namespace) -> None:
     settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    try:
-        if args.init:
-            init_shape = asdict(load_model(args.init)[1])
-            conflicts = {k: v for k, v in settings.items() if k in init_shape and v != init_shape[k]}
-            if conflicts:
-                raise TrainError(f"--init {args.init}: its shape is {init_shape}, not {conflicts}; "
-                                 "drop --layers/--cells/--mixtures when fine-tuning")
-            settings.update(init_shape)
-        train(TrainConfig(**settings), args.out, verbose=1 if sys.stdout.isatty() else 2)
-        if args.publish:
-            publish(Path(args.out), Path(args.publish))
-    except (TrainError, DataError, ModelError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    shape = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if getattr(args, f.name) is not None}
+    if args.init:
+        init_shape = asdict(load_model(args.init)[1])
+        conflicts = {k: v for k, v in shape.items() if v != init_shape[k]}
+        if conflicts:
+            raise TrainError(f"--init {args.init}: its shape is {init_shape}, not {conflicts}; "
+                             "drop --layers/--cells/--mixtures when fine-tuning")
+        shape = init_shape
+    train(TrainConfig(**settings, model=ModelConfig(**shape)), args.out, verbose=1 if sys.stdout.isatty() else 2)
+    if args.publish:
+        publish(Path(args.out), Path(args.publish))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import pytest
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS  # Debian's chromium, shared with the benchmarks
-from model.data import distill_dir
+from model.base import distill_dir
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +89,7 @@ def _looped_line(points: int, phase: float):
     """A cursive-like line of loops in raw units, the pen lifting every 45 points."""
     import numpy as np
 
-    from model.data import Line
+    from model.base import Line
 
     t = np.arange(points + 1) * 0.35 + phase
     xy = np.stack([9.0 * t + 14.0 * np.cos(t), 20.0 * np.sin(t) + 3.0 * np.sin(t / 7)], axis=1).round()
@@ -102,10 +102,11 @@ def _looped_line(points: int, phase: float):
 def tiny_artefact(tmp_path_factory, tiny_lines):
     """A model artefact folder of a tiny model trained for two epochs on `tiny_lines` by
     model.train (config.json, weights, metrics.json with a training curve), seed 0."""
+    from model.network import ModelConfig
     from model.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("tiny-model")
-    train(TrainConfig(data=str(tiny_lines), **TINY_MODEL, epochs=2, batch_size=4, seq_len=60, seed=0),
+    train(TrainConfig(data=str(tiny_lines), model=ModelConfig(**TINY_MODEL), epochs=2, batch_size=4, seq_len=60, seed=0),
           folder, verbose=0)
     return folder
 

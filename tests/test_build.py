@@ -50,7 +50,7 @@ def snapshot_of_the_code(folder: Path) -> Path:
 def cli_sites(tmp_path_factory, tiny_artefact, tiny_lines):
     """The tiny site built twice at once from the command line, each with a fresh cache, from
     one snapshot of the code."""
-    from model.data import distill_dir
+    from model.base import distill_dir
 
     root = tmp_path_factory.mktemp("cli-sites")
     code = snapshot_of_the_code(root / "code")

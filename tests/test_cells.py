@@ -271,7 +271,8 @@ def test_original_weights_have_named_groups_that_match_the_article(distill):
     import json
 
     from model.data import load
-    from model.network import Runner, load_model
+    from model.network import Runner
+    from model.weights import load_model
 
     model, _, _ = load_model("distill")
     runner = Runner(model)

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from model import data, remote
-from model.data import CleanConfig, DataError, Line, load
+from model.base import REPO_ROOT, DataError, Line
+from model.data import CleanConfig, load
 
 # A small IAM-OnDB lineStrokes file as the database distributes them: ISO-8859-1, absolute
 # coordinates, y downward; strokes of 3, 1 (a dot) and 2 points.
@@ -345,7 +346,7 @@ def test_stats_of_the_article_lines(distill):
 
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "model.data", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, cwd=data.REPO_ROOT)
+                          capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
 
 
 def test_cli_convert_archive_then_stats(tmp_path):

@@ -4,10 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from model.data import Line, write_json_lines
+from model.base import Line
+from model.data import write_json_lines
 from model.evaluate import EvaluateConfig, evaluate, main
-from model.network import ModelConfig, nll_terms, save_artefact
+from model.network import ModelConfig, nll_terms
 from model.original import load_original
+from model.weights import save_artefact
 
 TINY = ModelConfig(layers=1, cells=8, mixtures=2)
 

@@ -5,9 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from model.data import REPO_ROOT
+from model.base import REPO_ROOT
 from model.export import ExportConfig, export_tfjs, main
-from model.network import ModelConfig, load_model, save_artefact
+from model.network import ModelConfig
+from model.weights import load_model, save_artefact
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 TFJS = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"

@@ -32,7 +32,7 @@ def validator():
 @pytest.fixture(scope="module")
 def tiny_context(tiny_artefact, tiny_lines):
     from model.data import load
-    from model.network import load_model
+    from model.weights import load_model
 
     model, config, about = load_model(str(tiny_artefact))
     return BuildContext(model=model, config=config, about=about, lines=load(tiny_lines), seed=0,

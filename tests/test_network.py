@@ -1,13 +1,10 @@
-"""The network contract: head layout, the one NLL, Runner traces and sampling, artefacts."""
+"""The network contract: head layout, the one NLL, Runner traces and sampling."""
 import math
 
 import numpy as np
 import pytest
 
-from model.network import (
-    ModelConfig, ModelError, Runner, build_model, load_artefact, load_model, mixture, nll_terms,
-    save_artefact,
-)
+from model.network import ModelConfig, Runner, build_model, mixture, nll_terms
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 
@@ -126,19 +123,3 @@ def test_temperature_as_in_the_article():
     assert drawn[~first, 0].std() == pytest.approx(2.0 * tau, rel=0.05)
     assert drawn[:, 1].std() == pytest.approx(tau, rel=0.05)
     assert drawn[:, 2].mean() == pytest.approx(0.2, abs=0.015)  # eos: no temperature
-
-
-def test_artefact_round_trip(tiny, tmp_path):
-    save_artefact(tiny, TINY, tmp_path / "run", metrics={"nll": 1.5}, about={"credit": "test"})
-    model, config = load_artefact(tmp_path / "run")
-    assert config == TINY
-    inputs = points(12)[None]
-    np.testing.assert_array_equal(model.predict(inputs, verbose=0), tiny.predict(inputs, verbose=0))
-    loaded, _, about = load_model(str(tmp_path / "run"))
-    assert about["credit"] == "test" and about["name"] == "run"
-
-
-def test_load_model_errors_are_one_line(tmp_path):
-    with pytest.raises(ModelError, match="not a model artefact") as error:
-        load_model(str(tmp_path))
-    assert "\n" not in str(error.value)

@@ -4,7 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from model.network import ModelError, Runner, mixture, nll_terms
+from model.base import ModelError
+from model.network import Runner, mixture, nll_terms
 from model.original import decode, load_original, weights_file
 
 TOLERANCE = 1e-4  # float32 against the original's float64

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from generator.cache import Cache
 from generator.figures import BuildContext
 from generator.figures import possibilities
-from model.data import Line
+from model.base import Line
 
 FIGURE_JS = Path(__file__).resolve().parent.parent / "templates" / "js" / "figures" / "possibilities.js"
 GREEN, ORANGE = "hsl(145 ", "hsl(28 "

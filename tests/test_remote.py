@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from model import remote
-from model.data import DataError
+from model.base import DataError
 
 tf_keras = pytest.importorskip("tf_keras")
 

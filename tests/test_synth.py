@@ -10,7 +10,8 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from model.data import DataError, load, stats
+from model.base import DataError
+from model.data import load, stats
 from model.synth import WORDS_FILE, SynthConfig, synthesize
 
 

@@ -10,9 +10,9 @@ import h5py
 import numpy as np
 import pytest
 
-from model.data import Line, load
-from model.network import load_model
+from model.base import Line
 from model.train import main, split_lines, windows
+from model.weights import load_model
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["--data", "synthetic:6", "--cells", "16", "--mixtures", "3", "--seq-len", "50", "--lr", "3e-3"]
@@ -63,7 +63,7 @@ def test_training_learns_and_writes_an_artefact(trained):
     assert record["finished"] == "all epochs" and record["best_epoch"] == 3
     assert all(epoch["seconds"] > 0 for epoch in epochs) and record["val_points"] > 0
     assert record["initial_val_nll"] > epochs[-1]["val_nll"] + 0.05  # scored before the first step
-    assert json.loads((trained / "train.json").read_text())["cells"] == 16
+    assert json.loads((trained / "train.json").read_text())["model"]["cells"] == 16
     assert sorted(path.name for path in trained.glob("epoch-*.weights.h5")) == [
         "epoch-001.weights.h5", "epoch-002.weights.h5", "epoch-003.weights.h5"]
     model, config, _ = load_model(str(trained))
@@ -129,7 +129,7 @@ def test_init_fine_tunes_from_an_artefact(trained, tmp_path, capsys):
     out = tmp_path / "tuned"
     tiny_data = TINY[:2] + TINY[6:]  # the shape comes from the init model
     assert main([*tiny_data, "--out", str(out), "--epochs", "1", "--init", str(trained)]) == 0
-    assert json.loads((out / "train.json").read_text())["cells"] == 16
+    assert json.loads((out / "train.json").read_text())["model"]["cells"] == 16
     # Fine-tuning starts from the trained weights: same lines, same split, the same score.
     assert metrics(out)["initial_val_nll"] == pytest.approx(metrics(trained)["best_val_nll"], abs=1e-4)
     assert metrics(out)["init"] == str(trained) and "init" not in metrics(trained)  # for the model card

@@ -84,7 +84,7 @@ class BuildContext:
     """What every figure module may use: the model and its description, the lines, the seed.
 
     model: the tf-keras model; config: its model.network.ModelConfig; about: what
-    model.network.load_model said about it (source, metrics, ...); lines: the human (or
+    model.weights.load_model said about it (source, metrics, ...); lines: the human (or
     synthetic) lines the figures show; seed: the build's seed (derive, don't reuse blindly);
     cache: generator.cache.Cache, for anything that runs the model.
     """

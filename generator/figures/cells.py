@@ -30,7 +30,7 @@ import numpy as np
 from generator import cell_analysis, precompute
 from generator.cache import fingerprint
 from generator.figures import Figure, line_label
-from model.data import distill_dir
+from model.base import distill_dir
 
 LEVELS = 31  # quantisation steps on each side of zero
 # What the live figure may start on: behaviours a reader sees in the colours as they write.

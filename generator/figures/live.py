@@ -10,7 +10,7 @@ starts on, one that the build measured as telling (generator/figures/cells.py, `
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,7 +49,7 @@ def build(ctx) -> list[Figure]:
     config = LiveConfig()
     demo = demo_line(ctx.lines, config)
     measured = cells.live_view(ctx)
-    settings = {"seed": ctx.seed, "temperature": config.temperature, "demo": demo.tolist(), "config": asdict(config)}
+    settings = {"seed": ctx.seed, "temperature": config.temperature, "demo": demo.tolist()}
     return [
         Figure("continue", data={**settings, "scale": config.continue_scale, "height": config.continue_height,
                                  "predict": config.predict}),

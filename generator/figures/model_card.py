@@ -10,13 +10,11 @@ on the lines the article shows by model.evaluate, and cached.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import altair as alt
 import numpy as np
 
 from generator.figures import Figure
+from model.base import shown_name
 from model.evaluate import evaluate
 
 
@@ -52,11 +50,6 @@ def training_curve(epochs: list[dict]):
     ).configure_axis(labelFontSize=12, titleFontSize=13).configure_legend(labelFontSize=13)
 
 
-def _named(source: str) -> str:
-    # a local folder is named, not located: the page must not depend on where it was built
-    return Path(source).name if Path(source).exists() else source
-
-
 def held_out_from_training(metrics: dict) -> dict | None:
     """Validation NLL of the best epoch (the weights the artefact keeps), from metrics.json."""
     best = [record for record in metrics.get("epochs", []) if record["epoch"] == metrics.get("best_epoch")]
@@ -82,7 +75,7 @@ def build(ctx) -> list[Figure]:
         "held_out": held_out,
         "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds", "init")
                      if key in metrics} | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
-                    | ({"data": _named(metrics["data"])} if "data" in metrics else {}),
+                    | ({"data": shown_name(metrics["data"])} if "data" in metrics else {}),
     }
     spec = training_curve(metrics["epochs"]).to_dict() if metrics.get("epochs") else None
     return [Figure("model-card", data=data, spec=spec)]

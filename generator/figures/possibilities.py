@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from generator.cache import fingerprint
 from generator.figures import Figure, line_label
-from model.data import MODEL_UNIT
+from model.base import MODEL_UNIT
 from model.network import Runner, mixture, nll_terms
 
 

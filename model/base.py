@@ -1,0 +1,95 @@
+"""What the whole project shares: a line of handwriting and its units, where things are, and
+the one way a user's error ends a command.
+
+A line is a sequence of pen points, each the offset (dx, dy) from the previous point plus a
+pen-lift flag (Graves 2013, section 4.2), as the Distill article by Carter, Ha, Johnson and
+Olah (2016) stores them. This module is the floor of the house: it imports nothing from the
+project, and every other module (model.data, model.synth, model.remote, model.weights, the
+site builder) imports what it needs from here, so no import ever runs in a circle.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+# Raw pen units per model unit: the model reads and writes offsets divided by this.
+MODEL_UNIT = 40.0
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def distill_dir() -> Path:
+    """Where the original article's files live locally (weights, human lines, golden outputs).
+
+    One setting for the whole project: the HANDWRITING_DISTILL environment variable, by
+    default ../shared/distill beside the checkout.
+    """
+    return Path(os.environ.get("HANDWRITING_DISTILL", REPO_ROOT.parent / "shared" / "distill"))
+
+
+def shown_name(source: str) -> str:
+    """How the page names a source: a local path by its last part (the site is published and
+    must not tell where it was built), anything else (`distill`, `synthetic:16`) as it is."""
+    return Path(source).name if os.sep in source or Path(source).exists() else source
+
+
+@dataclass
+class Line:
+    """One line of handwriting.
+
+    points: float32 array (T, 3) of [dx, dy, pen_up] in raw units; dx, dy is the offset
+        from the previous point (for the first point, from `start`); y grows downward.
+    start: absolute position (x, y) the first offset is taken from, in raw units.
+    """
+
+    points: np.ndarray
+    start: tuple[float, float] = (0.0, 0.0)
+    text: str = ""
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def model_inputs(self) -> np.ndarray:
+        """The (T, 3) float32 sequence the model reads: offsets in model units, pen flag kept."""
+        scaled = self.points.astype(np.float32).copy()
+        scaled[:, :2] /= MODEL_UNIT
+        return scaled
+
+    def absolute(self) -> np.ndarray:
+        """(T, 2) absolute pen positions in raw units."""
+        return np.asarray(self.start, np.float64) + np.cumsum(self.points[:, :2], axis=0, dtype=np.float64)
+
+
+# --- errors for users --------------------------------------------------------------------------
+
+
+class UserError(Exception):
+    """Something the user can fix. Its message is one line: what, where (file and position),
+    and what to do. Every command line ends on it through `run_cli`, never with a traceback."""
+
+
+class DataError(UserError, ValueError):
+    """Bad input data: a line file, a folder of them, an archive, a source name."""
+
+
+class ModelError(UserError, ValueError):
+    """A model that cannot be found or loaded."""
+
+
+def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lambda: "interrupted") -> int:
+    """How every command line ends: 0 when `command()` returns; for a UserError or an OSError
+    (a file that cannot be read or written), `error: <message>` on stderr and 2; for Ctrl-C,
+    `error: <interrupted()>` and 130. Anything else is a bug and keeps its traceback."""
+    try:
+        command()
+    except KeyboardInterrupt:
+        print(f"error: {interrupted()}", file=sys.stderr)
+        return 130
+    except (UserError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,30 @@
+"""Models by name (model.weights): artefact folders written and read back, one-line errors."""
+import numpy as np
+import pytest
+
+from model.base import ModelError
+from model.network import ModelConfig
+from model.weights import load_artefact, load_model, save_artefact
+
+TINY = ModelConfig(layers=2, cells=16, mixtures=3)
+
+
+@pytest.fixture(scope="module")
+def tiny(random_model):
+    return random_model(TINY)
+
+
+def test_artefact_round_trip(tiny, tmp_path):
+    save_artefact(tiny, TINY, tmp_path / "run", metrics={"nll": 1.5}, about={"credit": "test"})
+    model, config = load_artefact(tmp_path / "run")
+    assert config == TINY
+    inputs = np.random.default_rng(1).normal(0, 1, (1, 12, 3)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(inputs, verbose=0), tiny.predict(inputs, verbose=0))
+    loaded, _, about = load_model(str(tmp_path / "run"))
+    assert about["credit"] == "test" and about["name"] == "run"
+
+
+def test_load_model_errors_are_one_line(tmp_path):
+    with pytest.raises(ModelError, match="not a model artefact") as error:
+        load_model(str(tmp_path))
+    assert "\n" not in str(error.value)
