@@ -15,7 +15,7 @@ from generator.figures import possibilities
 from model.base import Line
 
 FIGURE_JS = Path(__file__).resolve().parent.parent / "templates" / "js" / "figures" / "possibilities.js"
-GREEN, ORANGE = "hsl(145 ", "hsl(28 "
+BLUE, ORANGE = "hsl(205 ", "hsl(28 "
 FIGURE = '[data-figure="possibilities"]'
 
 
@@ -46,16 +46,16 @@ def test_colouring_rule_on_constructed_paths():
       slight: veerColour(1, 0, 1, 0.05), sharp: veerColour(1, 0, 0.1, 1), none: veerColour(0, 0, 1, 1),
     }));
     """)
-    assert all(colour.startswith(GREEN) for colour in colours["right"])
+    assert all(colour.startswith(BLUE) for colour in colours["right"])
     assert all(colour.startswith(ORANGE) for colour in colours["left"])
-    assert colours["downRight"].startswith(GREEN) and colours["downLeft"].startswith(ORANGE)
+    assert colours["downRight"].startswith(BLUE) and colours["downLeft"].startswith(ORANGE)
 
     def saturation(colour):
         return int(colour.split()[1].rstrip("%"))
 
     assert saturation(colours["sharp"]) > saturation(colours["slight"])
     assert saturation(colours["right"][2]) > saturation(colours["right"][0])  # the turn grows
-    assert not colours["none"].startswith((GREEN, ORANGE))
+    assert not colours["none"].startswith((BLUE, ORANGE))
 
 
 def test_mixture_ellipse_axes():
@@ -189,7 +189,7 @@ def test_default_view_draws_fifty_futures_per_point(tiny_site, serve, page):
     lengths = line_lengths(page)
     points, futures, _ = drawn(figure)
     assert points == lengths[0] and futures == 50 * points
-    assert figure.locator(".poss-status").text_content() == "computed when the page was built"
+    assert figure.locator(".poss-status").text_content() == "sampled ahead of time"
     assert page.console_errors == [] and page.foreign_requests == []
 
 
@@ -232,17 +232,30 @@ def test_a_new_setting_cancels_the_one_in_flight(tiny_site, serve, page):
 def test_pointing_at_a_point_shows_its_mixture(tiny_site, serve, page, gesture):
     figure = open_figure(page, serve, tiny_site)
     kinds = [line["kind"] for line in json.loads(page.locator("#figure-data-possibilities").text_content())["lines"]]
-    show(page, line=kinds.index("straight"))
+    straight = kinds.index("straight")
+    show(page, line=straight)
+    # Before any pointing, the inset already shows the prediction at the line's middle point.
+    page.wait_for_function("document.querySelector('.poss-readout').textContent.startsWith('Point ')")
+    before = figure.locator(".poss-readout").text_content()
     blank = figure.locator(".poss-mixture").evaluate("canvas => canvas.toDataURL()")
     canvas = figure.locator(".poss-futures")
     box = canvas.bounding_box()
-    middle = {"x": box["width"] / 2, "y": box["height"] / 2}  # on the straight line
+    middle = {"x": box["width"] / 4, "y": box["height"] / 2}  # on the straight line, a quarter along
     if gesture == "hover":
         canvas.hover(position=middle)
     else:  # a touch screen: no hover, only the touch's pointerdown
         canvas.dispatch_event("pointerdown", {"clientX": box["x"] + middle["x"], "clientY": box["y"] + middle["y"],
                                               "pointerType": "touch"})
-    page.wait_for_function("document.querySelector('.poss-readout').textContent.startsWith('Point ')")
+    page.wait_for_function("(before) => document.querySelector('.poss-readout').textContent !== before", arg=before)
     assert "pen lifts next" in figure.locator(".poss-readout").text_content()
     assert figure.locator(".poss-mixture").evaluate("canvas => canvas.toDataURL()") != blank
+    assert page.console_errors == []
+
+
+def test_no_hair_is_cut_off_at_ten_steps_and_full_variation(tiny_site, serve, page):
+    figure = open_figure(page, serve, tiny_site)
+    show(page, steps=10, variation=1.0)
+    left, right, top, bottom = map(float, figure.get_attribute("data-hairs-box").split())
+    size = figure.locator(".poss-futures").evaluate("canvas => [canvas.clientWidth, canvas.clientHeight]")
+    assert 0 <= left < right <= size[0] and 0 <= top < bottom <= size[1]
     assert page.console_errors == []

@@ -15,6 +15,17 @@ const NAME = "continue";
 const READER_INK = "#1d1d1f";
 const MODEL_INK = "#c2185b";
 
+/** The continuation up to where it would leave the box: it stops at the edge. */
+function withinBox(points, [x, y], scale, {width, height}) {
+  const edge = 2;  // CSS pixels kept clear, so the end dot is whole
+  for (let i = 0; i < points.length; i++) {
+    x += points[i][0] * scale;
+    y += points[i][1] * scale;
+    if (x < edge || x > width - edge || y < edge || y > height - edge) return points.slice(0, i);
+  }
+  return points;
+}
+
 function setUp(root) {
   const settings = {scale: 18, height: 280, predict: 80, temperature: 0.65, seed: 0, demo: [], ...figureData(NAME)};
   const canvas = root.querySelector(".continue-canvas");
@@ -40,10 +51,12 @@ function setUp(root) {
     if (pen.start) {
       const [x, y] = pen.start;
       paintPoints(view.context, pen.points, {x, y, scale: settings.scale, colour: READER_INK, width: 2.5});
-      const end = paintPoints(view.context, prediction, {x: pen.last[0], y: pen.last[1], scale: settings.scale,
+      const shown = withinBox(prediction, pen.last, settings.scale, view);
+      const end = paintPoints(view.context, shown, {x: pen.last[0], y: pen.last[1], scale: settings.scale,
         penUp: pen.points.at(-1)?.[2] ?? 0, colour: MODEL_INK, width: 2});
-      drawn = 1 + pen.points.length + prediction.length;
-      if (prediction.length) {
+      drawn = 1 + pen.points.length + prediction.length;  // what the model wrote, shown or past the edge
+      root.dataset.predictionShown = String(shown.length);
+      if (shown.length) {
         view.context.fillStyle = MODEL_INK;
         view.context.beginPath();
         view.context.arc(end.x, end.y, 2.5, 0, 2 * Math.PI);

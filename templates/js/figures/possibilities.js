@@ -6,7 +6,8 @@
  * Colour convention. The page's y axis grows downward, so the usual "counter-clockwise is
  * positive" flips: with cross = path × future = px·fy − py·fx in screen coordinates, cross > 0
  * means the future is turned clockwise as seen on screen, which is to the right of a pen
- * travelling along the path. Right is green, left is orange, and the larger the angle, the more
+ * travelling along the path. Right is blue, left is orange (a pair colour-blind readers tell
+ * apart), and the larger the angle, the more
  * saturated the colour. For the k-th point of a future from point i, "the path" is the chord
  * from point i to point i + k of the actual line, so a future is judged against what the writer
  * did over the same number of steps.
@@ -16,22 +17,27 @@
  * is sampled here through model-client.js, point by point from the start of the line; changing
  * a control aborts the computation in flight. The root element keeps data-drawn-points (line
  * points whose futures are drawn), data-drawn-futures (futures drawn), data-state (idle,
- * loading, computing, done or failed) and, once done, data-shown ("line/steps/variation").
+ * loading, computing, done or failed), data-hairs-box (where the drawn futures reach, CSS pixels:
+ * left right top bottom) and, once done, data-shown ("line/steps/variation").
  */
 import {figureData, onWidthChange, whenNear} from "../figure.js";
 import {extent, fitCanvas, paintPoints} from "../ink.js";
 
 const DATA_URL = new URL("../../../data/possibilities/", import.meta.url);
 const START_POINT = [0, 0, 0];
-const GREEN_HUE = 145;
+const BLUE_HUE = 205;
 const ORANGE_HUE = 28;
 const NEUTRAL = "hsl(0 0% 60%)";
 const LEVELS = 6; // saturation steps: few distinct colours, so a whole view is a dozen strokes
-const PALETTE = [ORANGE_HUE, GREEN_HUE].map((hue) =>
-  Array.from({length: LEVELS}, (_, level) => `hsl(${hue} ${20 + level * 14}% ${52 - level * 3}%)`));
+const PALETTE = [ORANGE_HUE, BLUE_HUE].map((hue) =>
+  Array.from({length: LEVELS}, (_, level) => `hsl(${hue} ${30 + level * 14}% ${50 - level * 3}%)`));
+const HAIR_OPACITY = 0.15;  // each hair faint, so where many agree the ink is dense
+const LINE_INK = "#1d1d1f";
+const LIFT_INK = "hsl(330 60% 45%)";
+const LIFT_RADIUS_PX = 9;  // a circle of this radius: the pen certainly lifts next
 const MAX_PX_PER_UNIT = 16;
 const MAX_HEIGHT_PX = 420;
-const MARGIN_UNITS = 2.5; // room around the line for the futures
+const MARGIN_UNITS = 1; // room around the line and its futures
 const STRIP_ROW_PX = 12;
 const NLL_RANGE = [-4, 4]; // nats per point (density per model unit²), light to dark
 // Surprise as the article states it: bits for the pen landing on its point to the nearest raw
@@ -44,7 +50,7 @@ const SLIDER_SETTLE_MS = 150;
 /**
  * The colour of a future's point: its displacement (futureDx, futureDy) from the point it
  * starts at, against the actual path's displacement (pathDx, pathDy) over the same steps.
- * Screen coordinates (y down): turned clockwise on screen = right = green, else orange.
+ * Screen coordinates (y down): turned clockwise on screen = right = blue, else orange.
  */
 export function veerColour(pathDx, pathDy, futureDx, futureDy) {
   const cross = pathDx * futureDy - pathDy * futureDx;
@@ -105,15 +111,48 @@ function decodeView(raw) {
   };
 }
 
-function layout(view, widthPx) {
-  // The line's extent from its first point (the offset into it comes from nowhere in particular).
+/** Where the futures of points [from, to) reach: {minX, maxX, minY, maxY} in model units. */
+function futuresBounds(view, futures, from, to) {
+  const {count, steps, offsets} = futures;
+  const bounds = {minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity};
+  for (let i = from; i < to; i++) {
+    for (let j = 0; j < count; j++) {
+      const base = (i * count + j) * steps;
+      let [x, y] = [view.xs[i], view.ys[i]];
+      for (let k = 0; k < steps; k++) {
+        x += offsets[2 * (base + k)];
+        y += offsets[2 * (base + k) + 1];
+        bounds.minX = Math.min(bounds.minX, x);
+        bounds.maxX = Math.max(bounds.maxX, x);
+        bounds.minY = Math.min(bounds.minY, y);
+        bounds.maxY = Math.max(bounds.maxY, y);
+      }
+    }
+  }
+  return bounds;
+}
+
+/** Whether bounds lie inside the drawing's bounds. */
+const inside = (bounds, drawn) => bounds.minX >= drawn.minX && bounds.maxX <= drawn.maxX
+  && bounds.minY >= drawn.minY && bounds.maxY <= drawn.maxY;
+
+/**
+ * Scale and placement for the line and the futures drawn so far (reach), so that no hair is
+ * cut off: the line's extent from its first point (the offset into it comes from nowhere in
+ * particular) joined with the futures', plus a margin.
+ */
+function layout(view, widthPx, reach) {
   const box = extent(view.points.slice(1));
-  const [minX, maxX] = [view.xs[0] + box.left, view.xs[0] + box.right];
-  const [minY, maxY] = [view.ys[0] + box.top, view.ys[0] + box.bottom];
+  const minX = Math.min(view.xs[0] + box.left, reach.minX);
+  const maxX = Math.max(view.xs[0] + box.right, reach.maxX);
+  const minY = Math.min(view.ys[0] + box.top, reach.minY);
+  const maxY = Math.max(view.ys[0] + box.bottom, reach.maxY);
   const scale = Math.min(MAX_PX_PER_UNIT, widthPx / (maxX - minX + 2 * MARGIN_UNITS),
     MAX_HEIGHT_PX / (maxY - minY + 2 * MARGIN_UNITS));
   return {
     scale,
+    bounds: {minX: minX - MARGIN_UNITS, maxX: maxX + MARGIN_UNITS,
+      minY: minY - MARGIN_UNITS, maxY: maxY + MARGIN_UNITS},
     width: widthPx,
     height: Math.ceil((maxY - minY + 2 * MARGIN_UNITS) * scale),
     px: (x) => (x - minX + MARGIN_UNITS) * scale,
@@ -153,8 +192,7 @@ function drawFutures(context, view, futures, from, to, place) {
     }
   }
   context.save();
-  context.globalAlpha = 0.3;
-  context.globalCompositeOperation = "multiply";
+  context.globalAlpha = HAIR_OPACITY;
   context.lineWidth = 1;
   for (const [colour, path] of paths) {
     context.strokeStyle = colour;
@@ -163,9 +201,64 @@ function drawFutures(context, view, futures, from, to, place) {
   context.restore();
 }
 
-function drawLine(context, view, place) {
+/** The line, thin, with a dot at each point and (once eos is known) a circle sized by the pen-lift chance. */
+function drawLine(context, view, place, eos) {
   paintPoints(context, view.points, {x: place.px(0), y: place.py(0), scale: place.scale, penUp: 1,
-    colour: "#1d1d1f", width: 1.6});
+    colour: LINE_INK, width: 1});
+  context.fillStyle = LINE_INK;
+  for (let i = 0; i < view.length; i++) {
+    context.beginPath();
+    context.arc(place.px(view.xs[i]), place.py(view.ys[i]), 1.4, 0, 2 * Math.PI);
+    context.fill();
+  }
+  if (!eos) return;
+  context.strokeStyle = LIFT_INK;
+  context.lineWidth = 1;
+  for (let i = 0; i < view.length; i++) {
+    const radius = LIFT_RADIUS_PX * Math.sqrt(eos[i]);  // area in proportion to the chance
+    if (radius < 1) continue;
+    context.beginPath();
+    context.arc(place.px(view.xs[i]), place.py(view.ys[i]), radius, 0, 2 * Math.PI);
+    context.stroke();
+  }
+}
+
+/** The drawn key above the figure: stroke · sampled strokes (both turns) · pen-lift chance. */
+function drawKey(canvas) {
+  const {context} = fitCanvas(canvas, 20, Math.min(canvas.parentElement.clientWidth || 600, 640));
+  context.font = "12px sans-serif";
+  context.textBaseline = "middle";
+  let x = 2;
+  const label = (text) => {
+    context.fillStyle = "#555";
+    context.fillText(text, x, 10);
+    x += context.measureText(text).width + 16;
+  };
+  paintPoints(context, [[1, -0.3, 0], [1, 0.2, 0], [1, -0.1, 0]], {x, y: 11, scale: 8, colour: LINE_INK, width: 1});
+  context.fillStyle = LINE_INK;
+  for (const dx of [0, 8, 16, 24]) context.fillRect(x + dx - 1, 10, 2, 2);
+  x += 32;
+  label("stroke");
+  context.save();
+  context.globalAlpha = 0.6;
+  for (const [hue, dy] of [[0, -4], [1, 4]]) {
+    context.strokeStyle = PALETTE[hue][LEVELS - 1];
+    context.beginPath();
+    context.moveTo(x, 10);
+    context.quadraticCurveTo(x + 12, 10, x + 22, 10 + dy);
+    context.stroke();
+  }
+  context.restore();
+  x += 28;
+  label("sampled strokes (blue: turning right, orange: left)");
+  context.strokeStyle = LIFT_INK;
+  for (const [dx, r] of [[3, 2], [11, 4], [23, 7]]) {
+    context.beginPath();
+    context.arc(x + dx, 10, r, 0, 2 * Math.PI);
+    context.stroke();
+  }
+  x += 34;
+  label("probability the pen is raised");
 }
 
 /**
@@ -231,6 +324,10 @@ function mount(root, data) {
   const [futuresCanvas, lineCanvas, marksCanvas, stripCanvas] =
     ["futures", "line", "marks", "strip"].map((name) => root.querySelector(`.poss-${name}`));
   const mixtureCanvas = root.querySelector(".poss-mixture");
+  const keyCanvas = document.createElement("canvas");
+  keyCanvas.className = "poss-drawn-key";
+  keyCanvas.setAttribute("aria-label", "Key: stroke, sampled strokes, probability the pen is raised");
+  root.querySelector(".poss-body").before(keyCanvas);
   const readout = root.querySelector(".poss-readout");
   const idleReadout = readout.textContent;
 
@@ -260,15 +357,21 @@ function mount(root, data) {
     shown.drawn = points;
     root.dataset.drawnPoints = String(points);
     root.dataset.drawnFutures = String(points * shown.futures.count);
+    // Where the drawn hairs reach, in CSS pixels of the futures canvas (left right top bottom).
+    const {place, view, futures} = shown;
+    const reach = futuresBounds(view, futures, 0, points);
+    root.dataset.hairsBox = points ? [place.px(reach.minX), place.px(reach.maxX), place.py(reach.minY),
+      place.py(reach.maxY)].map((value) => value.toFixed(1)).join(" ") : "";
   }
 
   /** Lays out and draws the line, the strip and whatever futures have arrived so far. */
   function redraw() {
     const {view, futures} = shown;
-    const place = layout(view, stage.clientWidth || 600);
+    const place = layout(view, stage.clientWidth || 600, futuresBounds(view, futures, 0, futures.ready));
     shown.place = place;
+    drawKey(keyCanvas);
     const futuresContext = fitCanvas(futuresCanvas, place.height, place.width).context;
-    drawLine(fitCanvas(lineCanvas, place.height, place.width).context, view, place);
+    drawLine(fitCanvas(lineCanvas, place.height, place.width).context, view, place, shown.eos);
     fitCanvas(marksCanvas, place.height, place.width);
     drawStrip(fitCanvas(stripCanvas, 2 * STRIP_ROW_PX + 2, place.width).context, view, place, data.mixtures);
     drawFutures(futuresContext, view, futures, 0, futures.ready, place);
@@ -297,10 +400,17 @@ function mount(root, data) {
       : {count: data.futures, steps, ready: 0,
         offsets: new Float32Array(view.length * data.futures * steps * 2),
         pen: new Uint8Array(view.length * data.futures * steps)};
-    shown = {view, futures, drawn: 0, lineIndex};
+    shown = {view, futures, drawn: 0, lineIndex, eos: null};
     redraw();
+    // The pen-lift circles and a prediction in the inset before any hover: the middle point's.
+    mixtureOf(lineIndex).then((mixture) => {
+      if (shown.view !== view) return;
+      shown.eos = mixture.eos;
+      drawLine(fitCanvas(lineCanvas, shown.place.height, shown.place.width).context, view, shown.place, shown.eos);
+      return showPoint(Math.floor(view.length / 2));
+    }).catch((error) => console.error(error));
     if (precomputed) {
-      finish("computed when the page was built");
+      finish("sampled ahead of time");
       return;
     }
     root.dataset.state = "computing";
@@ -313,8 +423,12 @@ function mount(root, data) {
     const paint = () => {
       frame = 0;
       if (shown.futures !== futures) return;
-      drawFutures(futuresCanvas.getContext("2d"), view, futures, shown.drawn, futures.ready, shown.place);
-      setDrawn(futures.ready);
+      if (inside(futuresBounds(view, futures, shown.drawn, futures.ready), shown.place.bounds)) {
+        drawFutures(futuresCanvas.getContext("2d"), view, futures, shown.drawn, futures.ready, shown.place);
+        setDrawn(futures.ready);
+      } else {
+        redraw();  // a hair reaches past the drawing: lay it out again so that none is cut off
+      }
       status.textContent = `sampling in your browser: ${futures.ready} of ${view.length} points`;
     };
     const finished = await model.futures(view.points,
@@ -345,7 +459,7 @@ function mount(root, data) {
   async function hover(event) {
     if (!shown?.place) return;
     const bounds = futuresCanvas.getBoundingClientRect();
-    const {view, place, lineIndex} = shown;
+    const {view, place} = shown;
     const x = event.clientX - bounds.left;
     const y = event.clientY - bounds.top;
     let best = -1;
@@ -354,8 +468,13 @@ function mount(root, data) {
       const distance = Math.hypot(place.px(view.xs[i]) - x, place.py(view.ys[i]) - y);
       if (distance < bestDistance) [best, bestDistance] = [i, distance];
     }
+    if (best >= 0) await showPoint(best);
+  }
+
+  /** Marks point `best` of the shown line and draws the model's prediction there in the inset. */
+  async function showPoint(best) {
+    const {view, place, lineIndex} = shown;
     const marks = fitCanvas(marksCanvas, place.height, place.width).context;
-    if (best < 0) return;
     marks.strokeStyle = "#1a5fb4";
     marks.lineWidth = 2;
     marks.beginPath();
@@ -366,8 +485,11 @@ function mount(root, data) {
     drawMixture(mixtureCanvas, mixture, view, best);
     const nll = view.nll[best];
     readout.textContent = `Point ${best + 1} of ${view.length}: the pen lifts next with probability `
-      + `${(100 * mixture.eos[best]).toFixed(1)}%; its weight is spread as over ${Math.exp(view.entropy[best]).toFixed(1)} equally likely clouds (${bits(view.entropy[best]).toFixed(1)} bits)`
-      + (Number.isFinite(nll) ? `; the point that came next (dot) surprised the model by ${(bits(nll) + RAW_GRID_BITS).toFixed(1)} bits.` : ".");
+      + `${(100 * mixture.eos[best]).toFixed(1)}%; its weight is spread as over `
+      + `${Math.exp(view.entropy[best]).toFixed(1)} equally likely clouds (${bits(view.entropy[best]).toFixed(1)} bits)`
+      + (Number.isFinite(nll)
+        ? `; the point that came next (dot) surprised the model by ${(bits(nll) + RAW_GRID_BITS).toFixed(1)} bits.`
+        : ".");
   }
 
   select.addEventListener("change", () => {
