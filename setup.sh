@@ -24,6 +24,8 @@ fi
 echo "== installing Python packages (pinned by constraints.txt)"
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -r requirements.txt -c constraints.txt
+# the project itself, editable (pyproject.toml): model/ and generator/ import from anywhere
+.venv/bin/pip install -q --no-deps --no-build-isolation -e .
 
 echo "== installing browser libraries (npm ci, pinned by package-lock.json)"
 npm ci --no-audit --no-fund --loglevel=error

@@ -18,9 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
 
 ORIGINAL_MS_PER_STEP = 6.0  # the article's own model code (numjs), batch 1, measured here
 GOAL_SPEEDUP = 15

@@ -21,9 +21,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
 
 FIGURES = ("cells", "cells-sorted")
 GOAL_RENDER_MS = 1000.0

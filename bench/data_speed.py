@@ -19,9 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import data  # noqa: E402
+from model import data
 
 
 def best_of(repeat: int, work) -> float:

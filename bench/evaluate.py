@@ -10,18 +10,15 @@ tensorflowjs, so the line also tells what that storage costs the site's model in
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model.data import load  # noqa: E402
-from model.evaluate import EvaluateConfig, evaluate  # noqa: E402
-from model.export import MODEL_JSON, export_tfjs  # noqa: E402
-from model.original import load_original  # noqa: E402
+from model.data import load
+from model.evaluate import EvaluateConfig, evaluate
+from model.export import MODEL_JSON, export_tfjs
+from model.original import load_original
 
 
 def exported(model, quantize):

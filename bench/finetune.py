@@ -18,12 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model.data import load, write_json_lines  # noqa: E402
-from model.evaluate import evaluate  # noqa: E402
-from model.train import TrainConfig, train  # noqa: E402
-from model.weights import load_model  # noqa: E402
+from model.data import load, write_json_lines
+from model.evaluate import evaluate
+from model.train import TrainConfig, train
+from model.weights import load_model
 
 
 def main() -> int:

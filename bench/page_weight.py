@@ -19,10 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BUDGET_GZIP_BYTES = 2_000_000
 

@@ -20,15 +20,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
 
-from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 FIGURE = '[data-figure="possibilities"]'
 DEFAULT_VIEW_GOAL_S = 1.0
 LIVE_GOAL_S = 30.0
-MODEL_BACKEND = "import('./assets/js/model-client.js').then((client) => client.getModel()).then((model) => model.info.backend)"
+MODEL_BACKEND = ("import('./assets/js/model-client.js').then((client) => client.getModel())"
+                 ".then((model) => model.info.backend)")
 
 
 @dataclass

@@ -16,14 +16,11 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import data  # noqa: E402
-from model.synth import synthesize  # noqa: E402
+from model import data
+from model.synth import synthesize
 
 COMPARED = ("median_step_raw", "p99_step_raw", "median_points_per_stroke", "mean_points_per_line",
             "median_move_raw")

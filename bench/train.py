@@ -22,9 +22,6 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # (name, extra arguments, environment): model.train's settings first, then other thread pools
 # (0: TensorFlow's choice), oneDNN off, the LSTM code path and XLA.

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import data  # noqa: E402
-from model.synth import synthesize  # noqa: E402
+from model import data
+from model.synth import synthesize
 
 CHROMIUM = "/usr/bin/chromium"
 COLUMN_WIDTH, ROW_HEIGHT, MARGIN, TITLE = 760, 90, 16, 40
