@@ -97,7 +97,8 @@ function setUp(root) {
     view.context.clearRect(0, 0, view.width, view.height);
     if (!pen.start) return;
     paintPoints(view.context, pen.points, {x: pen.start[0], y: pen.start[1], scale: settings.scale, width: 3,
-      air: true, colourOf: (i) => (i < history.length ? INK[level(shownValue(history[i], chosen), ranges[chosen])] : UNFED_INK)});
+      air: true,
+      colourOf: (i) => (i < history.length ? INK[level(shownValue(history[i], chosen), ranges[chosen])] : UNFED_INK)});
   }
 
   function drawGrid() {
@@ -130,7 +131,8 @@ function setUp(root) {
     const value = current ? `; now ${shownValue(current, chosen).toFixed(2)}` : "";
     const start = settings.start;
     const measured = chosen === start.cell ? `, which follows ${start.label} (r = ${start.r.toFixed(2)})` : "";
-    readout.textContent = `The writing is coloured by row ${rowOf[chosen]} (cell ${chosen})${measured}${value}. Tap the heatmap or a square to choose another cell.`;
+    readout.textContent = `The writing is coloured by row ${rowOf[chosen]} (cell ${chosen})${measured}${value}. `
+      + "Tap the heatmap or a square to choose another cell.";
   }
 
   function draw() {
@@ -157,7 +159,8 @@ function setUp(root) {
 
   const rowInGrid = (event) => {
     const bounds = grid.getBoundingClientRect();
-    const row = Math.floor((event.clientY - bounds.top) / layout.size) * layout.columns + Math.floor((event.clientX - bounds.left) / layout.size);
+    const [x, y] = [event.clientX - bounds.left, event.clientY - bounds.top];
+    const row = Math.floor(y / layout.size) * layout.columns + Math.floor(x / layout.size);
     return row >= 0 && row < rows ? row : null;
   };
   const atHeatmap = (event) => {
@@ -173,7 +176,9 @@ function setUp(root) {
   grid.addEventListener("pointermove", (event) => {
     const row = rowInGrid(event);
     const current = history[(shown ?? history.length) - 1];
-    if (row !== null && current) readout.textContent = `Row ${row} (cell ${order[row]}): ${shownValue(current, order[row]).toFixed(2)}. Tap to colour the writing by it.`;
+    if (row === null || !current) return;
+    const value = shownValue(current, order[row]).toFixed(2);
+    readout.textContent = `Row ${row} (cell ${order[row]}): ${value}. Tap to colour the writing by it.`;
   });
   grid.addEventListener("pointerleave", () => drawGrid());
   heatmap.addEventListener("pointerdown", (event) => choose(order[atHeatmap(event).row]));

@@ -76,8 +76,10 @@ export function mountKey(root, sharedRange, onScale) {
     low.textContent = shared ? `−${fmt(sharedRange)}` : "−1";
     high.textContent = shared ? `+${fmt(sharedRange)}` : "+1";
     meaning.textContent = shared
-      ? `The cell state c on one scale for every cell: full colour at |c| = ${fmt(sharedRange)} (99% of all values lie within), so rows compare with each other and quiet cells look pale.`
-      : "Each row on its own scale: ±1 is that cell’s full colour, reached at its 99th percentile of |c|, so quiet cells show their pattern too; compare colours along a row, not between rows.";
+      ? `The cell state c on one scale for every cell: full colour at |c| = ${fmt(sharedRange)} `
+        + "(99% of all values lie within), so rows compare with each other and quiet cells look pale."
+      : "Each row on its own scale: ±1 is that cell’s full colour, reached at its 99th percentile of |c|, "
+        + "so quiet cells show their pattern too; compare colours along a row, not between rows.";
   }
   for (const input of key.querySelectorAll("input[type=radio]")) {
     input.addEventListener("change", () => {
