@@ -90,6 +90,22 @@ def save_download(page, button, folder):
     return path
 
 
+
+def test_a_long_continuation_stops_at_the_box_edge(site_page):
+    wait_drawn(site_page, "continue")
+    write_with_mouse(site_page, ".continue-canvas")
+    reader_settled(site_page, "continue")
+    site_page.locator(".continue-length").fill("400")
+    site_page.wait_for_function("""() => {
+      const root = document.querySelector('[data-figure="continue"]');
+      return root.dataset.source === 'reader' && Number(root.dataset.drawnPoints) > 400;
+    }""")
+    x, y = map(float, site_page.get_attribute('[data-figure="continue"]', "data-prediction-end").split())
+    width, height = site_page.locator(".continue-canvas").evaluate("c => [c.clientWidth, c.clientHeight]")
+    assert 0 <= x <= width and 0 <= y <= height
+    assert site_page.console_errors == []
+
+
 def test_pauses_restarts_and_saves_svg(site_page, tmp_path):
     wait_drawn(site_page, "writes")
     site_page.click(".writes-play")

@@ -56,6 +56,7 @@ function setUp(root) {
         penUp: pen.points.at(-1)?.[2] ?? 0, colour: MODEL_INK, width: 2});
       drawn = 1 + pen.points.length + prediction.length;  // what the model wrote, shown or past the edge
       root.dataset.predictionShown = String(shown.length);
+      root.dataset.predictionEnd = `${end.x.toFixed(1)} ${end.y.toFixed(1)}`;
       if (shown.length) {
         view.context.fillStyle = MODEL_INK;
         view.context.beginPath();
