@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 def _evaluate(args: argparse.Namespace) -> None:
     if args.batch_lines < 1:
         raise DataError(f"--batch-lines {args.batch_lines}: must be at least 1")
+    model, _, _ = load_model(args.weights)  # a wrong --weights is named before any download of --data
     lines = load(args.data)
-    model, _, _ = load_model(args.weights)
     print(json.dumps(evaluate(model, lines, EvaluateConfig(batch_lines=args.batch_lines))))
 
 

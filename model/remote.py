@@ -19,6 +19,9 @@ from model.base import DataError, distill_dir
 
 BASE_URL = "https://raw.githubusercontent.com/distillpub/post--handwriting/master/"
 CACHE_SUBDIR = "handwriting"
+# Set (to anything but empty) on air-gapped machines and in the newcomer's test pass: every
+# download is refused with a one-line error instead of waiting on the network.
+OFFLINE_ENV = "HANDWRITING_OFFLINE"
 
 # Where each file sits in the article's repository; the human lines keep their own path.
 REPOSITORY_PATHS = {
@@ -206,6 +209,9 @@ def fetch(name: str) -> Path:
         problem = f"the local copy {local} has sha256 {digest[:12]}… instead of {pin[:12]}…"
     else:
         problem = f"there is no local copy in {distill_dir()}"
+    if os.environ.get(OFFLINE_ENV):
+        raise DataError(f"{name}: {problem}, and downloads are off ({OFFLINE_ENV} is set): put the "
+                        f"article's files in HANDWRITING_DISTILL, or unset {OFFLINE_ENV} to fetch them")
     try:
         os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         import tf_keras as keras

@@ -58,7 +58,7 @@ def test_cli_prints_one_json_line(tiny, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--weights", "/nonexistent/model"], "not a model artefact"),
+    (["--weights", "/nonexistent/model"], "does not exist"),
     (["--weights", "distill", "--data", "/nonexistent/lines"], "no such file or folder"),
     (["--weights", "distill", "--batch-lines", "0"], "at least 1"),
 ])
@@ -75,3 +75,12 @@ def test_original_weights_on_the_articles_lines(distill):
     result = evaluate(load_original(), load("distill"))
     assert result["points"] == 93429 and result["lines"] == 145
     assert result["nll_per_point"] == pytest.approx(-1.9104, abs=5e-4)
+
+
+def test_weights_are_checked_before_the_data_is_fetched(tmp_path, monkeypatch, capsys):
+    """A newcomer without the article's files and without network: the wrong --weights is named."""
+    monkeypatch.setenv("HANDWRITING_DISTILL", str(tmp_path / "absent"))
+    monkeypatch.setenv("HANDWRITING_OFFLINE", "1")
+    assert main(["--weights", str(tmp_path / "no-model")]) == 2
+    error = capsys.readouterr().err
+    assert "no-model: does not exist" in error and error.count("\n") == 1

@@ -82,3 +82,12 @@ def test_hash_mismatch_of_the_local_copy_is_named_when_download_fails(no_local_c
 def test_unknown_name():
     with pytest.raises(DataError, match="golden-public.json: not one of the original article's files"):
         remote.fetch("golden-public.json")
+
+
+def test_offline_switch_refuses_every_download_in_one_line(no_local_copy, monkeypatch):
+    monkeypatch.setenv(remote.OFFLINE_ENV, "1")
+    monkeypatch.setattr(tf_keras.utils, "get_file", lambda *args, **kwargs: pytest.fail("downloaded"))
+    for name in ["b64_weights.json", "validation-data/3.json"]:
+        with pytest.raises(DataError, match="downloads are off") as error:
+            remote.fetch(name)
+        assert "\n" not in str(error.value) and remote.OFFLINE_ENV in str(error.value)

@@ -28,3 +28,8 @@ def test_load_model_errors_are_one_line(tmp_path):
     with pytest.raises(ModelError, match="not a model artefact") as error:
         load_model(str(tmp_path))
     assert "\n" not in str(error.value)
+
+
+def test_a_missing_folder_is_named_as_missing(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(str(tmp_path / "typo"))
