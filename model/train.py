@@ -217,6 +217,9 @@ def _prepare_out(out: Path, config: TrainConfig) -> bool:
     """Check OUT against an earlier run there; True if that run already finished."""
     train_file = out / TRAIN_FILE
     if not train_file.is_file():
+        if out.is_dir() and any(out.iterdir()):
+            raise TrainError(f"--out {out}: holds files and no {TRAIN_FILE}, so it is not a training run; "
+                             "give a new or empty folder")
         out.mkdir(parents=True, exist_ok=True)
         train_file.write_text(json.dumps(config.to_json(), indent=2) + "\n")
         return False

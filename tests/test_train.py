@@ -145,3 +145,12 @@ def test_init_fine_tunes_from_an_artefact(trained, tmp_path, capsys):
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
     assert main([*TINY, *arguments, "--out", str(tmp_path / "run")]) == 2
     assert message in one_line_error(capsys)
+
+
+def test_out_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("the author's own file")
+    assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 2
+    assert "not a training run" in one_line_error(capsys)
+    assert sorted(path.name for path in out.iterdir()) == ["notes.txt"]
