@@ -65,10 +65,13 @@ class WindowCell(keras.layers.Layer):
 
     def build(self, input_shape):
         points = 3
-        self.lstms[0].build((None, points + self.alphabet_size))
-        for lstm in self.lstms[1:]:
-            lstm.build((None, points + self.cells + self.alphabet_size))
-        self.window.build((None, self.cells))
+        widths = [points + self.alphabet_size] + [points + self.cells + self.alphabet_size] * (self.layers - 1)
+        # Each sublayer in its own name scope, so weight names (and HDF5 datasets) stay unique.
+        for lstm, width in zip(self.lstms, widths):
+            with tf.name_scope(lstm.name):
+                lstm.build((None, width))
+        with tf.name_scope(self.window.name):
+            self.window.build((None, self.cells))
         self.built = True
 
     def window_parameters(self, h1, kappa_before):
