@@ -13,7 +13,10 @@ import json
 import pkgutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from model.data import CONFIG_NAME
 
 # Where each figure sits in the article (templates/article.html.j2 places them by these names).
 FIGURE_NAMES = ("continue", "writes", "possibilities", "cells", "cells-sorted", "cells-live", "model-card")
@@ -25,7 +28,8 @@ class Figure:
 
     data: small and JSON-able, inlined into the page so the default view shows at once.
     files: path under site/data/<name>/ -> JSON-able data the page fetches on demand.
-    spec: a Vega-Lite spec (Altair `chart.to_dict()`): drawn into SVG at build time, then live in the page (templates/js/charts.js).
+    spec: a Vega-Lite spec (Altair `chart.to_dict()`): drawn into SVG at build time, then live in
+    the page (templates/js/charts.js).
     """
 
     name: str
@@ -59,8 +63,6 @@ def _source_kind(source: str) -> str:
         return "human"  # the original article's lines, or IAM-OnDB's (XML, in a folder or archive)
     if source.startswith("synthetic"):
         return "synthetic"
-    from model.data import CONFIG_NAME
-
     path = Path(source)
     described = path.parent / CONFIG_NAME  # lines written by `model.data synth` or `convert`
     if path.suffix == ".json" and described.is_file():
