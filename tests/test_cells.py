@@ -193,8 +193,10 @@ def test_heatmap_choosing_a_row_recolours_the_strokes(tiny_site, serve, page, na
     assert root.get_attribute("data-row") == str(target + 1)
     assert strokes_pixels(page, name) != coloured
 
-    # the number input chooses a cell (or, sorted, a row); hovering reads a value
+    # the number input chooses a cell (or, sorted, a row); the pointer leaving the heatmap
+    # meanwhile (focusing the input may scroll it away) keeps the typed number; hovering reads a value
     root.locator(".cells-number").fill(str(target))
+    heatmap.dispatch_event("mouseleave")
     root.locator(".cells-number").dispatch_event("change")
     assert root.get_attribute("data-row") == str(target) and root.get_attribute("data-cell") == chosen_cell
     heatmap.hover(position=row_position(page, name, target))

@@ -218,10 +218,18 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
   function showChoice() {
     const row = rowOf[cell];
     marker.style.top = `${((row + 0.5) / rows) * 100}%`;
-    step.hidden = true;
     number.value = String(sorted ? row : cell);
     root.dataset.cell = String(cell);
     root.dataset.row = String(row);
+    showReadout();
+  }
+
+  /** The readout for the chosen cell, the hover's step marker gone. Leaves the number input
+   * alone: the pointer leaves the heatmap while the reader types there (focusing the input
+   * can scroll the heatmap away), and rewriting it would undo the typed number. */
+  function showReadout() {
+    const row = rowOf[cell];
+    step.hidden = true;
     readout.textContent = `Strokes coloured by ${label(row)}${describeRow(row)}.`;
   }
 
@@ -276,7 +284,7 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
   heatmap.addEventListener("mouseleave", () => {
     if (!line) return;
     drawStrokes();
-    showChoice();
+    showReadout();
   });
   heatmap.addEventListener("keydown", (event) => {
     const steps = {ArrowUp: -1, ArrowDown: 1, PageUp: -PAGE_ROWS, PageDown: PAGE_ROWS, Home: -rows, End: rows};
