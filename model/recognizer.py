@@ -294,8 +294,9 @@ def train(config: RecognizerTrainConfig, shape: RecognizerConfig, out, log=print
         return loss
 
     rng = np.random.default_rng(config.seed)
+    history: list[dict] = []
     metrics = {"data": config.data, "alphabet": alphabet.chars, "train_lines": len(train_lines),
-               "val_lines": len(val_lines), "test_lines": len(test_lines), "epochs": []}
+               "val_lines": len(val_lines), "test_lines": len(test_lines), "epochs": history}
     best, best_weights, started = math.inf, None, time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         epoch_started, losses = time.perf_counter(), []
@@ -307,11 +308,11 @@ def train(config: RecognizerTrainConfig, shape: RecognizerConfig, out, log=print
         val_cer = character_error_rate(recognizer, val_lines)
         record = {"epoch": epoch, "seconds": round(time.perf_counter() - epoch_started, 1),
                   "train_ctc": round(float(np.mean(losses)), 4), "val_cer": round(val_cer, 4)}
-        metrics["epochs"].append(record)
+        history.append(record)
         log(json.dumps(record))
         if val_cer < best:
             best, best_weights = val_cer, model.get_weights()
-        best_epoch = min(metrics["epochs"], key=lambda record: record["val_cer"])["epoch"]
+        best_epoch = min(history, key=lambda record: record["val_cer"])["epoch"]
         over_time = config.minutes is not None and time.perf_counter() - started > 60 * config.minutes
         if epoch - best_epoch >= config.patience or over_time:
             break
@@ -345,9 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     def command():
         if args.command == "train":
             values = vars(args)
-            settings = [cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
-                        for cls in (RecognizerTrainConfig, RecognizerConfig)]
-            train(*settings, args.out, log=lambda text: print(text, flush=True))
+
+            def given(cls):
+                return cls(**{item.name: values[item.name] for item in fields(cls) if item.name in values})
+
+            train(given(RecognizerTrainConfig), given(RecognizerConfig), args.out,
+                  log=lambda text: print(text, flush=True))
         else:
             lines = [line for line in load(args.data, limit=args.lines) if line.text]
             recognizer = load_recognizer(args.weights)
