@@ -48,7 +48,7 @@ def lines_fingerprint(lines) -> str:
 
 
 def _code_version(compute: Callable) -> str:
-    sources = [inspect.getsourcefile(compute) or "", *SHARED_CODE]
+    sources: list[str | Path] = [inspect.getsourcefile(compute) or "", *SHARED_CODE]
     return fingerprint(*[Path(path).read_bytes() if Path(path).is_file() else str(path) for path in sources])
 
 

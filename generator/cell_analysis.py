@@ -284,7 +284,7 @@ def find_groups(r: np.ndarray, order: np.ndarray, config: CellAnalysisConfig) ->
         family = families[label[start]]
         run_cells = order[start:stop]
         members = [row for row, name in enumerate(names) if SIGNALS[name][1] == family]
-        member_means = np.abs(r[np.ix_(members, run_cells)]).mean(axis=1)
+        member_means = np.abs(r[np.ix_(np.array(members, dtype=int), run_cells)]).mean(axis=1)
         if stop - start < config.min_group_rows or member_means.max() < config.min_group_r:
             continue
         signal = members[int(member_means.argmax())]

@@ -77,8 +77,8 @@ def _finite_number(value) -> bool:
 
 def _float_or_nan(text: str | None) -> float:
     try:
-        return float(text)
-    except (TypeError, ValueError):
+        return math.nan if text is None else float(text)
+    except ValueError:
         return math.nan
 
 
@@ -146,15 +146,17 @@ def write_json_lines(lines: list[Line], out_dir: str | Path) -> list[Path]:
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise DataError(f"{out_dir}: folder is not empty: write lines into a new or empty folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index, line in enumerate(_progress(lines, f"writing {out_dir}")):
-        rows = [[*line.start, line.meta.get("start_pen_up", 0)], *line.points.tolist()]
-        path = out_dir / f"{index}.json"
-        path.write_text(json.dumps([[_json_number(value) for value in row] for row in rows]))
-        if line.text:
-            path.with_suffix(TEXT_SUFFIX).write_text(line.text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return [write_json_line(line, out_dir / f"{index}.json")
+            for index, line in enumerate(_progress(lines, f"writing {out_dir}"))]
+
+
+def write_json_line(line: Line, path: Path) -> Path:
+    """One line in the original format at path (N.json), its text (if any) beside it in N.txt."""
+    rows = [[*line.start, line.meta.get("start_pen_up", 0)], *line.points.tolist()]
+    path.write_text(json.dumps([[_json_number(value) for value in row] for row in rows]))
+    if line.text:
+        path.with_suffix(TEXT_SUFFIX).write_text(line.text, encoding="utf-8")
+    return path
 
 
 # --- IAM On-Line Handwriting Database lineStrokes XML ----------------------------------------
@@ -316,7 +318,7 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
     if not names:
         raise DataError(f"{path}: no .xml or .json line files in this archive: give {SOURCES_HELP}")
     rank = {name: index for index, name in enumerate(names[:limit])}
-    lines: list[Line | None] = [None] * len(rank)
+    lines: dict[str, Line] = {}
     pending = set(rank)
     bar = _progress(None, f"loading {path.name}", total=len(rank))
     for member, archive in _archive_members(path):
@@ -329,13 +331,13 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
             raise DataError(f"{where}: unreadable archive member ({error}): download the archive again") from None
         line = LINE_PARSERS[Path(member.name).suffix.lower()](data, where)
         line.source = where
-        lines[rank[member.name]] = line
+        lines[member.name] = line
         bar.update()
         pending.remove(member.name)
         if not pending:  # the rest of the archive need not be decompressed
             break
     bar.close()
-    return lines
+    return [lines[name] for name in rank]
 
 
 def _load_synthetic(count: int, seed: int) -> list[Line]:
@@ -434,9 +436,9 @@ def _remove_outlier_steps(line: Line, threshold: float) -> tuple[np.ndarray, int
         if not lifted and math.hypot(dx, dy) > threshold:
             carry_x, carry_y = dx, dy
             if pen_up and kept:
-                kept[-1][2] = lifted = 1
+                kept[-1][2], lifted = 1, True
             elif pen_up:
-                start_pen_up = lifted = 1
+                start_pen_up, lifted = 1, True
             continue
         carry_x = carry_y = 0.0
         kept.append([dx, dy, pen_up])
@@ -518,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         "print corpus statistics. Sources: " + SOURCES_HELP + "."))
     commands = parser.add_subparsers(dest="command", required=True)
     synth = commands.add_parser("synth", help="write N synthetic cursive lines as JSON line files")
-    synth.add_argument("--lines", type=int, default=DEFAULT_SYNTHETIC_LINES, help="how many lines (default %(default)s)")
+    synth.add_argument("--lines", type=int, default=DEFAULT_SYNTHETIC_LINES,
+                       help="how many lines (default %(default)s)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     synth.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
     convert = commands.add_parser("convert", help="convert any source to JSON line files")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 
 from model.base import DataError, distill_dir
@@ -183,7 +182,7 @@ SHA256 = {
 
 # The 145 human lines, in the order of their numbers.
 LINE_NAMES = sorted((name for name in SHA256 if name.startswith("validation-data/")),
-                    key=lambda name: int(re.search(r"\d+", name).group()))
+                    key=lambda name: int(Path(name).stem))
 
 
 def url(name: str) -> str:

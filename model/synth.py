@@ -102,7 +102,7 @@ def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
 
 def _glyph(strokes: list, left: float, width: float) -> Glyph:
     """How a hand writes one Hershey glyph: which segments go on pen down, which are marks."""
-    kept = []
+    kept: list[np.ndarray] = []
     for stroke in strokes:
         segment = np.asarray(stroke, np.float64) - (left, 0.0)
         if kept:
@@ -161,7 +161,9 @@ def _plan(font_name: str, word: str) -> WordPlan:
     go on too. Marks (i-dots, t-crosses, full stops) are written after the word, as people do.
     """
     font = _font(font_name)
-    main, marks = [], []  # (segment, letter position, goes on from the piece before)
+    # (segment, letter position, goes on from the piece before)
+    main: list[tuple[np.ndarray, int, bool]] = []
+    marks: list[tuple[np.ndarray, int, bool]] = []
     x, letters = 0.0, 0
     for position, char in enumerate(c for c in word if c in font):
         glyph = font[char]

@@ -105,7 +105,7 @@ def chosen_lines(runner: Runner, ctx, config: PossibilitiesConfig) -> list[dict]
               "points": np.concatenate([np.rint(points[:, :2] * MODEL_UNIT) / MODEL_UNIT, points[:, 2:]], axis=1)}
              for k, points in enumerate(samples)]
     lines.append({"name": "A straight line", "kind": "straight",
-                  "points": np.tile(np.float32(STRAIGHT_STEP), (config.straight_points, 1))})
+                  "points": np.tile(np.array(STRAIGHT_STEP, np.float32), (config.straight_points, 1))})
     for k, line in enumerate(ctx.lines[:config.human_lines]):
         lines.append({"name": ctx.words["picker"] + line_label(line, k).removeprefix("line"), "kind": "human",
                       "points": line.model_inputs()[:config.max_points]})
