@@ -38,6 +38,21 @@ def write_with_mouse(page, selector, strokes=2):
         page.mouse.up()
 
 
+def reader_ink_in(page, selector, left, top, right, bottom):
+    """Dark (reader's, not the model's pink) pixels on the canvas at selector inside a box in CSS
+    pixels from its left edge and its vertical middle. write_with_mouse's first stroke ends at
+    (82.8, -18) and its second starts at (100, 0): between them only the move in the air."""
+    return page.locator(selector).evaluate("""(canvas, [left, top, right, bottom]) => {
+      const ratio = canvas.width / canvas.clientWidth, middle = canvas.clientHeight / 2;
+      const [x, y] = [Math.round(left * ratio), Math.round((middle + top) * ratio)];
+      const {data} = canvas.getContext("2d").getImageData(
+        x, y, Math.round(right * ratio) - x, Math.round((middle + bottom) * ratio) - y);
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) dark += data[i + 3] > 0 && data[i] < 120;
+      return dark;
+    }""", [left, top, right, bottom])
+
+
 def reader_settled(page, name):
     """Waits until the figure shows the reader's writing (the demonstration is gone)."""
     page.wait_for_function(f"""document.querySelector('[data-figure="{name}"]').dataset.source === 'reader'""")
@@ -68,6 +83,8 @@ def test_reader_strokes_get_a_continuation_and_download(site_page, tmp_path):
       const root = document.querySelector('[data-figure="continue"]');
       return root.dataset.source === 'reader' && Number(root.dataset.drawnPoints) > {predicted};
     }}""")
+    # the pen's move in the air between the two strokes is drawn (dotted), as in the other figures
+    assert reader_ink_in(site_page, ".continue-canvas", 86, -16, 97, -2) > 0
     first = save_download(site_page, ".continue-download", tmp_path)
     rows = json.loads(first.read_text())
     [line] = load(first)

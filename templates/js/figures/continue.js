@@ -50,7 +50,7 @@ function setUp(root) {
     let drawn = 0;
     if (pen.start) {
       const [x, y] = pen.start;
-      paintPoints(view.context, pen.points, {x, y, scale: settings.scale, colour: READER_INK, width: 2.5});
+      paintPoints(view.context, pen.points, {x, y, scale: settings.scale, colour: READER_INK, width: 2.5, air: true});
       const shown = withinBox(prediction, pen.last, settings.scale, view);
       const end = paintPoints(view.context, shown, {x: pen.last[0], y: pen.last[1], scale: settings.scale,
         penUp: pen.points.at(-1)?.[2] ?? 0, colour: MODEL_INK, width: 2});
