@@ -96,7 +96,8 @@ def render_charts(specs: list[dict]) -> list[dict]:
     if not specs:
         return []
     if shutil.which("node") is None or not (NODE_MODULES / "vega-lite").is_dir():
-        raise AssetError(f"charts need Node.js and node_modules/vega-lite: install Node.js, then run `npm ci` in {REPO_ROOT}")
+        raise AssetError("charts need Node.js and node_modules/vega-lite: "
+                         f"install Node.js, then run `npm ci` in {REPO_ROOT}")
     result = subprocess.run(["node", "--input-type=module", "-e", RENDER_CHARTS], input=json.dumps(specs),
                             capture_output=True, text=True, cwd=REPO_ROOT)
     if result.returncode != 0:

@@ -34,5 +34,6 @@ def _cells_before_each_point(ctx, line, limit):
 def cell_states(ctx, lines, limit: int | None = None) -> list[np.ndarray]:
     """Per line, (T, layers * cells) float32: row t is the cell state c just before point t is
     fed, as the original article shows it (layers side by side). `limit` keeps the first points."""
-    return [ctx.cache.memo("cells", [_line_key(line, limit)], lambda line=line: _cells_before_each_point(ctx, line, limit))
+    return [ctx.cache.memo("cells", [_line_key(line, limit)],
+                           lambda line=line: _cells_before_each_point(ctx, line, limit))
             for line in tqdm(lines, desc="cell states", unit="line", leave=False)]

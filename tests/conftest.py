@@ -106,8 +106,9 @@ def tiny_artefact(tmp_path_factory, tiny_lines):
     from model.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("tiny-model")
-    train(TrainConfig(data=str(tiny_lines), model=ModelConfig(**TINY_MODEL), epochs=2, batch_size=4, seq_len=60, seed=0),
-          folder, verbose=0)
+    config = TrainConfig(data=str(tiny_lines), model=ModelConfig(**TINY_MODEL), epochs=2, batch_size=4, seq_len=60,
+                         seed=0)
+    train(config, folder, verbose=0)
     return folder
 
 

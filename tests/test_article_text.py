@@ -7,8 +7,6 @@ visible text is the page without its scripts, styles and markup.
 import html
 import re
 
-import pytest
-
 import build
 from generator.figures import lines_kind
 from model.data import load

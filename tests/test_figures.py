@@ -90,7 +90,8 @@ def test_model_card_measures_nll_without_metrics(tiny_context):
 def test_pickers_name_each_human_line_alike(tiny_context):
     from generator.figures import cells, possibilities
 
-    cell_lines = [line["name"] for line in next(f for f in cells.build(tiny_context) if f.name == "cells").data["lines"]]
+    cell_figure = next(figure for figure in cells.build(tiny_context) if figure.name == "cells")
+    cell_lines = [line["name"] for line in cell_figure.data["lines"]]
     possible = possibilities.build(tiny_context)[0].data["lines"]
     human = [line["name"].removeprefix(tiny_context.words["picker"]) for line in possible if line["kind"] == "human"]
     assert human and human == [name.removeprefix("line") for name in cell_lines[:len(human)]]

@@ -26,7 +26,8 @@ def assemble_site(folder: Path, model) -> Path:
     assets.copy_vendor(folder)
     assets.copy_page_files(folder)
     tensorflowjs.converters.save_keras_model(model, str(folder / "model"))
-    (folder / "index.html").write_text("<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>model</title>")
+    (folder / "index.html").write_text(
+        "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>model</title>")
     return folder
 
 
@@ -130,16 +131,20 @@ SAMPLING = """async () => {
   const fanned = model.sample(5, {seed: 6, state: generated.state, batch: 3});
   // The same three entries as plain rows: the first step's shared product must change nothing.
   const threeRows = (values) => Float32Array.from({length: 3 * values.length}, (_, k) => values[k % values.length]);
-  const fannedRows = model.sample(5, {seed: 6, state: {batch: 3, h: generated.state.h.map(threeRows), c: generated.state.c.map(threeRows)}});
+  const fannedRows = model.sample(5, {seed: 6, state: {
+    batch: 3, h: generated.state.h.map(threeRows), c: generated.state.c.map(threeRows)}});
   const seen = [];
   const controller = new AbortController();
-  const finished = await model.futures(model.sample(6, {seed: 8})[0], {steps: 4, count: 7, seed: 1}, (i, f) => seen.push([i, f]));
-  const cancelled = await model.futures(model.sample(6, {seed: 8})[0], {steps: 4, count: 7, seed: 1, signal: controller.signal},
+  const line = model.sample(6, {seed: 8})[0];
+  const futures = {steps: 4, count: 7, seed: 1};
+  const finished = await model.futures(line, futures, (i, f) => seen.push([i, f]));
+  const cancelled = await model.futures(line, {...futures, signal: controller.signal},
     (i) => i === 1 && controller.abort());
   const again = [];
-  await model.futures(model.sample(6, {seed: 8})[0].slice(0, 2), {steps: 4, count: 7, seed: 1}, (i, f) => again.push([i, f]));
-  return {a, b, c, start: {pi: Array.from(start.params.pi), mu1: Array.from(start.params.mu1), mu2: Array.from(start.params.mu2),
-          eos: start.params.eos[0]}, greedy, liftRate, continued, fanned, fannedRows, finished, cancelled, seen, again,
+  await model.futures(line.slice(0, 2), futures, (i, f) => again.push([i, f]));
+  const {pi, mu1, mu2, eos} = start.params;
+  return {a, b, c, start: {pi: Array.from(pi), mu1: Array.from(mu1), mu2: Array.from(mu2), eos: eos[0]},
+          greedy, liftRate, continued, fanned, fannedRows, finished, cancelled, seen, again,
           leaked: model.memory() - tensors};
 }"""
 
@@ -150,7 +155,8 @@ def test_sampling_is_seeded_tempered_cancellable_and_leak_free(model_page):
     assert np.array(got["a"]).shape == (2, 30, 3) and np.isfinite(got["a"]).all()
     assert {point[2] for entry in got["a"] for point in entry} <= {0, 1}
     best = int(np.argmax(got["start"]["pi"]))
-    np.testing.assert_allclose(got["greedy"][0][0][:2], [got["start"]["mu1"][best], got["start"]["mu2"][best]], atol=1e-3)
+    start = got["start"]
+    np.testing.assert_allclose(got["greedy"][0][0][:2], [start["mu1"][best], start["mu2"][best]], atol=1e-3)
     assert abs(got["liftRate"] - got["start"]["eos"]) < 0.03
     assert np.array(got["continued"]).shape == (1, 5, 3)
     assert np.array(got["fanned"]).shape == (3, 5, 3) and got["fanned"][0] != got["fanned"][1]

@@ -10,8 +10,7 @@ import pytest
 from tqdm import tqdm
 
 from generator.cache import Cache
-from generator.figures import BuildContext
-from generator.figures import possibilities
+from generator.figures import BuildContext, possibilities
 from model.base import Line
 
 FIGURE_JS = Path(__file__).resolve().parent.parent / "templates" / "js" / "figures" / "possibilities.js"
@@ -59,7 +58,8 @@ def test_colouring_rule_on_constructed_paths():
 
 
 def test_mixture_ellipse_axes():
-    axes = run_node("""console.log(JSON.stringify([ellipseAxes(2, 1, 0), ellipseAxes(1, 1, 0.6), ellipseAxes(1, 3, -0.3)]))""")
+    axes = run_node("console.log(JSON.stringify("
+                    "[ellipseAxes(2, 1, 0), ellipseAxes(1, 1, 0.6), ellipseAxes(1, 3, -0.3)]))")
     assert axes[0] == {"rx": 2, "ry": 1, "angle": 0}
     assert axes[1]["angle"] == pytest.approx(math.pi / 4)  # positive correlation: along y = x
     for (s1, s2, rho), got in zip([(2, 1, 0), (1, 1, 0.6), (1, 3, -0.3)], axes):
@@ -75,7 +75,9 @@ def test_packed_arrays_read_back_in_javascript():
     read = run_node(f"""
     const packed = {json.dumps(packed)};
     const out = {{}};
-    for (const [name, value] of Object.entries(packed)) out[name] = Array.from(unpack(value), (v) => Number.isNaN(v) ? "NaN" : v);
+    for (const [name, value] of Object.entries(packed)) {{
+      out[name] = Array.from(unpack(value), (v) => Number.isNaN(v) ? "NaN" : v);
+    }}
     console.log(JSON.stringify(out));
     """)
     assert read["int16"] == pytest.approx([0.5, -1.25, 3.2, "NaN", -7.0, 327.67])  # clipped at int16
@@ -86,9 +88,9 @@ def test_packed_arrays_read_back_in_javascript():
 @pytest.fixture(scope="module")
 def tiny_build():
     """The figure built with a tiny untrained model and two short looped lines."""
-    from model import network
-
     import tf_keras as keras
+
+    from model import network
 
     keras.utils.set_random_seed(0)
     config = network.ModelConfig(layers=1, cells=16, mixtures=3)
@@ -141,7 +143,8 @@ def test_futures_start_from_the_state_after_each_point(tiny_build):
     assert np.ptp(means, axis=0).min() > 0.5  # the states differ from point to point
 
     def on_a_mean(shift):
-        steps, centres = first_steps[max(shift, 0):len(points) + min(shift, 0)], means[max(-shift, 0):len(points) - max(shift, 0)]
+        steps = first_steps[max(shift, 0):len(points) + min(shift, 0)]
+        centres = means[max(-shift, 0):len(points) - max(shift, 0)]
         error = np.abs(steps[:, :, None, :] - centres[:, None, :, :]).max(axis=-1).min(axis=-1)
         return np.mean(error < 0.15)
 

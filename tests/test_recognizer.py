@@ -8,8 +8,20 @@ from model.alphabet import Alphabet
 from model.base import Line
 from model.data import load
 from model.network import tf
-from model.recognizer import (RecognizerConfig, RecognizerTrainConfig, batch_inputs, best_path, character_error_rate,
-                              ctc_loss, edit_distance, fits, frames, load_recognizer, main, train)
+from model.recognizer import (
+    RecognizerConfig,
+    RecognizerTrainConfig,
+    batch_inputs,
+    best_path,
+    character_error_rate,
+    ctc_loss,
+    edit_distance,
+    fits,
+    frames,
+    load_recognizer,
+    main,
+    train,
+)
 
 ALPHABET = Alphabet.default()
 TINY = RecognizerConfig(conv_layers=2, filters=8, kernel=3, lstm_layers=1, cells=8)

@@ -74,7 +74,8 @@ def test_hash_mismatch_of_the_local_copy_is_named_when_download_fails(no_local_c
         remote.fetch("b64_weights.json")
     message = str(excinfo.value)
     assert "\n" not in message
-    assert f"the local copy {no_local_copy / 'b64_weights.json'} has sha256 {hashlib.sha256(b'[]').hexdigest()[:12]}" in message
+    local_copy = no_local_copy / "b64_weights.json"
+    assert f"the local copy {local_copy} has sha256 {hashlib.sha256(b'[]').hexdigest()[:12]}" in message
     assert f"instead of {remote.SHA256['b64_weights.json'][:12]}" in message
     assert "URL fetch failure" in message
 

@@ -32,7 +32,8 @@ def training_curve(epochs: list[dict]):
     series = alt.selection_point(name="series", fields=["split"], bind="legend")
     hovered = alt.selection_point(name="hovered", fields=["epoch"], nearest=True, on="pointerover",
                                   clear="pointerout", empty=False)
-    base = alt.Chart(alt.Data(values=rows)).encode(x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")))
+    epoch_axis = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))
+    base = alt.Chart(alt.Data(values=rows)).encode(x=epoch_axis)
     curves = base.mark_line(point=True).encode(
         y=alt.Y("nll:Q", title="NLL (nats per point)", scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#1a5fb4", "#e66100"])),
