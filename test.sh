@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# Sets up what the tests need (see setup.sh), then runs the whole test suite.
+# Sets up what the tests need (see setup.sh), runs the linters, then the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")"
 bash setup.sh --no-build
+
+# ruff and mypy are configured in pyproject.toml, ESLint in eslint.config.js (npm run lint).
+lint() {
+  echo "== lint: $*"
+  "$@" || { echo "test.sh: '$*' found problems (listed above); fix them, then run the tests again" >&2; exit 1; }
+}
+lint .venv/bin/ruff check --quiet --output-format concise .
+lint .venv/bin/mypy
+lint npm run --silent lint
 exec .venv/bin/python -m pytest "$@"
