@@ -245,7 +245,8 @@ def test_a_table_button_brings_the_heatmap_into_view(tiny_site, serve, page):
 
 
 def in_view(page, selector):
-    return page.eval_on_selector(selector, "el => { const b = el.getBoundingClientRect(); return b.bottom > 0 && b.top < innerHeight; }")
+    return page.eval_on_selector(
+        selector, "el => { const b = el.getBoundingClientRect(); return b.bottom > 0 && b.top < innerHeight; }")
 
 
 def figure_data(site, name):

@@ -21,8 +21,8 @@ def drawn(page, name):
 
 def wait_drawn(page, name, more_than=0, timeout=30_000):
     page.locator(f'[data-figure="{name}"]').scroll_into_view_if_needed()
-    page.wait_for_function(f"""Number(document.querySelector('[data-figure="{name}"]').dataset.drawnPoints) > {more_than}""",
-                           timeout=timeout)
+    figure = f"""document.querySelector('[data-figure="{name}"]')"""
+    page.wait_for_function(f"Number({figure}.dataset.drawnPoints) > {more_than}", timeout=timeout)
     return drawn(page, name)
 
 
@@ -170,7 +170,8 @@ def test_cells_follow_the_reader_and_a_chosen_cell(site_page):
     first = json.loads(site_page.locator("#figure-data-cells-live").text_content())["order"][0]
     box = site_page.locator(".cells-live-grid").bounding_box()
     site_page.mouse.click(box["x"] + 5, box["y"] + 5)  # the grid's first square: the first sorted row
-    site_page.wait_for_function(f"document.querySelector('.cells-live-readout').textContent.includes('row 0 (cell {first})')")
+    site_page.wait_for_function(
+        f"document.querySelector('.cells-live-readout').textContent.includes('row 0 (cell {first})')")
     assert site_page.console_errors == []
 
 
@@ -226,7 +227,8 @@ def test_phone_with_touch(tiny_site, serve, browser):
         touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [point]})
     reader_settled(page, "continue")
     predicted = int(page.input_value(".continue-length"))
-    page.wait_for_function(f"Number(document.querySelector('[data-figure=\"continue\"]').dataset.drawnPoints) > {predicted + 15}")
+    page.wait_for_function(
+        f"Number(document.querySelector('[data-figure=\"continue\"]').dataset.drawnPoints) > {predicted + 15}")
     touch_action = "getComputedStyle(document.querySelector('%s')).touchAction"
     assert page.evaluate(touch_action % ".continue-canvas") == "none"
     assert page.evaluate(touch_action % ".cells-live-grid") == "pan-y", "the cell grid must not trap scrolling"
@@ -240,5 +242,6 @@ def test_cpu_fallback_without_webassembly_draws(tiny_site, serve, page):
     page.goto(serve(tiny_site))
     for name in LIVE_FIGURES:
         wait_drawn(page, name)
-    assert page.evaluate("""async () => (await (await import('/assets/js/model-client.js')).getModel()).info.backend""") == "cpu"
+    backend = "async () => (await (await import('/assets/js/model-client.js')).getModel()).info.backend"
+    assert page.evaluate(backend) == "cpu"
     assert page.console_errors == []
