@@ -114,9 +114,9 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
         say("[4/4] article and charts")
         render.write_figure_files(figures, building)
         charts = assets.figure_charts(figures, cache)
-        page = render.render_article(figures, charts, {"about": about, "model_config": asdict(model_config),
-                                               "data_source": describe_source(ctx.data_source), "lines": len(lines),
-                                               "words": ctx.words, "uses_original": _original_material(about, ctx.data_source)})
+        page = render.render_article(figures, charts, {
+            "about": about, "model_config": asdict(model_config), "data_source": describe_source(ctx.data_source),
+            "lines": len(lines), "words": ctx.words, "uses_original": _original_material(about, ctx.data_source)})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         files = [path for path in building.rglob("*") if path.is_file()]
@@ -187,11 +187,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("command", nargs="?", choices=["build", "serve"], default="build",
                         help="build site/ (default) or serve it and rebuild on changes")
     parser.add_argument("--weights", default="default",
-                        help="default (model/default/), distill (the original article's weights) or an artefact folder")
+                        help="default (model/default/), distill (the original article's weights) "
+                             "or an artefact folder")
     parser.add_argument("--data", default=None,
                         help="handwriting lines shown in the figures: a JSON lines folder, IAM XML, "
-                             "'synthetic[:N]' or 'distill' (default: the shared human lines if present, else synthetic)")
-    parser.add_argument("--out", default=str(REPO_ROOT / "site"), help="output folder (default: site/ in the repository)")
+                             "'synthetic[:N]' or 'distill' "
+                             "(default: the shared human lines if present, else synthetic)")
+    parser.add_argument("--out", default=str(REPO_ROOT / "site"),
+                        help="output folder (default: site/ in the repository)")
     parser.add_argument("--seed", type=int, default=0, help="seed for every random choice (default: 0)")
     parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
                         help="folder for cached precomputes (default: .cache); '' disables the cache")
