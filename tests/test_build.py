@@ -181,7 +181,8 @@ def test_cli_error_exit_code_from_a_real_process(tmp_path):
     process = cli("--data", str(tmp_path / "missing"))
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 2
-    assert stderr.startswith("error:") and stderr.count("\n") == 1 and str(tmp_path / "missing") in stderr, stderr[-2000:]
+    one_line_error = stderr.startswith("error:") and stderr.count("\n") == 1
+    assert one_line_error and str(tmp_path / "missing") in stderr, stderr[-2000:]
 
 
 def test_fits_a_phone(tiny_site, serve, browser):
