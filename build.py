@@ -61,7 +61,7 @@ def load_inputs(config: BuildConfig):
     from model import weights  # imports TensorFlow: only once the lines are known to be good
 
     model, model_config, about = weights.load_model(config.weights)
-    folder = weights.DEFAULT_MODEL_DIR if config.weights == "default" else Path(config.weights)
+    folder = weights.artefact_folder(config.weights)
     if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
         about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
     return model, model_config, about, lines

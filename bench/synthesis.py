@@ -30,14 +30,14 @@ def main() -> None:
     import numpy as np
 
     from model.alphabet import Alphabet
-    from model.network import keras
-    from model.synthesis import SynthesisConfig, build_synthesis_model
+    from model.network import ModelConfig, keras
+    from model.synthesis import build_synthesis_model
     from model.train import TrainConfig, compile_for_training, use_threads
 
     use_threads(1, os.cpu_count())
     keras.utils.set_random_seed(0)
     alphabet = Alphabet.default()
-    config = SynthesisConfig(args.layers, args.cells, 20, args.window_mixtures, alphabet.size)
+    config = ModelConfig(args.layers, args.cells, 20, args.window_mixtures, alphabet.size)
     model = compile_for_training(build_synthesis_model(config), TrainConfig())
     model.jit_compile = args.jit
     rng = np.random.default_rng(0)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import DataError
+from model.base import DataError
 
 ALPHABET_FILE = "alphabet.json"
 UNKNOWN_CODE = 0

@@ -50,11 +50,22 @@ LOG_2 = math.log(2.0)
 
 @dataclass
 class ModelConfig:
-    """The network's shape; the default is the original article's (one layer of 500 cells)."""
+    """The network's shape; the default is the original article's (one layer of 500 cells).
+
+    window_mixtures > 0 makes it Graves's synthesis network (section 5, model.synthesis): a soft
+    window of that many Gaussians over a one-hot text of alphabet_size columns.
+    """
 
     layers: int = 1
     cells: int = 500
     mixtures: int = 20
+    window_mixtures: int = 0
+    alphabet_size: int = 0
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the network reads a text (section 5) as well as the pen points."""
+        return self.window_mixtures > 0
 
     @property
     def outputs(self) -> int:
@@ -246,21 +257,25 @@ class Runner:
         return points.numpy()
 
 
-def sample_points(y, temperature, seeds, batch) -> tf.Tensor:
-    """Draw one point per row of y (batch, 1 + 6M) as the article does.
+def sample_points(y, temperature, seeds, batch, bias=0.0) -> tf.Tensor:
+    """Draw one point per row of y (batch, 1 + 6M) as the article does, or with Graves's bias.
 
     Temperature tau sharpens the mixture weights, pi' = softmax(log pi / tau), and scales the
     chosen component's sigmas by tau; mu, rho and the end-of-stroke probability are unchanged.
+    Bias b (Graves 2013, section 5.4) does the same with pi' = softmax(log pi (1 + b)) and
+    sigmas times exp(-b); the article uses tau with b = 0, model.write b with tau = 1.
     seeds is (3, 2) int32: one stateless seed for the component, the normals, the pen.
     """
     params = mixture(y)
-    component = tf.random.stateless_categorical(params.log_pi / temperature, 1, seed=seeds[0])[:, 0]
+    # (1 + b) first, so that with b = 0 the numbers are exactly the article's log pi / tau
+    component = tf.random.stateless_categorical(params.log_pi * (1.0 + bias) / temperature, 1, seed=seeds[0])[:, 0]
 
     def chosen(block):
         return tf.gather(block, component, axis=-1, batch_dims=1)
 
-    sigma1 = tf.exp(chosen(params.log_sigma1)) * temperature
-    sigma2 = tf.exp(chosen(params.log_sigma2)) * temperature
+    spread = temperature * tf.exp(-bias)
+    sigma1 = tf.exp(chosen(params.log_sigma1)) * spread
+    sigma2 = tf.exp(chosen(params.log_sigma2)) * spread
     rho = chosen(params.rho)
     z = tf.random.stateless_normal([batch, 2], seed=seeds[1])
     dx = chosen(params.mu1) + sigma1 * (tf.sqrt(1.0 - rho * rho) * z[:, 0] + rho * z[:, 1])

@@ -24,23 +24,13 @@ it as a two-input model, (points (B, T, 3), text codes (B, U) int32) -> y (B, T,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from model.alphabet import Alphabet
 from model.network import ModelConfig, keras, tf
 
 TEXT_PADDING = -1  # a padded character position: one-hot of -1 is all zeros
 # The synthetic corpus writes about 27 points per character (clean()ed, model/synth.py):
 # kappa's bias starts the window moving at that pace, so it begins roughly in step.
 POINTS_PER_CHARACTER = 27.0
-
-
-@dataclass
-class SynthesisConfig(ModelConfig):
-    """The unconditional shape plus the window: K Gaussians over a one-hot alphabet."""
-
-    window_mixtures: int = 10
-    alphabet_size: int = Alphabet.default().size
 
 
 class WindowCell(keras.layers.Layer):
@@ -58,8 +48,8 @@ class WindowCell(keras.layers.Layer):
         self.points_per_character = points_per_character
         self.lstms = [keras.layers.LSTMCell(cells, name=f"lstm_{index}") for index in range(layers)]
         kappa_bias = math.log(1.0 / points_per_character)
-        self.window = keras.layers.Dense(3 * window_mixtures, name="window", bias_initializer=keras.initializers.Constant(
-            [0.0] * (2 * window_mixtures) + [kappa_bias] * window_mixtures))
+        initial_bias = keras.initializers.Constant([0.0] * (2 * window_mixtures) + [kappa_bias] * window_mixtures)
+        self.window = keras.layers.Dense(3 * window_mixtures, name="window", bias_initializer=initial_bias)
         self.state_size = [cells, cells] * layers + [window_mixtures, alphabet_size]
         self.output_size = cells + alphabet_size
 
@@ -122,7 +112,7 @@ def one_hot_text(codes, alphabet_size: int):
     return tf.one_hot(tf.cast(codes, tf.int32), alphabet_size, dtype=tf.float32)
 
 
-def build_synthesis_model(config: SynthesisConfig) -> keras.Model:
+def build_synthesis_model(config: ModelConfig) -> keras.Model:
     """(points (B, T, 3) model units, text (B, U) int32 codes) -> (B, T, 1 + 6M) raw head outputs y."""
     points = keras.Input(shape=(None, 3), name="points")
     text = keras.Input(shape=(None,), dtype="int32", name="text")

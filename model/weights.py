@@ -6,6 +6,7 @@ model/default/; `distill` is the pretrained model of the Distill article by Cart
 Johnson and Olah (2016), imported by model.original; any other name is an artefact folder
 that model.train wrote: config.json (the ModelConfig), weights.h5, and NAME.json for each
 further record (train.json, metrics.json, about.json: the name, source and credit shown).
+A text-conditional model (Graves section 5, model.synthesis) also has its alphabet.json.
 """
 from __future__ import annotations
 
@@ -16,11 +17,25 @@ from pathlib import Path
 from model import original
 from model.base import REPO_ROOT, ModelError
 from model.network import ModelConfig, build_model, keras
+from model.synthesis import build_synthesis_model
 
-DEFAULT_MODEL_DIR = REPO_ROOT / "model" / "default"
+# Models committed with the project, by name: the unconditional default and the writer, which
+# writes a given text (Graves section 5).
+NAMED_MODEL_DIRS = {"default": REPO_ROOT / "model" / "default", "writer": REPO_ROOT / "model" / "writer"}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.h5"
 ABOUT_FILE = "about.json"
+TRAIN_FILE = "train.json"
+
+
+def artefact_folder(spec: str) -> Path:
+    """The folder a model name stands for: a committed model's, or the name itself."""
+    return NAMED_MODEL_DIRS.get(spec, Path(spec))
+
+
+def build_network(config: ModelConfig) -> keras.Model:
+    """The untrained network of a config: Graves's section 5 synthesis network when it reads a text."""
+    return (build_synthesis_model if config.conditional else build_model)(config)
 
 
 def save_artefact(model: keras.Model, config: ModelConfig, folder, **extra) -> Path:
@@ -52,7 +67,7 @@ def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
     except (ValueError, TypeError) as error:
         raise ModelError(f"{folder / CONFIG_FILE}: unreadable model config ({error}); "
                          "rewrite it or retrain") from error
-    model = build_model(config)
+    model = build_network(config)
     try:
         model.load_weights(str(folder / WEIGHTS_FILE))
     except (ValueError, OSError) as error:
@@ -68,10 +83,10 @@ def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
     """
     if spec == "distill":
         return original.load_original(), ModelConfig(), dict(original.ABOUT)
-    folder = DEFAULT_MODEL_DIR if spec == "default" else Path(spec)
-    if spec == "default" and not (folder / CONFIG_FILE).is_file():
-        raise ModelError(f"{folder}: the default model is not there yet; "
-                         "train it with `python -m model.train` or use --weights distill")
+    folder = artefact_folder(spec)
+    if spec in NAMED_MODEL_DIRS and not (folder / CONFIG_FILE).is_file():
+        raise ModelError(f"{folder}: the {spec} model is not there yet; "
+                         "train it with `python -m model.train` or give another --weights")
     model, config = load_artefact(folder)
     about = {"name": folder.name, "source": str(folder), "credit": ""}
     if (folder / ABOUT_FILE).is_file():

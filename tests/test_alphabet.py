@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from model.alphabet import ALPHABET_FILE, UNKNOWN_CODE, Alphabet
-from model.data import DataError
+from model.base import DataError
 from model.synth import SynthConfig, _line_text, _words
 
 

@@ -3,14 +3,14 @@ transcription of its equations, gradients through the window, and padding."""
 import numpy as np
 import pytest
 
-from model.network import keras, tf
-from model.synthesis import TEXT_PADDING, SynthesisConfig, build_synthesis_model, one_hot_text, window_cell
+from model.network import ModelConfig, keras, tf
+from model.synthesis import TEXT_PADDING, build_synthesis_model, one_hot_text, window_cell
 
 ALPHABET = 6
 
 
 def tiny(layers=1, perturb=True) -> tuple:
-    config = SynthesisConfig(layers=layers, cells=5, mixtures=2, window_mixtures=3, alphabet_size=ALPHABET)
+    config = ModelConfig(layers=layers, cells=5, mixtures=2, window_mixtures=3, alphabet_size=ALPHABET)
     keras.utils.set_random_seed(1)
     model = build_synthesis_model(config)
     if perturb:  # larger window weights than the initialiser's, so every term of the equations matters
@@ -74,7 +74,7 @@ def test_window_matches_a_numpy_transcription_of_section_5(layers):
     expected = numpy_window(model, config, points, codes)
     for got, want, name in zip(keras_window(model, points, codes), expected, ("phi", "kappa", "w", "head input")):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6, err_msg=name)
-    phi, kappa = expected[0], expected[1]
+    kappa = expected[1]
     assert np.all(np.diff(kappa, axis=0) > 0), "kappa only moves forward"
     # The whole-sequence model (RNN + head) gives the head applied to those inputs.
     y = model([points[None], codes[None]]).numpy()[0]
