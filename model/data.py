@@ -260,7 +260,7 @@ def write_iam_xml(line: Line, path: str | Path) -> Path:
 LINE_PARSERS = {".json": _parse_json_line, ".xml": _parse_iam_xml}
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 SOURCES_HELP = ("a JSON line file or folder, IAM-OnDB lineStrokes XML (file, folder or .tar.gz), "
-                "'synthetic', 'synthetic:N' or 'distill'")
+                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH' or 'distill'")
 
 
 def _is_line_file(relative: str) -> bool:
@@ -340,8 +340,8 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
     return [lines[name] for name in rank]
 
 
-def _load_synthetic(count: int, seed: int) -> list[Line]:
-    lines = synth.synthesize(count, seed)
+def _load_synthetic(count: int, seed: int, config: synth.SynthConfig = synth.SynthConfig()) -> list[Line]:
+    lines = synth.synthesize(count, seed, config)
     for index, line in enumerate(lines):
         line.source = line.source or f"synthetic:seed={seed}:{index}"
     return lines
@@ -361,9 +361,10 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
 
     `source` is a JSON line file or a folder tree of them (with N.txt texts beside), an
     IAM-OnDB lineStrokes XML file, folder tree or tar archive (read without unpacking),
-    `synthetic` / `synthetic:N` (model.synth, seed 0), or `distill` (the original article's
-    145 human lines, model.remote). `limit` keeps the first lines only. All or nothing: the
-    first bad input raises DataError naming the file and the place in it.
+    `synthetic` / `synthetic:N` (model.synth, seed 0; `synthetic:N:chars=3-12` writes lines of
+    3 to 12 characters), or `distill` (the original article's 145 human lines, model.remote).
+    `limit` keeps the first lines only. All or nothing: the first bad input raises DataError
+    naming the file and the place in it.
     """
     if limit is not None and limit < 1:
         raise DataError(f"limit {limit}: must be at least 1: ask for one line or more")
@@ -371,11 +372,14 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     if name == "distill":
         return _load_distill(limit)
     if name.split(":")[0] == "synthetic":
-        match = re.fullmatch(r"synthetic(?::([1-9][0-9]*))?", name)
-        if not match:
-            raise DataError(f"{name}: N must be a whole number above 0: write synthetic:N, e.g. synthetic:200")
+        match = re.fullmatch(r"synthetic(?::([1-9][0-9]*))?(?::chars=([1-9][0-9]*)-([1-9][0-9]*))?", name)
+        if not match or (match.group(2) and int(match.group(2)) > int(match.group(3))):
+            raise DataError(f"{name}: N must be a whole number above 0 (and LOW <= HIGH): write synthetic:N "
+                            "or synthetic:N:chars=LOW-HIGH, e.g. synthetic:200:chars=3-12")
         count = int(match.group(1) or DEFAULT_SYNTHETIC_LINES)
-        return _load_synthetic(min(count, limit or count), seed=0)
+        chars = (int(match.group(2)), int(match.group(3))) if match.group(2) else synth.SynthConfig.chars_per_line
+        config = synth.SynthConfig(chars_per_line=chars)
+        return _load_synthetic(min(count, limit or count), seed=0, config=config)
     path = Path(source)
     if path.is_dir():
         return _load_folder(path, limit)

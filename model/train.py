@@ -4,7 +4,10 @@ Every line of a source (model.data.load, then the training clean-up model.data.c
 teacher-forced the way evaluation scores it: the model reads [0, 0, 0] and then each point
 but the last, and after every input predicts the next point. Long lines are cut into windows
 of `seq_len` steps, each started from the zero state; the last window of a line is padded and
-a mask keeps the padding out of the loss. The loss is the mean of `network.nll_terms` over the
+a mask keeps the padding out of the loss. With --text the network also reads each line's
+text (Graves section 5, model.synthesis): then lines stay whole, so the window starts at
+their first character, and are batched with lines of similar length, one batch made at a
+time, so memory is bounded by the batch and not by the corpus. The loss is the mean of `network.nll_terms` over the
 real points of a batch; the reported train and validation NLL are exact means per point over
 the epoch (nats, density per model unit^2), on a held-out set of whole lines.
 
@@ -17,6 +20,7 @@ train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch che
 
     python -m model.train --data synthetic:2000 --out runs/default --epochs 20
     python -m model.train --data distill --init distill --out runs/finetune --lr 1e-4
+    python -m model.train --text --data synthetic:30000:chars=3-12 --cells 256 --out runs/writer
 """
 from __future__ import annotations
 
@@ -32,14 +36,24 @@ from pathlib import Path
 
 import numpy as np
 
+from model.alphabet import ALPHABET_FILE, Alphabet
 from model.base import Line, UserError, run_cli
 from model.data import CleanConfig, clean, load
 from model.evaluate import zero_start_batch
-from model.network import ModelConfig, build_model, keras, nll_terms, tf
-from model.weights import ABOUT_FILE, CONFIG_FILE, WEIGHTS_FILE, load_model, save_artefact
+from model.network import ModelConfig, keras, nll_terms, tf
+from model.synthesis import TEXT_PADDING
+from model.weights import (
+    ABOUT_FILE,
+    CONFIG_FILE,
+    TRAIN_FILE,
+    WEIGHTS_FILE,
+    artefact_folder,
+    build_network,
+    load_model,
+    save_artefact,
+)
 
 BACKUP_DIR = "backup"
-TRAIN_FILE = "train.json"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # Settings that may change between a run and its resumption: they do not change what has
@@ -115,6 +129,36 @@ def dataset(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle_se
     if shuffle_seed is not None:
         data = data.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def text_batch(lines: list[Line], alphabet: Alphabet):
+    """((inputs (B, T, 3), text codes (B, U)), targets (B, T, 4)) of whole lines: zero-start
+    inputs, padding masked by target channel 3, texts padded with TEXT_PADDING."""
+    fed, expected, mask = zero_start_batch(lines)
+    codes = np.full((len(lines), max(len(line.text) for line in lines)), TEXT_PADDING, np.int32)
+    for row, line in enumerate(lines):
+        codes[row, :len(line.text)] = alphabet.encode(line.text)
+    return (fed, codes), np.concatenate([expected, mask[..., None]], axis=-1)
+
+
+def text_dataset(lines: list[Line], alphabet: Alphabet, batch_size: int, shuffle_seed: int | None = None):
+    """A tf.data pipeline of text_batch batches of lines of similar length, made one at a time;
+    the order of the batches reshuffled every epoch when seeded."""
+    ordered = sorted(lines, key=lambda line: len(line.points))
+    groups = [ordered[start:start + batch_size] for start in range(0, len(ordered), batch_size)]
+    epoch = [0]
+
+    def generate():
+        order = np.arange(len(groups))
+        if shuffle_seed is not None:
+            np.random.default_rng([shuffle_seed, epoch[0]]).shuffle(order)
+            epoch[0] += 1
+        for index in order:
+            yield text_batch(groups[index], alphabet)
+
+    signature = ((tf.TensorSpec((None, None, 3), tf.float32), tf.TensorSpec((None, None), tf.int32)),
+                 tf.TensorSpec((None, None, 4), tf.float32))
+    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
 
 
 # --- loss and metrics --------------------------------------------------------------------------
@@ -238,7 +282,7 @@ def _prepare_out(out: Path, config: TrainConfig) -> bool:
 
 
 def _initial_model(config: TrainConfig) -> keras.Model:
-    model = build_model(config.model)
+    model = build_network(config.model)
     if config.init:  # main() has made the shape that of the init model
         model.set_weights(load_model(config.init)[0].get_weights())
     return model
@@ -259,13 +303,22 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     keras.utils.set_random_seed(config.seed)
     lines = clean(load(config.data, limit=config.lines), config.clean)
     train_lines, val_lines = split_lines(lines, config.val_fraction, config.seed)
-    train_windows, val_windows = windows(train_lines, config.seq_len), windows(val_lines, config.seq_len)
-    about = {"data": config.data, "train_lines": len(train_lines), "val_lines": len(val_lines),
-             "train_points": int(train_windows[1][..., 3].sum()), "val_points": int(val_windows[1][..., 3].sum()),
-             **({"init": config.init} if config.init else {})}
+    train_points = sum(len(line.points) for line in train_lines)
+    about: dict = {"data": config.data, "train_lines": len(train_lines), "val_lines": len(val_lines),
+                   "train_points": train_points, "val_points": sum(len(line.points) for line in val_lines)}
+    if config.init:
+        about["init"] = config.init
+    alphabet = _alphabet(config, lines) if config.model.conditional else None
+    if alphabet:
+        about["unknown_characters"] = sum(len(alphabet.unknown(line.text)) for line in lines)
+        about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
+        training = text_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
+        validation = text_dataset(val_lines, alphabet, config.batch_size)
+    else:
+        training = dataset(*windows(train_lines, config.seq_len), config.batch_size, shuffle_seed=config.seed)
+        validation = dataset(*windows(val_lines, config.seq_len), config.batch_size)
 
     model = compile_for_training(_initial_model(config), config)
-    validation = dataset(*val_windows, config.batch_size)
     # Where training starts from: for fine-tuning, the score the later epochs have to beat.
     about["initial_val_nll"] = model.evaluate(validation, verbose=0, return_dict=True)["nll"]
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
@@ -277,9 +330,7 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
         log,  # before the backup: a kill between the two then repeats an epoch, never loses one
         keras.callbacks.BackupAndRestore(str(out / BACKUP_DIR)),
     ]
-    model.fit(dataset(*train_windows, config.batch_size, shuffle_seed=config.seed),
-              validation_data=validation,
-              epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    model.fit(training, validation_data=validation, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     if log.diverged_at is not None:
         raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
                          f"clip {config.clip}); lower --lr or --clip, or check the data for extreme values")
@@ -289,7 +340,21 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     model.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=metrics["best_epoch"])))
     about = {"name": out.name, "source": f"model.train on {config.data}", "credit": ""}
     save_artefact(model, config.model, out, train=config.to_json(), metrics=metrics, about=about)
+    if alphabet:
+        alphabet.save(out)
     return metrics
+
+
+def _alphabet(config: TrainConfig, lines: list[Line]) -> Alphabet:
+    """The alphabet a text-conditional run reads: its --init model's, or the default."""
+    untexted = sum(not line.text for line in lines)
+    if untexted:
+        raise TrainError(f"--text: {untexted} of {len(lines)} lines of {config.data} have no text; give lines "
+                         "with their text (N.txt beside N.json, IAM-OnDB with ascii-all, or synthetic)")
+    alphabet = Alphabet.load(artefact_folder(config.init)) if config.init else Alphabet.default()
+    if alphabet.size != config.model.alphabet_size:
+        raise TrainError(f"the alphabet has {alphabet.size} codes, the model reads {config.model.alphabet_size}")
+    return alphabet
 
 
 def publish(run: Path, dest: Path) -> None:
@@ -298,8 +363,9 @@ def publish(run: Path, dest: Path) -> None:
     import h5py
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in (CONFIG_FILE, TRAIN_FILE, METRICS_FILE):
-        shutil.copyfile(run / name, dest / name)
+    for name in (CONFIG_FILE, TRAIN_FILE, METRICS_FILE, ALPHABET_FILE):
+        if name != ALPHABET_FILE or (run / name).is_file():
+            shutil.copyfile(run / name, dest / name)
     about = json.loads((run / ABOUT_FILE).read_text())
     (dest / ABOUT_FILE).write_text(json.dumps({**about, "name": dest.name}, indent=2) + "\n")
 
@@ -334,6 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     shape = parser.add_argument_group("model shape (default 1 x 500 x 20, or the shape of --init)")
     for name in ("layers", "cells", "mixtures"):
         shape.add_argument(f"--{name}", type=_positive(int))
+    shape.add_argument("--text", action="store_true",
+                       help="learn to write each line's text: Graves's synthesis network (section 5)")
+    shape.add_argument("--window-mixtures", type=_positive(int),
+                       help="with --text: Gaussians in the window over the text (default 10)")
     for name in ("epochs", "batch_size", "seq_len", "patience"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=_positive(int), default=getattr(defaults, name),
                             help="default %(default)s")
@@ -346,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads-per-op", type=int, default=1,
                         help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
-    use_threads(args.threads_per_op, os.cpu_count() if args.threads_per_op else 0)
+    use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
     return run_cli(lambda: _train(args))
@@ -354,13 +424,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace) -> None:
     settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    shape = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if getattr(args, f.name) is not None}
+    shape = {name: getattr(args, name) for name in ("layers", "cells", "mixtures") if getattr(args, name) is not None}
+    if args.text:
+        shape.update(window_mixtures=args.window_mixtures or 10, alphabet_size=Alphabet.default().size)
     if args.init:
         init_shape = asdict(load_model(args.init)[1])
         conflicts = {k: v for k, v in shape.items() if v != init_shape[k]}
         if conflicts:
-            raise TrainError(f"--init {args.init}: its shape is {init_shape}, not {conflicts}; "
-                             "drop --layers/--cells/--mixtures when fine-tuning")
+            raise TrainError(f"--init {args.init}: its shape is {init_shape}, not {conflicts}; drop --layers/"
+                             "--cells/--mixtures when fine-tuning, and give --text only with a model trained with it")
         shape = init_shape
     train(TrainConfig(**settings, model=ModelConfig(**shape)), args.out, verbose=1 if sys.stdout.isatty() else 2)
     if args.publish:

@@ -122,6 +122,8 @@ def test_synthetic_lines_have_text_and_source():
     assert len(lines) == 3 and all(line.text and line.source for line in lines)
     assert len(load("synthetic", limit=2)) == 2
     np.testing.assert_array_equal(load("synthetic:1")[0].points, lines[0].points)
+    short = load("synthetic:20:chars=2-5")  # words are drawn until the line has at least LOW characters
+    assert np.mean([len(line.text) for line in short]) < np.mean([len(line.text) for line in load("synthetic:20")]) / 3
 
 
 def test_distill_source_matches_the_folder(distill):
@@ -275,6 +277,7 @@ def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
     ("nowhere/at/all.json", "no such file or folder: give a JSON line file or folder"),
     ("synthetic:zero", "N must be a whole number above 0"),
     ("synthetic:0", "N must be a whole number above 0"),
+    ("synthetic:5:chars=9-3", "LOW <= HIGH"),
 ])
 def test_unknown_sources(source, expected):
     with pytest.raises(DataError) as excinfo:

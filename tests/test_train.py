@@ -10,8 +10,11 @@ import h5py
 import numpy as np
 import pytest
 
+from model.alphabet import Alphabet
 from model.base import Line
-from model.train import main, split_lines, windows
+from model.data import write_json_lines
+from model.synthesis import TEXT_PADDING
+from model.train import main, split_lines, text_batch, text_dataset, windows
 from model.weights import load_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,3 +157,38 @@ def test_out_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 2
     assert "not a training run" in one_line_error(capsys)
     assert sorted(path.name for path in out.iterdir()) == ["notes.txt"]
+
+
+TINY_TEXT = ["--text", "--data", "synthetic:8:chars=2-4", "--cells", "8", "--mixtures", "2", "--window-mixtures", "2"]
+
+
+def test_text_batches_are_whole_lines_with_their_codes():
+    alphabet = Alphabet.default()
+    lines = [Line(np.ones((n, 3), np.float32) * 40, text=text) for n, text in ((5, "ab"), (3, "xyz"), (9, "q"))]
+    (inputs, codes), targets = text_batch(lines[:2], alphabet)
+    assert inputs.shape == (2, 5, 3) and targets.shape == (2, 5, 4)
+    np.testing.assert_array_equal(inputs[:, 0], 0)  # zero start: the window starts at the first character
+    np.testing.assert_array_equal(targets[:, :, 3], [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    np.testing.assert_array_equal(codes, [[*alphabet.encode("ab"), TEXT_PADDING], alphabet.encode("xyz")])
+    batches = list(text_dataset(lines, alphabet, batch_size=2, shuffle_seed=0).as_numpy_iterator())
+    assert sorted(batch[1].shape[1] for batch in batches) == [5, 9]  # grouped by length: (3, 5), (9,)
+
+
+def test_text_training_writes_a_model_that_writes(tmp_path):
+    out = tmp_path / "writer"
+    assert main([*TINY_TEXT, "--out", str(out), "--epochs", "1", "--publish", str(tmp_path / "published")]) == 0
+    model, config, _ = load_model(str(tmp_path / "published"))
+    assert config.conditional and config.alphabet_size == Alphabet.default().size
+    assert Alphabet.load(tmp_path / "published") == Alphabet.default()
+    assert metrics(out)["points_per_character"] > 10 and metrics(out)["unknown_characters"] == 0
+    assert model.input_shape == [(None, None, 3), (None, None)]
+
+
+def test_text_training_needs_texts_and_a_text_model_to_start_from(trained, tmp_path, capsys):
+    lines = tmp_path / "lines"
+    points = np.tile(np.array([[40, 0, 0]], np.float32), (30, 1))
+    write_json_lines([Line(points) for _ in range(3)], lines)
+    assert main([*TINY_TEXT, "--data", str(lines), "--out", str(tmp_path / "a")]) == 2
+    assert "3 of 3 lines" in one_line_error(capsys)
+    assert main([*TINY_TEXT, "--init", str(trained), "--out", str(tmp_path / "b")]) == 2
+    assert "--text only with a model trained with it" in one_line_error(capsys)
