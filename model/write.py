@@ -1,0 +1,246 @@
+"""Writing a typed text in handwriting with the synthesis network (Graves 2013, section 5).
+
+The network (model.synthesis) reads the text through its soft window and predicts each pen
+point from the points before it; `Writer.write` samples points one at a time, feeding each
+back, until the window has moved past the last character (section 5.3's stop rule:
+phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's devices:
+
+- bias b (section 5.4) trades variety for legibility: sigma <- exp(sigma_hat - b) and
+  pi <- softmax(pi_hat (1 + b)); b = 0 samples the model as trained.
+- priming (section 5.5): feed a real line and its text first, then write the new text
+  after it, in that hand; only the new text's points are returned.
+- a long text is wrapped at spaces into lines no longer than the model learned to write,
+  written side by side in one batch and stacked into one line of strokes.
+
+    python -m model.write --text "hello world" --out hello.svg [--weights W] [--bias 1] [--seed 0]
+    python -m model.write --text "more of this" --out more.json --prime 7.json   # 7.txt holds its text
+
+The JSON is a line in the project's format (model.data.load reads it back, its text beside it
+in .txt); the SVG is the same strokes drawn.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.alphabet import Alphabet
+from model.base import MODEL_UNIT, DataError, Line, ModelError, run_cli
+from model.data import load, write_json_line
+from model.network import keras, sample_points, tf
+from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING, one_hot_text, window_cell
+from model.weights import TRAIN_FILE, artefact_folder, load_model
+
+MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
+# A line that has not passed its last character after this many points per character is cut off.
+GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
+LINE_SPACING = 1.6  # rows of a wrapped text sit this many written heights apart
+
+
+@dataclass
+class WriteConfig:
+    bias: float = 1.0
+    seed: int = 0
+    width: int = 0  # characters per written line; 0: the longest lines the model trained on
+
+
+@dataclass
+class Written:
+    """What `Writer.write` returns per text: the line (raw units, starting at (0, 0)), whether
+    the stop rule fired, and after how many points."""
+
+    line: Line
+    stopped: bool
+    points: int
+
+
+class Writer:
+    """A loaded synthesis network and its alphabet, stepped one point at a time for a batch."""
+
+    def __init__(self, model: keras.Model, alphabet: Alphabet, trained_width: int = 0):
+        self.model = model
+        self.cell = window_cell(model)
+        self.head = model.get_layer("mixture")
+        self.alphabet = alphabet
+        self.trained_width = trained_width
+        self._step = tf.function(self._step_graph, reduce_retracing=True)
+
+    def _step_graph(self, points, states, text, bias, seeds):
+        output, states, phi = self.cell.step(points, states, text)
+        y = self.head(output)
+        return y, states, phi, sample_points(y, 1.0, seeds, tf.shape(points)[0], bias=bias)
+
+    def check(self, text: str) -> None:
+        if not text.strip():
+            raise DataError("--text is empty: give the words to write")
+        if len(text) > MAX_TEXT:
+            raise DataError(f"--text has {len(text)} characters; at most {MAX_TEXT} at a time: split it")
+        unknown = sorted(set(self.alphabet.unknown(text)))
+        if unknown:
+            raise DataError(f"--text: {''.join(unknown)!r} not in the model's alphabet "
+                            f"({self.alphabet.chars!r}); leave them out or replace them")
+
+    def write(self, texts: list[str], config: WriteConfig = WriteConfig(),
+              prime: Line | None = None) -> list[Written]:
+        """Each text written from the zero state (or after `prime`, whose .text it reads), in one batch."""
+        for text in texts:
+            self.check(text)
+        prefix = f"{prime.text} " if prime is not None else ""
+        codes = [self.alphabet.encode(prefix + text) for text in texts]
+        letters = np.array([len(code) for code in codes])
+        padded = np.full((len(texts), letters.max()), TEXT_PADDING, np.int32)
+        for row, code in enumerate(codes):
+            padded[row, :len(code)] = code
+        text = one_hot_text(padded, self.alphabet.size)
+        batch = len(texts)
+        states = [tf.zeros((batch, size)) for size in self.cell.state_size]
+        bias = tf.constant(config.bias, tf.float32)
+        fed = np.zeros((batch, 3), np.float32)
+        if prime is not None:
+            for t, point in enumerate(prime.model_inputs()):
+                _, states, _, _ = self._step(fed, states, text, bias, self._seeds(config.seed, t))
+                fed = np.repeat(point[None], batch, axis=0)
+        limit = int(GIVE_UP_POINTS_PER_CHARACTER * max(len(text) for text in texts))
+        drawn, stopped_at = [], np.full(batch, -1)
+        for t in range(limit):
+            _, states, phi, sampled = self._step(fed, states, text, bias, self._seeds(config.seed, t + 1_000_000))
+            past_end = self._past_end(phi.numpy(), letters)
+            stopped_at[(stopped_at < 0) & past_end] = t
+            if (stopped_at >= 0).all():
+                break
+            fed = sampled.numpy()
+            drawn.append(fed)
+        points = np.stack(drawn, axis=1) if drawn else np.zeros((batch, 0, 3), np.float32)
+        written = []
+        for row, text_row in enumerate(texts):
+            count = stopped_at[row] if stopped_at[row] >= 0 else points.shape[1]
+            raw = points[row, :count].copy()
+            raw[:, :2] *= MODEL_UNIT
+            line = Line(raw, text=text_row, source="model.write")
+            written.append(Written(line, stopped=bool(stopped_at[row] >= 0), points=int(count)))
+        return written
+
+    @staticmethod
+    def _seeds(seed: int, t: int) -> tf.Tensor:
+        return tf.constant([[seed, 3 * t + k] for k in range(3)], tf.int32)
+
+    @staticmethod
+    def _past_end(phi: np.ndarray, letters: np.ndarray) -> np.ndarray:
+        """The stop rule per row: phi just past the row's last character beats every character's."""
+        rows = np.arange(len(letters))
+        beyond = phi[rows, letters]
+        within = np.where(np.arange(phi.shape[1])[None, :] < letters[:, None], phi, -np.inf).max(axis=1)
+        return beyond > within
+
+    def write_text(self, text: str, config: WriteConfig = WriteConfig(), prime: Line | None = None) -> Line:
+        """A text of any length (up to MAX_TEXT) wrapped into rows and stacked into one line."""
+        self.check(text)
+        width = config.width or self.trained_width or 40
+        rows = textwrap.wrap(" ".join(text.split()), width, break_long_words=True) or [text]
+        written = self.write(rows, config, prime)
+        return stack([item.line for item in written], " ".join(rows))
+
+
+def stack(lines: list[Line], text: str) -> Line:
+    """Lines one under another, left aligned, as one line of strokes (pen up between rows)."""
+    heights = [np.ptp(line.absolute()[:, 1]) if len(line.points) else 0.0 for line in lines]
+    row_height = LINE_SPACING * max(max(heights), MODEL_UNIT)
+    parts, pen = [], np.zeros(2)
+    for index, line in enumerate(lines):
+        if not len(line.points):
+            continue
+        points = line.points.copy()
+        points[0, :2] += np.array([0.0, index * row_height]) - pen
+        points[-1, 2] = 1.0  # lift the pen at the end of each row
+        pen = np.array([0.0, index * row_height]) + np.cumsum(line.points[:, :2], axis=0)[-1]
+        parts.append(points)
+    if not parts:
+        raise ModelError("the model wrote nothing: try another --seed or a lower --bias")
+    return Line(np.concatenate(parts).astype(np.float32), text=text, source="model.write")
+
+
+def to_svg(line: Line, stroke_width: float = 3.0, margin: float = 20.0) -> str:
+    """The line's strokes (pen-down runs) as SVG polylines, in raw units."""
+    xy = line.absolute()
+    left, top = xy.min(axis=0) - margin
+    width, height = np.ptp(xy, axis=0) + 2 * margin
+    strokes, current = [], []
+    for (x, y), pen_up in zip(xy, line.points[:, 2]):
+        current.append(f"{x - left:.1f},{y - top:.1f}")
+        if pen_up:
+            strokes.append(current)
+            current = []
+    strokes.append(current)
+    polylines = "".join(f'<polyline points="{" ".join(points)}"/>' for points in strokes if len(points) > 1)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'width="{width:.0f}" height="{height:.0f}"><title>{_escape(line.text)}</title>'
+            f'<g fill="none" stroke="#222" stroke-width="{stroke_width}" stroke-linecap="round" '
+            f'stroke-linejoin="round">{polylines}</g></svg>\n')
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def load_writer(spec: str) -> Writer:
+    """A Writer for a text-conditional model: `writer` (model/writer/) or an artefact folder."""
+    model, config, _ = load_model(spec)
+    if not config.conditional:
+        raise ModelError(f"--weights {spec}: an unconditional model, which cannot read a text; "
+                         "give a model trained with text (the default, writer, is one)")
+    folder = artefact_folder(spec)
+    train_file = folder / TRAIN_FILE
+    chars = json.loads(train_file.read_text()).get("chars") if train_file.is_file() else None
+    return Writer(model, Alphabet.load(folder), trained_width=chars[1] if chars else 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = WriteConfig()
+    parser = argparse.ArgumentParser(prog="python -m model.write", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--text", required=True, help=f"what to write (at most {MAX_TEXT} characters)")
+    parser.add_argument("--out", required=True, help="x.svg (a picture) or x.json (a line, its text in x.txt)")
+    parser.add_argument("--weights", default="writer", help="writer (model/writer/, default) or a folder "
+                        "written by `python -m model.train --text`")
+    parser.add_argument("--bias", type=float, default=defaults.bias,
+                        help="0 writes as trained, higher is neater and less varied (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
+    parser.add_argument("--width", type=int, default=defaults.width,
+                        help="characters per written row (default: the longest lines the model trained on)")
+    parser.add_argument("--prime", help="a line (.json with its .txt, or IAM .xml) to write after, in its hand")
+    parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+
+    def command():
+        if out.suffix not in (".svg", ".json"):
+            raise DataError(f"--out {out}: name an .svg or a .json file")
+        prime = _prime(args.prime, args.prime_text) if args.prime else None
+        writer = load_writer(args.weights)
+        line = writer.write_text(args.text, WriteConfig(args.bias, args.seed, args.width), prime)
+        if out.suffix == ".svg":
+            out.write_text(to_svg(line))
+        else:
+            write_json_line(line, out)
+        print(f"wrote {out} ({len(line.points)} points)")
+
+    return run_cli(command)
+
+
+def _prime(path: str, text: str | None) -> Line:
+    lines = load(path)
+    if len(lines) != 1:
+        raise DataError(f"--prime {path}: holds {len(lines)} lines; give one line file")
+    line = lines[0]
+    line.text = text if text is not None else line.text
+    if not line.text:
+        raise DataError(f"--prime {path}: its text is unknown; give --prime-text or put it in a .txt beside it")
+    return line
+
+
+if __name__ == "__main__":
+    sys.exit(main())

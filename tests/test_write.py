@@ -1,0 +1,136 @@
+"""Writing a text (model.write, Graves 2013 sections 5.3-5.5): the stop rule, priming, biased
+sampling, wrapping, the files it writes and its one-line errors."""
+import math
+
+import numpy as np
+import pytest
+
+from model.alphabet import Alphabet
+from model.base import DataError, Line
+from model.data import load, write_json_lines
+from model.network import ModelConfig, sample_points, tf
+from model.synthesis import build_synthesis_model, window_cell
+from model.weights import save_artefact
+from model.write import GIVE_UP_POINTS_PER_CHARACTER, MAX_TEXT, WriteConfig, Writer, main
+
+
+def stepping_writer(characters_per_step: float = 1.0) -> Writer:
+    """A tiny writer whose window moves exactly `characters_per_step` a step: kernel zero, so
+    alpha = beta = 1 and kappa_t = t * characters_per_step, whatever the pen does."""
+    alphabet = Alphabet.default()
+    model = build_synthesis_model(ModelConfig(1, 8, 2, window_mixtures=2, alphabet_size=alphabet.size))
+    window = window_cell(model).window
+    kernel, bias = window.get_weights()
+    bias[:] = 0.0
+    bias[4:] = math.log(characters_per_step)
+    window.set_weights([np.zeros_like(kernel), bias])
+    return Writer(model, alphabet, trained_width=8)
+
+
+@pytest.fixture(scope="module")
+def writer():
+    return stepping_writer()
+
+
+def test_the_stop_rule_fires_once_the_window_passes_the_last_character(writer):
+    # kappa = t + 1 after step t; phi(U + 1) beats phi(U) once kappa > U + 1/2: after U steps.
+    short, long = writer.write(["ab", "abcde"], WriteConfig(seed=3))
+    assert (short.stopped, short.points, long.stopped, long.points) == (True, 2, True, 5)
+    assert short.line.points.shape == (2, 3) and short.line.text == "ab"
+
+
+def test_priming_reads_the_primer_first(writer):
+    # 3 primer points take the window to kappa 3 over "ab cd"; past "d" (u = 5) after 2 more steps.
+    primer = Line(np.array([[40, 0, 0], [40, 0, 0], [40, 0, 1]], np.float32), text="ab")
+    written, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
+    assert (written.stopped, written.points, written.line.text) == (True, 2, "cd")
+
+
+def test_a_window_that_never_arrives_is_cut_off():
+    stuck = stepping_writer(characters_per_step=1e-3)
+    written, = stuck.write(["abc"])
+    assert not written.stopped and written.points == int(3 * GIVE_UP_POINTS_PER_CHARACTER)
+
+
+def test_seeded_and_biased(writer):
+    one, two = (writer.write(["abcdef"], WriteConfig(bias=0.5, seed=7))[0].line.points for _ in range(2))
+    np.testing.assert_array_equal(one, two)
+    assert not np.array_equal(one, writer.write(["abcdef"], WriteConfig(bias=0.5, seed=8))[0].line.points)
+
+
+def test_bias_as_in_graves_section_5_4():
+    """pi <- softmax(pi_hat (1 + b)), sigma <- exp(sigma_hat - b), on a fixed two-component head."""
+    y = np.zeros(1 + 6 * 2, np.float32)
+    y[0] = math.log(0.2 / 0.8)  # P(pen up) = 0.2, which bias leaves alone
+    y[1:3] = np.log([0.7, 0.3])
+    y[3:5] = [-10.0, 10.0]  # mu1 tells the components apart
+    y[7:9] = np.log([0.5, 2.0])  # sigma1
+    batch, bias = 20000, 1.5
+    seeds = tf.constant([[0, 0], [0, 1], [0, 2]], tf.int32)
+    drawn = sample_points(np.tile(y, (batch, 1)), 1.0, seeds, batch, bias=bias).numpy()
+    first = drawn[:, 0] < 0
+    assert first.mean() == pytest.approx(0.7 ** 2.5 / (0.7 ** 2.5 + 0.3 ** 2.5), abs=0.015)
+    assert drawn[first, 0].std() == pytest.approx(0.5 * math.exp(-bias), rel=0.05)
+    assert drawn[~first, 0].std() == pytest.approx(2.0 * math.exp(-bias), rel=0.05)
+    assert drawn[:, 2].mean() == pytest.approx(0.2, abs=0.015)
+
+
+def test_a_long_text_is_wrapped_into_rows_one_under_another(writer):
+    line = writer.write_text("one two three four five", WriteConfig(width=9))
+    rows = ["one two", "three", "four five"]
+    assert line.text == " ".join(rows)
+    assert len(line.points) == sum(len(row) for row in rows)  # this writer draws a point per character
+    tops = line.absolute()[np.cumsum([0, len(rows[0]), len(rows[1])]), 1]
+    assert tops[0] < tops[1] < tops[2]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("   ", "empty"),
+    ("naïve", "'ï' not in the model's alphabet"),
+    ("a" * (MAX_TEXT + 1), f"at most {MAX_TEXT}"),
+])
+def test_bad_texts_are_refused(writer, text, message):
+    with pytest.raises(DataError, match=message):
+        writer.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def artefact(tmp_path_factory, writer):
+    folder = tmp_path_factory.mktemp("writer")
+    save_artefact(writer.model, ModelConfig(1, 8, 2, 2, writer.alphabet.size), folder)
+    writer.alphabet.save(folder)
+    return folder
+
+
+def test_cli_writes_json_that_loads_back_and_svg(artefact, tmp_path, capsys):
+    assert main(["--weights", str(artefact), "--text", "hello", "--out", str(tmp_path / "x.json")]) == 0
+    line, = load(tmp_path / "x.json")
+    assert line.text == "hello" and len(line.points) == 5
+    primer = tmp_path / "primer"
+    write_json_lines([Line(np.array([[40, 0, 0], [40, 0, 1]], np.float32), text="hi")], primer)
+    assert main(["--weights", str(artefact), "--text", "you", "--out", str(tmp_path / "x.svg"),
+                 "--prime", str(primer / "0.json")]) == 0
+    svg = (tmp_path / "x.svg").read_text()
+    assert svg.startswith("<svg") and "<title>you</title>" in svg and "<polyline" in svg
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--text", "hi", "--out", "x.png"], "an .svg or a .json"),
+    (["--text", "", "--out", "x.svg"], "empty"),
+    (["--text", "hi", "--out", "x.svg", "--prime", "no/such.json"], "no/such.json"),
+    (["--text", "hi", "--out", "x.svg", "--weights", "default"], "unconditional"),
+])
+def test_cli_errors_are_one_line(artefact, tmp_path, capsys, arguments, message):
+    weights = [] if "--weights" in arguments else ["--weights", str(artefact)]
+    out = arguments.index("--out") + 1
+    arguments = [*arguments[:out], str(tmp_path / arguments[out]), *arguments[out + 1:]]
+    assert main([*weights, *arguments]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_a_primer_without_text_is_refused(artefact, tmp_path, capsys):
+    write_json_lines([Line(np.array([[40, 0, 0], [40, 0, 1]], np.float32))], tmp_path / "lines")
+    assert main(["--weights", str(artefact), "--text", "hi", "--out", str(tmp_path / "x.svg"),
+                 "--prime", str(tmp_path / "lines" / "0.json")]) == 2
+    assert "--prime-text" in capsys.readouterr().err
