@@ -472,6 +472,17 @@ def clean(lines: list[Line], config: CleanConfig = CleanConfig()) -> list[Line]:
     return cleaned
 
 
+def split_lines(lines: list[Line], val_fraction: float, seed: int) -> tuple[list[Line], list[Line]]:
+    """(train, validation): a seeded random choice of whole lines, at least one in each;
+    model.train holds the validation lines out, model.evaluate scores them again."""
+    if len(lines) < 2:
+        raise DataError(f"{len(lines)} line(s) after clean-up: need at least 2 to hold one out for "
+                         "validation; give a larger source")
+    order = np.random.default_rng(seed).permutation(len(lines))
+    held_out = min(max(1, round(len(lines) * val_fraction)), len(lines) - 1)
+    return [lines[i] for i in order[held_out:]], [lines[i] for i in order[:held_out]]
+
+
 # --- statistics -------------------------------------------------------------------------------
 
 

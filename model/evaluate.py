@@ -1,4 +1,5 @@
-"""How well a handwriting model predicts lines: mean negative log-likelihood per point.
+"""How well a handwriting model predicts lines: mean negative log-likelihood per point; and
+how well a text-conditional model writes: legibility and alignment.
 
 The score is Graves (2013, section 4.2)'s sequence loss, the one `model.network.nll_terms`
 defines, in nats per point for the density per model unit^2 (raw offsets / 40; add 2 ln 40
@@ -6,7 +7,17 @@ for raw units). Convention "zero-start": the model is fed [0, 0, 0] and then the
 points, so a line of T points gives T terms, the first predicted from nothing. Whole lines,
 never truncated. The original Distill weights score -1.9104 on the article's 145 lines.
 
+A text-conditional model (section 5) reads each line's text too. `--data held-out` scores
+exactly the lines its training held out, and `--baseline W` scores an unconditional model on
+the same lines beside it: the text should lower the NLL. `--write N` then writes the texts
+of N of those lines (model.write, bias `--bias`) and reports two more measures:
+- legibility: the character error rate of the project's recogniser (model.recognizer,
+  trained on the synthetic corpus) reading the writing, beside its rate on the real lines;
+- alignment: the share of texts whose stop rule fired within 1.5 times the corpus's points
+  per character.
+
     python -m model.evaluate --weights {default|distill|FOLDER} --data SRC
+    python -m model.evaluate --weights writer --data held-out --baseline runs/baseline --write 100
 """
 from __future__ import annotations
 
@@ -18,10 +29,17 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from model.alphabet import Alphabet
 from model.base import DataError, Line, run_cli
-from model.data import load
+from model.data import CleanConfig, clean, load, split_lines
 from model.network import keras, nll_terms, tf
-from model.weights import load_model
+from model.recognizer import Recognizer, character_error_rate, load_recognizer
+from model.synthesis import TEXT_PADDING
+from model.weights import TRAIN_FILE, artefact_folder, load_model
+from model.write import WriteConfig, Writer, load_writer
+
+WRITE_BATCH = 50  # texts written side by side
+ALIGNED_WITHIN = 1.5  # times the corpus's points per character: a text written in about its own length
 
 
 @dataclass
@@ -44,21 +62,37 @@ def zero_start_batch(lines: list[Line]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return inputs, targets, mask
 
 
-def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = EvaluateConfig()) -> dict:
-    """{"nll_per_point", "nll_xy", "nll_eos", "points", "lines"} of the model on the lines."""
+def text_codes(lines: list[Line], alphabet: Alphabet) -> np.ndarray:
+    """(B, U) int32 codes of the lines' texts, padded with TEXT_PADDING to the longest."""
+    codes = np.full((len(lines), max(len(line.text) for line in lines)), TEXT_PADDING, np.int32)
+    for row, line in enumerate(lines):
+        codes[row, :len(line.text)] = alphabet.encode(line.text)
+    return codes
+
+
+def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = EvaluateConfig(),
+             alphabet: Alphabet | None = None) -> dict:
+    """{"nll_per_point", "nll_xy", "nll_eos", "points", "lines"} of the model on the lines;
+    a text-conditional model reads their texts in `alphabet`."""
     if not lines:
         raise DataError("no lines to evaluate: give a source with at least one line")
+    if alphabet and not all(line.text for line in lines):
+        raise DataError("a text-conditional model is scored on lines with their text; some have none")
 
     @tf.function(reduce_retracing=True)
     def masked_sums(inputs, targets, mask):
         nll_xy, nll_eos = nll_terms(model(inputs, training=False), targets)
         return tf.reduce_sum(nll_xy * mask, axis=1), tf.reduce_sum(nll_eos * mask, axis=1)
 
+    def scored(batch):
+        inputs, targets, mask = zero_start_batch(batch)
+        return masked_sums((inputs, text_codes(batch, alphabet)) if alphabet else inputs, targets, mask)
+
     ordered = sorted(lines, key=lambda line: len(line.points))
     batches = [ordered[start:start + config.batch_lines] for start in range(0, len(ordered), config.batch_lines)]
     total_xy = total_eos = 0.0
     for batch in tqdm(batches, desc="evaluating", unit="batch", disable=None, leave=False):
-        line_xy, line_eos = masked_sums(*zero_start_batch(batch))
+        line_xy, line_eos = scored(batch)
         # Per-line sums in float32, the total over lines in float64.
         total_xy += float(np.sum(line_xy, dtype=np.float64))
         total_eos += float(np.sum(line_eos, dtype=np.float64))
@@ -67,16 +101,46 @@ def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = Eva
             "nll_eos": total_eos / points, "points": points, "lines": len(lines)}
 
 
+def held_out_lines(spec: str) -> list[Line]:
+    """The lines a training run held out for validation, cleaned as it cleaned them (its train.json)."""
+    train_file = artefact_folder(spec) / TRAIN_FILE
+    if not train_file.is_file():
+        raise DataError(f"--data held-out: {train_file} not found; it needs a model trained by model.train, "
+                        "or give --data a source")
+    settings = json.loads(train_file.read_text())
+    lines = clean(load(settings["data"], limit=settings.get("lines")), CleanConfig(**settings.get("clean", {})))
+    return split_lines(lines, settings["val_fraction"], settings["seed"])[1]
+
+
+def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: Recognizer) -> dict:
+    """Legibility and alignment of the writer's writing of the lines' texts (module docstring)."""
+    written = [item for start in range(0, len(lines), WRITE_BATCH)
+               for item in writer.write([line.text for line in lines[start:start + WRITE_BATCH]], WriteConfig(bias))]
+    per_character = sum(len(line.points) for line in lines) / sum(len(line.text) for line in lines)
+    aligned = [item.stopped and item.points <= ALIGNED_WITHIN * per_character * len(item.line.text) for item in written]
+    return {"texts": len(lines), "bias": bias,
+            "cer": character_error_rate(recognizer, [item.line for item in written]),
+            "recogniser_cer_on_the_real_lines": character_error_rate(recognizer, lines),
+            "aligned_share": float(np.mean(aligned)), "corpus_points_per_character": round(per_character, 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=(
         "Print one JSON line: the model's mean negative log-likelihood per point (nats, density "
-        "per model unit^2, zero-start) on every point of every line of a source."))
+        "per model unit^2, zero-start) on every point of every line of a source; for a model that "
+        "writes a text, also its legibility and alignment (--write)."))
     parser.add_argument("--weights", default="default",
-                        help="default (model/default), distill (the original article's) or an artefact folder")
+                        help="default (model/default), distill (the original article's), writer (model/writer) "
+                        "or an artefact folder")
     parser.add_argument("--data", default="distill",
-                        help="any source model.data.load reads (default: the article's 145 lines)")
+                        help="any source model.data.load reads (default: the article's 145 lines), or held-out: "
+                        "the lines the model's training held out")
     parser.add_argument("--batch-lines", type=int, default=EvaluateConfig.batch_lines,
                         help="lines scored together (default %(default)s)")
+    parser.add_argument("--baseline", help="also score this unconditional model on the same lines")
+    parser.add_argument("--write", type=int, default=0, metavar="N",
+                        help="a model that writes a text: write the texts of the first N lines and measure them")
+    parser.add_argument("--bias", type=float, default=1.0, help="with --write: sampling bias (default %(default)s)")
     args = parser.parse_args(argv)
     return run_cli(lambda: _evaluate(args))
 
@@ -84,9 +148,23 @@ def main(argv: list[str] | None = None) -> int:
 def _evaluate(args: argparse.Namespace) -> None:
     if args.batch_lines < 1:
         raise DataError(f"--batch-lines {args.batch_lines}: must be at least 1")
-    model, _, _ = load_model(args.weights)  # a wrong --weights is named before any download of --data
-    lines = load(args.data)
-    print(json.dumps(evaluate(model, lines, EvaluateConfig(batch_lines=args.batch_lines))))
+    model, config, _ = load_model(args.weights)  # a wrong --weights is named before any download of --data
+    alphabet = Alphabet.load(artefact_folder(args.weights)) if config.conditional else None
+    if args.write and not alphabet:
+        raise DataError(f"--write: {args.weights} is an unconditional model, which writes no given text")
+    lines = held_out_lines(args.weights) if args.data == "held-out" else load(args.data)
+    settings = EvaluateConfig(batch_lines=args.batch_lines)
+    report = evaluate(model, lines, settings, alphabet)
+    if args.baseline:
+        baseline, baseline_config, _ = load_model(args.baseline)
+        if baseline_config.conditional:
+            raise DataError(f"--baseline {args.baseline}: give an unconditional model to compare with")
+        report["baseline"] = {"weights": args.baseline, **evaluate(baseline, lines, settings)}
+        report["text_lowers_nll_by"] = report["baseline"]["nll_per_point"] - report["nll_per_point"]
+    if args.write:
+        report["written"] = measure_writing(load_writer(args.weights), lines[:args.write], args.bias,
+                                            load_recognizer())
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -38,10 +38,9 @@ import numpy as np
 
 from model.alphabet import ALPHABET_FILE, Alphabet
 from model.base import Line, UserError, run_cli
-from model.data import CleanConfig, clean, load
-from model.evaluate import zero_start_batch
+from model.data import CleanConfig, clean, load, split_lines
+from model.evaluate import text_codes, zero_start_batch
 from model.network import ModelConfig, keras, nll_terms, tf
-from model.synthesis import TEXT_PADDING
 from model.weights import (
     ABOUT_FILE,
     CONFIG_FILE,
@@ -99,16 +98,6 @@ def use_threads(per_op: int = 1, side_by_side: int = os.cpu_count() or 1) -> Non
 # --- data: lines -> teacher-forced windows -> tf.data ------------------------------------------
 
 
-def split_lines(lines: list[Line], val_fraction: float, seed: int) -> tuple[list[Line], list[Line]]:
-    """(train, validation): a seeded random choice of whole lines, at least one in each."""
-    if len(lines) < 2:
-        raise TrainError(f"{len(lines)} line(s) after clean-up: need at least 2 to hold one out for "
-                         "validation; give a larger source")
-    order = np.random.default_rng(seed).permutation(len(lines))
-    held_out = min(max(1, round(len(lines) * val_fraction)), len(lines) - 1)
-    return [lines[i] for i in order[held_out:]], [lines[i] for i in order[:held_out]]
-
-
 def windows(lines: list[Line], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """(inputs (N, seq_len, 3), targets (N, seq_len, 4)): the zero-start sequences of the lines
     cut into windows; target channel 3 is the mask, 1 on real points and 0 on padding."""
@@ -135,10 +124,7 @@ def text_batch(lines: list[Line], alphabet: Alphabet):
     """((inputs (B, T, 3), text codes (B, U)), targets (B, T, 4)) of whole lines: zero-start
     inputs, padding masked by target channel 3, texts padded with TEXT_PADDING."""
     fed, expected, mask = zero_start_batch(lines)
-    codes = np.full((len(lines), max(len(line.text) for line in lines)), TEXT_PADDING, np.int32)
-    for row, line in enumerate(lines):
-        codes[row, :len(line.text)] = alphabet.encode(line.text)
-    return (fed, codes), np.concatenate([expected, mask[..., None]], axis=-1)
+    return (fed, text_codes(lines, alphabet)), np.concatenate([expected, mask[..., None]], axis=-1)
 
 
 def text_dataset(lines: list[Line], alphabet: Alphabet, batch_size: int, shuffle_seed: int | None = None):

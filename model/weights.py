@@ -56,7 +56,7 @@ def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
     """The model and config that `save_artefact` wrote into folder."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ModelError(f"{folder}: does not exist; give default, distill or a folder written by model.train")
+        raise ModelError(f"{folder}: does not exist; give default, distill, writer or a folder written by model.train")
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
             raise ModelError(f"{folder}: no {name}, so not a model artefact; "

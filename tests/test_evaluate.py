@@ -9,6 +9,7 @@ from model.data import write_json_lines
 from model.evaluate import EvaluateConfig, evaluate, main
 from model.network import ModelConfig, nll_terms
 from model.original import load_original
+from model.train import main as train_main
 from model.weights import save_artefact
 
 TINY = ModelConfig(layers=1, cells=8, mixtures=2)
@@ -84,3 +85,30 @@ def test_weights_are_checked_before_the_data_is_fetched(tmp_path, monkeypatch, c
     assert main(["--weights", str(tmp_path / "no-model")]) == 2
     error = capsys.readouterr().err
     assert "no-model: does not exist" in error and error.count("\n") == 1
+
+
+def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writes(tmp_path, capsys):
+    """The measures of a text-conditional model: NLL on the lines its training held out (the
+    same lines for the baseline), and the recogniser's reading of its writing of their texts."""
+    data = ["--data", "synthetic:12:chars=2-4", "--cells", "8", "--mixtures", "2", "--epochs", "1",
+            "--val-fraction", "0.25"]
+    assert train_main([*data, "--text", "--window-mixtures", "2", "--out", str(tmp_path / "writer")]) == 0
+    assert train_main([*data, "--out", str(tmp_path / "baseline")]) == 0
+    capsys.readouterr()
+    assert main(["--weights", str(tmp_path / "writer"), "--data", "held-out", "--baseline", str(tmp_path / "baseline"),
+                 "--write", "2", "--bias", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    held_out = json.loads((tmp_path / "writer" / "metrics.json").read_text())
+    assert report["lines"] == report["baseline"]["lines"] == held_out["val_lines"] == 3
+    assert report["points"] == held_out["val_points"]
+    assert report["nll_per_point"] == pytest.approx(held_out["best_val_nll"], abs=1e-4)  # the same lines, scored again
+    assert report["text_lowers_nll_by"] == pytest.approx(report["baseline"]["nll_per_point"] - report["nll_per_point"])
+    written = report["written"]
+    assert written["texts"] == 2 and written["bias"] == 2.0 and 0 <= written["aligned_share"] <= 1
+    assert written["cer"] > 0.5  # an untrained writer's scribble is not read as the text
+    assert written["recogniser_cer_on_the_real_lines"] < 0.2  # while the real lines are
+
+
+def test_write_needs_a_text_model(capsys):
+    assert main(["--weights", "default", "--data", "synthetic:2", "--write", "2"]) == 2
+    assert "unconditional" in capsys.readouterr().err

@@ -12,9 +12,9 @@ import pytest
 
 from model.alphabet import Alphabet
 from model.base import Line
-from model.data import write_json_lines
+from model.data import split_lines, write_json_lines
 from model.synthesis import TEXT_PADDING
-from model.train import main, split_lines, text_batch, text_dataset, windows
+from model.train import main, text_batch, text_dataset, windows
 from model.weights import load_model
 
 REPO = Path(__file__).resolve().parent.parent
