@@ -1,13 +1,16 @@
 """TensorFlow.js export: the files load in real TF.js in headless Chromium and agree with Keras."""
 import json
 import shutil
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
+from model.alphabet import Alphabet
 from model.base import REPO_ROOT
-from model.export import ExportConfig, export_tfjs, main
-from model.network import ModelConfig
+from model.export import ExportConfig, export_tfjs, main, read_exported
+from model.network import ModelConfig, keras
+from model.synthesis import build_synthesis_model
 from model.weights import load_model, save_artefact
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
@@ -120,3 +123,50 @@ def test_cli(tiny, tmp_path, capsys):
     assert main(["--weights", str(tmp_path / "nothing"), "--out", str(tmp_path / "web2")]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def writer_export(tmp_path_factory):
+    """A tiny text-conditional model and its exports (float32 and uint8), weights only."""
+    config = ModelConfig(layers=1, cells=8, mixtures=2, window_mixtures=2, alphabet_size=Alphabet.default().size)
+    keras.utils.set_random_seed(4)
+    model = build_synthesis_model(config)
+    folder = tfjs_page(tmp_path_factory.mktemp("writer"))
+    for quantize in (None, "uint8"):
+        export_tfjs(model, folder / str(quantize), quantize, alphabet=Alphabet.default())
+    return model, config, folder
+
+
+def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
+    model, config, folder = writer_export
+    document = json.loads((folder / "None" / "model.json").read_text())
+    metadata = document["userDefinedMetadata"]
+    assert document["format"] == "weights-only" and metadata["model"] == asdict(config)
+    assert metadata["alphabet"]["chars"] == Alphabet.default().chars and metadata["text_padding"] == -1
+    points = np.random.default_rng(5).normal(0, 1, (2, 30, 3)).astype(np.float32)
+    codes = np.array([Alphabet.default().encode("hello"), Alphabet.default().encode("abc\0\0")])
+    codes[1, 3:] = -1
+    expected = model.predict([points, codes], verbose=0)
+    for quantize, tolerance in (("None", 0.0), ("uint8", 0.05)):
+        arrays = read_exported(folder / quantize)
+        assert sorted(arrays) == sorted(weight.name.split(":")[0] for weight in model.weights)
+        rebuilt = build_synthesis_model(config)
+        rebuilt.set_weights([arrays[weight.name.split(":")[0]] for weight in model.weights])
+        np.testing.assert_allclose(rebuilt.predict([points, codes], verbose=0), expected, atol=tolerance)
+
+
+def test_tfjs_reads_the_text_model_weights_as_python_does(page, serve, writer_export):
+    _, _, folder = writer_export
+    base = serve(folder)
+    page.goto(base + "index.html")
+    loaded = page.evaluate("""async (url) => {
+        const manifest = (await (await fetch(url + 'model.json')).json()).weightsManifest;
+        const weights = await tf.io.loadWeights(manifest, url);
+        const arrays = Object.entries(weights).map(([name, tensor]) => [name, Array.from(tensor.dataSync())]);
+        return Object.fromEntries(arrays);
+    }""", f"{base}uint8/")
+    assert page.console_errors == [] and page.foreign_requests == []
+    arrays = read_exported(folder / "uint8")
+    assert sorted(loaded) == sorted(arrays)
+    for name, values in loaded.items():
+        np.testing.assert_allclose(np.array(values, np.float32), arrays[name].ravel(), rtol=1e-6, atol=1e-7)
