@@ -8,7 +8,7 @@ separate, explicit clean-up step used before training.
 Sources (`load`): the original article's JSON line files (Carter, Ha, Johnson, Olah,
 Distill 2016: row 0 the absolute start, then [dx, dy, pen_up] rows), IAM-OnDB lineStrokes
 XML (Liwicki and Bunke 2005: absolute x, y per Point, read from files, folder trees or the
-distributed tar.gz), the synthetic cursive corpus (model/synth.py) and the article's own 145
+distributed tar.gz; texts from IAM's ascii transcriptions when they lie beside), the synthetic cursive corpus (model/synth.py) and the article's own 145
 lines (model/remote.py). Writers: `write_json_lines` (the article's format, text in N.txt
 beside N.json) and `write_iam_xml`. A start point that is a stroke of its own (row 0 with
 pen_up 1, in 9 of the article's lines) is kept as meta["start_pen_up"], so both formats
@@ -35,6 +35,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from model import remote, synth
+from model.alphabet import Alphabet
 from model.base import DataError, Line, run_cli
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -294,14 +295,15 @@ def _load_folder(folder: Path, limit: int | None) -> list[Line]:
     return [_load_file(path) for path in _progress(chosen, f"loading {folder}", total=len(chosen))]
 
 
-def _archive_members(path: Path):
-    """(member, archive) for each line file, streamed: the archive is read front to back once."""
+def _archive_members(path: Path, wanted=_is_line_file):
+    """(member, archive) for each wanted file (line files by default), streamed: the archive is
+    read front to back once."""
     current = None
     try:
         with tarfile.open(path, "r|*") as archive:
             for member in archive:
                 current = member.name
-                if member.isfile() and _is_line_file(member.name):
+                if member.isfile() and wanted(member.name):
                     yield member, archive
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         after = f" after member {current}" if current else ""
@@ -340,6 +342,88 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
     return [lines[name] for name in rank]
 
 
+# --- IAM-OnDB transcriptions (ascii/ or ascii-all.tar.gz) ------------------------------------
+
+TRANSCRIPTION_SOURCES = ("ascii", "ascii-all.tar.gz")  # looked for in this order, in each folder
+TRANSCRIPTIONS_HELP = ("IAM-OnDB lines take their texts from an ascii/ folder or ascii-all.tar.gz "
+                       "in the source's folder or a folder above it")
+IAM_LINE_NAME = re.compile(r"(.+)-([0-9]{2})\.xml")  # a01-000u-01.xml: form a01-000u, line 1
+
+
+def _transcription_source(path: Path) -> Path | None:
+    """The nearest ascii/ folder or ascii-all.tar.gz, from the source's own folder upward."""
+    path = path.absolute()
+    for folder in [path, *path.parents] if path.is_dir() else path.parents:
+        for name in TRANSCRIPTION_SOURCES:
+            candidate = folder / name
+            if candidate.is_dir() if name == "ascii" else candidate.is_file():
+                return candidate
+    return None
+
+
+def _csr_lines(data: bytes, where: str) -> list[str]:
+    """The non-blank lines after the line `CSR:` of an IAM-OnDB ascii file, in order."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("iso-8859-1")  # the encoding IAM's own XML files declare
+    rows = [row.strip() for row in text.splitlines()]
+    if "CSR:" not in rows:
+        raise DataError(f"{where}: no line 'CSR:': expected an IAM-OnDB ascii transcription file")
+    return [row for row in rows[rows.index("CSR:") + 1:] if row]
+
+
+def _read_transcriptions(source: Path, forms: set[str]) -> dict[str, tuple[str, list[str]]]:
+    """{form: (where, CSR lines)} for the wanted forms' ascii files (a01-000u.txt), from the
+    folder or archive; only those small files are read, the archive streamed once at most."""
+    def wanted(name: str) -> bool:
+        path = Path(name)
+        return path.suffix == TEXT_SUFFIX and path.stem in forms and not path.name.startswith(SKIPPED_PREFIXES)
+
+    found = {}
+    if source.is_dir():
+        for path in filter(wanted, map(str, source.rglob(f"*{TEXT_SUFFIX}"))):
+            try:
+                found[Path(path).stem] = (path, _csr_lines(Path(path).read_bytes(), path))
+            except OSError as error:
+                raise DataError(f"{path}: cannot read ({error.strerror}): check the file") from None
+        return found
+    for member, archive in _archive_members(source, wanted):
+        where = f"{source}:{member.name}"
+        try:
+            data = archive.extractfile(member).read()
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+            raise DataError(f"{where}: unreadable archive member ({error}): download the archive again") from None
+        found[Path(member.name).stem] = (where, _csr_lines(data, where))
+        if len(found) == len(forms):  # the rest of the archive need not be decompressed
+            break
+    return found
+
+
+def _add_transcriptions(lines: list[Line], path: Path) -> list[Line]:
+    """IAM-OnDB XML lines without a text of their own take theirs from IAM's ascii files, when
+    found (see _transcription_source): line k after `CSR:` in a01-000u.txt is a01-000u-0k.xml."""
+    untexted = [line for line in lines if not line.text and line.source.lower().endswith(".xml")]
+    source = _transcription_source(path) if untexted else None
+    if source is None:
+        return lines
+    names = {id(line): IAM_LINE_NAME.fullmatch(Path(line.source).name) for line in untexted}
+    transcriptions = _read_transcriptions(source, {match.group(1) for match in names.values() if match})
+    for line in untexted:
+        match = names[id(line)]
+        if not match or match.group(1) not in transcriptions:
+            expected = f"{match.group(1)}.txt" if match else "a file named like a01-000u-01.xml"
+            raise DataError(f"{line.source}: no transcription in {source} (expected {expected}): "
+                            f"add it, or move {source.name} away to load the lines without text")
+        where, texts = transcriptions[match.group(1)]
+        number = int(match.group(2))
+        if not 1 <= number <= len(texts):
+            raise DataError(f"{line.source}: line {number} of its form, but {where} has {len(texts)} "
+                            f"lines after 'CSR:': the transcription does not match the strokes")
+        line.text = texts[number - 1]
+    return lines
+
+
 def _load_synthetic(count: int, seed: int, config: synth.SynthConfig = synth.SynthConfig()) -> list[Line]:
     lines = synth.synthesize(count, seed, config)
     for index, line in enumerate(lines):
@@ -365,6 +449,13 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     3 to 12 characters), or `distill` (the original article's 145 human lines, model.remote).
     `limit` keeps the first lines only. All or nothing: the first bad input raises DataError
     naming the file and the place in it.
+
+    IAM-OnDB lines get their texts from IAM's transcriptions: an `ascii/` folder (as unpacked
+    from ascii-all.tar.gz) or `ascii-all.tar.gz` itself, the nearest one in the source's own
+    folder or a folder above it (so `lineStrokes/` or `lineStrokes-all.tar.gz` beside them).
+    The lines after `CSR:` in ascii/a01/a01-000/a01-000u.txt, blank ones skipped, are the texts
+    of a01-000u-01.xml, -02, ... in order. When transcriptions are found, every XML line without
+    a text of its own (a Transcription element) must have one; without them, no text.
     """
     if limit is not None and limit < 1:
         raise DataError(f"limit {limit}: must be at least 1: ask for one line or more")
@@ -382,11 +473,11 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
         return _load_synthetic(min(count, limit or count), seed=0, config=config)
     path = Path(source)
     if path.is_dir():
-        return _load_folder(path, limit)
+        return _add_transcriptions(_load_folder(path, limit), path)
     if path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES):
-        return _load_archive(path, limit)
+        return _add_transcriptions(_load_archive(path, limit), path)
     if path.is_file() and path.suffix.lower() in LINE_PARSERS:
-        return [_load_file(path)]
+        return _add_transcriptions([_load_file(path)], path)
     problem = "unsupported kind of file" if path.is_file() else "no such file or folder"
     raise DataError(f"{name}: {problem}: give {SOURCES_HELP}")
 
@@ -491,6 +582,8 @@ def stats(lines: list[Line]) -> dict:
 
     Counted over the points after the start (as the article counts them): a step is a pen-down
     offset, a move one that follows a pen lift; a stroke ends at each pen lift (and at the end).
+    When lines have text: how many of its characters fall outside the default alphabet (a
+    text model reads each as the one placeholder) and which ones.
     """
     if not lines:
         return {"lines": 0, "points": 0}
@@ -502,7 +595,9 @@ def stats(lines: list[Line]) -> dict:
     stroke_sizes = np.concatenate([np.bincount(np.cumsum(lift) - lift[0]) for lift in lifted])
     texts = [line for line in lines if line.text]
     chars = sum(len(line.text) for line in texts)
-    return {
+    alphabet = Alphabet.default()
+    unknown = [char for line in texts for char in alphabet.unknown(line.text)]
+    described: dict = {
         "lines": len(lines),
         "points": int(per_line.sum()),
         "strokes": len(stroke_sizes),
@@ -516,6 +611,9 @@ def stats(lines: list[Line]) -> dict:
         "lines_with_text": len(texts),
         "points_per_char": round(sum(len(line.points) for line in texts) / chars, 3) if chars else None,
     }
+    if texts:
+        described.update(unknown_characters=len(unknown), unknown_character_set="".join(sorted(set(unknown))))
+    return described
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -532,7 +630,7 @@ def _write_corpus(lines: list[Line], out_dir: str, config: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.data", description=(
         "Handwriting lines: render the synthetic corpus, convert any source to JSON lines, "
-        "print corpus statistics. Sources: " + SOURCES_HELP + "."))
+        "print corpus statistics. Sources: " + SOURCES_HELP + ". " + TRANSCRIPTIONS_HELP + "."))
     commands = parser.add_subparsers(dest="command", required=True)
     synth = commands.add_parser("synth", help="write N synthetic cursive lines as JSON line files")
     synth.add_argument("--lines", type=int, default=DEFAULT_SYNTHETIC_LINES,
@@ -540,11 +638,11 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     synth.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
     convert = commands.add_parser("convert", help="convert any source to JSON line files")
-    convert.add_argument("source", help=SOURCES_HELP)
+    convert.add_argument("source", help=f"{SOURCES_HELP}; {TRANSCRIPTIONS_HELP}")
     convert.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
     convert.add_argument("--limit", type=int, help="keep only the first N lines")
     describe = commands.add_parser("stats", help="print one JSON line of corpus statistics")
-    describe.add_argument("source", help=SOURCES_HELP)
+    describe.add_argument("source", help=f"{SOURCES_HELP}; {TRANSCRIPTIONS_HELP}")
     describe.add_argument("--limit", type=int, help="only the first N lines")
     args = parser.parse_args(argv)
     return run_cli(lambda: _run(args))

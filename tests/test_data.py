@@ -116,6 +116,82 @@ def test_iam_folder_tree_and_archive_agree_and_are_sorted(tmp_path):
     assert not list(tmp_path.glob("lineStrokes")), "the archive must not be unpacked to disk"
 
 
+# IAM-OnDB's ascii file for form a01-000u: OCR and CSR sections, blank lines between.
+ASCII_TXT = b"""OCR:
+
+A MOVE to stop Mr. Gaitskell
+from nominating any more
+
+CSR:
+
+A MOVE to stop Mr. Gaitskell
+
+from nominating any more \xa3 Peers
+"""
+IAM_TEXTS = ["A MOVE to stop Mr. Gaitskell", "from nominating any more \xa3 Peers"]  # ISO-8859-1 pound sign
+
+
+def iam_corpus(folder, forms=("a01-000u",), lines_per_form=2):
+    """{relative path: bytes}: lineStrokes XML (written by write_iam_xml) and the ascii files."""
+    members = {f"ascii/a01/a01-000/{form}.txt": ASCII_TXT for form in forms}
+    for form in forms:
+        for number in range(1, lines_per_form + 1):
+            path = data.write_iam_xml(make_line(IAM_POINTS, start=(number, 0)), folder / "scratch.xml")
+            members[f"lineStrokes/a01/a01-000/{form}-{number:02d}.xml"] = path.read_bytes()
+    (folder / "scratch.xml").unlink()
+    return members
+
+
+def write_tree(folder, members):
+    for name, payload in members.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(payload)
+    return folder
+
+
+def test_iam_lines_take_their_text_from_ascii_beside_them(tmp_path):
+    members = iam_corpus(tmp_path)
+    tree = write_tree(tmp_path / "tree", members)
+    assert [line.text for line in load(tree / "lineStrokes")] == IAM_TEXTS
+    assert [line.text for line in load(tree)] == IAM_TEXTS, "ascii/ inside the source folder"
+    [second] = load(tree / "lineStrokes/a01/a01-000/a01-000u-02.xml")
+    assert second.text == IAM_TEXTS[1], "a single file finds ascii/ in a folder above it"
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    strokes = tar_of(packed / "lineStrokes-all.tar.gz", {k: v for k, v in members.items() if k.endswith(".xml")})
+    tar_of(packed / "ascii-all.tar.gz", {k: v for k, v in members.items() if k.endswith(".txt")})
+    assert [line.text for line in load(strokes)] == IAM_TEXTS
+    assert [line.text for line in load(strokes, limit=1)] == IAM_TEXTS[:1]
+    assert not list(packed.glob("ascii")), "the archive must not be unpacked to disk"
+
+
+def test_iam_lines_without_transcriptions_load_without_text(tmp_path):
+    tree = write_tree(tmp_path, {k: v for k, v in iam_corpus(tmp_path).items() if k.endswith(".xml")})
+    assert [line.text for line in load(tree / "lineStrokes")] == ["", ""]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda members: members.pop("ascii/a01/a01-000/a01-000u.txt"), "a01-000u-01.xml: no transcription"),
+    (lambda members: members.update({"lineStrokes/a01/a01-000/a01-000u-03.xml":
+                                     members["lineStrokes/a01/a01-000/a01-000u-01.xml"]}),
+     "a01-000u-03.xml: line 3 of its form, but"),
+    (lambda members: members.update({"ascii/a01/a01-000/a01-000u.txt": b"OCR:\nno CSR section\n"}),
+     "a01-000u.txt: no line 'CSR:'"),
+])
+def test_missing_or_mismatched_transcriptions_are_one_line_errors(tmp_path, change, expected):
+    members = iam_corpus(tmp_path, forms=("a01-000u", "a01-000x"))
+    change(members)
+    tree = write_tree(tmp_path / "tree", members)
+    with pytest.raises(DataError) as excinfo:
+        load(tree / "lineStrokes")
+    one_line_error(excinfo, expected)
+    strokes = tar_of(tmp_path / "lineStrokes-all.tar.gz", {k: v for k, v in members.items() if k.endswith(".xml")})
+    tar_of(tmp_path / "ascii-all.tar.gz", {k: v for k, v in members.items() if k.endswith(".txt")})
+    with pytest.raises(DataError) as excinfo:
+        load(strokes)
+    one_line_error(excinfo, expected)
+
+
 def test_synthetic_lines_have_text_and_source():
     pytest.importorskip("model.synth", reason="model/synth.py (the synthetic corpus) has not landed")
     lines = load("synthetic:3")
@@ -334,7 +410,18 @@ def test_stats_of_a_small_corpus():
     assert result == {"lines": 2, "points": 6, "strokes": 4, "mean_points_per_line": 3.0,
                       "min_points_per_line": 2, "max_points_per_line": 4,
                       "median_points_per_stroke": 1.5, "median_step_raw": 7.5, "p99_step_raw": 12.91,
-                      "median_move_raw": 50.5, "lines_with_text": 1, "points_per_char": 2.0}
+                      "median_move_raw": 50.5, "lines_with_text": 1, "points_per_char": 2.0,
+                      "unknown_characters": 0, "unknown_character_set": ""}
+    assert "unknown_characters" not in data.stats(lines[1:]), "only lines with text are counted"
+
+
+def test_cli_stats_counts_characters_outside_the_alphabet(tmp_path):
+    write_tree(tmp_path, iam_corpus(tmp_path))
+    done = run_cli("stats", tmp_path / "lineStrokes")
+    assert done.returncode == 0, done.stderr
+    described = json.loads(done.stdout)
+    assert described["lines_with_text"] == 2
+    assert (described["unknown_characters"], described["unknown_character_set"]) == (1, "\xa3")
 
 
 def test_stats_of_the_article_lines(distill):
