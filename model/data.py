@@ -8,11 +8,11 @@ separate, explicit clean-up step used before training.
 Sources (`load`): the original article's JSON line files (Carter, Ha, Johnson, Olah,
 Distill 2016: row 0 the absolute start, then [dx, dy, pen_up] rows), IAM-OnDB lineStrokes
 XML (Liwicki and Bunke 2005: absolute x, y per Point, read from files, folder trees or the
-distributed tar.gz; texts from IAM's ascii transcriptions when they lie beside), the synthetic cursive corpus (model/synth.py) and the article's own 145
-lines (model/remote.py). Writers: `write_json_lines` (the article's format, text in N.txt
-beside N.json) and `write_iam_xml`. A start point that is a stroke of its own (row 0 with
-pen_up 1, in 9 of the article's lines) is kept as meta["start_pen_up"], so both formats
-round-trip exactly.
+distributed tar.gz; texts from IAM's ascii transcriptions when they lie beside), the
+synthetic cursive corpus (model/synth.py) and the article's own 145 lines (model/remote.py).
+Writers: `write_json_lines` (the article's format, text in N.txt beside N.json) and
+`write_iam_xml`. A start point that is a stroke of its own (row 0 with pen_up 1, in 9 of the
+article's lines) is kept as meta["start_pen_up"], so both formats round-trip exactly.
 
     python -m model.data synth --lines N --seed S --out DIR
     python -m model.data convert SRC --out DIR [--limit N]
