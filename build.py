@@ -15,11 +15,13 @@ byte-identical site). Expensive precomputes are cached in .cache/.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -65,6 +67,22 @@ def load_inputs(config: BuildConfig):
     if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
         about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
     return model, model_config, about, lines
+
+
+@contextmanager
+def _writing(out: Path):
+    """An exclusive lock on `out` for a whole build, held on a file beside it (left there: removing
+    it would race with the next build): a second build at the same folder stops at once instead of
+    deleting the first one's files. The system releases it when the process ends, even killed."""
+    lock = out.with_name(f".{out.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"--out {out}: another build is writing this folder; "
+                             "wait for it to finish or choose another --out") from None
+        yield
 
 
 def _prepare_output(out: Path) -> Path:
@@ -159,8 +177,9 @@ def _public_settings(config: BuildConfig) -> dict:
 
 
 def build(config: BuildConfig, say=print) -> dict:
-    say(f"loading model ({config.weights}) and lines ({config.data or 'default'})")
-    return build_site(config, *load_inputs(config), say=say)
+    with _writing(Path(config.out)):
+        say(f"loading model ({config.weights}) and lines ({config.data or 'default'})")
+        return build_site(config, *load_inputs(config), say=say)
 
 
 def serve(config: BuildConfig, port: int) -> None:

@@ -131,6 +131,22 @@ def test_a_killed_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_l
     assert tree(site) == before
 
 
+def test_a_second_build_at_the_same_folder_stops_at_once(tiny_artefact, tiny_lines, tmp_path):
+    site = tmp_path / "site"
+    options = ("--weights", str(tiny_artefact), "--data", str(tiny_lines), "--out", str(site))
+    first = cli(*options, "--cache", str(tmp_path / "first-cache"))
+    for line in first.stdout:  # the first build holds site/ from before loading its model
+        if line.startswith("[1/4]"):
+            break
+    second = cli(*options, "--cache", str(tmp_path / "second-cache"))
+    stdout, stderr = second.communicate(timeout=300)
+    assert second.returncode == 2, stderr[-2000:]
+    assert stderr.count("\n") == 1 and "another build is writing" in stderr and str(site) in stderr, stderr
+    first.stdout.read()
+    assert first.wait(timeout=900) == 0, first.stderr.read()[-2000:]
+    assert (site / "index.html").is_file()
+
+
 def test_a_failing_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_lines, tmp_path, monkeypatch):
     site = cli_site
     before = tree(site)
