@@ -15,6 +15,7 @@ byte-identical site). Expensive precomputes are cached in .cache/.
 from __future__ import annotations
 
 import argparse
+import errno
 import fcntl
 import json
 import os
@@ -191,13 +192,18 @@ def serve(config: BuildConfig, port: int) -> None:
     command = [sys.executable, str(REPO_ROOT / "build.py"), "build", "--weights", config.weights,
                "--out", str(out), "--seed", str(config.seed), "--cache", config.cache,
                *(["--data", config.data] if config.data else [])]
-    if not (out / "index.html").is_file():
-        build(config)
-    server, url = start(out, port)
-    print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding when templates/ or generator/ change")
+    try:  # before building: a port in use is known at once
+        server, url = start(out, port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise BuildError(f"port {port} is in use (another server?); choose another with --port N") from None
     try:
+        if not (out / "index.html").is_file():
+            build(config)
+        print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding when templates/ or generator/ change")
         watch([REPO_ROOT / "templates", REPO_ROOT / "generator"], command)
-    except KeyboardInterrupt:
+    finally:
         server.shutdown()
 
 

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -231,3 +232,16 @@ def test_serve_rebuilds_when_a_watched_file_changes(tmp_path):
     while not rebuilt.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert rebuilt.read_text() == "x"
+
+
+def test_serve_on_a_port_in_use_names_it_in_one_line(tmp_path, capsys):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("a site")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = build.main(["serve", "--port", str(port), "--out", str(tmp_path / "site")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and f"port {port} is in use" in err and "--port" in err, err
