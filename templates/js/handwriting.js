@@ -41,6 +41,9 @@
  * Temperature is the original's: pi <- softmax(log pi / tau); the chosen component's sigma1,
  * sigma2 are multiplied by tau; mu, rho and eos are unchanged. Randomness comes only from the
  * seed: mulberry32 uniforms, Box-Muller normals.
+ *
+ * The building blocks (weights, LSTM cell update, mixture reading and sampling) are exported
+ * for writer-model.js, the text-conditional network, which steps the same LSTM layers.
  */
 import "../vendor/tf-core.min.js";
 import "../vendor/tf-backend-cpu.min.js";
@@ -55,7 +58,7 @@ const FUTURE_POINTS_PER_BATCH = 2;
 let backendReady = null;
 
 /** Chooses the backend once per thread: wasm unless asked for cpu or WebAssembly is missing. */
-function useBackend(preferred) {
+export function useBackend(preferred) {
   backendReady ??= (async () => {
     tf.enableProdMode();
     if (preferred !== "cpu" && typeof WebAssembly === "object") {
@@ -69,7 +72,7 @@ function useBackend(preferred) {
 }
 
 /** Seeded uniform [0, 1) numbers (mulberry32), so a seed gives the same handwriting anywhere. */
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -81,7 +84,7 @@ function mulberry32(seed) {
 }
 
 /** out[k] = log softmax(scale * values[from + k]) for k < count, stable for any values. */
-function logSoftmax(values, from, count, scale, out) {
+export function logSoftmax(values, from, count, scale, out) {
   let max = -Infinity;
   for (let k = 0; k < count; k++) max = Math.max(max, scale * values[from + k]);
   let total = 0;
@@ -97,8 +100,8 @@ function normalPair(random) {
   return [radius * Math.cos(angle), radius * Math.sin(angle)];
 }
 
-/** Fetches model.json and its weight shards (dequantised by tf.io.loadWeights). */
-async function fetchWeights(url) {
+/** Fetches model.json and its weight shards (dequantised by tf.io.loadWeights): {modelJson, weights}. */
+export async function fetchExport(url) {
   const response = await fetch(url);
   if (!response.ok) {
     throw new Error(`cannot load the model: ${url} answered ${response.status}; `
@@ -106,12 +109,17 @@ async function fetchWeights(url) {
   }
   const modelJson = await response.json();
   const base = new URL(".", new URL(url, globalThis.location.href)).href;
-  const weights = await tf.io.loadWeights(modelJson.weightsManifest, base);
+  return {modelJson, weights: await tf.io.loadWeights(modelJson.weightsManifest, base)};
+}
+
+/** A LayersModel export's weights and the names of its LSTM layers, in order. */
+async function fetchWeights(url) {
+  const {modelJson, weights} = await fetchExport(url);
   const layers = modelJson.modelTopology.model_config.config.layers;
   return {weights, lstmNames: layers.filter((layer) => layer.class_name === "LSTM").map((layer) => layer.name)};
 }
 
-function weightNamed(weights, layerName, suffix) {
+export function weightNamed(weights, layerName, suffix) {
   const name = Object.keys(weights).find((key) => key.startsWith(`${layerName}/`) && key.endsWith(`/${suffix}`));
   if (!name) {
     throw new Error(`model export has no ${suffix} for layer ${layerName}; rebuild the site (python build.py)`);
@@ -120,22 +128,29 @@ function weightNamed(weights, layerName, suffix) {
 }
 
 /**
- * The network's weights as the step needs them: per LSTM layer the stacked [kernel;
- * recurrent_kernel] and bias, the candidate block doubled (one sigmoid over all four gate
- * blocks, fused into the matMul, serves the candidate too: tanh(x) = 2 sigmoid(2x) - 1); the
- * first layer's three input rows as plain numbers (sharedGates); the head's kernel and bias.
+ * One LSTM layer's weights as the step needs them: the stacked [kernel; recurrent_kernel] and
+ * bias, the candidate block doubled (one sigmoid over all four gate blocks, fused into the
+ * matMul, serves the candidate too: tanh(x) = 2 sigmoid(2x) - 1). Disposes nothing.
+ */
+export function stackLstm(weights, layerName) {
+  return tf.tidy(() => {
+    const bias = weightNamed(weights, layerName, "bias");
+    const units = bias.shape[0] / 4;
+    const doubleCandidate = tf.concat([tf.ones([2 * units]), tf.fill([units], 2), tf.ones([units])]);
+    const kernel = weightNamed(weights, layerName, "kernel");
+    const stacked = tf.concat([kernel, weightNamed(weights, layerName, "recurrent_kernel")], 0);
+    return {stacked: tf.mul(stacked, doubleCandidate), bias: tf.mul(bias, doubleCandidate)};
+  });
+}
+
+/**
+ * The network's weights as the step needs them: per LSTM layer stackLstm's pair; the first
+ * layer's three input rows as plain numbers (sharedGates); the head's kernel and bias.
  */
 async function loadNetwork(url) {
   const {weights, lstmNames} = await fetchWeights(url);
   if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; rebuild the site (python build.py)`);
-  const lstms = lstmNames.map((name) => tf.tidy(() => {
-    const bias = weightNamed(weights, name, "bias");
-    const units = bias.shape[0] / 4;
-    const doubleCandidate = tf.concat([tf.ones([2 * units]), tf.fill([units], 2), tf.ones([units])]);
-    const kernel = weightNamed(weights, name, "kernel");
-    const stacked = tf.concat([kernel, weightNamed(weights, name, "recurrent_kernel")], 0);
-    return {stacked: tf.mul(stacked, doubleCandidate), bias: tf.mul(bias, doubleCandidate)};
-  }));
+  const lstms = lstmNames.map((name) => stackLstm(weights, name));
   const inputRows = tf.slice(lstms[0].stacked, [0, 0], [3, -1]);
   const inputKernel = inputRows.dataSync();
   inputRows.dispose();
@@ -152,14 +167,14 @@ async function loadNetwork(url) {
  * values each of the mixture weights' logits, mu1, mu2, log sigma1, log sigma2 and rho's
  * pre-activation (the order of model/network.py's head).
  */
-function headLayout(mixtures) {
+export function headLayout(mixtures) {
   const M = mixtures;
   return {mixtures: M, width: 1 + 6 * M, eos: 0, pi: 1, mu1: 1 + M, mu2: 1 + 2 * M, sigma1: 1 + 3 * M,
     sigma2: 1 + 4 * M, rho: 1 + 5 * M};
 }
 
 /** rows (batch x kernel rows) times kernel plus bias, activated on the backend; a typed array. */
-function matMul(rows, batch, kernel, bias, activation) {
+export function matMul(rows, batch, kernel, bias, activation) {
   const a = tf.tensor2d(rows, [batch, kernel.shape[0]]);
   const product = tf.fused.matMul({a, b: kernel, bias, activation});
   const values = product.dataSync();
@@ -223,7 +238,7 @@ function sharedGates(net, x, h, batch, copies) {
  * sigmoid(2x), output) and the previous c, whose rows each serve `copies` entries in a row.
  * Runs here, not on the backend: slicing the gate blocks apart there costs more than this.
  */
-function updateCells(gates, previous, cells, batch, copies) {
+export function updateCells(gates, previous, cells, batch, copies) {
   const h = new Float32Array(batch * cells);
   const c = new Float32Array(batch * cells);
   for (let row = 0; row < batch; row++) {
@@ -271,7 +286,7 @@ const advance = (net, points, state) => lstmStep(net, Float32Array.from(points.f
 const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => START_POINT), zeroState(net, batch));
 
 /** An empty mixture for `mixtures` components, which readMixture fills row after row. */
-function newMixture(mixtures) {
+export function newMixture(mixtures) {
   const values = () => new Float64Array(mixtures);
   return {eos: 0, logPi: values(), mu1: values(), mu2: values(), sigma1: values(), sigma2: values(), rho: values()};
 }
@@ -283,7 +298,7 @@ function newMixture(mixtures) {
  * log softmax(logPi / tau) and the sigmas are multiplied by tau; mu, rho and eos unchanged.
  * Writes into `mixture` (from newMixture) and returns it.
  */
-function readMixture(y, row, head, temperature, mixture) {
+export function readMixture(y, row, head, temperature, mixture) {
   const M = head.mixtures;
   const o = row * head.width;
   const tau = temperature ?? 1;
@@ -304,7 +319,7 @@ function readMixture(y, row, head, temperature, mixture) {
  * The model's parameters for rows of raw head outputs y, as the API gives them: eos (rows)
  * and pi, mu1, mu2, sigma1, sigma2, rho (rows x M, row-major), activated, no temperature.
  */
-function mixtureParams(head, y, rows) {
+export function mixtureParams(head, y, rows) {
   const M = head.mixtures;
   const params = {eos: new Float32Array(rows)};
   for (const key of ["pi", "mu1", "mu2", "sigma1", "sigma2", "rho"]) params[key] = new Float32Array(rows * M);
@@ -325,7 +340,7 @@ function mixtureParams(head, y, rows) {
  * One point [dx, dy, pen_up] drawn from a mixture, written to points[at..at+3): a component
  * by its weight, an offset from its correlated normal, a pen lift with probability eos.
  */
-function sampleMixture(mixture, random, points, at) {
+export function sampleMixture(mixture, random, points, at) {
   const M = mixture.logPi.length;
   let pick = random();
   let k = 0;

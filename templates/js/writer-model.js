@@ -1,0 +1,212 @@
+/**
+ * The text-conditional handwriting model in the page: Graves's synthesis network (Graves 2013,
+ * section 5; model/synthesis.py), run with TensorFlow.js on the weights-only export of
+ * model/export.py, which no TF.js layer implements.
+ *
+ * The LSTM layers are handwriting.js's (the same stacked weights, fused sigmoid matMul and
+ * cell update in plain JavaScript); between layer 1 and the rest sits the soft window over
+ * the text's one-hot characters c_1..c_U (section 5.1, equations 46-51):
+ *
+ *   (a, b, k) = W h1 + bias,  alpha = exp(a),  beta = exp(b),  kappa += exp(k)
+ *   phi(u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)   for u = 1..U+1
+ *   w = sum_{u <= U} phi(u) c_u
+ *
+ * Layer 1 reads [x_t, w_{t-1}], later layers [x_t, h_{l-1}, w_t], the head [h_L, w_t]. Writing
+ * stops by section 5.3's rule (as model/write.py): when phi(U+1), "past the end", beats
+ * phi(u) for every character u. Sampling uses Graves's bias b (section 5.4): pi <-
+ * softmax(log pi (1 + b)), sigmas times exp(-b); its random stream is the seed's alone
+ * (handwriting.js's mulberry32), so a seed writes the same line on every backend. Batch 1.
+ *
+ * API (points are [dx, dy, pen_up] in model units, as in handwriting.js):
+ *
+ *   const writer = await loadWriter("writer/model.json", {backend: "wasm" | "cpu"})
+ *   writer.info        {backend, layers, cells, mixtures, windowMixtures, alphabet (its chars)}
+ *   writer.encode(text)              -> Int32Array codes: 1 + index in the alphabet, 0 for any
+ *        other character (model/alphabet.py's placeholder)
+ *   writer.trace(text, points)       -> {params (one row per point, as handwriting.js's step),
+ *        phi: Float32Array (T * (U+1)), kappa: Float32Array (T * K)}: the points fed in turn
+ *        from the zero state (teacher forcing), nothing sampled
+ *   writer.start(text, {bias = 1, seed = 0, prime}) -> a writing whose step() returns
+ *        {done: false, point, params, phi, kappa} for each sampled point, or, once finished,
+ *        {done: true, stopped} (stopped: by the stop rule, else cut off after
+ *        GIVE_UP_PACE times the corpus's points per character); phi and kappa are the window's
+ *        when that point was drawn. prime = {points, text}: feed a real line and its text
+ *        first, then write the text after it in that hand (section 5.5)
+ *   writer.write(text, options)      -> {points, stopped}: start(...).step() until done
+ *   writer.memory()                  -> number of live tensors (stays flat across calls)
+ */
+import {
+  fetchExport, headLayout, logSoftmax, matMul, mixtureParams, mulberry32, newMixture, readMixture, sampleMixture,
+  stackLstm, updateCells, useBackend, weightNamed,
+} from "./handwriting.js";
+
+const tf = globalThis.tf;
+const CELL = "synthesis/window_cell";
+const START_POINT = [0, 0, 0];
+// model/write.py's: a line not past its last character after this many times the corpus's
+// points per character (the export's points_per_character) is cut off.
+const GIVE_UP_PACE = 3;
+
+/** The export's weights as the step needs them, and its metadata's shape and alphabet. */
+async function loadTextNetwork(url) {
+  const {modelJson, weights} = await fetchExport(url);
+  const metadata = modelJson.userDefinedMetadata ?? {};
+  if (modelJson.format !== "weights-only" || !metadata.alphabet) {
+    throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
+      + "--weights writer");
+  }
+  const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize} = metadata.model;
+  const net = {
+    lstms: Array.from({length: layers}, (_, layer) => stackLstm(weights, `${CELL}/lstm_${layer}`)),
+    windowKernel: weightNamed(weights, `${CELL}/window`, "kernel"),
+    windowBias: weightNamed(weights, `${CELL}/window`, "bias"),
+    headKernel: weightNamed(weights, "mixture", "kernel"),
+    headBias: weightNamed(weights, "mixture", "bias"),
+    cells, windowMixtures, alphabetSize, head: headLayout(mixtures), chars: metadata.alphabet.chars,
+    giveUpPerCharacter: GIVE_UP_PACE * metadata.points_per_character,
+  };
+  const kept = new Set([net.windowKernel, net.windowBias, net.headKernel, net.headBias]);
+  tf.dispose(Object.values(weights).filter((tensor) => !kept.has(tensor)));
+  return net;
+}
+
+const zeroState = (net) => ({
+  h: net.lstms.map(() => new Float32Array(net.cells)),
+  c: net.lstms.map(() => new Float32Array(net.cells)),
+  kappa: new Float32Array(net.windowMixtures),
+  w: new Float32Array(net.alphabetSize),
+});
+
+/** The arrays end to end, as one Float32Array: a layer's matMul input row. */
+function joined(...parts) {
+  const row = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    row.set(part, at);
+    at += part.length;
+  }
+  return row;
+}
+
+/** The window after layer 1's output h1: kappa moved on, phi (U+1 values) and w. */
+function softWindow(net, h1, kappaBefore, codes) {
+  const K = net.windowMixtures;
+  const raw = matMul(h1, 1, net.windowKernel, net.windowBias);
+  const kappa = kappaBefore.map((before, k) => before + Math.exp(raw[2 * K + k]));
+  const phi = new Float32Array(codes.length + 1);
+  for (let u = 0; u < phi.length; u++) {
+    let total = 0;
+    for (let k = 0; k < K; k++) {
+      const distance = kappa[k] - (u + 1);
+      total += Math.exp(raw[k]) * Math.exp(-Math.exp(raw[K + k]) * distance * distance);
+    }
+    phi[u] = total;
+  }
+  const w = new Float32Array(net.alphabetSize);
+  codes.forEach((code, u) => {
+    if (code >= 0) w[code] += phi[u];  // the export's text padding, -1, adds nothing
+  });
+  return {kappa, phi, w};
+}
+
+/** One point x (Float32Array(3)) fed: the next state, the head's raw outputs y and phi. */
+function windowStep(net, x, state, codes) {
+  const next = {h: [], c: []};
+  let window = null;
+  net.lstms.forEach((lstm, layer) => {
+    const input = layer === 0 ? [x, state.w] : [x, next.h[layer - 1], window.w];
+    const gates = matMul(joined(...input, state.h[layer]), 1, lstm.stacked, lstm.bias, "sigmoid");
+    const {h, c} = updateCells(gates, state.c[layer], net.cells, 1, 1);
+    next.h.push(h);
+    next.c.push(c);
+    if (layer === 0) window = softWindow(net, h, state.kappa, codes);
+  });
+  Object.assign(next, {kappa: window.kappa, w: window.w});
+  const y = matMul(joined(next.h[net.lstms.length - 1], window.w), 1, net.headKernel, net.headBias);
+  return {state: next, y, phi: window.phi};
+}
+
+/** Section 5.3's stop rule: phi just past the last character beats every character's. */
+const pastEnd = (phi) => phi[phi.length - 1] > Math.max(...phi.subarray(0, phi.length - 1));
+
+/** One point drawn from raw head outputs y with Graves's bias b, as model.network.sample_points. */
+function sampleBiased(head, y, bias, random) {
+  const mixture = readMixture(y, 0, head, undefined, newMixture(head.mixtures));
+  logSoftmax(mixture.logPi, 0, head.mixtures, 1 + bias, mixture.logPi);
+  for (let k = 0; k < head.mixtures; k++) {
+    mixture.sigma1[k] *= Math.exp(-bias);
+    mixture.sigma2[k] *= Math.exp(-bias);
+  }
+  const point = new Float32Array(3);
+  sampleMixture(mixture, random, point, 0);
+  return point;
+}
+
+/** loadWriter(url, {backend}) -> the writer described at the top of this file. */
+export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
+  const backend = await useBackend(preferred);
+  const net = await loadTextNetwork(url);
+  const {head} = net;
+  const codeOf = new Map(Array.from(net.chars, (char, index) => [char, index + 1]));
+  const encode = (text) => Int32Array.from(Array.from(text), (char) => codeOf.get(char) ?? 0);
+
+  function start(text, {bias = 1, seed = 0, prime} = {}) {
+    if (!text) throw new Error("write: the text is empty; give the words to write");
+    const codes = encode(prime ? `${prime.text} ${text}` : text);
+    let state = zeroState(net);
+    let fed = Float32Array.from(START_POINT);
+    for (const point of prime?.points ?? []) {
+      state = windowStep(net, fed, state, codes).state;
+      fed = Float32Array.from(point);
+    }
+    const random = mulberry32(seed);
+    const limit = Math.floor(net.giveUpPerCharacter * Array.from(text).length);
+    let written = 0;
+    let finished = null;
+    return {
+      codes,
+      step() {
+        if (finished) return finished;
+        if (written === limit) return (finished = {done: true, stopped: false});
+        const next = windowStep(net, fed, state, codes);
+        state = next.state;
+        if (pastEnd(next.phi)) return (finished = {done: true, stopped: true});
+        fed = sampleBiased(head, next.y, bias, random);
+        written += 1;
+        return {done: false, point: Array.from(fed), params: mixtureParams(head, next.y, 1), phi: next.phi,
+          kappa: state.kappa};
+      },
+    };
+  }
+
+  return {
+    info: {backend, layers: net.lstms.length, cells: net.cells, mixtures: head.mixtures,
+      windowMixtures: net.windowMixtures, alphabet: net.chars},
+    encode,
+    trace(text, points) {
+      const codes = encode(text);
+      const U = codes.length;
+      const K = net.windowMixtures;
+      const y = new Float32Array(points.length * head.width);
+      const phi = new Float32Array(points.length * (U + 1));
+      const kappa = new Float32Array(points.length * K);
+      let state = zeroState(net);
+      points.forEach((point, t) => {
+        const next = windowStep(net, Float32Array.from(point), state, codes);
+        state = next.state;
+        y.set(next.y, t * head.width);
+        phi.set(next.phi, t * (U + 1));
+        kappa.set(state.kappa, t * K);
+      });
+      return {params: mixtureParams(head, y, points.length), phi, kappa};
+    },
+    start,
+    write(text, options) {
+      const writing = start(text, options);
+      const points = [];
+      for (let step = writing.step(); !step.done; step = writing.step()) points.push(step.point);
+      return {points, stopped: writing.step().stopped};
+    },
+    memory: () => tf.memory().numTensors,
+  };
+}

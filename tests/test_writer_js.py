@@ -1,0 +1,132 @@
+"""The in-page synthesis network (templates/js/writer-model.js) against Keras, in headless Chromium.
+
+A tiny text model (model.synthesis) with random weights is exported in float32 as weights
+only (model.export) beside the page's modules; fed the same points and text, the page's
+window and head must reproduce WindowCell.step's phi, kappa and mixture parameters, and
+writing a word must end by the stop rule (Graves 2013, section 5.3).
+"""
+import numpy as np
+import pytest
+
+from generator import assets
+from model.alphabet import Alphabet
+from model.export import export_tfjs
+from model.network import ModelConfig, keras, mixture, tf
+from model.synthesis import build_synthesis_model, one_hot_text, window_cell
+
+ALPHABET = Alphabet(" abhi")
+CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_size=ALPHABET.size)
+TEXT = "hi ab\u00e9ba hi"  # \u00e9 is outside the alphabet: the placeholder, code 0
+STEPS = 40
+PAGE = "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>writer</title>"
+
+
+def tiny_writer() -> keras.Model:
+    """Every weight random (N(0, 0.3^2)), the window's larger, and kappa's bias set so the
+    window crosses the text in about STEPS points: every term of the window matters."""
+    keras.utils.set_random_seed(6)
+    model = build_synthesis_model(CONFIG)
+    rng = np.random.default_rng(6)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    dense = window_cell(model).window
+    kernel, bias = dense.get_weights()
+    K = CONFIG.window_mixtures
+    bias = np.concatenate([rng.normal(0, 0.5, 2 * K), np.log(0.3) + rng.normal(0, 0.1, K)])
+    dense.set_weights([rng.normal(0, 0.5, kernel.shape).astype(np.float32), bias.astype(np.float32)])
+    return model
+
+
+@pytest.fixture(scope="module")
+def writer(tmp_path_factory):
+    model = tiny_writer()
+    folder = tmp_path_factory.mktemp("writer-site")
+    assets.copy_vendor(folder)
+    assets.copy_page_files(folder)
+    export_tfjs(model, folder / "writer", None, alphabet=ALPHABET)
+    (folder / "index.html").write_text(PAGE)
+    return model, folder
+
+
+@pytest.fixture
+def writer_page(writer, serve, page):
+    page.goto(serve(writer[1]))
+    return page
+
+
+def keras_trace(model, points, text):
+    """Per step phi (T, U+1), kappa (T, K) and activated mixture parameters, teacher-forced
+    with WindowCell.step and the head, as model/write.py steps the network."""
+    cell, head = window_cell(model), model.get_layer("mixture")
+    one_hot = one_hot_text(ALPHABET.encode(text)[None], ALPHABET.size)
+    states = [tf.zeros((1, size)) for size in cell.state_size]
+    phis, kappas, ys = [], [], []
+    for x in points:
+        output, states, phi = cell.step(tf.constant(x[None]), states, one_hot)
+        phis.append(phi[0].numpy()), kappas.append(states[-2][0].numpy()), ys.append(head(output)[0].numpy())
+    params = mixture(np.array(ys))
+    activated = dict(eos=tf.sigmoid(params.eos_logit[:, 0]), pi=tf.exp(params.log_pi), mu1=params.mu1,
+                     mu2=params.mu2, sigma1=tf.exp(params.log_sigma1), sigma2=tf.exp(params.log_sigma2),
+                     rho=params.rho)
+    return np.array(phis), np.array(kappas), {name: np.asarray(value) for name, value in activated.items()}
+
+
+TRACE_IN_PAGE = """async ([text, points, backend]) => {
+  const {loadWriter} = await import("/assets/js/writer-model.js");
+  const writer = await loadWriter("/writer/model.json", {backend});
+  const {params, phi, kappa} = writer.trace(text, points);
+  const plain = (values) => Array.from(values);
+  return {info: writer.info, codes: plain(writer.encode(text)), phi: plain(phi), kappa: plain(kappa),
+    params: Object.fromEntries(Object.entries(params).map(([name, values]) => [name, plain(values)]))};
+}"""
+
+
+@pytest.mark.parametrize("backend", ["wasm", "cpu"])
+def test_page_window_and_head_reproduce_keras(writer, writer_page, backend):
+    model, _ = writer
+    rng = np.random.default_rng(7)
+    points = np.column_stack([rng.normal(0, 1.5, (STEPS, 2)), rng.random(STEPS) < 0.2]).astype(np.float32)
+    phi, kappa, params = keras_trace(model, points, TEXT)
+    got = writer_page.evaluate(TRACE_IN_PAGE, [TEXT, points.tolist(), backend])
+    assert got["info"] == {"backend": backend, "layers": 2, "cells": 6, "mixtures": 3, "windowMixtures": 3,
+                           "alphabet": ALPHABET.chars}
+    assert got["codes"] == ALPHABET.encode(TEXT).tolist() and 0 in got["codes"]
+    differences = {"phi": np.abs(np.array(got["phi"]).reshape(phi.shape) - phi).max(),
+                   "kappa": np.abs(np.array(got["kappa"]).reshape(kappa.shape) - kappa).max()}
+    for name, values in params.items():
+        differences[name] = np.abs(np.array(got["params"][name]).reshape(values.shape) - values).max()
+    print(backend, "max abs difference vs Keras:", {name: f"{value:.2g}" for name, value in differences.items()})
+    assert max(differences.values()) < 1e-4, differences
+    # The window sweeps the whole text within the steps, so every character's phi was compared.
+    assert kappa[-1].max() > len(TEXT) + 1 and phi[:, :-1].max(axis=0).min() > 0.05
+    assert writer_page.console_errors == [] and writer_page.foreign_requests == []
+
+
+WRITE_IN_PAGE = """async () => {
+  const {loadWriter} = await import("/assets/js/writer-model.js");
+  const writer = await loadWriter("/writer/model.json");
+  const tensors = writer.memory();
+  const steps = [];
+  const writing = writer.start("hi", {bias: 1, seed: 3});
+  for (let step = writing.step(); !step.done; step = writing.step()) steps.push(step);
+  const last = steps[steps.length - 1];
+  return {
+    steps: steps.length, finished: writing.step(), points: steps.map((step) => step.point),
+    lastPhi: Array.from(last.phi), again: writer.write("hi", {bias: 1, seed: 3}).points,
+    other: writer.write("hi", {bias: 1, seed: 4}).points,
+    primed: writer.write("hi", {seed: 3, prime: {text: "ab", points: steps.map((step) => step.point)}}),
+    leaked: writer.memory() - tensors,
+  };
+}"""
+
+
+def test_writing_a_word_stops_by_the_stop_rule(writer_page):
+    got = writer_page.evaluate(WRITE_IN_PAGE)
+    assert got["finished"] == {"done": True, "stopped": True}
+    assert 0 < got["steps"] == len(got["points"]) < 3 * 27 * 2
+    assert np.isfinite(got["points"]).all() and np.array(got["points"]).shape == (got["steps"], 3)
+    phi = got["lastPhi"]
+    assert phi[2] <= max(phi[:2]), "the last written point's window had not passed the end yet"
+    assert got["again"] == got["points"] and got["other"] != got["points"], "a seed decides the line"
+    assert got["primed"]["stopped"] and np.isfinite(got["primed"]["points"]).all()
+    assert got["leaked"] == 0
+    assert writer_page.console_errors == [] and writer_page.foreign_requests == []
