@@ -86,11 +86,16 @@ def _writing(out: Path):
         yield
 
 
-def _prepare_output(out: Path) -> Path:
-    """The folder to build into, beside `out`; refuses to replace what isn't a built site."""
+def _refuse_foreign(out: Path) -> None:
+    """Never replace what isn't a built site (an empty folder is fine)."""
     if out.exists() and not (out / BUILD_FILE).is_file() and (not out.is_dir() or any(out.iterdir())):
         raise BuildError(f"--out {out}: exists and is not a site made by build.py; "
                          "choose a new folder or remove it yourself")
+
+
+def _prepare_output(out: Path) -> Path:
+    """The folder to build into, beside `out`."""
+    _refuse_foreign(out)
     previous = out.with_name(out.name + ".previous")
     if previous.is_dir() and not out.exists():  # killed between the two renames of a swap
         previous.rename(out)
@@ -178,6 +183,7 @@ def _public_settings(config: BuildConfig) -> dict:
 
 
 def build(config: BuildConfig, say=print) -> dict:
+    _refuse_foreign(Path(config.out))  # before loading the model: seconds a mistyped --out should not cost
     with _writing(Path(config.out)):
         say(f"loading model ({config.weights}) and lines ({config.data or 'default'})")
         return build_site(config, *load_inputs(config), say=say)

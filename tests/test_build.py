@@ -194,6 +194,20 @@ def test_bad_input_is_one_line_and_exit_2(problem, tiny_artefact, tiny_lines, tm
     assert not (tmp_path / "site").exists()
 
 
+def test_an_out_that_is_not_a_site_is_refused_before_loading(tmp_path, capsys, monkeypatch):
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "letter.txt").write_text("keep me")
+
+    def loading(config):
+        raise AssertionError("loaded the model and lines before checking --out")
+
+    monkeypatch.setattr(build, "load_inputs", loading)
+    assert build.main(["--out", str(documents)]) == 2
+    assert "is not a site made by build.py" in capsys.readouterr().err
+    assert not documents.with_name(".documents.lock").exists()  # refused before taking the folder
+
+
 def test_cli_error_exit_code_from_a_real_process(tmp_path):
     process = cli("--data", str(tmp_path / "missing"))
     stdout, stderr = process.communicate(timeout=300)
