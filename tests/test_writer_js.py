@@ -121,6 +121,7 @@ WRITE_IN_PAGE = """async () => {
 
 def test_writing_a_word_stops_by_the_stop_rule(writer_page):
     got = writer_page.evaluate(WRITE_IN_PAGE)
+    print("wrote 'hi' in", got["steps"], "points; primed:", len(got["primed"]["points"]))
     assert got["finished"] == {"done": True, "stopped": True}
     assert 0 < got["steps"] == len(got["points"]) < 3 * 27 * 2
     assert np.isfinite(got["points"]).all() and np.array(got["points"]).shape == (got["steps"], 3)
