@@ -15,6 +15,7 @@ byte-identical site). Expensive precomputes are cached in .cache/.
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import fcntl
 import json
@@ -213,10 +214,13 @@ def serve(config: BuildConfig, port: int) -> None:
         server.shutdown()
 
 
+COMMANDS = ("build", "serve")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Build (or serve) the handwriting article as a static site.")
-    parser.add_argument("command", nargs="?", choices=["build", "serve"], default="build",
-                        help="build site/ (default) or serve it and rebuild on changes")
+    parser = argparse.ArgumentParser(
+        usage="%(prog)s [build|serve] [options]",
+        description="Build site/ (the default command) or serve it and rebuild on changes (serve).")
     parser.add_argument("--weights", default="default",
                         help="default (model/default/), distill (the original article's weights) "
                              "or an artefact folder")
@@ -233,10 +237,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
+    """The command (the first word when it is one, else build) and the options. The command is
+    no argparse positional: with one, a mistyped option's value read as an 'invalid choice'."""
+    parser = _parser()
+    command = argv[0] if argv and argv[0] in COMMANDS else "build"
+    args, unknown = parser.parse_known_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [*COMMANDS, *parser._option_string_actions], n=1)
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return command, args
+
+
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    command, args = _parse(sys.argv[1:] if argv is None else list(argv))
     config = BuildConfig(weights=args.weights, data=args.data, seed=args.seed, out=args.out, cache=args.cache)
-    if args.command == "serve":
+    if command == "serve":
         return run_cli(lambda: serve(config, args.port))
     return run_cli(lambda: build(config),
                    interrupted=lambda: f"interrupted; {config.out} is as it was before this build")

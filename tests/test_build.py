@@ -208,6 +208,18 @@ def test_an_out_that_is_not_a_site_is_refused_before_loading(tmp_path, capsys, m
     assert not documents.with_name(".documents.lock").exists()  # refused before taking the folder
 
 
+@pytest.mark.parametrize("typo, expected", [
+    (["--weigths", "x"], "unrecognized arguments: --weigths x (did you mean --weights?)"),
+    (["serve", "--prot", "8001"], "unrecognized arguments: --prot 8001 (did you mean --port?)"),
+    (["serv"], "unrecognized arguments: serv (did you mean serve?)"),
+])
+def test_a_mistyped_option_or_command_is_named_with_a_guess(typo, expected, capsys):
+    with pytest.raises(SystemExit) as exit:
+        build.main(typo)
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f": error: {expected}")
+
+
 def test_cli_error_exit_code_from_a_real_process(tmp_path):
     process = cli("--data", str(tmp_path / "missing"))
     stdout, stderr = process.communicate(timeout=300)
