@@ -6,7 +6,8 @@ its figures (generator/figures/), the model exported for TensorFlow.js and the b
 libraries it needs. A rebuild of the Distill article by Carter, Ha, Johnson and Olah (2016).
 
     python build.py [build] [--weights default|distill|PATH] [--data SRC] [--out DIR] [--seed N]
-    python build.py serve [--port N]     serve site/ on 127.0.0.1, rebuild on changes
+    python build.py serve [--port N] [--weights ...]   serve site/ on 127.0.0.1 and rebuild on
+        changes, with the options site/ was built with unless given others
 
 The build is atomic (made in a folder beside the output and swapped in at the end, so a
 failed or killed build leaves the previous site) and deterministic (same inputs and seed,
@@ -150,6 +151,7 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    _record(out).write_text(json.dumps(_local_settings(config)) + "\n")
     summary = {"out": str(out), "files": len(files), "bytes": total_bytes,
                "seconds": round(time.perf_counter() - started, 1),
                "cache": f"{cache.hits} hits, {cache.misses} misses"}
@@ -183,6 +185,24 @@ def _public_settings(config: BuildConfig) -> dict:
             "seed": config.seed}
 
 
+def _record(out: Path) -> Path:
+    """Beside `out` (never published): the local settings of the build that made it, for serve."""
+    return out.with_name(f".{out.name}.build.json")
+
+
+def _local_settings(config: BuildConfig) -> dict:
+    """What makes the site, local paths absolute (serve may run from another folder)."""
+    def located(source):
+        return str(Path(source).resolve()) if source not in (None, "default", "distill") and Path(source).exists() \
+            else source
+    return {"weights": located(config.weights), "data": located(config.data), "seed": config.seed}
+
+
+def _options(settings: dict) -> list[str]:
+    return ["--weights", settings["weights"], *(["--data", settings["data"]] if settings["data"] else []),
+            "--seed", str(settings["seed"])]
+
+
 def build(config: BuildConfig, say=print) -> dict:
     _refuse_foreign(Path(config.out))  # before loading the model: seconds a mistyped --out should not cost
     with _writing(Path(config.out)):
@@ -190,15 +210,16 @@ def build(config: BuildConfig, say=print) -> dict:
         return build_site(config, *load_inputs(config), say=say)
 
 
-def serve(config: BuildConfig, port: int) -> None:
+def serve(out: Path, cache: str, given: dict, port: int) -> None:
     """Serve the site and rebuild (in a fresh process, so code changes count) when templates/
-    or generator/ change. A failed rebuild keeps serving the previous site."""
+    or generator/ change, with the settings `out` was built with unless others are `given`.
+    A failed rebuild keeps serving the previous site."""
     from generator.serve import start, watch
 
-    out = Path(config.out)
-    command = [sys.executable, str(REPO_ROOT / "build.py"), "build", "--weights", config.weights,
-               "--out", str(out), "--seed", str(config.seed), "--cache", config.cache,
-               *(["--data", config.data] if config.data else [])]
+    recorded = json.loads(_record(out).read_text()) if _record(out).is_file() else {}
+    settings = _local_settings(BuildConfig(**{**recorded, **given}, out=str(out), cache=cache))
+    options = _options(settings)
+    command = [sys.executable, str(REPO_ROOT / "build.py"), "build", *options, "--out", str(out), "--cache", cache]
     try:  # before building: a port in use is known at once
         server, url = start(out, port)
     except OSError as error:
@@ -206,9 +227,12 @@ def serve(config: BuildConfig, port: int) -> None:
             raise
         raise BuildError(f"port {port} is in use (another server?); choose another with --port N") from None
     try:
-        if not (out / "index.html").is_file():
-            build(config)
-        print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding when templates/ or generator/ change")
+        if not (out / "index.html").is_file() or (given and settings != recorded):
+            print(f"building {out}/ with {' '.join(options)}"
+                  + (" (it was built with other settings)" if (out / "index.html").is_file() else ""), flush=True)
+            build(BuildConfig(**settings, out=str(out), cache=cache))
+        print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding with {' '.join(options)} "
+              "when templates/ or generator/ change", flush=True)
         watch([REPO_ROOT / "templates", REPO_ROOT / "generator"], command)
     finally:
         server.shutdown()
@@ -221,8 +245,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         usage="%(prog)s [build|serve] [options]",
         description="Build site/ (the default command) or serve it and rebuild on changes (serve).")
-    parser.add_argument("--weights", default="default",
-                        help="default (model/default/), distill (the original article's weights) "
+    # weights, data and seed default to None: serve tells the given ones from those it reuses
+    parser.add_argument("--weights",
+                        help="default (model/default/, the default), distill (the original article's weights) "
                              "or an artefact folder")
     parser.add_argument("--data", default=None,
                         help="handwriting lines shown in the figures: a JSON lines folder, IAM XML, "
@@ -230,7 +255,7 @@ def _parser() -> argparse.ArgumentParser:
                              "(default: the shared human lines if present, else synthetic)")
     parser.add_argument("--out", default=str(REPO_ROOT / "site"),
                         help="output folder (default: site/ in the repository)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for every random choice (default: 0)")
+    parser.add_argument("--seed", type=int, help="seed for every random choice (default: 0)")
     parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
                         help="folder for cached precomputes (default: .cache); '' disables the cache")
     parser.add_argument("--port", type=int, default=8000, help="port for `serve` (default: 8000)")
@@ -251,9 +276,10 @@ def _parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
 
 def main(argv=None) -> int:
     command, args = _parse(sys.argv[1:] if argv is None else list(argv))
-    config = BuildConfig(weights=args.weights, data=args.data, seed=args.seed, out=args.out, cache=args.cache)
-    if command == "serve":
-        return run_cli(lambda: serve(config, args.port))
+    given = {name: getattr(args, name) for name in ("weights", "data", "seed") if getattr(args, name) is not None}
+    if command == "serve":  # `serve` alone rebuilds as the site was built; `serve --seed 1` as that but seed 1
+        return run_cli(lambda: serve(Path(args.out), args.cache, given, args.port))
+    config = BuildConfig(**given, out=args.out, cache=args.cache)
     return run_cli(lambda: build(config),
                    interrupted=lambda: f"interrupted; {config.out} is as it was before this build")
 

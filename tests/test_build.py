@@ -271,3 +271,34 @@ def test_serve_on_a_port_in_use_names_it_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and f"port {port} is in use" in err and "--port" in err, err
+
+
+@pytest.fixture
+def serving(monkeypatch, capsys):
+    """serving(*arguments) -> (the rebuild command, the builds started, stdout) of `build.py serve`,
+    stopped where it would start watching."""
+    command, builds = [], []
+    monkeypatch.setattr("generator.serve.watch", lambda folders, rebuild: command.extend(rebuild))
+    monkeypatch.setattr(build, "build", lambda config: builds.append(config))
+
+    def run(*arguments):
+        assert build.main(["serve", "--port", "0", *arguments]) == 0
+        return command, builds, capsys.readouterr().out
+    return run
+
+
+def test_serve_rebuilds_as_the_site_was_built(tiny_site, tiny_artefact, tiny_lines, serving):
+    command, builds, stdout = serving("--out", str(tiny_site), "--cache", "")
+    options = ["--weights", str(tiny_artefact), "--data", str(tiny_lines), "--seed", "0"]
+    assert command[command.index("build"):] == ["build", *options, "--out", str(tiny_site), "--cache", ""]
+    assert builds == []
+    assert f"rebuilding with {' '.join(options)} when" in stdout
+
+
+def test_serve_with_other_options_rebuilds_first_and_says_so(tiny_site, tiny_artefact, tiny_lines, serving):
+    command, builds, stdout = serving("--out", str(tiny_site), "--seed", "1", "--cache", "")
+    assert [(config.weights, config.data, config.seed) for config in builds] == [
+        (str(tiny_artefact), str(tiny_lines), 1)]
+    assert f"building {tiny_site}/ with --weights {tiny_artefact} --data {tiny_lines} --seed 1 " \
+           "(it was built with other settings)" in stdout
+    assert command[command.index("--seed") + 1] == "1"
