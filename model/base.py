@@ -10,6 +10,7 @@ site builder) imports what it needs from here, so no import ever runs in a circl
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,11 @@ def distill_dir() -> Path:
 
 def shown_name(source: str) -> str:
     """How the page names a source: a local path by its last part (the site is published and
-    must not tell where it was built), anything else (`distill`, `synthetic:16`) as it is."""
-    return Path(source).name if os.sep in source or Path(source).exists() else source
+    must not tell where it was built), also inside a description ("model.train on /home/me/lines"
+    -> "model.train on lines"); anything else (`distill`, `synthetic:16`) as it is."""
+    if Path(source).exists():  # a path, even with spaces
+        return Path(source).name
+    return re.sub(r"\S+", lambda word: Path(word[0]).name if os.sep in word[0] else word[0], source)
 
 
 @dataclass

@@ -6,6 +6,7 @@ a fresh cache, are byte-identical; a killed or failing build
 leaves the previous site; bad input ends in one line `error: ...` and exit 2.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -110,6 +111,27 @@ def test_urls_are_relative(tiny_site):
     # Only reference links may point elsewhere; they are anchors the reader chooses to follow.
     for url in re.findall(r'<a\b[^>]*\shref="([^"]*)"', page):
         assert url.startswith(("#", "https://")), url
+
+
+def test_the_page_names_no_local_path(tiny_artefact, tiny_lines, tmp_path):
+    private = tmp_path / "home-of-the-author" / "private-projects"
+    artefact = shutil.copytree(tiny_artefact, private / "runs" / "mine")
+    about = json.loads((artefact / "about.json").read_text())
+    (artefact / "about.json").write_text(json.dumps({**about, "source": f"model.train on {private / 'my lines'}"}))
+    metrics = json.loads((artefact / "metrics.json").read_text())
+    (artefact / "metrics.json").write_text(json.dumps(
+        {**metrics, "data": str(private / "lines"), "init": str(private / "runs" / "earlier")}))
+    config = build.BuildConfig(weights=str(artefact), data=str(tiny_lines), out=str(tmp_path / "site"),
+                               cache=str(tmp_path / "cache"))
+    build.build(config, say=lambda message: None)
+    site = tmp_path / "site"
+    for path in site.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            for folder in (*private.relative_to(tmp_path).parts, str(tmp_path), str(tiny_lines.parent)):
+                assert folder not in text, f"{path.relative_to(site)} names {folder}"
+    card = (site / "index.html").read_text()
+    assert "model.train on my lines" in card and "<code>lines</code>" in card and "<code>earlier</code>" in card
 
 
 def test_two_builds_are_byte_identical(cli_sites):

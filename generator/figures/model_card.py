@@ -68,15 +68,15 @@ def build(ctx) -> list[Figure]:
         held_out = {**held_out, "measured_on": f"the {held_out['lines']} lines shown in this article"}
     data = {
         "name": ctx.about.get("name", ""),
-        "source": ctx.about.get("source", ""),
+        "source": shown_name(ctx.about.get("source", "")),  # model.train's names its --data, maybe a local path
         "credit": ctx.about.get("credit", ""),
         "architecture": {"layers": ctx.config.layers, "cells": ctx.config.cells,
                          "mixtures": ctx.config.mixtures, "outputs": ctx.config.outputs},
         "parameters": parameter_count(ctx.model),
         "held_out": held_out,
-        "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds", "init")
-                     if key in metrics} | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
-                    | ({"data": shown_name(metrics["data"])} if "data" in metrics else {}),
+        "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds") if key in metrics}
+                    | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
+                    | {key: shown_name(metrics[key]) for key in ("data", "init") if key in metrics},
     }
     spec = training_curve(metrics["epochs"]).to_dict() if metrics.get("epochs") else None
     return [Figure("model-card", data=data, spec=spec)]
