@@ -16,6 +16,7 @@ byte-identical site). Expensive precomputes are cached in .cache/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import errno
 import fcntl
@@ -24,7 +25,6 @@ import os
 import shutil
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -72,7 +72,7 @@ def load_inputs(config: BuildConfig):
     return model, model_config, about, lines
 
 
-@contextmanager
+@contextlib.contextmanager
 def _writing(out: Path):
     """An exclusive lock on `out` for a whole build, held on a file beside it (left there: removing
     it would race with the next build): a second build at the same folder stops at once instead of
@@ -233,7 +233,8 @@ def serve(out: Path, cache: str, given: dict, port: int) -> None:
             build(BuildConfig(**settings, out=str(out), cache=cache))
         print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding with {' '.join(options)} "
               "when templates/ or generator/ change", flush=True)
-        watch([REPO_ROOT / "templates", REPO_ROOT / "generator"], command)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how serving ends
+            watch([REPO_ROOT / "templates", REPO_ROOT / "generator"], command)
     finally:
         server.shutdown()
 

@@ -324,3 +324,14 @@ def test_serve_with_other_options_rebuilds_first_and_says_so(tiny_site, tiny_art
     assert f"building {tiny_site}/ with --weights {tiny_artefact} --data {tiny_lines} --seed 1 " \
            "(it was built with other settings)" in stdout
     assert command[command.index("--seed") + 1] == "1"
+
+
+def test_ctrl_c_stops_serve_cleanly(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("a site")
+    process = cli("serve", "--out", str(tmp_path / "site"), "--port", "0",
+                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    assert process.stdout.readline().startswith(f"serving {tmp_path / 'site'}/ at http://127.0.0.1:")
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and stderr == "", stderr
