@@ -78,7 +78,7 @@ def build_model(config: ModelConfig) -> keras.Model:
     hidden = points
     for index in range(config.layers):
         hidden = keras.layers.LSTM(config.cells, return_sequences=True, name=f"lstm_{index}")(hidden)
-    y = keras.layers.Dense(config.outputs, name="mixture")(hidden)
+    y = keras.layers.Dense(config.outputs, name="mixture", dtype="float32")(hidden)  # float32 under mixed precision
     return keras.Model(points, y, name="handwriting")
 
 

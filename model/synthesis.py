@@ -119,7 +119,7 @@ def build_synthesis_model(config: ModelConfig) -> keras.Model:
     cell = WindowCell(config.cells, config.layers, config.window_mixtures, config.alphabet_size, name="window_cell")
     one_hot = keras.layers.Lambda(lambda codes: one_hot_text(codes, config.alphabet_size), name="one_hot")(text)
     hidden = keras.layers.RNN(cell, return_sequences=True, name="synthesis")(points, constants=[one_hot])
-    y = keras.layers.Dense(config.outputs, name="mixture")(hidden)
+    y = keras.layers.Dense(config.outputs, name="mixture", dtype="float32")(hidden)  # float32 under mixed precision
     return keras.Model([points, text], y, name="synthesis")
 
 

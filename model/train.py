@@ -13,8 +13,10 @@ the epoch (nats, density per model unit^2), on a held-out set of whole lines.
 
 Keras `fit` does the rest: Adam with gradient clipping, BackupAndRestore (a run killed even
 with SIGKILL and started again with the same arguments continues after its last finished
-epoch), a weights checkpoint per epoch, early stopping on the validation NLL, and
-TerminateOnNaN, turned into a one-line error. The output folder is an artefact that
+epoch), tf.distribute (`--strategy mirrored`: every GPU of a machine; `multi-worker`: the
+machines TF_CONFIG names, each running the same command, --out on a filesystem they share;
+the chief writes the run), a weights checkpoint per epoch, early stopping on the validation
+NLL, and TerminateOnNaN, turned into a one-line error. The output folder is an artefact that
 `weights.load_model(OUT)` reads: the best epoch's weights, config.json (the ModelConfig),
 train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch checkpoints.
 
@@ -25,6 +27,7 @@ train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch che
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -57,7 +60,8 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # Settings that may change between a run and its resumption: they do not change what has
 # been trained so far.
-RESUMABLE_CHANGES = ("epochs", "patience")
+RESUMABLE_CHANGES = ("epochs", "patience", "strategy")
+STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
 class TrainError(UserError):
@@ -79,6 +83,8 @@ class TrainConfig:
     patience: int = 3  # epochs without a better validation NLL before stopping
     seed: int = 0
     clean: CleanConfig = field(default_factory=CleanConfig)
+    strategy: str = "default"  # STRATEGIES: where the replicas are; batch_size is the global batch
+    mixed_precision: bool = False  # float16 compute, float32 weights and head (for GPUs)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -192,9 +198,10 @@ class EpochLog(keras.callbacks.Callback):
     """Writes metrics.json after every epoch and carries it, and early stopping's memory,
     over a resumption: BackupAndRestore restores the weights and the epoch counter only."""
 
-    def __init__(self, out: Path, early_stopping: keras.callbacks.EarlyStopping, about: dict):
+    def __init__(self, out: Path, early_stopping: keras.callbacks.EarlyStopping, about: dict, write: bool = True):
         super().__init__()
         self.path = out / METRICS_FILE
+        self.write = write  # False on the workers of a multi-worker run other than the chief
         self.early_stopping = early_stopping
         self.about = about
         self.metrics = json.loads(self.path.read_text()) if self.path.is_file() else {}
@@ -230,7 +237,8 @@ class EpochLog(keras.callbacks.Callback):
             return  # a diverged epoch is neither logged nor a checkpoint to resume from
         self.metrics["epochs"].append(record)
         self.summarise()
-        self.path.write_text(json.dumps(self.metrics, indent=2) + "\n")
+        if self.write:
+            self.path.write_text(json.dumps(self.metrics, indent=2) + "\n")
 
     def summarise(self) -> dict:
         done = self.metrics["epochs"]
@@ -253,10 +261,10 @@ def _prepare_out(out: Path, config: TrainConfig) -> bool:
         out.mkdir(parents=True, exist_ok=True)
         train_file.write_text(json.dumps(config.to_json(), indent=2) + "\n")
         return False
-    earlier = json.loads(train_file.read_text())
+    earlier = {**TrainConfig().to_json(), **json.loads(train_file.read_text())}  # settings added since: defaults
     now = config.to_json()
-    changed = [f"{name} {earlier.get(name)!r} -> {now[name]!r}" for name in now
-               if name not in RESUMABLE_CHANGES and earlier.get(name) != now[name]]
+    changed = [f"{name} {earlier[name]!r} -> {now[name]!r}" for name in now
+               if name not in RESUMABLE_CHANGES and earlier[name] != now[name]]
     if changed:
         raise TrainError(f"{out}: holds a run with other settings ({', '.join(changed)}); "
                          "give another --out, or the same settings to resume it")
@@ -274,6 +282,19 @@ def _initial_model(config: TrainConfig) -> keras.Model:
     return model
 
 
+def distribution(name: str) -> tf.distribute.Strategy:
+    """The tf.distribute strategy a run trains under; Keras fit splits each global batch over its replicas."""
+    if name == "mirrored":  # every GPU; without one, every logical CPU device (one, unless configured)
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    if name == "multi-worker":
+        if "TF_CONFIG" not in os.environ:
+            raise TrainError("--strategy multi-worker: set TF_CONFIG on every machine (the cluster's addresses "
+                             "and this machine's task); see the README")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
 def compile_for_training(model: keras.Model, config: TrainConfig) -> keras.Model:
     model.compile(optimizer=keras.optimizers.Adam(config.lr, clipnorm=config.clip), loss=masked_nll,
                   metrics=[PointNLL(term) for term in ("nll", "nll_xy", "nll_eos")])
@@ -283,9 +304,14 @@ def compile_for_training(model: keras.Model, config: TrainConfig) -> keras.Model
 def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     """Train (or resume training) into the folder `out`; returns its metrics."""
     out = Path(out)
-    if _prepare_out(out, config):
+    strategy = distribution(config.strategy)
+    # Under multi-worker, every worker runs this with the same --out on a shared filesystem:
+    # the chief writes the run's files, the others only temporary checkpoints (Keras's way).
+    chief = strategy.extended.should_checkpoint
+    if chief and _prepare_out(out, config):
         print(f"{out}: this run already finished; nothing to do", flush=True)
         return json.loads((out / METRICS_FILE).read_text())
+    keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
     keras.utils.set_random_seed(config.seed)
     lines = clean(load(config.data, limit=config.lines), config.clean)
     train_lines, val_lines = split_lines(lines, config.val_fraction, config.seed)
@@ -304,11 +330,12 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
         training = dataset(*windows(train_lines, config.seq_len), config.batch_size, shuffle_seed=config.seed)
         validation = dataset(*windows(val_lines, config.seq_len), config.batch_size)
 
-    model = compile_for_training(_initial_model(config), config)
+    with strategy.scope():
+        model = compile_for_training(_initial_model(config), config)
     # Where training starts from: for fine-tuning, the score the later epochs have to beat.
     about["initial_val_nll"] = model.evaluate(validation, verbose=0, return_dict=True)["nll"]
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
-    log = EpochLog(out, early_stopping, about)
+    log = EpochLog(out, early_stopping, about, write=chief)
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(str(out / CHECKPOINT_PATTERN), save_weights_only=True),
@@ -323,9 +350,17 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
 
     metrics = log.summarise()
     metrics["finished"] = "early stopping" if early_stopping.stopped_epoch else "all epochs"
-    model.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=metrics["best_epoch"])))
+    # The same on every worker of a run, as its replicas hold the same weights: a check for clusters.
+    metrics["final_weights_sha256"] = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
+    print(f"finished after epoch {metrics['epochs'][-1]['epoch']} ({metrics['finished']}); best epoch "
+          f"{metrics['best_epoch']}, val NLL {metrics['best_val_nll']:.4f}; final weights sha256 "
+          f"{metrics['final_weights_sha256'][:16]}", flush=True)
+    if not chief:
+        return metrics
+    best = build_network(config.model)  # outside the strategy: the artefact is the same whatever trained it
+    best.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=metrics["best_epoch"])))
     about = {"name": out.name, "source": f"model.train on {config.data}", "credit": ""}
-    save_artefact(model, config.model, out, train=config.to_json(), metrics=metrics, about=about)
+    save_artefact(best, config.model, out, train=config.to_json(), metrics=metrics, about=about)
     if alphabet:
         alphabet.save(out)
     return metrics
@@ -399,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here")
+    scale = parser.add_argument_group("more devices (--batch-size stays the global batch: lines per update)")
+    scale.add_argument("--strategy", choices=STRATEGIES, default=defaults.strategy,
+                       help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
+                       "each running this command with --out on a shared filesystem (default %(default)s)")
+    scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (weights stay float32)")
     parser.add_argument("--threads-per-op", type=int, default=1,
                         help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
