@@ -259,7 +259,6 @@ def _prepare_out(out: Path, config: TrainConfig) -> bool:
             raise TrainError(f"--out {out}: holds files and no {TRAIN_FILE}, so it is not a training run; "
                              "give a new or empty folder")
         out.mkdir(parents=True, exist_ok=True)
-        train_file.write_text(json.dumps(config.to_json(), indent=2) + "\n")
         return False
     earlier = {**TrainConfig().to_json(), **json.loads(train_file.read_text())}  # settings added since: defaults
     now = config.to_json()
@@ -269,10 +268,7 @@ def _prepare_out(out: Path, config: TrainConfig) -> bool:
         raise TrainError(f"{out}: holds a run with other settings ({', '.join(changed)}); "
                          "give another --out, or the same settings to resume it")
     metrics_file = out / METRICS_FILE
-    finished = metrics_file.is_file() and "finished" in json.loads(metrics_file.read_text())
-    if not finished:
-        train_file.write_text(json.dumps(now, indent=2) + "\n")
-    return finished
+    return metrics_file.is_file() and "finished" in json.loads(metrics_file.read_text())
 
 
 def _initial_model(config: TrainConfig) -> keras.Model:
@@ -343,6 +339,9 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
         log,  # before the backup: a kill between the two then repeats an epoch, never loses one
         keras.callbacks.BackupAndRestore(str(out / BACKUP_DIR)),
     ]
+    # Only now: a run that fails before training (bad data, a bad --init) leaves no run in `out`
+    # for the corrected command to be refused by.
+    (out / TRAIN_FILE).write_text(json.dumps(config.to_json(), indent=2) + "\n")
     model.fit(training, validation_data=validation, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     if log.diverged_at is not None:
         raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
@@ -445,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
-    return run_cli(lambda: _train(args))
+    return run_cli(lambda: _train(args), interrupted=lambda: f"interrupted; the same command resumes the run in "
+                   f"{args.out} after its last finished epoch")
 
 
 def _train(args: argparse.Namespace) -> None:

@@ -121,6 +121,36 @@ def test_sigkill_mid_run_then_the_same_command_resumes(tmp_path):
     assert (out / "weights.h5").exists() and resumed["finished"]
 
 
+def test_ctrl_c_ends_in_one_line_that_says_how_to_resume(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "model.train", *TINY, "--out", str(out), "--epochs", "40"]
+    # Ctrl-C's signal, as a terminal sends it (a shell's background job starts with SIGINT ignored)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "epoch-001.weights.h5").exists():
+            assert process.poll() is None and time.monotonic() < deadline, "training did not get to epoch 1"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGINT)
+        stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (f"error: interrupted; the same command resumes the run in {out} "
+                                               "after its last finished epoch")
+
+
+def test_a_run_that_fails_before_training_leaves_no_run_behind(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*TINY, "--data", "synthetic:1", "--out", str(out)]) == 2
+    assert "at least 2" in one_line_error(capsys)
+    assert not (out / "train.json").exists()
+    # so the same --out takes the corrected command as a new run
+    assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 0
+    assert json.loads((out / "train.json").read_text())["data"] == "synthetic:6"
+
+
 def test_non_finite_loss_stops_with_one_line(tmp_path, capsys):
     out = tmp_path / "run"
     assert main([*TINY, "--out", str(out), "--epochs", "2", "--lr", "1e9", "--clip", "1e9"]) == 2
