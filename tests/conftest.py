@@ -14,8 +14,16 @@ def distill():
     """The folder of the original article's files (HANDWRITING_DISTILL), or skip."""
     path = distill_dir()
     if not (path / "b64_weights.json").is_file():
-        pytest.skip(f"original article files not found at {path} (set HANDWRITING_DISTILL)")
+        pytest.skip(f"the original article's weights and lines are not in {path}: put its files there "
+                    "(../shared/distill beside the checkout) or set HANDWRITING_DISTILL to their folder")
     return path
+
+
+def pytest_collection_modifyitems(items):
+    """Marks the tests that drive Chromium `browser`, so a quick pass can leave them out (-m 'not browser')."""
+    for item in items:
+        if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
