@@ -10,7 +10,8 @@ Distill 2016: row 0 the absolute start, then [dx, dy, pen_up] rows), IAM-OnDB li
 XML (Liwicki and Bunke 2005: absolute x, y per Point, read from files, folder trees or the
 distributed tar.gz; texts from IAM's ascii transcriptions when they lie beside), the
 synthetic cursive corpus (model/synth.py) and the article's own 145 lines (model/remote.py).
-Writers: `write_json_lines` (the article's format, text in N.txt beside N.json) and
+Writers: `write_json_lines` (the article's format, text in NAME.txt beside NAME.json; `convert`
+and `synth` name each line by its source, a01-000u-01.json, see `line_names`) and
 `write_iam_xml`. A start point that is a stroke of its own (row 0 with pen_up 1, in 9 of the
 article's lines) is kept as meta["start_pen_up"], so both formats round-trip exactly.
 
@@ -136,8 +137,9 @@ def _json_number(value: float) -> int | float:
     return int(value) if value.is_integer() else float(str(np.float32(value)))
 
 
-def write_json_lines(lines: list[Line], out_dir: str | Path) -> list[Path]:
-    """Write lines as 0.json, 1.json, ... in the original format; a line's text goes to N.txt.
+def write_json_lines(lines: list[Line], out_dir: str | Path, names: list[str] | None = None) -> list[Path]:
+    """Write lines in the original format as NAME.json, a line's text in NAME.txt beside it:
+    names as given (line_names gives each line its own), else 0, 1, ...
 
     Row 0 is the absolute start [x, y, pen_up] (pen_up 1 when the start is a stroke of its own,
     as in some of the article's lines), then one [dx, dy, pen_up] row per point. Refuses a
@@ -147,12 +149,47 @@ def write_json_lines(lines: list[Line], out_dir: str | Path) -> list[Path]:
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise DataError(f"{out_dir}: folder is not empty: write lines into a new or empty folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [write_json_line(line, out_dir / f"{index}.json")
-            for index, line in enumerate(_progress(lines, f"writing {out_dir}"))]
+    names = names or [str(index) for index in range(len(lines))]
+    return [write_json_line(line, out_dir / f"{name}.json")
+            for name, line in zip(names, _progress(lines, f"writing {out_dir}"), strict=True)]
+
+
+def _line_name(line: Line) -> str:
+    """A line's own name from its source, as a plain file name (word characters, . and -):
+    a01-000u-01 for IAM's a01-000u-01.xml (a file or an archive member), 7 for 7.json or
+    distill's validation-data/7.json, synthetic-000017 for synthetic line 17. Folders and
+    leading dots or underscores go (the loader skips such files), so no name leads elsewhere."""
+    synthetic = re.fullmatch(r"synthetic:seed=\d+:(\d+)", line.source)
+    if synthetic:
+        return f"synthetic-{int(synthetic.group(1)):06d}"
+    last = re.split(r"[/\\:]", line.source)[-1]  # archive sources are ARCHIVE:MEMBER
+    stem = last[:-len(Path(last).suffix)] if Path(last).suffix.lower() in LINE_PARSERS else last
+    return re.sub(r"[^\w.-]+", "_", stem).lstrip("._")[:100] or "line"  # 100: far below any name limit
+
+
+def line_names(lines: list[Line]) -> list[str]:
+    """A file name per line (without .json) that loads back in the same order: each line's own
+    name (_line_name), a clash made unique with -2, -3, ...; when the names alone would sort
+    otherwise (lines from several folders), every name starts with its position, 0007-name."""
+    names: list[str] = []
+    taken: set[str] = set()  # casefolded: a01 and A01 are one file on some file systems
+    next_suffix: dict[str, int] = {}
+    for line in lines:
+        name = base = _line_name(line)
+        while name.casefold() in taken:
+            next_suffix[base] = next_suffix.get(base, 1) + 1
+            name = f"{base}-{next_suffix[base]}"
+        taken.add(name.casefold())
+        names.append(name)
+    keys = [_natural_key(f"{name}.json") for name in names]
+    if keys != sorted(keys):
+        width = len(str(len(names) - 1))
+        names = [f"{index:0{width}d}-{name}" for index, name in enumerate(names)]
+    return names
 
 
 def write_json_line(line: Line, path: Path) -> Path:
-    """One line in the original format at path (N.json), its text (if any) beside it in N.txt."""
+    """One line in the original format at path (NAME.json), its text (if any) beside it in NAME.txt."""
     rows = [[*line.start, line.meta.get("start_pen_up", 0)], *line.points.tolist()]
     path.write_text(json.dumps([[_json_number(value) for value in row] for row in rows]))
     if line.text:
@@ -427,7 +464,7 @@ def _add_transcriptions(lines: list[Line], path: Path) -> list[Line]:
 def _load_synthetic(count: int, seed: int, config: synth.SynthConfig = synth.SynthConfig()) -> list[Line]:
     lines = synth.synthesize(count, seed, config)
     for index, line in enumerate(lines):
-        line.source = line.source or f"synthetic:seed={seed}:{index}"
+        line.source = f"synthetic:seed={seed}:{index}"  # its name when converted: synthetic-000017
     return lines
 
 
@@ -621,7 +658,7 @@ def stats(lines: list[Line]) -> dict:
 
 def _write_corpus(lines: list[Line], out_dir: str, config: dict) -> None:
     """The lines, then their stage config and statistics as _config.json beside them."""
-    write_json_lines(lines, out_dir)
+    write_json_lines(lines, out_dir, line_names(lines))
     described = {**config, "stats": stats(lines)}
     (Path(out_dir) / CONFIG_NAME).write_text(json.dumps(described, indent=2) + "\n")
     print(f"wrote {len(lines)} lines to {out_dir}")
@@ -636,10 +673,10 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--lines", type=int, default=DEFAULT_SYNTHETIC_LINES,
                        help="how many lines (default %(default)s)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    synth.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
+    synth.add_argument("--out", required=True, help="new or empty folder for NAME.json (+ NAME.txt) files")
     convert = commands.add_parser("convert", help="convert any source to JSON line files")
     convert.add_argument("source", help=f"{SOURCES_HELP}; {TRANSCRIPTIONS_HELP}")
-    convert.add_argument("--out", required=True, help="new or empty folder for N.json (+ N.txt) files")
+    convert.add_argument("--out", required=True, help="new or empty folder for NAME.json (+ NAME.txt) files")
     convert.add_argument("--limit", type=int, help="keep only the first N lines")
     describe = commands.add_parser("stats", help="print one JSON line of corpus statistics")
     describe.add_argument("source", help=f"{SOURCES_HELP}; {TRANSCRIPTIONS_HELP}")

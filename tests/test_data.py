@@ -443,13 +443,50 @@ def test_cli_convert_archive_then_stats(tmp_path):
     archive = tar_of(tmp_path / "lineStrokes-all.tar.gz", {"a/1.xml": IAM_XML, "a/2.xml": IAM_XML})
     done = run_cli("convert", archive, "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["0.json", "1.json", "_config.json"]
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["1.json", "2.json", "_config.json"]
     config = json.loads((tmp_path / "out" / "_config.json").read_text())
     assert config["stage"] == "convert" and config["stats"]["points"] == 10
     np.testing.assert_array_equal(load(tmp_path / "out")[1].points, IAM_POINTS)
     described = run_cli("stats", tmp_path / "out")
     assert described.returncode == 0 and len(described.stdout.splitlines()) == 1
     assert json.loads(described.stdout)["strokes"] == 6
+
+
+def test_cli_convert_names_each_line_by_its_source(tmp_path):
+    members = {k: v for k, v in iam_corpus(tmp_path).items() if k.startswith("ascii/")}
+    members.update({f"lineStrokes/a01/a01-000/a01-000u-{number}.xml": IAM_XML for number in ("01", "02")})
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    strokes = tar_of(packed / "lineStrokes-all.tar.gz", {k: v for k, v in members.items() if k.endswith(".xml")})
+    tar_of(packed / "ascii-all.tar.gz", {k: v for k, v in members.items() if k.endswith(".txt")})
+    assert run_cli("convert", strokes, "--out", tmp_path / "iam").returncode == 0
+    assert sorted(path.name for path in (tmp_path / "iam").iterdir()) == [
+        "_config.json", "a01-000u-01.json", "a01-000u-01.txt", "a01-000u-02.json", "a01-000u-02.txt"]
+    assert (tmp_path / "iam" / "a01-000u-02.txt").read_text(encoding="utf-8") == IAM_TEXTS[1]
+    for number in (10, 2):
+        (tmp_path / "json" / "sub").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "json" / "sub" / f"{number}.json").write_text(f"[[0, 0, 0], [{number}, 0, 1]]")
+    assert run_cli("convert", tmp_path / "json", "--out", tmp_path / "json-out").returncode == 0
+    assert sorted(path.name for path in (tmp_path / "json-out").iterdir()) == ["10.json", "2.json", "_config.json"]
+    assert run_cli("convert", "synthetic:2", "--out", tmp_path / "synthetic").returncode == 0
+    assert sorted(path.stem for path in (tmp_path / "synthetic").glob("*.json")) == [
+        "_config", "synthetic-000000", "synthetic-000001"]
+
+
+def test_cli_convert_keeps_hostile_member_names_inside_out(tmp_path):
+    """Member names that climb out of a folder, are absolute or clash become plain unique names
+    inside --out, in the archive's order."""
+    names = ["/abs/evil.xml", "../skipped.xml", "a/b.xml", "c/b.xml", "x\\..\\..\\odd name.xml", "C:\\Windows\\win.xml"]
+    archive = tar_of(tmp_path / "hostile.tar", dict.fromkeys(names, IAM_XML), mode="w")
+    out = tmp_path / "deep" / "out"
+    done = run_cli("convert", archive, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()) == [
+        "deep/out/0-evil.json", "deep/out/1-win.json", "deep/out/2-b.json", "deep/out/3-b-2.json",
+        "deep/out/4-odd_name.json", "deep/out/_config.json", "hostile.tar"]
+    assert len(load(out)) == 5, "../skipped.xml is never loaded: the loader skips parts starting with a dot"
+    lines = [make_line(IAM_POINTS, source=f"t.tar:{name}") for name in ["a/B.xml", "c/b.xml", "..", "_x.json"]]
+    assert data.line_names(lines) == ["B", "b-2", "line", "x"], "B and b are one file on some file systems"
 
 
 def test_cli_synth(tmp_path):
