@@ -131,10 +131,11 @@ def _parse_json_line(data: bytes, where: str) -> Line:
                 meta=meta)
 
 
-def _json_number(value: float) -> int | float:
-    # Integers as the original writes them; other values at float32 precision, the shortest form.
+def _json_number(value: float, precision: type = np.float32) -> int | float:
+    # Integers as the original writes them; other values in the shortest form at the precision
+    # they are read back in: points float32, the start float64 (a Line keeps it as floats).
     value = float(value)
-    return int(value) if value.is_integer() else float(str(np.float32(value)))
+    return int(value) if value.is_integer() else float(str(precision(value)))
 
 
 def write_json_lines(lines: list[Line], out_dir: str | Path, names: list[str] | None = None) -> list[Path]:
@@ -190,8 +191,8 @@ def line_names(lines: list[Line]) -> list[str]:
 
 def write_json_line(line: Line, path: Path) -> Path:
     """One line in the original format at path (NAME.json), its text (if any) beside it in NAME.txt."""
-    rows = [[*line.start, line.meta.get("start_pen_up", 0)], *line.points.tolist()]
-    path.write_text(json.dumps([[_json_number(value) for value in row] for row in rows]))
+    start = [*(_json_number(value, np.float64) for value in line.start), line.meta.get("start_pen_up", 0)]
+    path.write_text(json.dumps([start, *([_json_number(value) for value in row] for row in line.points.tolist())]))
     if line.text:
         path.with_suffix(TEXT_SUFFIX).write_text(line.text, encoding="utf-8")
     return path

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -471,6 +472,24 @@ def test_cli_convert_names_each_line_by_its_source(tmp_path):
     assert run_cli("convert", "synthetic:2", "--out", tmp_path / "synthetic").returncode == 0
     assert sorted(path.stem for path in (tmp_path / "synthetic").glob("*.json")) == [
         "_config", "synthetic-000000", "synthetic-000001"]
+
+
+def test_iam_xml_and_its_converted_json_give_the_same_lines(tmp_path):
+    """What the site shows from IAM XML it shows the same from the converted JSON: order (2
+    before 10), names, points, starts (also between float32 values) and texts."""
+    tree = write_tree(tmp_path / "tree", iam_corpus(tmp_path))
+    odd = make_line([[0.1, 0.7, 0], [-3.3, 1e-3, 1], [250.25, 0, 1]], start=(1073.123456789, 1058.7), text="odd")
+    (tree / "lineStrokes" / "0more").mkdir()
+    for number in (10, 2):
+        data.write_iam_xml(odd, tree / "lineStrokes" / "0more" / f"{number}.xml")
+    done = run_cli("convert", tree / "lineStrokes", "--out", tmp_path / "json")
+    assert done.returncode == 0, done.stderr
+    from_xml, from_json = load(tree / "lineStrokes"), load(tmp_path / "json")
+    assert [Path(line.source).stem for line in from_json] == ["2", "10", "a01-000u-01", "a01-000u-02"]
+    for xml_line, json_line in zip(from_xml, from_json, strict=True):
+        assert Path(xml_line.source).stem == Path(json_line.source).stem
+        np.testing.assert_array_equal(xml_line.points, json_line.points)
+        assert (xml_line.start, xml_line.text, xml_line.meta) == (json_line.start, json_line.text, json_line.meta)
 
 
 def test_cli_convert_keeps_hostile_member_names_inside_out(tmp_path):
