@@ -530,6 +530,15 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, make_args, expected):
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
+def test_cli_distill_offline_without_its_files_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv(remote.OFFLINE_ENV, "1")
+    monkeypatch.setenv("HANDWRITING_DISTILL", str(tmp_path / "missing"))
+    done = run_cli("stats", "distill")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: validation-data/0.json: there is no local copy in")
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
 def bad_file(folder):
     (folder / "bad.json").write_text("[[1, 2, 0],, [3, 4, 0]]")
     return folder / "bad.json"
