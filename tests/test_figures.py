@@ -6,6 +6,7 @@ be writable as the build writes them (finite numbers, JSON-able); and every Vega
 must validate against the Vega-Lite schema that Altair bundles (and Vega must draw it).
 """
 import json
+import re
 from pathlib import Path
 
 import altair
@@ -15,9 +16,10 @@ import pytest
 from generator import figures as figure_package
 from generator.assets import render_charts
 from generator.cache import Cache
-from generator.figures import FIGURE_NAMES, BuildContext, Figure
-from generator.figures.model_card import training_curve
+from generator.figures import FIGURE_NAMES, BuildContext, Figure, TextModel
+from generator.figures.model_card import duration, training_curve
 from generator.render import to_json
+from model.alphabet import Alphabet
 
 VEGA_LITE_SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
 MODULES = figure_package.modules()
@@ -35,8 +37,10 @@ def tiny_context(tiny_artefact, tiny_lines):
     from model.weights import load_model
 
     model, config, about = load_model(str(tiny_artefact))
+    # write-anything reads only the text model's alphabet and training data: no network needed
+    writer = TextModel(model=None, alphabet=Alphabet.default(), about={}, trained_on="synthetic:10:chars=3-12")
     return BuildContext(model=model, config=config, about=about, lines=load(tiny_lines), seed=0,
-                        cache=Cache(None, "tiny"), data_source=str(tiny_lines))
+                        cache=Cache(None, "tiny"), data_source=str(tiny_lines), writer=writer)
 
 
 def check_spec(spec: dict, validator) -> None:
@@ -70,6 +74,30 @@ def test_training_curve_spec_is_valid_and_drawn(validator):
     [chart] = render_charts([spec])
     svg = chart["svg"]
     assert svg.startswith("<svg") and svg.count("<path") >= 2 and "validation" in svg
+
+
+def test_training_curve_labels_whole_epochs_only():
+    for count in (1, 2, 3, 7):
+        epochs = [{"epoch": epoch, "train_nll": -epoch / 10, "val_nll": -epoch / 20} for epoch in range(1, count + 1)]
+        [chart] = render_charts([training_curve(epochs).to_dict()])
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", chart["svg"])
+        assert texts[:texts.index("epoch")] == [str(epoch) for epoch in range(1, count + 1)]
+
+
+@pytest.mark.parametrize("seconds, words", [(0.2, "under a second"), (1, "1 second"), (10.4, "10 seconds"),
+                                            (59.6, "1 minute"), (170, "3 minutes"), (3569, "59 minutes"),
+                                            (3600, "1 hour"), (9000, "2.5 hours")])
+def test_training_time_in_words(seconds, words):
+    assert duration(seconds) == words
+
+
+def test_model_card_says_how_long_training_took(tiny_context, monkeypatch):
+    from generator.figures import model_card
+
+    metrics = {"epochs": [{"epoch": 1, "train_nll": -0.5, "val_nll": -0.4}], "train_seconds": 10.2, "data": "x"}
+    monkeypatch.setitem(tiny_context.about, "metrics", metrics)
+    monkeypatch.setattr(model_card, "held_out_from_training", lambda metrics: {})
+    assert model_card.build(tiny_context)[0].data["training"]["duration"] == "10 seconds"
 
 
 def test_the_validator_rejects_a_broken_spec(validator):

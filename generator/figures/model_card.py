@@ -51,6 +51,20 @@ def training_curve(epochs: list[dict]):
     ).configure_axis(labelFontSize=12, titleFontSize=13).configure_legend(labelFontSize=13)
 
 
+def duration(seconds: float) -> str:
+    """How long training took, in words the card prints: "10 seconds", "4 minutes", "2.5 hours"
+    (never "0 minutes" for a short run), each unit until it rounds to 60 of itself."""
+    if seconds < 59.5:
+        count, unit = float(round(seconds)), "second"
+        if count == 0:
+            return "under a second"
+    elif seconds < 59.5 * 60:
+        count, unit = round(seconds / 60), "minute"
+    else:
+        count, unit = round(seconds / 3600, 1), "hour"
+    return f"{count:g} {unit}{'' if count == 1 else 's'}"
+
+
 def held_out_from_training(metrics: dict) -> dict | None:
     """Validation NLL of the best epoch (the weights the artefact keeps), from metrics.json."""
     best = [record for record in metrics.get("epochs", []) if record["epoch"] == metrics.get("best_epoch")]
@@ -76,6 +90,7 @@ def build(ctx) -> list[Figure]:
         "held_out": held_out,
         "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds") if key in metrics}
                     | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
+                    | ({"duration": duration(metrics["train_seconds"])} if "train_seconds" in metrics else {})
                     | {key: shown_name(metrics[key]) for key in ("data", "init") if key in metrics},
     }
     spec = training_curve(metrics["epochs"]).to_dict() if metrics.get("epochs") else None
