@@ -5,7 +5,8 @@ folder of static files that any static host serves as it is: the article (Jinja2
 its figures (generator/figures/), the model exported for TensorFlow.js and the browser
 libraries it needs. A rebuild of the Distill article by Carter, Ha, Johnson and Olah (2016).
 
-    python build.py [build] [--weights default|distill|PATH] [--data SRC] [--out DIR] [--seed N]
+    python build.py [build] [--weights default|distill|PATH] [--writer writer|PATH|none] [--data SRC]
+                    [--out DIR] [--seed N]
     python build.py serve [--port N] [--weights ...]   serve site/ on 127.0.0.1 and rebuild on
         changes, with the options site/ was built with unless given others
 
@@ -41,6 +42,7 @@ class BuildConfig:
     """The build's settings; saved as site/build.json (paths reduced to names, no times)."""
 
     weights: str = "default"
+    writer: str = "writer"  # the text model of the write-anything figure: a folder, or "none"
     data: str | None = None  # None: the shared human lines when present, else synthetic lines
     seed: int = 0
     out: str = "site"
@@ -55,9 +57,9 @@ def _default_data() -> str:
     return "distill" if (distill_dir() / "validation-data").is_dir() else "synthetic:16"
 
 
-def load_inputs(config: BuildConfig):
-    """The lines shown by the figures, then the model (weights.load_model): bad lines are
-    reported before TensorFlow is even imported."""
+def load_inputs(config: BuildConfig, say=print):
+    """The lines shown by the figures, then the model (weights.load_model) and the writer
+    (load_writer): bad lines are reported before TensorFlow is even imported."""
     from model import data
 
     lines = data.load(config.data or _default_data())
@@ -69,7 +71,29 @@ def load_inputs(config: BuildConfig):
     folder = weights.artefact_folder(config.weights)
     if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
         about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
-    return model, model_config, about, lines
+    return model, model_config, about, lines, load_writer(config.writer, say)
+
+
+def load_writer(spec: str, say=print):
+    """The text model the write-anything figure runs (a generator.figures.TextModel), or None
+    when `spec` is 'none' or the committed writer (model/writer/) is not there: then the
+    section is left out, and the build says so in one line."""
+    from generator.figures import TextModel
+    from model import weights
+    from model.alphabet import Alphabet
+
+    folder = weights.artefact_folder(spec)
+    if spec == "none" or (spec == "writer" and not (folder / "config.json").is_file()):
+        say("write-anything: left out (" + ("--writer none" if spec == "none" else
+            f"no text model in {shown_name(str(folder))}/; give one with --writer FOLDER") + ")")
+        return None
+    model, model_config, about = weights.load_model(spec)
+    if not model_config.conditional:
+        raise BuildError(f"--writer {spec}: not a text model (it reads no text); give a folder made by "
+                         "`python -m model.train --text`, or 'none'")
+    trained = folder / "train.json"  # model.train's config: what the page says the model learned from
+    trained_on = json.loads(trained.read_text()).get("data") or "" if trained.is_file() else ""
+    return TextModel(model=model, alphabet=Alphabet.load(folder), about=about, trained_on=trained_on)
 
 
 @contextlib.contextmanager
@@ -116,7 +140,7 @@ def _swap_in(building: Path, out: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def build_site(config: BuildConfig, model, model_config, about, lines, say=print) -> dict:
+def build_site(config: BuildConfig, model, model_config, about, lines, writer=None, say=print) -> dict:
     """Everything after loading: precompute, figures, export, render; then swap site in."""
     from generator import assets, render
     from generator.cache import Cache, fingerprint, lines_fingerprint, model_fingerprint
@@ -129,11 +153,13 @@ def build_site(config: BuildConfig, model, model_config, about, lines, say=print
         base_key = fingerprint(model_fingerprint(model), lines_fingerprint(lines), config.seed)
         cache = Cache(Path(config.cache) if config.cache else None, base_key)
         ctx = BuildContext(model=model, config=model_config, about=about, lines=lines,
-                           seed=config.seed, cache=cache, data_source=config.data or _default_data())
+                           seed=config.seed, cache=cache, data_source=config.data or _default_data(), writer=writer)
         say("[1/4] figures")
         figures = build_all(ctx, progress=say)
-        say("[2/4] model export (TensorFlow.js, uint8)")
+        say("[2/4] model export (TensorFlow.js, uint8)" + (", and the writer's" if writer else ""))
         assets.export_model(ctx, building)
+        if writer:
+            assets.export_writer(ctx, building)
         say("[3/4] assets (browser libraries, scripts, styles)")
         assets.copy_vendor(building)
         assets.copy_page_files(building)
@@ -181,8 +207,8 @@ def _original_material(about: dict, data_source: str) -> str:
 
 def _public_settings(config: BuildConfig) -> dict:
     # Only names, never local paths: the site is published and must not depend on where it was built.
-    return {"weights": shown_name(config.weights), "data": shown_name(config.data or "default"),
-            "seed": config.seed}
+    return {"weights": shown_name(config.weights), "writer": shown_name(config.writer),
+            "data": shown_name(config.data or "default"), "seed": config.seed}
 
 
 def _record(out: Path) -> Path:
@@ -193,21 +219,23 @@ def _record(out: Path) -> Path:
 def _local_settings(config: BuildConfig) -> dict:
     """What makes the site, local paths absolute (serve may run from another folder)."""
     def located(source):
-        return str(Path(source).resolve()) if source not in (None, "default", "distill") and Path(source).exists() \
-            else source
-    return {"weights": located(config.weights), "data": located(config.data), "seed": config.seed}
+        return str(Path(source).resolve()) if source not in (None, "default", "distill", "writer", "none") \
+            and Path(source).exists() else source
+    return {"weights": located(config.weights), "writer": located(config.writer), "data": located(config.data),
+            "seed": config.seed}
 
 
 def _options(settings: dict) -> list[str]:
     return ["--weights", settings["weights"], *(["--data", settings["data"]] if settings["data"] else []),
+            *(["--writer", settings["writer"]] if settings.get("writer", "writer") != "writer" else []),
             "--seed", str(settings["seed"])]
 
 
 def build(config: BuildConfig, say=print) -> dict:
     _refuse_foreign(Path(config.out))  # before loading the model: seconds a mistyped --out should not cost
     with _writing(Path(config.out)):
-        say(f"loading model ({config.weights}) and lines ({config.data or 'default'})")
-        return build_site(config, *load_inputs(config), say=say)
+        say(f"loading model ({config.weights}), writer ({config.writer}) and lines ({config.data or 'default'})")
+        return build_site(config, *load_inputs(config, say), say=say)
 
 
 def serve(out: Path, cache: str, given: dict, port: int) -> None:
@@ -250,6 +278,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights",
                         help="default (model/default/, the default), distill (the original article's weights) "
                              "or an artefact folder")
+    parser.add_argument("--writer",
+                        help="the text model of the write-anything figure: writer (model/writer/, the default; "
+                             "left out when it is not there), an artefact folder, or none")
     parser.add_argument("--data", default=None,
                         help="handwriting lines shown in the figures: a JSON lines folder, IAM XML, "
                              "'synthetic[:N]' or 'distill' "
@@ -277,7 +308,8 @@ def _parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
 
 def main(argv=None) -> int:
     command, args = _parse(sys.argv[1:] if argv is None else list(argv))
-    given = {name: getattr(args, name) for name in ("weights", "data", "seed") if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in ("weights", "writer", "data", "seed")
+             if getattr(args, name) is not None}
     if command == "serve":  # `serve` alone rebuilds as the site was built; `serve --seed 1` as that but seed 1
         return run_cli(lambda: serve(Path(args.out), args.cache, given, args.port))
     config = BuildConfig(**given, out=args.out, cache=args.cache)

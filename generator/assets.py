@@ -20,6 +20,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from generator.cache import fingerprint
 from generator.render import TEMPLATES
 from model.base import UserError
 
@@ -118,7 +119,7 @@ def figure_charts(figures, cache) -> dict[str, dict]:
     return {figure.name: chart for figure, chart in zip(charted, charts)}
 
 
-def _export_files(model) -> dict[str, bytes]:
+def _export_files(model, alphabet=None) -> dict[str, bytes]:
     import tensorflow as tf
 
     from model.export import export_tfjs
@@ -130,7 +131,7 @@ def _export_files(model) -> dict[str, bytes]:
         warnings.simplefilter("ignore", UserWarning)
         logger.setLevel("ERROR")
         try:
-            export_tfjs(model, folder, MODEL_QUANTIZATION)
+            export_tfjs(model, folder, MODEL_QUANTIZATION, alphabet=alphabet)
         finally:
             logger.setLevel(level)
         return {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}
@@ -142,4 +143,18 @@ def export_model(ctx, site: Path) -> int:
     (site / "model").mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         (site / "model" / name).write_bytes(content)
+    return len(files)
+
+
+def export_writer(ctx, site: Path) -> int:
+    """The text model (ctx.writer) in site/writer/, beside the model: weights only, its alphabet in
+    model.json (model.export), the kernels in uint8 as the model's."""
+    writer = ctx.writer
+    # by its weights and their names (cache.model_fingerprint's to_json cannot serialise the window cell)
+    weights = fingerprint([weight.name for weight in writer.model.weights], *writer.model.get_weights())
+    files = ctx.cache.memo("tfjs-writer", [MODEL_QUANTIZATION, weights, writer.alphabet.chars],
+                           lambda: _export_files(writer.model, writer.alphabet))
+    (site / "writer").mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (site / "writer" / name).write_bytes(content)
     return len(files)

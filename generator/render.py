@@ -76,8 +76,9 @@ def render_article(figures: list[Figure], charts: dict[str, dict], context: dict
     to its chart (generator.assets.render_charts), which the partial places with `{{ chart }}`."""
     env = _environment()
     by_name = {figure.name: figure for figure in figures}
-    # each figure's own page script; other modules there are helpers the scripts import
-    scripts = [name for name in FIGURE_NAMES if (TEMPLATES / "js" / "figures" / f"{name}.js").is_file()]
+    # each built figure's own page script; other modules there are helpers the scripts import
+    scripts = [name for name in FIGURE_NAMES
+               if name in by_name and (TEMPLATES / "js" / "figures" / f"{name}.js").is_file()]
 
     def place(name: str) -> Markup:
         figure = by_name.get(name, Figure(name))

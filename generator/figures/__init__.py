@@ -19,7 +19,8 @@ from typing import Any
 from model.data import CONFIG_NAME
 
 # Where each figure sits in the article (templates/article.html.j2 places them by these names).
-FIGURE_NAMES = ("continue", "writes", "possibilities", "cells", "cells-sorted", "cells-live", "model-card")
+FIGURE_NAMES = ("continue", "writes", "write-anything", "possibilities", "cells", "cells-sorted", "cells-live",
+                "model-card")
 
 
 @dataclass
@@ -82,13 +83,26 @@ def lines_kind(lines) -> str:
 
 
 @dataclass
+class TextModel:
+    """The text-conditional model (model.synthesis) the write-anything figure runs: the tf-keras
+    model, its model.alphabet.Alphabet, what model.weights.load_model said about it, and the
+    data it was trained on (train.json's `data`; '' when unknown)."""
+
+    model: Any
+    alphabet: Any
+    about: dict
+    trained_on: str = ""
+
+
+@dataclass
 class BuildContext:
     """What every figure module may use: the model and its description, the lines, the seed.
 
     model: the tf-keras model; config: its model.network.ModelConfig; about: what
     model.weights.load_model said about it (source, metrics, ...); lines: the human (or
     synthetic) lines the figures show; seed: the build's seed (derive, don't reuse blindly);
-    cache: generator.cache.Cache, for anything that runs the model.
+    cache: generator.cache.Cache, for anything that runs the model; writer: the TextModel of
+    the build's --writer, or None when the page leaves that section out.
     """
 
     model: Any
@@ -98,6 +112,7 @@ class BuildContext:
     seed: int
     cache: Any
     data_source: str = ""
+    writer: TextModel | None = None
 
     @functools.cached_property
     def words(self) -> dict:

@@ -483,7 +483,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
 }
 
 /** Lets queued messages (a cancel, another figure's request) run between long pieces of work. */
-function nextTask() {
+export function nextTask() {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {

@@ -78,3 +78,23 @@ export function paintPoints(context, points, {x, y, scale, penUp = 0, colour = "
   context.restore();
   return {x, y, penUp};
 }
+
+/**
+ * Lines ({points, x, y}: each line's start in CSS pixels) as an SVG document of width x height
+ * CSS pixels: one path per line, a move wherever the pen was up.
+ */
+export function linesToSvg(lines, {scale, width, height, colour = "#1d1d1f", lineWidth = 1.8}) {
+  const paths = lines.map((shown) => {
+    let [x, y, penUp] = [shown.x, shown.y, 1];
+    let d = "";
+    for (const [dx, dy, up] of shown.points) {
+      [x, y] = [x + dx * scale, y + dy * scale];
+      d += `${penUp ? "M" : "L"}${x.toFixed(1)} ${y.toFixed(1)}`;
+      penUp = up;
+    }
+    return `<path d="${d}"/>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+    `<g fill="none" stroke="${colour}" stroke-width="${lineWidth}" stroke-linecap="round" stroke-linejoin="round">` +
+    `${paths.join("")}</g></svg>\n`;
+}

@@ -14,8 +14,15 @@
  *
  * Every request carries an id, so aborting one figure's `signal` cancels only its own futures.
  * The backend is wasm unless the page lacks WebAssembly or its URL says ?backend=cpu.
+ *
+ * The text model (writer-model.js, site/writer/) has a worker of its own:
+ *
+ *   const writer = await getWriter();       // writer.info as writer-model.js's
+ *   const writing = writer.write(text, {bias, seed}, (i, {point, phi}) => ...)
+ *   await writing.done                       // {stopped}, or false once writing.cancel() stopped it
  */
 const DEFAULT_MODEL_URL = new URL("../../model/model.json", import.meta.url).href;
+const DEFAULT_WRITER_URL = new URL("../../writer/model.json", import.meta.url).href;
 const clients = new Map();
 const MAX_FUTURE_WORKERS = 4;
 
@@ -39,8 +46,25 @@ function futureWorkerCount() {
   return Math.min(MAX_FUTURE_WORKERS, cores <= 2 ? cores : cores - 1);
 }
 
-/** A worker with the model loaded: {info, call(method, args, onPoint) -> {id, done}, cancel(id)}. */
-async function startWorker(url) {
+/** The text model's client for url (one per page and model), once its worker has loaded it. */
+export function getWriter({url = DEFAULT_WRITER_URL} = {}) {
+  if (!clients.has(url)) {
+    clients.set(url, startWorker(new URL(url, globalThis.location.href).href, {text: true}).then((worker) => ({
+      info: worker.info,
+      write(text, options, onPoint) {
+        const {id, done} = worker.call("write", [text, options], onPoint);
+        return {done, cancel: () => worker.cancel(id)};
+      },
+    })));
+  }
+  return clients.get(url);
+}
+
+/**
+ * A worker with the model loaded (the text model with `text`): {info, call(method, args,
+ * onPoint) -> {id, done}, cancel(id)}.
+ */
+async function startWorker(url, {text = false} = {}) {
   const worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
   const pending = new Map();
   let nextId = 0;
@@ -76,7 +100,7 @@ async function startWorker(url) {
     worker.postMessage({method: "cancel", args: [id]});
   }
 
-  const info = await call("load", [url, {backend: preferredBackend()}]).done;
+  const info = await call("load", [url, {backend: preferredBackend(), text}]).done;
   return {info, call, cancel};
 }
 

@@ -2,34 +2,54 @@
  * A model worker: runs handwriting.js off the main thread, so sampling never makes scrolling or
  * drawing stutter (Carter et al., Distill 2016, ran their model in workers too). The page has
  * one, plus up to three more that share futures requests where there are more cores
- * (model-client.js).
+ * (model-client.js), and one for the text model (writer-model.js) when a figure writes text.
  *
- * Messages in: {id, method: "load", args: [url, {backend}]}, {id, method, args} for a model
- * method (zeroState, step, trace, sample, generate, futures, memory), {method: "cancel",
- * args: [id]} to stop a running futures request. Messages out: {id, result} or {id, error}
- * (one line), and {id, point: [i, futures]} while a futures request runs. model-client.js
- * is the other side of this conversation.
+ * Messages in: {id, method: "load", args: [url, {backend, text}]} (text: load writer-model.js's
+ * model), {id, method, args} for a model method (zeroState, step, trace, sample, generate,
+ * futures, memory; the text model's write), {method: "cancel", args: [id]} to stop a running
+ * futures or write request. Messages out: {id, result} or {id, error} (one line), and
+ * {id, point: [i, futures]} while a futures request runs, {id, point: [i, {point, phi}]} while
+ * a write request does. model-client.js is the other side of this conversation.
  */
-import {loadModel} from "./handwriting.js";
+import {loadModel, nextTask} from "./handwriting.js";
+import {loadWriter} from "./writer-model.js";
 
 let modelReady = null;
 const running = new Map();
 
 async function answer({id, method, args}) {
   if (method === "load") {
-    modelReady = loadModel(...args);
+    const [url, {text, ...options}] = args;
+    modelReady = (text ? loadWriter : loadModel)(url, options);
     return (await modelReady).info;
   }
   const model = await modelReady;
-  if (method !== "futures") return model[method](...args);
+  if (method !== "futures" && method !== "write") return model[method](...args);
   const controller = new AbortController();
   running.set(id, controller);
   try {
-    const [line, options] = args;
-    return await model.futures(line, {...options, signal: controller.signal},
-      (index, futures) => postMessage({id, point: [index, futures]}));
+    const [input, options] = args;
+    const onPoint = (index, value) => postMessage({id, point: [index, value]});
+    return await (method === "futures" ? model.futures(input, {...options, signal: controller.signal}, onPoint)
+      : write(model, input, options, controller.signal, onPoint));
   } finally {
     running.delete(id);
+  }
+}
+
+/**
+ * The text model writes `text`, each point handed on as it is sampled, with the window over
+ * the characters then (phi); other messages (a cancel) run between points. Resolves
+ * {stopped} (writer-model.js's), or false when cancelled.
+ */
+async function write(writer, text, options, signal, onPoint) {
+  const writing = writer.start(text, options);
+  for (let index = 0; ; index++) {
+    await nextTask();
+    if (signal.aborted) return false;
+    const step = writing.step();
+    if (step.done) return {stopped: step.stopped};
+    onPoint(index, {point: step.point, phi: Array.from(step.phi)});
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import {getModel} from "../model-client.js";
 import {coalesce, download, figureData, onVisibility, onWidthChange} from "../figure.js";
-import {extent, fitCanvas, paintPoints} from "../ink.js";
+import {extent, fitCanvas, linesToSvg, paintPoints} from "../ink.js";
 
 const NAME = "writes";
 const INK = "#1d1d1f";
@@ -135,7 +135,8 @@ function setUp(root) {
     setPlaying(true);
   });
   root.querySelector(".writes-save").addEventListener("click",
-    () => download("handwriting.svg", toSvg(lines, settings.scale, view), "image/svg+xml"));
+    () => download("handwriting.svg", linesToSvg(lines, {...view, scale: settings.scale, colour: INK}),
+      "image/svg+xml"));
   variationInput.addEventListener("input", () => {
     root.querySelector('output[for="writes-variation"]').value = variationInput.value;
   });
@@ -158,23 +159,6 @@ function setUp(root) {
     status.textContent = "";
     setPlaying(playing);
   });
-}
-
-/** The shown lines as an SVG document: one path per line, moves where the pen is up. */
-function toSvg(lines, scale, view) {
-  const paths = lines.map((shown) => {
-    let [x, y, penUp] = [shown.x, shown.y, 1];
-    let d = "";
-    for (const [dx, dy, up] of shown.points) {
-      [x, y] = [x + dx * scale, y + dy * scale];
-      d += `${penUp ? "M" : "L"}${x.toFixed(1)} ${y.toFixed(1)}`;
-      penUp = up;
-    }
-    return `<path d="${d}"/>`;
-  });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${view.width}" height="${view.height}" viewBox="0 0 ${view.width} ${view.height}">` +
-    `<g fill="none" stroke="${INK}" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">` +
-    `${paths.join("")}</g></svg>\n`;
 }
 
 const root = document.querySelector(`[data-figure="${NAME}"]`);

@@ -1,0 +1,160 @@
+"""The write-anything figure (the text model writes what the reader types) in a tiny built site,
+in headless Chromium; and a build with --writer none, which leaves the section out.
+
+The text model is test_writer_js's: random weights, a window that crosses a character in a
+few points, and the alphabet " abhi", so most characters are outside it.
+"""
+import json
+
+import pytest
+from test_writer_js import ALPHABET, CONFIG, tiny_writer
+
+import build
+from model.weights import save_artefact
+
+FIGURE = '[data-figure="write-anything"]'
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture(scope="module")
+def writer_artefact(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny-writer")
+    save_artefact(tiny_writer(), CONFIG, folder, about={"name": "tiny-writer", "source": "test", "credit": ""})
+    ALPHABET.save(folder)
+    return folder
+
+
+def built(root, tiny_artefact, tiny_lines, writer):
+    said = []
+    config = build.BuildConfig(weights=str(tiny_artefact), writer=writer, data=str(tiny_lines), seed=0,
+                               out=str(root / "site"), cache=str(root / "cache"))
+    build.build(config, say=said.append)
+    return root / "site", said
+
+
+@pytest.fixture(scope="module")
+def writer_site(tmp_path_factory, tiny_artefact, tiny_lines, writer_artefact):
+    return built(tmp_path_factory.mktemp("writer-site"), tiny_artefact, tiny_lines, str(writer_artefact))[0]
+
+
+@pytest.fixture
+def figure_page(writer_site, serve, page):
+    page.goto(serve(writer_site))
+    page.locator(FIGURE).scroll_into_view_if_needed()
+    return page
+
+
+def attribute(page, name):
+    return page.get_attribute(FIGURE, name)
+
+
+def write(page, text):
+    """Types text into the figure's box and waits until the model has written it."""
+    page.fill(".write-anything-text", text)
+    page.wait_for_function(f"""() => {{
+      const root = document.querySelector('{FIGURE}');
+      return root.dataset.state === 'done' || root.dataset.state === 'idle';
+    }}""", timeout=30_000)
+
+
+def message(page):
+    return page.locator(".write-anything-message").inner_text()
+
+
+def test_typing_draws_and_the_window_follows(figure_page):
+    page = figure_page
+    write(page, "hi abba")
+    assert attribute(page, "data-text") == "hi abba" and message(page) == ""
+    drawn = int(attribute(page, "data-drawn-points"))
+    assert drawn > 0
+    assert int(attribute(page, "data-window-steps")) == drawn, "one window column per point drawn"
+    heat = page.locator(".write-anything-heat").evaluate("""canvas => {
+      const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let inked = 0;
+      for (let i = 0; i < data.length; i += 4) inked += data[i + 3] > 0 && data[i] < 250;
+      return {inked, rows: canvas.height, marker: document.querySelector('.write-anything-now').style.left,
+              width: canvas.width};
+    }""")
+    assert heat["rows"] == len("hi abba") and heat["inked"] > 0, "one row per character, the space too"
+    assert float(heat["marker"].rstrip("%")) == pytest.approx(100 * (drawn - 0.5) / heat["width"], abs=0.01)
+    assert page.locator(".write-anything-chars span").all_text_contents() == list("hi abba")
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def test_a_long_text_is_written_in_rows(figure_page, tmp_path):
+    write(figure_page, "hi abba hi abba")  # 15 characters: two rows of at most 12
+    assert attribute(figure_page, "data-text") == "hi abba hi abba"
+    with figure_page.expect_download() as download_info:
+        figure_page.click(".write-anything-save")
+    path = tmp_path / "text.svg"
+    download_info.value.save_as(path)
+    svg = path.read_text()
+    assert svg.startswith("<svg") and svg.count("<path") == 2
+    assert figure_page.console_errors == []
+
+
+@pytest.mark.parametrize("typed, expected_message, expected_text", [
+    ("   ", "Type some words", ""),
+    ("ab " * 80, "Only the first 200 of your 239 characters are written.", " ".join(["ab"] * 67)),
+    ("hi zoë", "Skipped “z”, “o”, “ë”: the model never learned those characters.", "hi"),
+    ("zz", "Nothing is left to write", ""),
+])
+def test_bad_input_gets_a_message(figure_page, typed, expected_message, expected_text):
+    write(figure_page, typed)
+    assert expected_message in message(figure_page)
+    assert attribute(figure_page, "data-text") == expected_text
+    if not expected_text:
+        assert attribute(figure_page, "data-drawn-points") == "0"
+    assert figure_page.console_errors == []
+
+
+def test_typing_while_writing_stops_the_old_text(figure_page):
+    page = figure_page
+    page.fill(".write-anything-text", "abba " * 30)
+    page.wait_for_function(f"Number(document.querySelector('{FIGURE}').dataset.drawnPoints) > 5", timeout=30_000)
+    write(page, "hi")
+    assert attribute(page, "data-text") == "hi"
+    # writer-model.js gives up on a text after 3 * 27 points per character: only "hi"'s points are left
+    assert 0 < int(attribute(page, "data-drawn-points")) <= 3 * 27 * 2
+    assert int(attribute(page, "data-window-steps")) == int(attribute(page, "data-drawn-points"))
+    assert page.console_errors == []
+
+
+def test_fits_a_phone(writer_site, serve, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(serve(writer_site))
+    page.locator(FIGURE).scroll_into_view_if_needed()
+    write(page, "hi abba hi abba")
+    assert int(attribute(page, "data-drawn-points")) > 0
+    widths = page.evaluate(f"""() => {{
+      const root = document.querySelector('{FIGURE}');
+      return [document.documentElement.scrollWidth, root.getBoundingClientRect().right,
+              ...[...root.querySelectorAll('canvas, input, button')].map((e) => e.getBoundingClientRect().right)];
+    }}""")
+    assert max(widths) <= 390, widths
+    assert errors == []
+    context.close()
+
+
+def test_writer_none_builds_without_the_section(tmp_path, tiny_artefact, tiny_lines):
+    site, said = built(tmp_path, tiny_artefact, tiny_lines, "none")
+    page = (site / "index.html").read_text()
+    assert "write-anything" not in page and not (site / "writer").exists()
+    assert json.loads((site / "build.json").read_text())["writer"] == "none"
+    assert [line for line in said if "write-anything" in line] == ["write-anything: left out (--writer none)"]
+
+
+def test_the_writer_is_exported_beside_the_model(writer_site, writer_artefact):
+    exported = json.loads((writer_site / "writer" / "model.json").read_text())
+    assert exported["format"] == "weights-only" and exported["userDefinedMetadata"]["alphabet"]["chars"] == " abhi"
+    assert exported["userDefinedMetadata"]["export"]["quantize"] == "uint8"
+    assert json.loads((writer_site / "build.json").read_text())["writer"] == writer_artefact.name
+
+
+def test_serve_rebuilds_with_the_writer_the_site_was_built_with():
+    settings = {"weights": "default", "data": None, "seed": 0}
+    assert "--writer" not in build._options({**settings, "writer": "writer"})  # the default goes unsaid
+    assert build._options({**settings, "writer": "none"})[-4:] == ["--writer", "none", "--seed", "0"]
