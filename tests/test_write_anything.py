@@ -158,3 +158,12 @@ def test_serve_rebuilds_with_the_writer_the_site_was_built_with():
     settings = {"weights": "default", "data": None, "seed": 0}
     assert "--writer" not in build._options({**settings, "writer": "writer"})  # the default goes unsaid
     assert build._options({**settings, "writer": "none"})[-4:] == ["--writer", "none", "--seed", "0"]
+
+
+def test_a_missing_committed_writer_leaves_the_section_out_in_one_line(tmp_path, monkeypatch):
+    from model import weights
+
+    monkeypatch.setitem(weights.NAMED_MODEL_DIRS, "writer", tmp_path / "writer")
+    said = []
+    assert build.load_writer("writer", said.append) is None
+    assert said == ["write-anything: left out (no text model in writer/; give one with --writer FOLDER)"]

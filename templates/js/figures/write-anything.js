@@ -85,7 +85,8 @@ function setUp(root) {
   let writing = null;  // the running request: {cancel}
   let seed = settings.seed;
   // {text, offset (of its first character in the window), points, phis, drawn, pen (where painting
-  // goes on), x (the pen's, in model units), right (the furthest x)}
+  // goes on), x (the pen's, in model units), left and right (the furthest x either way), shownLeft
+  // (the left the row was laid out for: the pen may start to the right of its first letter)}
   let rows = [];
   let scale = settings.scale;
   let view = null;
@@ -95,14 +96,16 @@ function setUp(root) {
   let loading = null;
 
   const rowHeight = () => settings.rowUnits * scale;
+  const rowStart = (row) => MARGIN - row.shownLeft * scale;
   const fittingScale = () => Math.min(settings.scale,
-    ...rows.map((row) => (canvas.clientWidth - 2 * MARGIN) / Math.max(row.right, 1)));
+    ...rows.map((row) => (canvas.clientWidth - 2 * MARGIN) / Math.max(row.right - row.left, 1)));
 
   function layout() {
     view = fitCanvas(canvas, Math.max(rows.length, 1) * rowHeight());
     for (const [index, row] of rows.entries()) {
       row.drawn = 0;
-      row.pen = {x: MARGIN, y: (index + BASELINE) * rowHeight(), penUp: 1};  // the first offset leaves the start
+      row.shownLeft = row.left;
+      row.pen = {x: rowStart(row), y: (index + BASELINE) * rowHeight(), penUp: 1};  // the first offset leaves the start
     }
   }
 
@@ -115,7 +118,7 @@ function setUp(root) {
     root.dataset.text = text;
     let offset = 0;
     rows = wrap(text, settings.rowChars).map((rowText) => {
-      const row = {text: rowText, offset, points: [], phis: [], x: 0, right: 0};
+      const row = {text: rowText, offset, points: [], phis: [], x: 0, left: 0, right: 0};
       offset += rowText.length;
       return row;
     });
@@ -141,6 +144,7 @@ function setUp(root) {
         row.points.push(step.point);
         row.phis.push(step.phi);
         row.x += step.point[0];
+        row.left = Math.min(row.left, row.x);
         row.right = Math.max(row.right, row.x);
         schedule();
       });
@@ -168,8 +172,8 @@ function setUp(root) {
 
   /** Paints the points that came since the last frame, the window's new columns, the counts. */
   function draw() {
-    if (fittingScale() < scale * 0.98) {  // a row would leave the box: write everything smaller
-      scale = fittingScale();
+    if (fittingScale() < scale * 0.98 || rows.some((row) => row.left < row.shownLeft)) {
+      scale = Math.min(scale, fittingScale());  // a row would leave the box: write everything smaller, or further right
       layout();
     }
     for (const row of rows) {
@@ -242,7 +246,7 @@ function setUp(root) {
     restart();
   });
   root.querySelector(".write-anything-save").addEventListener("click", () => {
-    const lines = rows.map((row, index) => ({points: row.points.slice(0, row.drawn), x: MARGIN,
+    const lines = rows.map((row, index) => ({points: row.points.slice(0, row.drawn), x: rowStart(row),
       y: (index + BASELINE) * rowHeight()}));
     download("my-text.svg", linesToSvg(lines, {scale, width: view.width, height: view.height, colour: INK}),
       "image/svg+xml");
