@@ -39,7 +39,7 @@ from model.weights import TRAIN_FILE, artefact_folder, load_model
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
 # A line that has not passed its last character after this many points per character is cut off.
 GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
-LINE_SPACING = 1.6  # rows of a wrapped text sit this many written heights apart
+LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apart
 
 
 @dataclass
