@@ -51,6 +51,10 @@ def attribute(page, name):
 def write(page, text):
     """Types text into the figure's box and waits until the model has written it."""
     page.fill(".write-anything-text", text)
+    wait_written(page)
+
+
+def wait_written(page):
     page.wait_for_function(f"""() => {{
       const root = document.querySelector('{FIGURE}');
       return root.dataset.state === 'done' || root.dataset.state === 'idle';
@@ -78,6 +82,59 @@ def test_typing_draws_and_the_window_follows(figure_page):
     assert heat["rows"] == len("hi abba") and heat["inked"] > 0, "one row per character, the space too"
     assert float(heat["marker"].rstrip("%")) == pytest.approx(100 * (drawn - 0.5) / heat["width"], abs=0.01)
     assert page.locator(".write-anything-chars span").all_text_contents() == list("hi abba")
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def saved_svg(page, path):
+    with page.expect_download() as download_info:
+        page.click(".write-anything-save")
+    download_info.value.save_as(path)
+    return path.read_text()
+
+
+def hand_ink(page):
+    """How many pixels of the reader's pen box are inked."""
+    return page.locator(".write-anything-hand").evaluate("""canvas => {
+      const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let inked = 0;
+      for (let i = 3; i < data.length; i += 4) inked += data[i] > 0;
+      return inked;
+    }""")
+
+
+def draw(page, strokes):
+    """Draws strokes ([(x, y), ...] in CSS pixels from the pen box's corner) with the mouse."""
+    box = page.locator(".write-anything-hand").bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        page.mouse.up()
+
+
+def test_write_like_me_primes_the_model_with_the_readers_hand(figure_page, tmp_path):
+    page = figure_page
+    write(page, "abba")
+    unprimed = saved_svg(page, tmp_path / "unprimed.svg")
+    page.click(".write-anything-like-me")
+    assert "Write a few words in the small box first" in message(page)
+    draw(page, [[(20, 60), (30, 40), (40, 70), (50, 40), (60, 70)], [(80, 50), (90, 70), (100, 45), (110, 70)]])
+    assert hand_ink(page) > 0
+    page.click(".write-anything-like-me")
+    assert "Type the words you wrote" in message(page)
+    assert attribute(page, "data-primed") == "false"
+    page.fill(".write-anything-hand-text", " hi  ab ")
+    page.click(".write-anything-like-me")
+    wait_written(page)
+    assert attribute(page, "data-primed") == "true" and message(page) == ""
+    drawn = int(attribute(page, "data-drawn-points"))
+    assert drawn > 0 and int(attribute(page, "data-window-steps")) == drawn
+    assert saved_svg(page, tmp_path / "primed.svg") != unprimed, "the same seed writes otherwise after the prime"
+    page.click(".write-anything-hand-clear")
+    wait_written(page)
+    assert attribute(page, "data-primed") == "false" and hand_ink(page) == 0
+    assert saved_svg(page, tmp_path / "cleared.svg") == unprimed
     assert page.console_errors == [] and page.foreign_requests == []
 
 

@@ -18,7 +18,7 @@
  * The text model (writer-model.js, site/writer/) has a worker of its own:
  *
  *   const writer = await getWriter();       // writer.info as writer-model.js's
- *   const writing = writer.write(text, {bias, seed}, (i, {point, phi}) => ...)
+ *   const writing = writer.write(text, {bias, seed, prime}, (i, {point, phi}) => ...)   // prime: {points, text}
  *   await writing.done                       // {stopped}, or false once writing.cancel() stopped it
  */
 const DEFAULT_MODEL_URL = new URL("../../model/model.json", import.meta.url).href;

@@ -10,10 +10,16 @@
  * model cannot write is said in the figure: an empty text, a text cut at maxChars, characters
  * outside its alphabet (skipped). The root's data-text is the text being written,
  * data-drawn-points the points drawn so far, data-window-steps the window's columns.
+ *
+ * Write like me (Graves 2013, section 5.5, priming): the reader writes a few words in a small
+ * pen box (writing-box.js's PenInput, at the scale the model's writing is drawn) and types what
+ * they wrote; every row is then written after the model has read those strokes and that text,
+ * in the same session of its memory. data-primed says whether it is.
  */
 import {getWriter} from "../model-client.js";
 import {download, figureData, onVisibility, onWidthChange} from "../figure.js";
 import {fitCanvas, linesToSvg, paintPoints} from "../ink.js";
+import {PenInput} from "../writing-box.js";
 
 const NAME = "write-anything";
 const INK = "#1d1d1f";
@@ -94,6 +100,7 @@ function setUp(root) {
   let framed = false;
   let typingTimer = 0;
   let loading = null;
+  let prime = null;  // {points, text}: the reader's hand, read before every row once they ask
 
   const rowHeight = () => settings.rowUnits * scale;
   const rowStart = (row) => MARGIN - row.shownLeft * scale;
@@ -138,11 +145,14 @@ function setUp(root) {
 
   async function writeRows(asked) {
     root.dataset.state = "writing";
+    // The window spans the prime's text, a space, then the row's: the strip shows the row's part.
+    const primeChars = prime ? Array.from(prime.text).length + 1 : 0;
     for (const [index, row] of rows.entries()) {
-      writing = writer.write(row.text, {bias: Number(biasInput.value), seed: seed * 1009 + index}, (_, step) => {
+      const options = {bias: Number(biasInput.value), seed: seed * 1009 + index, prime: prime ?? undefined};
+      writing = writer.write(row.text, options, (_, step) => {
         if (asked !== version) return;
         row.points.push(step.point);
-        row.phis.push(step.phi);
+        row.phis.push(step.phi.slice(primeChars));
         row.x += step.point[0];
         row.left = Math.min(row.left, row.x);
         row.right = Math.max(row.right, row.x);
@@ -230,6 +240,47 @@ function setUp(root) {
     labels.querySelector(".reading")?.classList.remove("reading");
     labels.children[reading]?.classList.add("reading");
   }
+
+  // --- write like me: the reader's hand primes the model
+
+  const hand = root.querySelector(".write-anything-hand");
+  const handText = root.querySelector(".write-anything-hand-text");
+  let handView = fitCanvas(hand, settings.rowUnits * settings.scale);
+  const paintHand = () => {
+    handView.context.clearRect(0, 0, handView.width, handView.height);
+    if (!pen.start) return;
+    paintPoints(handView.context, pen.points, {x: pen.start[0], y: pen.start[1], scale: settings.scale, colour: INK,
+      width: 1.8});
+  };
+  const pen = new PenInput(hand, {scale: settings.scale, onPoint: paintHand, onStrokeEnd: paintHand});
+
+  function usePrime(next) {
+    prime = next;
+    root.dataset.primed = String(Boolean(prime));
+    restart();
+  }
+
+  root.querySelector(".write-anything-like-me").addEventListener("click", () => {
+    const text = handText.value.trim().replace(/\s+/g, " ");
+    if (!pen.points.length) {
+      message.textContent = "Write a few words in the small box first, then type what you wrote.";
+    } else if (!text) {
+      message.textContent = "Type the words you wrote in the small box, so that the model knows what your strokes say.";
+    } else {
+      const points = pen.points.map((point) => [...point]);
+      points.at(-1)[2] = 1;  // the last stroke has ended, even if a pointer was lost
+      usePrime({points, text});
+    }
+  });
+  root.querySelector(".write-anything-hand-clear").addEventListener("click", () => {
+    pen.clear();
+    paintHand();
+    if (prime) usePrime(null);
+  });
+  onWidthChange(hand, () => {
+    handView = fitCanvas(hand, settings.rowUnits * settings.scale);
+    paintHand();
+  });
 
   textInput.addEventListener("input", () => {
     stop();  // the old text stops at once; the new one is written once the typing pauses
