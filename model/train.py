@@ -4,10 +4,12 @@ Every line of a source (model.data.load, then the training clean-up model.data.c
 teacher-forced the way evaluation scores it: the model reads [0, 0, 0] and then each point
 but the last, and after every input predicts the next point. Long lines are cut into windows
 of `seq_len` steps, each started from the zero state; the last window of a line is padded and
-a mask keeps the padding out of the loss. With --text the network also reads each line's
-text (Graves section 5, model.synthesis): then lines stay whole, so the window starts at
-their first character, and are batched with lines of similar length, one batch made at a
-time, so memory is bounded by the batch and not by the corpus. The loss is the mean of `network.nll_terms` over the
+a mask keeps the padding out of the loss. With `seq_len` 0, and always with --text (the
+network also reads each line's text, Graves section 5, model.synthesis, so the window starts
+at its first character), lines stay whole, each from the zero state as evaluation scores
+them, and are batched with lines of similar length, one batch made at a time, so memory is
+bounded by the batch and not by the corpus. With --init, the settings the user does not give
+are FINE_TUNE_DEFAULTS'. The loss is the mean of `network.nll_terms` over the
 real points of a batch; the reported train and validation NLL are exact means per point over
 the epoch (nats, density per model unit^2), on a held-out set of whole lines.
 
@@ -61,6 +63,13 @@ CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # Settings that may change between a run and its resumption: they do not change what has
 # been trained so far.
 RESUMABLE_CHANGES = ("epochs", "patience", "strategy")
+# With --init, unless given: the best that bench/finetune.py measured (the original weights
+# tuned on 90 of the article's lines, scored on 42 others; model/default/MODEL_CARD.md). A
+# small learning rate keeps the pretrained weights (1e-3 first undoes them) and its cosine
+# decay settles the validation NLL; whole lines from the zero state are what evaluation
+# scores, where windows also train on zero states in mid-line.
+FINE_TUNE_DEFAULTS = {"lr": 5e-5, "lr_decay": "cosine", "seq_len": 0, "batch_size": 8, "epochs": 20, "patience": 5}
+LR_DECAYS = ("none", "cosine")
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
@@ -76,8 +85,9 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)  # the shape of --init when there is one
     epochs: int = 20
     batch_size: int = 32
-    seq_len: int = 300
+    seq_len: int = 300  # 0: whole lines
     lr: float = 1e-3
+    lr_decay: str = "none"  # LR_DECAYS; cosine: from lr along a half cosine to 0 at the end of `epochs`
     clip: float = 10.0  # Keras clipnorm: each weight's gradient is rescaled to at most this norm
     val_fraction: float = 0.1
     patience: int = 3  # epochs without a better validation NLL before stopping
@@ -126,15 +136,17 @@ def dataset(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle_se
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def text_batch(lines: list[Line], alphabet: Alphabet):
-    """((inputs (B, T, 3), text codes (B, U)), targets (B, T, 4)) of whole lines: zero-start
-    inputs, padding masked by target channel 3, texts padded with TEXT_PADDING."""
+def line_batch(lines: list[Line], alphabet: Alphabet | None):
+    """(inputs (B, T, 3), targets (B, T, 4)) of whole lines: zero-start inputs, padding masked
+    by target channel 3; with an alphabet the inputs are (inputs, text codes (B, U)), texts
+    padded with TEXT_PADDING."""
     fed, expected, mask = zero_start_batch(lines)
-    return (fed, text_codes(lines, alphabet)), np.concatenate([expected, mask[..., None]], axis=-1)
+    inputs = (fed, text_codes(lines, alphabet)) if alphabet else fed
+    return inputs, np.concatenate([expected, mask[..., None]], axis=-1)
 
 
-def text_dataset(lines: list[Line], alphabet: Alphabet, batch_size: int, shuffle_seed: int | None = None):
-    """A tf.data pipeline of text_batch batches of lines of similar length, made one at a time;
+def line_dataset(lines: list[Line], alphabet: Alphabet | None, batch_size: int, shuffle_seed: int | None = None):
+    """A tf.data pipeline of line_batch batches of lines of similar length, made one at a time;
     the order of the batches reshuffled every epoch when seeded."""
     ordered = sorted(lines, key=lambda line: len(line.points))
     groups = [ordered[start:start + batch_size] for start in range(0, len(ordered), batch_size)]
@@ -146,10 +158,11 @@ def text_dataset(lines: list[Line], alphabet: Alphabet, batch_size: int, shuffle
             np.random.default_rng([shuffle_seed, epoch[0]]).shuffle(order)
             epoch[0] += 1
         for index in order:
-            yield text_batch(groups[index], alphabet)
+            yield line_batch(groups[index], alphabet)
 
-    signature = ((tf.TensorSpec((None, None, 3), tf.float32), tf.TensorSpec((None, None), tf.int32)),
-                 tf.TensorSpec((None, None, 4), tf.float32))
+    points = tf.TensorSpec((None, None, 3), tf.float32)
+    inputs = (points, tf.TensorSpec((None, None), tf.int32)) if alphabet else points
+    signature = (inputs, tf.TensorSpec((None, None, 4), tf.float32))
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
 
 
@@ -291,8 +304,11 @@ def distribution(name: str) -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
-def compile_for_training(model: keras.Model, config: TrainConfig) -> keras.Model:
-    model.compile(optimizer=keras.optimizers.Adam(config.lr, clipnorm=config.clip), loss=masked_nll,
+def compile_for_training(model: keras.Model, config: TrainConfig, batches_per_epoch: int = 1) -> keras.Model:
+    lr = config.lr
+    if config.lr_decay == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(config.lr, decay_steps=config.epochs * batches_per_epoch)
+    model.compile(optimizer=keras.optimizers.Adam(lr, clipnorm=config.clip), loss=masked_nll,
                   metrics=[PointNLL(term) for term in ("nll", "nll_xy", "nll_eos")])
     return model
 
@@ -320,14 +336,18 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     if alphabet:
         about["unknown_characters"] = sum(len(alphabet.unknown(line.text)) for line in lines)
         about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
-        training = text_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
-        validation = text_dataset(val_lines, alphabet, config.batch_size)
+    if alphabet or not config.seq_len:
+        training = line_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
+        validation = line_dataset(val_lines, alphabet, config.batch_size)
+        sequences = len(train_lines)
     else:
-        training = dataset(*windows(train_lines, config.seq_len), config.batch_size, shuffle_seed=config.seed)
+        inputs, targets = windows(train_lines, config.seq_len)
+        training = dataset(inputs, targets, config.batch_size, shuffle_seed=config.seed)
         validation = dataset(*windows(val_lines, config.seq_len), config.batch_size)
+        sequences = len(inputs)
 
     with strategy.scope():
-        model = compile_for_training(_initial_model(config), config)
+        model = compile_for_training(_initial_model(config), config, math.ceil(sequences / config.batch_size))
     # Where training starts from: for fine-tuning, the score the later epochs have to beat.
     about["initial_val_nll"] = model.evaluate(validation, verbose=0, return_dict=True)["nll"]
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
@@ -401,11 +421,11 @@ def publish(run: Path, dest: Path) -> None:
     print(f"published {run} to {dest} (float16 weights)", flush=True)
 
 
-def _positive(kind):
+def _positive(kind, zero: bool = False):
     def parse(text: str):
         value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} is not above 0")
+        if value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"{text} is not {'0 or more' if zero else 'above 0'}")
         return value
     return parse
 
@@ -416,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=defaults.data, help="a model.data source (default %(default)s)")
     parser.add_argument("--out", required=True, help="folder for checkpoints, metrics and the trained model")
     parser.add_argument("--lines", type=_positive(int), help="use only the first N lines of the source")
-    parser.add_argument("--init", help="start from weights: distill, default or an artefact folder")
+    parser.add_argument("--init", help="start from weights: distill, default or an artefact folder; then the "
+                        "defaults below marked 'with --init' apply (measured by bench/finetune.py)")
     shape = parser.add_argument_group("model shape (default 1 x 500 x 20, or the shape of --init)")
     for name in ("layers", "cells", "mixtures"):
         shape.add_argument(f"--{name}", type=_positive(int))
@@ -424,12 +445,17 @@ def main(argv: list[str] | None = None) -> int:
                        help="learn to write each line's text: Graves's synthesis network (section 5)")
     shape.add_argument("--window-mixtures", type=_positive(int),
                        help="with --text: Gaussians in the window over the text (default 10)")
-    for name in ("epochs", "batch_size", "seq_len", "patience"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=_positive(int), default=getattr(defaults, name),
-                            help="default %(default)s")
+
+    def default_help(name: str) -> str:
+        tuned = f"; with --init {FINE_TUNE_DEFAULTS[name]}" if name in FINE_TUNE_DEFAULTS else ""
+        return f"default {getattr(defaults, name)}{tuned}"  # the defaults apply in _train, after --init is known
+
+    for name in ("epochs", "batch_size", "patience"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=_positive(int), help=default_help(name))
+    parser.add_argument("--seq-len", type=_positive(int, zero=True), help=f"{default_help('seq_len')} (0: whole lines)")
     for name in ("lr", "clip"):
-        parser.add_argument(f"--{name}", type=_positive(float), default=getattr(defaults, name),
-                            help="default %(default)s")
+        parser.add_argument(f"--{name}", type=_positive(float), help=default_help(name))
+    parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here")
@@ -449,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> None:
-    settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    settings = {**(FINE_TUNE_DEFAULTS if args.init else {}), **given}
     shape = {name: getattr(args, name) for name in ("layers", "cells", "mixtures") if getattr(args, name) is not None}
     if args.text:
         shape.update(window_mixtures=args.window_mixtures or 10, alphabet_size=Alphabet.default().size)

@@ -13,8 +13,9 @@ import pytest
 from model.alphabet import Alphabet
 from model.base import Line
 from model.data import split_lines, write_json_lines
+from model.evaluate import evaluate, held_out_lines
 from model.synthesis import TEXT_PADDING
-from model.train import main, text_batch, text_dataset, windows
+from model.train import FINE_TUNE_DEFAULTS, TrainConfig, line_batch, line_dataset, main, windows
 from model.weights import load_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -170,6 +171,17 @@ def test_init_fine_tunes_from_an_artefact(trained, tmp_path, capsys):
     assert "--init" in one_line_error(capsys)
 
 
+def test_init_takes_the_fine_tuning_defaults_it_is_not_given(trained, tmp_path):
+    out = tmp_path / "tuned"
+    assert main(["--data", "synthetic:6", "--out", str(out), "--init", str(trained), "--epochs", "1"]) == 0
+    settings = json.loads((out / "train.json").read_text())
+    assert {name: settings[name] for name in FINE_TUNE_DEFAULTS} == {**FINE_TUNE_DEFAULTS, "epochs": 1}
+    assert json.loads((trained / "train.json").read_text())["batch_size"] == TrainConfig().batch_size  # no --init
+    # Whole lines from the zero state: the validation NLL is the score model.evaluate gives the held-out lines.
+    scored = evaluate(load_model(str(out))[0], held_out_lines(str(out)))["nll_per_point"]
+    assert metrics(out)["best_val_nll"] == pytest.approx(scored, abs=1e-4)
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--data", "no/such/folder"], "no/such/folder"),
     (["--data", "synthetic:1"], "at least 2"),
@@ -195,12 +207,12 @@ TINY_TEXT = ["--text", "--data", "synthetic:8:chars=2-4", "--cells", "8", "--mix
 def test_text_batches_are_whole_lines_with_their_codes():
     alphabet = Alphabet.default()
     lines = [Line(np.ones((n, 3), np.float32) * 40, text=text) for n, text in ((5, "ab"), (3, "xyz"), (9, "q"))]
-    (inputs, codes), targets = text_batch(lines[:2], alphabet)
+    (inputs, codes), targets = line_batch(lines[:2], alphabet)
     assert inputs.shape == (2, 5, 3) and targets.shape == (2, 5, 4)
     np.testing.assert_array_equal(inputs[:, 0], 0)  # zero start: the window starts at the first character
     np.testing.assert_array_equal(targets[:, :, 3], [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
     np.testing.assert_array_equal(codes, [[*alphabet.encode("ab"), TEXT_PADDING], alphabet.encode("xyz")])
-    batches = list(text_dataset(lines, alphabet, batch_size=2, shuffle_seed=0).as_numpy_iterator())
+    batches = list(line_dataset(lines, alphabet, batch_size=2, shuffle_seed=0).as_numpy_iterator())
     assert sorted(batch[1].shape[1] for batch in batches) == [5, 9]  # grouped by length: (3, 5), (9,)
 
 
