@@ -96,16 +96,19 @@ def test_publish_writes_a_small_float16_copy(trained, tmp_path):
     np.testing.assert_allclose(small(points), full(points), atol=2e-3)
 
 
+def wait_for_checkpoint(process: subprocess.Popen, path: Path) -> None:
+    deadline = time.monotonic() + 900  # a safety net for a stuck run, far above a busy machine's minute
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, f"training did not get to {path.name}"
+        time.sleep(0.05)
+
+
 def test_sigkill_mid_run_then_the_same_command_resumes(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "model.train", *TINY, "--out", str(out), "--epochs", "40"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 240
-        # Epoch 2's checkpoint exists only after epoch 1 was backed up.
-        while not (out / "epoch-002.weights.h5").exists():
-            assert process.poll() is None and time.monotonic() < deadline, "training did not get to epoch 2"
-            time.sleep(0.05)
+        wait_for_checkpoint(process, out / "epoch-002.weights.h5")  # exists only after epoch 1 was backed up
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -129,10 +132,7 @@ def test_ctrl_c_ends_in_one_line_that_says_how_to_resume(tmp_path):
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        deadline = time.monotonic() + 240
-        while not (out / "epoch-001.weights.h5").exists():
-            assert process.poll() is None and time.monotonic() < deadline, "training did not get to epoch 1"
-            time.sleep(0.05)
+        wait_for_checkpoint(process, out / "epoch-001.weights.h5")
     finally:
         process.send_signal(signal.SIGINT)
         stderr = process.communicate(timeout=120)[1]
