@@ -15,7 +15,8 @@
  * Every request carries an id, so aborting one figure's `signal` cancels only its own futures.
  * The backend is wasm unless the page lacks WebAssembly or its URL says ?backend=cpu.
  *
- * The text model (writer-model.js, site/writer/) has a worker of its own:
+ * The text model (writer-model.js, site/writer/) loads into the same first worker, so the page
+ * fetches TensorFlow.js once:
  *
  *   const writer = await getWriter();       // writer.info as writer-model.js's
  *   const writing = writer.write(text, {bias, seed, prime}, (i, {point, phi}) => ...)   // prime: {points, text}
@@ -25,6 +26,8 @@ const DEFAULT_MODEL_URL = new URL("../../model/model.json", import.meta.url).hre
 const DEFAULT_WRITER_URL = new URL("../../writer/model.json", import.meta.url).href;
 const clients = new Map();
 const MAX_FUTURE_WORKERS = 4;
+let pageWorker = null;  // the worker the first model of each kind loads into
+const pageWorkerHolds = new Set();  // "model", "writer": another model of a kind gets a worker of its own
 
 function preferredBackend() {
   const asked = new URLSearchParams(globalThis.location.search).get("backend");
@@ -49,7 +52,8 @@ function futureWorkerCount() {
 /** The text model's client for url (one per page and model), once its worker has loaded it. */
 export function getWriter({url = DEFAULT_WRITER_URL} = {}) {
   if (!clients.has(url)) {
-    clients.set(url, startWorker(new URL(url, globalThis.location.href).href, {text: true}).then((worker) => ({
+    const loading = load(workerFor("writer"), new URL(url, globalThis.location.href).href, {text: true});
+    clients.set(url, loading.then((worker) => ({
       info: worker.info,
       write(text, options, onPoint) {
         const {id, done} = worker.call("write", [text, options], onPoint);
@@ -60,11 +64,15 @@ export function getWriter({url = DEFAULT_WRITER_URL} = {}) {
   return clients.get(url);
 }
 
-/**
- * A worker with the model loaded (the text model with `text`): {info, call(method, args,
- * onPoint) -> {id, done}, cancel(id)}.
- */
-async function startWorker(url, {text = false} = {}) {
+/** The page's worker for the first model of `kind`, a new one for any other. */
+function workerFor(kind) {
+  if (pageWorkerHolds.has(kind)) return newWorker();
+  pageWorkerHolds.add(kind);
+  return pageWorker ??= newWorker();
+}
+
+/** A worker with no model yet: {call(method, args, onPoint) -> {id, done}, cancel(id)}. */
+function newWorker() {
   const worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
   const pending = new Map();
   let nextId = 0;
@@ -100,12 +108,17 @@ async function startWorker(url, {text = false} = {}) {
     worker.postMessage({method: "cancel", args: [id]});
   }
 
-  const info = await call("load", [url, {backend: preferredBackend(), text}]).done;
-  return {info, call, cancel};
+  return {call, cancel};
+}
+
+/** `worker` with the model at url loaded (the text model with `text`), and its info. */
+async function load(worker, url, {text = false} = {}) {
+  const info = await worker.call("load", [url, {backend: preferredBackend(), text}]).done;
+  return {...worker, info};
 }
 
 async function connect(url) {
-  const first = await startWorker(url);
+  const first = await load(workerFor("model"), url);
   const ask = (method) => (...args) => first.call(method, args).done;
   let futureWorkers = null;  // promises of workers, the first one included; made on first use
 
@@ -120,7 +133,7 @@ async function connect(url) {
     futures(line, {signal, ...options} = {}, onPoint) {
       if (signal?.aborted) return Promise.resolve(false);
       futureWorkers ??= [Promise.resolve(first),
-        ...Array.from({length: futureWorkerCount() - 1}, () => startWorker(url))];
+        ...Array.from({length: futureWorkerCount() - 1}, () => load(newWorker(), url))];
       // Workers answer their own points as they go; hand them on in line order.
       const arrived = new Map();
       let nextPoint = 0;

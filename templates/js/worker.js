@@ -2,28 +2,30 @@
  * A model worker: runs handwriting.js off the main thread, so sampling never makes scrolling or
  * drawing stutter (Carter et al., Distill 2016, ran their model in workers too). The page has
  * one, plus up to three more that share futures requests where there are more cores
- * (model-client.js), and one for the text model (writer-model.js) when a figure writes text.
+ * (model-client.js). The page's worker also holds the text model (writer-model.js) when a
+ * figure writes text, so TensorFlow.js is fetched and compiled once for both models.
  *
  * Messages in: {id, method: "load", args: [url, {backend, text}]} (text: load writer-model.js's
- * model), {id, method, args} for a model method (zeroState, step, trace, sample, generate,
- * futures, memory; the text model's write), {method: "cancel", args: [id]} to stop a running
- * futures or write request. Messages out: {id, result} or {id, error} (one line), and
+ * model beside the handwriting one), {id, method, args} for a model method (zeroState, step,
+ * trace, sample, generate, futures, memory; write, the text model's), {method: "cancel",
+ * args: [id]} to stop a running futures or write request. Messages out: {id, result} or {id, error} (one line), and
  * {id, point: [i, futures]} while a futures request runs, {id, point: [i, {point, phi}]} while
  * a write request does. model-client.js is the other side of this conversation.
  */
 import {loadModel, nextTask} from "./handwriting.js";
 import {loadWriter} from "./writer-model.js";
 
-let modelReady = null;
+const ready = {model: null, writer: null};  // promises of the handwriting and the text model
 const running = new Map();
 
 async function answer({id, method, args}) {
   if (method === "load") {
     const [url, {text, ...options}] = args;
-    modelReady = (text ? loadWriter : loadModel)(url, options);
-    return (await modelReady).info;
+    const loaded = (text ? loadWriter : loadModel)(url, options);
+    ready[text ? "writer" : "model"] = loaded;
+    return (await loaded).info;
   }
-  const model = await modelReady;
+  const model = await ready[method === "write" ? "writer" : "model"];
   if (method !== "futures" && method !== "write") return model[method](...args);
   const controller = new AbortController();
   running.set(id, controller);
