@@ -46,8 +46,7 @@
  * for writer-model.js, the text-conditional network, which steps the same LSTM layers.
  */
 import "../vendor/tf-core.min.js";
-import "../vendor/tf-backend-cpu.min.js";
-import "../vendor/tf-backend-wasm.min.js";
+import "../vendor/tf-backend-wasm.min.js";  // needs only tf-core; the cpu fallback is imported on demand
 
 const tf = globalThis.tf;
 const VENDOR_URL = new URL("../vendor/", import.meta.url).href;
@@ -65,6 +64,7 @@ export function useBackend(preferred) {
       tf.wasm.setWasmPaths(VENDOR_URL);
       if (await tf.setBackend("wasm").catch(() => false)) return "wasm";
     }
+    await import("../vendor/tf-backend-cpu.min.js");  // fetched only where wasm is not to be had
     await tf.setBackend("cpu");
     return "cpu";
   })();
