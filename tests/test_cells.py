@@ -149,7 +149,8 @@ def test_pack_line_layout():
     packed = cells_figure.pack_line(points, cells, scale)
     assert struct.unpack("<II", packed[:8]) == (3, 2)
     assert np.frombuffer(packed[8:26], "<i2").reshape(3, 3).tolist() == points.astype(int).tolist()
-    values = np.frombuffer(packed[26:], np.int8).reshape(2, 3).T / cells_figure.LEVELS * scale
+    steps = np.frombuffer(packed[26:], np.int8).reshape(2, 3)  # along each cell's row
+    values = np.cumsum(steps, axis=1).T / cells_figure.LEVELS * scale
     np.testing.assert_allclose(values, cells, atol=scale.max() / (2 * cells_figure.LEVELS))
 
 

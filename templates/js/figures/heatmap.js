@@ -8,9 +8,9 @@
  * Data (generator/figures/cells.py): the page inlines the line menu and per-cell scales; each
  * line's points and cell values are one binary file under data/cells/, fetched when the line
  * is picked and shared by both figures (one fetch per file per page). Values are int8,
- * cell-major: c = q / levels * scale[cell]. Colour saturates at colourRange[cell], so every row
- * shows its own pattern, or, on the one shared scale the key offers, at sharedRange; the hover
- * readout gives the true value.
+ * cell-major, shipped as steps along each row: c = q / levels * scale[cell]. Colour saturates
+ * at colourRange[cell], so every row shows its own pattern, or, on the one shared scale the key
+ * offers, at sharedRange; the hover readout gives the true value.
  *
  * The root element keeps data-state (loading, ready, failed), data-line, data-cell (raw index),
  * data-row (row in this figure's order), data-scale (row or shared), data-drawn-points, and
@@ -121,7 +121,11 @@ export function decodeLine(buffer) {
   const offsets = new Int16Array(buffer, 8, count * 3);
   const points = Array.from({length: count}, (_, i) =>
     [offsets[3 * i] / RAW_PER_MODEL_UNIT, offsets[3 * i + 1] / RAW_PER_MODEL_UNIT, offsets[3 * i + 2]]);
-  return {count, width, points, values: new Int8Array(buffer, 8 + count * 6, count * width)};
+  const values = new Int8Array(buffer, 8 + count * 6, count * width).slice();
+  for (let row = 0; row < count * width; row += count) {  // steps along each cell's row back to q
+    for (let t = row + 1; t < row + count; t++) values[t] += values[t - 1];
+  }
+  return {count, width, points, values};
 }
 
 /** Puts each group label (.cells-group, in row order) beside the middle of its band, pushed
