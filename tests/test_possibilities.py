@@ -121,6 +121,12 @@ def test_build_offers_samples_a_straight_line_and_human_lines(tiny_build):
     assert set(figure.files) == {"config.json", *(f"line-{k}.json" for k in range(1, 8)),
                                  *(f"mixture-{k}.json" for k in range(8))}
     assert figure.files["config.json"]["futures"] == 50
+    # Before any hover the view carries the pen-lift chances and the middle point's mixture.
+    first, mixture = figure.data["first"], figure.files["mixture-0.json"]
+    assert first["eos"] == mixture["eos"] and first["middle"]["index"] == 15
+    for name, packed in mixture.items():
+        middle = possibilities.unpack(first["middle"]["mixture"][name])
+        assert middle.tolist() == possibilities.unpack(packed)[15:16].tolist()
     json.dumps([figure.data, figure.files], allow_nan=False)  # inlined and written as strict JSON
 
 

@@ -7,7 +7,8 @@ in after reading the line up to there. This module precomputes the figure's defa
 every line it offers (generated samples, a straight line, human lines): the futures at the
 default steps and temperature, and per point the negative log-likelihood of the actual next
 point and the entropy of the mixture weights, for the uncertainty strip. The mixture itself,
-shown when the reader hovers a point, goes into a separate file fetched on first hover.
+shown when the reader hovers a point, goes into a separate file fetched on first hover; the
+view carries what is drawn before that (see `at_rest`).
 
 Everything is quantised to small integers and base64 (see `pack`): the first line's view is
 inlined into the page, the others are files under site/data/possibilities/. Any other setting
@@ -85,6 +86,16 @@ def unpack(packed: dict) -> np.ndarray:
         return np.unpackbits(raw)[:int(np.prod(packed["shape"]))].reshape(packed["shape"])
     ints = raw.view(np.dtype(packed["dtype"]).newbyteorder("<")).reshape(packed["shape"])
     return np.where(ints == np.iinfo(ints.dtype).min, np.nan, ints / packed["scale"])
+
+
+def at_rest(mixture: dict) -> dict:
+    """What the figure shows of a line's mixtures before any hover: every point's pen-lift
+    probability (the line's circles) and the whole mixture at the middle point (the inset)."""
+    middle = len(unpack(mixture["eos"])) // 2
+    return {"eos": mixture["eos"], "middle": {
+        "index": middle,
+        "mixture": {name: pack(unpack(packed)[middle:middle + 1], packed["scale"]) for name, packed in mixture.items()},
+    }}
 
 
 def derive_seed(seed: int, *names) -> int:
@@ -248,7 +259,7 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
         computed = ctx.cache.memo("possibilities-view", [asdict(config), fingerprint(line["points"]), seed],
                                   lambda: compute_view(runner, line["points"], config, seed, progress))
         progress.update(before + len(line["points"]) - progress.n)  # all at once when cached
-        view = {"name": line["name"], "kind": line["kind"], **computed["view"]}
+        view = {"name": line["name"], "kind": line["kind"], **computed["view"], **at_rest(computed["mixture"])}
         views.append(view)
         files[f"mixture-{index}.json"] = computed["mixture"]
         if index == 0:

@@ -87,6 +87,11 @@ export function unpack({dtype, scale, data}) {
   return Float32Array.from(ints, (q) => (q === missing ? NaN : q / scale));
 }
 
+/** An object of packed arrays (a mixture), each unpacked. */
+function unpackAll(packed) {
+  return Object.fromEntries(Object.entries(packed).map(([name, value]) => [name, unpack(value)]));
+}
+
 function decodeView(raw) {
   const length = raw.points.shape[0];
   const offsets = unpack(raw.points);
@@ -105,7 +110,8 @@ function decodeView(raw) {
     name: raw.name, length, offsets, pen, xs, ys,
     steps: raw.steps, count: raw.count,
     futures: unpack(raw.futures), futurePen: unpack(raw.futurePen),
-    nll: unpack(raw.nll), entropy: unpack(raw.entropy),
+    nll: unpack(raw.nll), entropy: unpack(raw.entropy), eos: unpack(raw.eos),
+    middle: {index: raw.middle.index, mixture: unpackAll(raw.middle.mixture)},  // the inset before any hover
     // The line's points as the model reads them: [dx, dy, pen_up] in model units.
     points: Array.from({length}, (_, i) => [offsets[2 * i], offsets[2 * i + 1], pen[i]]),
   };
@@ -201,8 +207,8 @@ function drawFutures(context, view, futures, from, to, place) {
   context.restore();
 }
 
-/** The line, thin, with a dot at each point and (once eos is known) a circle sized by the pen-lift chance. */
-function drawLine(context, view, place, eos) {
+/** The line, thin, with a dot at each point and a circle sized by the pen-lift chance (eos). */
+function drawLine(context, view, place) {
   paintPoints(context, view.points, {x: place.px(0), y: place.py(0), scale: place.scale, penUp: 1,
     colour: LINE_INK, width: 1});
   context.fillStyle = LINE_INK;
@@ -211,11 +217,10 @@ function drawLine(context, view, place, eos) {
     context.arc(place.px(view.xs[i]), place.py(view.ys[i]), 1.4, 0, 2 * Math.PI);
     context.fill();
   }
-  if (!eos) return;
   context.strokeStyle = LIFT_INK;
   context.lineWidth = 1;
   for (let i = 0; i < view.length; i++) {
-    const radius = LIFT_RADIUS_PX * Math.sqrt(eos[i]);  // area in proportion to the chance
+    const radius = LIFT_RADIUS_PX * Math.sqrt(view.eos[i]);  // area in proportion to the chance
     if (radius < 1) continue;
     context.beginPath();
     context.arc(place.px(view.xs[i]), place.py(view.ys[i]), radius, 0, 2 * Math.PI);
@@ -283,10 +288,11 @@ function drawStrip(context, view, place, mixtures) {
   });
 }
 
-function drawMixture(canvas, mixture, view, i) {
+/** The mixture predicted after point i of view, read from row `row` of `mixture`. */
+function drawMixture(canvas, mixture, row, view, i) {
   const {context} = fitCanvas(canvas, 160, 160);
-  const M = mixture.pi.length / view.length;
-  const at = (name, k) => mixture[name][i * M + k];
+  const M = mixture.pi.length / mixture.eos.length;
+  const at = (name, k) => mixture[name][row * M + k];
   let extent = 0.5;
   for (let k = 0; k < M; k++) {
     if (at("pi", k) < 0.01) continue;
@@ -347,8 +353,7 @@ function mount(root, data) {
   };
   const mixtureOf = (index) => {
     if (!mixtures.has(index)) {
-      mixtures.set(index, fetchJson(`mixture-${index}.json`).then((raw) =>
-        Object.fromEntries(Object.entries(raw).map(([name, packed]) => [name, unpack(packed)]))));
+      mixtures.set(index, fetchJson(`mixture-${index}.json`).then(unpackAll));
     }
     return mixtures.get(index);
   };
@@ -371,7 +376,7 @@ function mount(root, data) {
     shown.place = place;
     drawKey(keyCanvas);
     const futuresContext = fitCanvas(futuresCanvas, place.height, place.width).context;
-    drawLine(fitCanvas(lineCanvas, place.height, place.width).context, view, place, shown.eos);
+    drawLine(fitCanvas(lineCanvas, place.height, place.width).context, view, place);
     fitCanvas(marksCanvas, place.height, place.width);
     drawStrip(fitCanvas(stripCanvas, 2 * STRIP_ROW_PX + 2, place.width).context, view, place, data.mixtures);
     drawFutures(futuresContext, view, futures, 0, futures.ready, place);
@@ -400,15 +405,10 @@ function mount(root, data) {
       : {count: data.futures, steps, ready: 0,
         offsets: new Float32Array(view.length * data.futures * steps * 2),
         pen: new Uint8Array(view.length * data.futures * steps)};
-    shown = {view, futures, drawn: 0, lineIndex, eos: null};
+    shown = {view, futures, drawn: 0, lineIndex};
     redraw();
-    // The pen-lift circles and a prediction in the inset before any hover: the middle point's.
-    mixtureOf(lineIndex).then((mixture) => {
-      if (shown.view !== view) return;
-      shown.eos = mixture.eos;
-      drawLine(fitCanvas(lineCanvas, shown.place.height, shown.place.width).context, view, shown.place, shown.eos);
-      return showPoint(Math.floor(view.length / 2));
-    }).catch((error) => console.error(error));
+    // A prediction in the inset before any hover: the middle point's, which the view carries.
+    showPoint(view.middle.index).catch((error) => console.error(error));
     if (precomputed) {
       finish("sampled ahead of time");
       return;
@@ -480,12 +480,13 @@ function mount(root, data) {
     marks.beginPath();
     marks.arc(place.px(view.xs[best]), place.py(view.ys[best]), 5, 0, 2 * Math.PI);
     marks.stroke();
-    const mixture = await mixtureOf(lineIndex);
+    const atMiddle = best === view.middle.index;  // any other point's mixture is fetched on first hover
+    const mixture = atMiddle ? view.middle.mixture : await mixtureOf(lineIndex);
     if (shown.lineIndex !== lineIndex) return;
-    drawMixture(mixtureCanvas, mixture, view, best);
+    drawMixture(mixtureCanvas, mixture, atMiddle ? 0 : best, view, best);
     const nll = view.nll[best];
     readout.textContent = `Point ${best + 1} of ${view.length}: the pen lifts next with probability `
-      + `${(100 * mixture.eos[best]).toFixed(1)}%; its weight is spread as over `
+      + `${(100 * view.eos[best]).toFixed(1)}%; its weight is spread as over `
       + `${Math.exp(view.entropy[best]).toFixed(1)} equally likely clouds (${bits(view.entropy[best]).toFixed(1)} bits)`
       + (Number.isFinite(nll)
         ? `; the point that came next (dot) surprised the model by ${(bits(nll) + RAW_GRID_BITS).toFixed(1)} bits.`
