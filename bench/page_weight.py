@@ -85,8 +85,7 @@ def measure(config: PageWeightConfig) -> dict:
         "requests": len(fetched),
         "bytes": sum(size[0] for size in per_request),
         "gzip_bytes": gzip_bytes,
-        # each address once: what a host that lets the browser cache sends (the text model's worker
-        # fetches TensorFlow.js again, which such a browser takes from its cache)
+        # each address once: what a host that lets the browser cache sends, should a file be fetched twice
         "gzip_bytes_each_once": sum(size[1] for size in sizes.values()),
         "budget_gzip_bytes": BUDGET_GZIP_BYTES,
         "within_budget": gzip_bytes <= BUDGET_GZIP_BYTES,

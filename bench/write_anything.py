@@ -10,9 +10,8 @@ Prints one JSON line: on a built site served locally, with the figure in view,
   worker, nothing drawn), and per row; primed_first_point_ms: the first point after a prime of
   a corpus line (its points are read first). Goal: the sentence within 2 s.
 - the writer's export size (gzip) and bench/page_weight.py's totals for the whole page, which
-  count the text model since the figure loads it when scrolled to (and once more the TensorFlow.js
-  files its own worker fetches; page_gzip_bytes_each_once counts every address once). Goal: 2.0 MB
-  gzip.
+  count the text model since the figure loads it when scrolled to (page_gzip_bytes_each_once
+  counts every address once). Goal: 2.0 MB gzip.
 Each timing is the median of `runs` runs (a new seed each).
 
     python bench/write_anything.py [--site site] [--runs 3] [--no-page-weight]
