@@ -96,19 +96,19 @@ class Writer:
         padded = np.full((len(texts), letters.max()), TEXT_PADDING, np.int32)
         for row, code in enumerate(codes):
             padded[row, :len(code)] = code
-        text = one_hot_text(padded, self.alphabet.size)
+        one_hot = one_hot_text(padded, self.alphabet.size)
         batch = len(texts)
         states = [tf.zeros((batch, size)) for size in self.cell.state_size]
         bias = tf.constant(config.bias, tf.float32)
         fed = np.zeros((batch, 3), np.float32)
         if prime is not None:
             for t, point in enumerate(prime.model_inputs()):
-                _, states, _, _ = self._step(fed, states, text, bias, self._seeds(config.seed, t))
+                _, states, _, _ = self._step(fed, states, one_hot, bias, self._seeds(config.seed, t))
                 fed = np.repeat(point[None], batch, axis=0)
         limit = int(GIVE_UP_POINTS_PER_CHARACTER * max(len(text) for text in texts))
         drawn, stopped_at = [], np.full(batch, -1)
         for t in range(limit):
-            _, states, phi, sampled = self._step(fed, states, text, bias, self._seeds(config.seed, t + 1_000_000))
+            _, states, phi, sampled = self._step(fed, states, one_hot, bias, self._seeds(config.seed, t + 1_000_000))
             past_end = self._past_end(phi.numpy(), letters)
             stopped_at[(stopped_at < 0) & past_end] = t
             if (stopped_at >= 0).all():
