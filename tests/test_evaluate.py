@@ -60,8 +60,8 @@ def test_cli_prints_one_json_line(tiny, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--weights", "/nonexistent/model"], "does not exist"),
-    (["--weights", "distill", "--data", "/nonexistent/lines"], "no such file or folder"),
-    (["--weights", "distill", "--batch-lines", "0"], "at least 1"),
+    (["--weights", "default", "--data", "/nonexistent/lines"], "no such file or folder"),
+    (["--weights", "default", "--batch-lines", "0"], "at least 1"),
 ])
 def test_cli_errors_are_one_line(args, message, capsys):
     assert main(args) == 2

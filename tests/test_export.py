@@ -105,7 +105,7 @@ def test_export_is_deterministic_and_sized(tiny, tmp_path):
     shard_bytes = sum(path.stat().st_size for path in first if path.suffix == ".bin")
     assert shard_bytes == kernels + 4 * biases  # one byte per kernel weight, float32 biases
     metadata = json.loads(first[0].read_text())["userDefinedMetadata"]
-    assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3}
+    assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3, "window_mixtures": 0, "alphabet_size": 0}
 
 
 def test_a_new_export_leaves_no_stale_shards(tiny, tmp_path):
