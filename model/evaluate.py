@@ -34,7 +34,7 @@ from model.base import DataError, Line, run_cli
 from model.data import CleanConfig, clean, load, split_lines
 from model.network import keras, nll_terms, tf
 from model.recognizer import Recognizer, character_error_rate, load_recognizer
-from model.synthesis import TEXT_PADDING
+from model.synthesis import padded_codes
 from model.weights import TRAIN_FILE, artefact_folder, load_model
 from model.write import WriteConfig, Writer, load_writer
 
@@ -64,10 +64,7 @@ def zero_start_batch(lines: list[Line]) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def text_codes(lines: list[Line], alphabet: Alphabet) -> np.ndarray:
     """(B, U) int32 codes of the lines' texts, padded with TEXT_PADDING to the longest."""
-    codes = np.full((len(lines), max(len(line.text) for line in lines)), TEXT_PADDING, np.int32)
-    for row, line in enumerate(lines):
-        codes[row, :len(line.text)] = alphabet.encode(line.text)
-    return codes
+    return padded_codes([alphabet.encode(line.text) for line in lines])
 
 
 def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = EvaluateConfig(),

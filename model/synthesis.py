@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from model.network import ModelConfig, keras, tf
 
 TEXT_PADDING = -1  # a padded character position: one-hot of -1 is all zeros
@@ -105,6 +107,14 @@ class WindowCell(keras.layers.Layer):
         return {**super().get_config(), "cells": self.cells, "layers": self.layers,
                 "window_mixtures": self.window_mixtures, "alphabet_size": self.alphabet_size,
                 "points_per_character": self.points_per_character}
+
+
+def padded_codes(texts: list[np.ndarray]) -> np.ndarray:
+    """(B, U) int32: texts already encoded (model.alphabet), padded with TEXT_PADDING to the longest."""
+    codes = np.full((len(texts), max(len(text) for text in texts)), TEXT_PADDING, np.int32)
+    for row, text in enumerate(texts):
+        codes[row, :len(text)] = text
+    return codes
 
 
 def one_hot_text(codes, alphabet_size: int):

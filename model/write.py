@@ -33,7 +33,7 @@ from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, DataError, Line, ModelError, run_cli
 from model.data import load, write_json_line
 from model.network import keras, sample_points, tf
-from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING, one_hot_text, window_cell
+from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
 from model.weights import TRAIN_FILE, artefact_folder, load_model
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
@@ -93,10 +93,7 @@ class Writer:
         prefix = f"{prime.text} " if prime is not None else ""
         codes = [self.alphabet.encode(prefix + text) for text in texts]
         letters = np.array([len(code) for code in codes])
-        padded = np.full((len(texts), letters.max()), TEXT_PADDING, np.int32)
-        for row, code in enumerate(codes):
-            padded[row, :len(code)] = code
-        one_hot = one_hot_text(padded, self.alphabet.size)
+        one_hot = one_hot_text(padded_codes(codes), self.alphabet.size)
         batch = len(texts)
         states = [tf.zeros((batch, size)) for size in self.cell.state_size]
         bias = tf.constant(config.bias, tf.float32)
