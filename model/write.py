@@ -9,8 +9,9 @@ phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's dev
   pi <- softmax(pi_hat (1 + b)); b = 0 samples the model as trained.
 - priming (section 5.5): feed a real line and its text first, then write the new text
   after it, in that hand; only the new text's points are returned.
-- a long text is wrapped at spaces into lines no longer than the model learned to write,
-  written side by side in one batch and stacked into one line of strokes.
+- a long text is wrapped at spaces into rows of at most --width characters (12, the longest
+  lines the committed writer learned, as the page's rows), written side by side in one batch
+  and stacked into one line of strokes.
 
     python -m model.write --text "hello world" --out hello.svg [--weights W] [--bias 1] [--seed 0]
     python -m model.write --text "more of this" --out more.json --prime 7.json   # 7.txt holds its text
@@ -21,7 +22,6 @@ in .txt); the SVG is the same strokes drawn.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -34,7 +34,7 @@ from model.base import MODEL_UNIT, DataError, Line, ModelError, run_cli
 from model.data import load, write_json_line
 from model.network import keras, sample_points, tf
 from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
-from model.weights import TRAIN_FILE, artefact_folder, load_model
+from model.weights import artefact_folder, load_model
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
 # A line that has not passed its last character after this many points per character is cut off.
@@ -46,7 +46,7 @@ LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apar
 class WriteConfig:
     bias: float = 1.0
     seed: int = 0
-    width: int = 0  # characters per written line; 0: the longest lines the model trained on
+    width: int = 12  # characters per written row: the writer learned lines of 3 to 12 (as the page's rows)
 
 
 @dataclass
@@ -62,12 +62,11 @@ class Written:
 class Writer:
     """A loaded synthesis network and its alphabet, stepped one point at a time for a batch."""
 
-    def __init__(self, model: keras.Model, alphabet: Alphabet, trained_width: int = 0):
+    def __init__(self, model: keras.Model, alphabet: Alphabet):
         self.model = model
         self.cell = window_cell(model)
         self.head = model.get_layer("mixture")
         self.alphabet = alphabet
-        self.trained_width = trained_width
         self._step = tf.function(self._step_graph, reduce_retracing=True)
 
     def _step_graph(self, points, states, text, bias, seeds):
@@ -137,8 +136,7 @@ class Writer:
     def write_text(self, text: str, config: WriteConfig = WriteConfig(), prime: Line | None = None) -> Line:
         """A text of any length (up to MAX_TEXT) wrapped into rows and stacked into one line."""
         self.check(text)
-        width = config.width or self.trained_width or 40
-        rows = textwrap.wrap(" ".join(text.split()), width, break_long_words=True) or [text]
+        rows = textwrap.wrap(" ".join(text.split()), config.width, break_long_words=True) or [text]
         written = self.write(rows, config, prime)
         return stack([item.line for item in written], " ".join(rows))
 
@@ -190,10 +188,7 @@ def load_writer(spec: str) -> Writer:
     if not config.conditional:
         raise ModelError(f"--weights {spec}: an unconditional model, which cannot read a text; "
                          "give a model trained with text (the default, writer, is one)")
-    folder = artefact_folder(spec)
-    train_file = folder / TRAIN_FILE
-    chars = json.loads(train_file.read_text()).get("chars") if train_file.is_file() else None
-    return Writer(model, Alphabet.load(folder), trained_width=chars[1] if chars else 0)
+    return Writer(model, Alphabet.load(artefact_folder(spec)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="0 writes as trained, higher is neater and less varied (default %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--width", type=int, default=defaults.width,
-                        help="characters per written row (default: the longest lines the model trained on)")
+                        help="characters per written row (default %(default)s: the longest lines the writer learned)")
     parser.add_argument("--prime", help="a line (.json with its .txt, or IAM .xml) to write after, in its hand")
     parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it")
     args = parser.parse_args(argv)
