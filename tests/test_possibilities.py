@@ -226,10 +226,23 @@ def test_changing_each_control_redraws(tiny_site, serve, page):
 def test_a_new_setting_cancels_the_one_in_flight(tiny_site, serve, page):
     figure = open_figure(page, serve, tiny_site)
     lengths = line_lengths(page)
-    figure.locator(".poss-steps").fill("10")
-    page.wait_for_selector(f'{FIGURE}[data-state="computing"]', timeout=10000)
     straight = [line["kind"] for line in json.loads(
         page.locator("#figure-data-possibilities").text_content())["lines"]].index("straight")
+    # The moment the 10-step run starts computing, pick another line: a tiny model can finish
+    # a run before a test polling from outside the page would see it in flight.
+    page.evaluate("""([figureSelector, line]) => {
+      const figure = document.querySelector(figureSelector);
+      new MutationObserver((changes, observer) => {
+        if (figure.dataset.state !== "computing") return;
+        observer.disconnect();
+        figure.dataset.cancelledInFlight = "yes";
+        const select = figure.querySelector(".poss-line-select");
+        select.value = String(line);
+        select.dispatchEvent(new Event("change"));
+      }).observe(figure, {attributes: true, attributeFilter: ["data-state"]});
+    }""", [FIGURE, straight])
+    figure.locator(".poss-steps").fill("10")
+    page.wait_for_selector(f'{FIGURE}[data-cancelled-in-flight="yes"]', timeout=10000)
     show(page, line=straight)  # still at 10 steps
     page.wait_for_timeout(300)  # a late point of the cancelled run would show up here
     points, futures, _ = drawn(figure)
