@@ -58,6 +58,14 @@ def test_split_is_by_line_and_seeded():
     assert [line.points[0, 0] for line in val] == [line.points[0, 0] for line in split_lines(lines, 0.25, seed=1)[1]]
 
 
+def test_copies_of_a_line_fall_on_the_same_side_of_the_split():
+    lines = [Line(np.full((3, 3), i % 10, np.float32)) for i in range(20)]  # every line twice
+    for seed in range(5):
+        train, val = split_lines(lines, 0.25, seed)
+        assert len(train) + len(val) == 20 and len(val) >= 5
+        assert {line.points[0, 0] for line in train}.isdisjoint(line.points[0, 0] for line in val)
+
+
 def test_training_learns_and_writes_an_artefact(trained):
     record = metrics(trained)
     epochs = record["epochs"]
