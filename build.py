@@ -167,8 +167,9 @@ def build_site(config: BuildConfig, model, model_config, about, lines, writer=No
         render.write_figure_files(figures, building)
         charts = assets.figure_charts(figures, cache)
         page = render.render_article(figures, charts, {
-            "about": about, "model_config": asdict(model_config), "data_source": describe_source(ctx.data_source),
-            "lines": len(lines), "words": ctx.words, "uses_original": _original_material(about, ctx.data_source)})
+            "about": about, "model_config": asdict(model_config),
+            "data_source": describe_source(ctx.data_source, ctx.words), "lines": len(lines), "words": ctx.words,
+            "uses_original": _original_material(about, ctx.data_source)})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         files = [path for path in building.rglob("*") if path.is_file()]
@@ -186,13 +187,14 @@ def build_site(config: BuildConfig, model, model_config, about, lines, writer=No
     return summary
 
 
-def describe_source(source: str) -> str:
-    """The lines' source as the page names it (never a local path)."""
+def describe_source(source: str, words: dict) -> str:
+    """The lines' source as the page names it (never a local path), with what they are
+    (`words`, generator.figures.LINE_WORDS) when their files say."""
     if source == "distill":
         return "the original article's human handwriting"
     if source.startswith("synthetic"):
         return "the synthetic cursive corpus (Hershey script fonts, model/synth.py)"
-    return shown_name(source)
+    return shown_name(source) + (f" ({words['lines']})" if words["kind"] else "")
 
 
 def _original_material(about: dict, data_source: str) -> str:

@@ -5,11 +5,12 @@ and once on the original article's human lines (skipped without ../shared/distil
 visible text is the page without its scripts, styles and markup.
 """
 import html
+import json
 import re
 
 import build
 from generator.figures import lines_kind
-from model.data import load
+from model.data import CONFIG_NAME, load, write_json_lines
 
 BUILDER_PHRASES = ("computed when the page was built", "the build found", "the build measures",
                    "python -m model.train", "when the page was built")
@@ -32,6 +33,32 @@ def build_tiny(tmp_path_factory, tiny_artefact, data: str):
 def test_kind_of_lines_follows_their_source(tiny_lines):
     assert lines_kind(load("synthetic:2")) == "synthetic"
     assert lines_kind(load(tiny_lines)) == ""  # a folder that does not say what it holds
+
+
+def converted_iam(tiny_lines, folder, config=True):
+    """The tiny lines as `python -m model.data convert lineStrokes-all.tar.gz` writes IAM-OnDB's:
+    IAM's line names, texts beside, and (unless `config` is False) the stage's _config.json."""
+    names = ["a01-000u-01", "a01-000u-02", "a01-001w-01", "h02-037-01"]
+    write_json_lines(load(tiny_lines), folder, names)
+    if config:
+        (folder / CONFIG_NAME).write_text(json.dumps({"stage": "convert", "source": "lineStrokes-all.tar.gz"}))
+    return folder
+
+
+def test_converted_iam_lines_are_human(tiny_lines, tmp_path):
+    assert lines_kind(load(converted_iam(tiny_lines, tmp_path / "iam"))) == "human"
+    assert lines_kind(load(converted_iam(tiny_lines, tmp_path / "bare", config=False))) == "human"
+    synthetic = tmp_path / "synthetic"  # a synth folder stays synthetic, whatever its names
+    write_json_lines(load("synthetic:2"), synthetic, ["a01-000u-01", "a01-000u-02"])
+    (synthetic / CONFIG_NAME).write_text(json.dumps({"stage": "synth", "lines": 2}))
+    assert lines_kind(load(synthetic)) == "synthetic"
+
+
+def test_a_converted_iam_folder_reads_as_human_handwriting(tmp_path_factory, tiny_artefact, tiny_lines):
+    folder = converted_iam(tiny_lines, tmp_path_factory.mktemp("converted") / "iam-lines")
+    text = build_tiny(tmp_path_factory, tiny_artefact, str(folder))
+    assert "a line of human handwriting" in text and "Human line" in text
+    assert "4 lines from iam-lines (human handwriting)" in text
 
 
 def test_synthetic_lines_are_never_called_human(tmp_path_factory, tiny_artefact):

@@ -11,6 +11,7 @@ import functools
 import importlib
 import json
 import pkgutil
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,11 @@ LINE_WORDS = {
 }
 
 
+# An IAM-OnDB line's name (a01-000u-01), kept by `model.data convert` (model.data.line_names,
+# which may put the line's position before it or a -2 after it).
+IAM_LINE = re.compile(r"(\d+-)?[a-z]\d\d-\d{3}[a-z]?-\d\d(-\d+)?")
+
+
 def _source_kind(source: str) -> str:
     """'human', 'synthetic' or '' for one source as model.data.load names it."""
     if source == "distill" or source.startswith("distill:") or source.lower().endswith(".xml"):
@@ -66,13 +72,12 @@ def _source_kind(source: str) -> str:
         return "synthetic"
     path = Path(source)
     described = path.parent / CONFIG_NAME  # lines written by `model.data synth` or `convert`
-    if path.suffix == ".json" and described.is_file():
-        stage = json.loads(described.read_text())
-        if stage.get("stage") == "synth":
-            return "synthetic"
-        if stage.get("stage") == "convert":
-            return _source_kind(str(stage.get("source", "")))
-    return ""
+    stage = json.loads(described.read_text()) if path.suffix == ".json" and described.is_file() else {}
+    if stage.get("stage") == "synth":
+        return "synthetic"
+    converted = _source_kind(str(stage.get("source", ""))) if stage.get("stage") == "convert" else ""
+    # a converted IAM-OnDB folder or archive says nothing of its kind, but its lines keep IAM's names
+    return converted or ("human" if path.suffix == ".json" and IAM_LINE.fullmatch(path.stem) else "")
 
 
 def lines_kind(lines) -> str:
