@@ -27,7 +27,7 @@ from pathlib import Path
 from model.alphabet import Alphabet
 from model.base import ModelError, run_cli
 from model.network import ModelConfig, keras
-from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING
+from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
 from model.weights import artefact_folder, load_model
 
 MODEL_JSON = "model.json"
@@ -46,10 +46,15 @@ class ExportConfig:
 
 
 def model_config(model: keras.Model) -> ModelConfig:
-    """The ModelConfig a built handwriting network has, read from its layers."""
+    """The ModelConfig a built handwriting network has, read from its layers: the LSTM layers
+    of model.network, or the window cell of a text-conditional model.synthesis network."""
+    mixtures = (model.get_layer("mixture").units - 1) // 6
+    if any(layer.name == "synthesis" for layer in model.layers):
+        cell = window_cell(model)
+        return ModelConfig(layers=cell.layers, cells=cell.cells, mixtures=mixtures,
+                           window_mixtures=cell.window_mixtures, alphabet_size=cell.alphabet_size)
     lstms = [layer for layer in model.layers if layer.name.startswith("lstm_")]
-    outputs = model.get_layer("mixture").units
-    return ModelConfig(layers=len(lstms), cells=lstms[0].units, mixtures=(outputs - 1) // 6)
+    return ModelConfig(layers=len(lstms), cells=lstms[0].units, mixtures=mixtures)
 
 
 def _tensorflowjs():
@@ -78,17 +83,13 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     for stale in [out_dir / MODEL_JSON, *out_dir.glob("group*-shard*of*.bin")]:
         stale.unlink(missing_ok=True)  # a previous, larger export must not leave shards behind
     quantization = {config.quantize: QUANTIZED_WEIGHTS} if config.quantize else None
+    metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config)}
     if alphabet is None:
-        metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config)}
         tensorflowjs.converters.save_keras_model(model, str(out_dir), weight_shard_size_bytes=config.shard_bytes,
                                                  metadata=metadata, quantization_dtype_map=quantization)
     else:
-        window_cell = model.get_layer("synthesis").cell
-        metadata = {"model": {"layers": window_cell.layers, "cells": window_cell.cells,
-                              "mixtures": (model.get_layer("mixture").units - 1) // 6,
-                              "window_mixtures": window_cell.window_mixtures, "alphabet_size": alphabet.size},
-                    "export": asdict(config), "alphabet": alphabet.to_json(), "text_padding": TEXT_PADDING,
-                    "points_per_character": POINTS_PER_CHARACTER}
+        metadata |= {"alphabet": alphabet.to_json(), "text_padding": TEXT_PADDING,
+                     "points_per_character": POINTS_PER_CHARACTER}
         weights = [{"name": weight.name.split(":")[0], "data": weight.numpy()} for weight in model.weights]
         manifest = tensorflowjs.write_weights.write_weights(
             [weights], str(out_dir), shard_size_bytes=config.shard_bytes, write_manifest=False,
