@@ -22,6 +22,10 @@ import numpy as np
 MODEL_UNIT = 40.0
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The two files every model folder holds, the handwriting models' (model.weights) as the
+# recogniser's (model.recognizer): its shape as JSON, and its weights.
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.h5"
 
 
 def distill_dir() -> Path:

@@ -30,15 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import REPO_ROOT, DataError, Line, ModelError, run_cli
+from model.base import CONFIG_FILE, REPO_ROOT, WEIGHTS_FILE, DataError, Line, ModelError, run_cli
 from model.data import load
 from model.network import keras, tf
 
 DEFAULT_RECOGNIZER_DIR = REPO_ROOT / "model" / "recognizer"
-CONFIG_FILE = "config.json"
-TRAIN_FILE = "train.json"
-METRICS_FILE = "metrics.json"
-WEIGHTS_FILE = "weights.h5"
 
 
 @dataclass

@@ -15,15 +15,13 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from model import original
-from model.base import REPO_ROOT, ModelError
+from model.base import CONFIG_FILE, REPO_ROOT, WEIGHTS_FILE, ModelError
 from model.network import ModelConfig, build_model, keras
 from model.synthesis import build_synthesis_model
 
 # Models committed with the project, by name: the unconditional default and the writer, which
 # writes a given text (Graves section 5).
 NAMED_MODEL_DIRS = {"default": REPO_ROOT / "model" / "default", "writer": REPO_ROOT / "model" / "writer"}
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.h5"
 ABOUT_FILE = "about.json"
 TRAIN_FILE = "train.json"
 
