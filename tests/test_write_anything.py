@@ -1,5 +1,6 @@
 """The write-anything figure (the text model writes what the reader types) in a tiny built site,
-in headless Chromium; and a build with --writer none, which leaves the section out.
+in headless Chromium, also beside the original article's weights (skipped without them); and a
+build with --writer none, which leaves the section out.
 
 The text model is test_writer_js's: random weights, a window that crosses a character in a
 few points, and the alphabet " abhi", so most characters are outside it.
@@ -24,9 +25,9 @@ def writer_artefact(tmp_path_factory):
     return folder
 
 
-def built(root, tiny_artefact, tiny_lines, writer):
+def built(root, weights, tiny_lines, writer):
     said = []
-    config = build.BuildConfig(weights=str(tiny_artefact), writer=writer, data=str(tiny_lines), seed=0,
+    config = build.BuildConfig(weights=str(weights), writer=writer, data=str(tiny_lines), seed=0,
                                out=str(root / "site"), cache=str(root / "cache"))
     build.build(config, say=said.append)
     return root / "site", said
@@ -194,6 +195,23 @@ def test_fits_a_phone(writer_site, serve, browser):
     assert max(widths) <= 390, widths
     assert errors == []
     context.close()
+
+
+def test_the_writer_works_beside_the_original_weights(distill, tmp_path, tiny_lines, writer_artefact, serve, page):
+    """--weights distill with a writer: the original's 500 cells and the text model share the page's
+    worker; each writes in turn (the writer before and after the handwriting model)."""
+    site = built(tmp_path, "distill", tiny_lines, str(writer_artefact))[0]
+    page.goto(serve(site))
+    page.locator(FIGURE).scroll_into_view_if_needed()
+    write(page, "hi abba")
+    assert attribute(page, "data-text") == "hi abba" and int(attribute(page, "data-drawn-points")) > 0
+    writes = '[data-figure="writes"]'
+    page.locator(writes).scroll_into_view_if_needed()
+    page.wait_for_function(f"Number(document.querySelector('{writes}').dataset.drawnPoints) > 20", timeout=60_000)
+    page.locator(FIGURE).scroll_into_view_if_needed()
+    write(page, "abba hi")
+    assert attribute(page, "data-text") == "abba hi" and int(attribute(page, "data-drawn-points")) > 0
+    assert page.console_errors == [] and page.foreign_requests == []
 
 
 def test_writer_none_builds_without_the_section(tmp_path, tiny_artefact, tiny_lines):
