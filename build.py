@@ -12,7 +12,9 @@ libraries it needs. A rebuild of the Distill article by Carter, Ha, Johnson and 
 
 The build is atomic (made in a folder beside the output and swapped in at the end, so a
 failed or killed build leaves the previous site) and deterministic (same inputs and seed,
-byte-identical site). Expensive precomputes are cached in .cache/.
+byte-identical site). It caches in .cache/ the expensive precomputes and, whole, what the page
+takes from the model (model_stage), keyed by the bytes of its inputs and code (stage_key): a
+build after a template edit renders the page without importing TensorFlow, in under a second.
 """
 from __future__ import annotations
 
@@ -140,36 +142,88 @@ def _swap_in(building: Path, out: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def build_site(config: BuildConfig, model, model_config, about, lines, writer=None, say=print) -> dict:
-    """Everything after loading: precompute, figures, export, render; then swap site in."""
-    from generator import assets, render
+# What the model's stages run besides their inputs: the project's code and committed models, and
+# the pinned Node packages that draw the charts. Not templates/: the page is rendered afresh.
+STAGE_CODE = [REPO_ROOT / "model", REPO_ROOT / "generator", REPO_ROOT / "build.py", REPO_ROOT / "package-lock.json"]
+
+
+def stage_key(config: BuildConfig) -> str:
+    """Everything model_stage's result depends on, known from file bytes alone (no TensorFlow, no
+    parsing, milliseconds): the options as given, the files of the weights, the writer and the
+    lines (with IAM's transcriptions they take texts from), the seed and STAGE_CODE. A path that
+    is missing adds nothing: no stage was ever stored for it, and loading it says what is wrong."""
+    from generator.cache import files_fingerprint, fingerprint
+    from model.data import _transcription_source
+
+    def model_files(spec: str) -> str:  # default and writer are under model/, in STAGE_CODE
+        if spec == "distill":
+            return files_fingerprint(distill_dir())
+        folder = Path(spec)  # an artefact folder: load_model reads its own files, not subfolders
+        return files_fingerprint(*[path for path in sorted(folder.iterdir()) if path.is_file()]) \
+            if folder.is_dir() else ""
+
+    source = config.data or _default_data()
+    if source == "distill":
+        lines = files_fingerprint(distill_dir())
+    elif source.startswith("synthetic"):
+        lines = ""  # made by model/synth.py, in STAGE_CODE
+    else:
+        transcriptions = _transcription_source(Path(source)) if Path(source).exists() else None
+        lines = files_fingerprint(Path(source), *([transcriptions] if transcriptions else []))
+    return fingerprint(config.weights, config.writer, source, config.seed, model_files(config.weights),
+                       model_files(config.writer), lines, files_fingerprint(*STAGE_CODE))
+
+
+def model_stage(config: BuildConfig, say=print) -> dict:
+    """What the page takes from the model, the writer, the lines and the seed: `figures`, `files`
+    (the models exported for TensorFlow.js, site path -> bytes), `charts` and the `context` values
+    the templates name; `cache`, what the precompute cache did. Plain data (pickled by
+    build_site whole, so a build that changes only templates/ never loads TensorFlow)."""
+    from generator import assets
     from generator.cache import Cache, fingerprint, lines_fingerprint, model_fingerprint
     from generator.figures import BuildContext, build_all
+
+    say(f"loading model ({config.weights}), writer ({config.writer}) and lines ({config.data or 'default'})")
+    model, model_config, about, lines, writer = load_inputs(config, say)
+    base_key = fingerprint(model_fingerprint(model), lines_fingerprint(lines), config.seed)
+    cache = Cache(Path(config.cache) if config.cache else None, base_key)
+    ctx = BuildContext(model=model, config=model_config, about=about, lines=lines,
+                       seed=config.seed, cache=cache, data_source=config.data or _default_data(), writer=writer)
+    say("[1/4] figures")
+    figures = build_all(ctx, progress=say)
+    say("[2/4] model export (TensorFlow.js, uint8)" + (", and the writer's" if writer else "") + "; charts")
+    files = {**assets.export_model(ctx), **(assets.export_writer(ctx) if writer else {})}
+    charts = assets.figure_charts(figures, cache)
+    return {"figures": figures, "files": files, "charts": charts, "cache": f"{cache.hits} hits, {cache.misses} misses",
+            "context": {"about": about, "model_config": asdict(model_config), "lines": len(lines), "words": ctx.words}}
+
+
+def build_site(config: BuildConfig, say=print) -> dict:
+    """The model's stages (model_stage, or as the cache kept them when nothing they depend on
+    changed), then the page's files and the article; made beside `out`, then swapped in."""
+    from generator import assets, render
+    from generator.cache import Cache
 
     started = time.perf_counter()
     out = Path(config.out)
     building = _prepare_output(out)
     try:
-        base_key = fingerprint(model_fingerprint(model), lines_fingerprint(lines), config.seed)
-        cache = Cache(Path(config.cache) if config.cache else None, base_key)
-        ctx = BuildContext(model=model, config=model_config, about=about, lines=lines,
-                           seed=config.seed, cache=cache, data_source=config.data or _default_data(), writer=writer)
-        say("[1/4] figures")
-        figures = build_all(ctx, progress=say)
-        say("[2/4] model export (TensorFlow.js, uint8)" + (", and the writer's" if writer else ""))
-        assets.export_model(ctx, building)
-        if writer:
-            assets.export_writer(ctx, building)
+        stages = Cache(Path(config.cache) if config.cache else None, stage_key(config) if config.cache else "")
+        stage = stages.memo("site-stage", [], lambda: model_stage(config, say))
+        if stages.hits:
+            say("[1/4] figures, [2/4] model export: as cached (same model, writer, lines, seed and code)")
         say("[3/4] assets (browser libraries, scripts, styles)")
+        for path, content in stage["files"].items():
+            (building / path).parent.mkdir(parents=True, exist_ok=True)
+            (building / path).write_bytes(content)
         assets.copy_vendor(building)
         assets.copy_page_files(building)
-        say("[4/4] article and charts")
-        render.write_figure_files(figures, building)
-        charts = assets.figure_charts(figures, cache)
-        page = render.render_article(figures, charts, {
-            "about": about, "model_config": asdict(model_config),
-            "data_source": describe_source(ctx.data_source, ctx.words), "lines": len(lines), "words": ctx.words,
-            "uses_original": _original_material(about, ctx.data_source)})
+        say("[4/4] article")
+        render.write_figure_files(stage["figures"], building)
+        data_source, context = config.data or _default_data(), stage["context"]
+        page = render.render_article(stage["figures"], stage["charts"], {
+            **context, "data_source": describe_source(data_source, context["words"]),
+            "uses_original": _original_material(context["about"], data_source)})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         files = [path for path in building.rglob("*") if path.is_file()]
@@ -181,7 +235,7 @@ def build_site(config: BuildConfig, model, model_config, about, lines, writer=No
     _record(out).write_text(json.dumps(_local_settings(config)) + "\n")
     summary = {"out": str(out), "files": len(files), "bytes": total_bytes,
                "seconds": round(time.perf_counter() - started, 1),
-               "cache": f"{cache.hits} hits, {cache.misses} misses"}
+               "cache": "the model's stages as cached" if stages.hits else stage["cache"]}
     say(f"built {out}/: {summary['files']} files, {summary['bytes'] / 1e6:.2f} MB in "
         f"{summary['seconds']} s (cache: {summary['cache']})")
     return summary
@@ -236,8 +290,7 @@ def _options(settings: dict) -> list[str]:
 def build(config: BuildConfig, say=print) -> dict:
     _refuse_foreign(Path(config.out))  # before loading the model: seconds a mistyped --out should not cost
     with _writing(Path(config.out)):
-        say(f"loading model ({config.weights}), writer ({config.writer}) and lines ({config.data or 'default'})")
-        return build_site(config, *load_inputs(config, say), say=say)
+        return build_site(config, say=say)
 
 
 def serve(out: Path, cache: str, given: dict, port: int) -> None:
@@ -291,7 +344,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="output folder (default: site/ in the repository)")
     parser.add_argument("--seed", type=int, help="seed for every random choice (default: 0)")
     parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
-                        help="folder for cached precomputes (default: .cache); '' disables the cache")
+                        help="folder for cached precomputes and model stages (default: .cache); "
+                             "'' disables the cache")
     parser.add_argument("--port", type=int, default=8000, help="port for `serve` (default: 8000)")
     return parser
 

@@ -137,24 +137,18 @@ def _export_files(model, alphabet=None) -> dict[str, bytes]:
         return {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}
 
 
-def export_model(ctx, site: Path) -> int:
-    """The model as a TF.js LayersModel in site/model/ (model.json + weight shards)."""
+def export_model(ctx) -> dict[str, bytes]:
+    """The model as a TF.js LayersModel: site path (model/model.json, model/ shards) -> bytes."""
     files = ctx.cache.memo("tfjs-model", [MODEL_QUANTIZATION], lambda: _export_files(ctx.model))
-    (site / "model").mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        (site / "model" / name).write_bytes(content)
-    return len(files)
+    return {f"model/{name}": content for name, content in files.items()}
 
 
-def export_writer(ctx, site: Path) -> int:
-    """The text model (ctx.writer) in site/writer/, beside the model: weights only, its alphabet in
-    model.json (model.export), the kernels in uint8 as the model's."""
+def export_writer(ctx) -> dict[str, bytes]:
+    """The text model (ctx.writer) for site/writer/, beside the model: weights only, its alphabet in
+    model.json (model.export), the kernels in uint8 as the model's. Site path -> bytes."""
     writer = ctx.writer
     # by its weights and their names (cache.model_fingerprint's to_json cannot serialise the window cell)
     weights = fingerprint([weight.name for weight in writer.model.weights], *writer.model.get_weights())
     files = ctx.cache.memo("tfjs-writer", [MODEL_QUANTIZATION, weights, writer.alphabet.chars],
                            lambda: _export_files(writer.model, writer.alphabet))
-    (site / "writer").mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        (site / "writer" / name).write_bytes(content)
-    return len(files)
+    return {f"writer/{name}": content for name, content in files.items()}

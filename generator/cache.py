@@ -5,6 +5,8 @@ model (samples, cell states, the t-SNE order, possibility spaces) is kept under 
 found again by a key made of everything the result depends on: the model's weights, the lines
 shown, the build settings (seed), the figure's own settings, and the source code of the
 function that computed it. Change any of them and the key changes; nothing is ever stale.
+build.py keeps with it, whole, what the page takes from the model, keyed by files_fingerprint:
+the bytes of the files it reads, known before TensorFlow is even imported.
 """
 from __future__ import annotations
 
@@ -45,6 +47,24 @@ def model_fingerprint(model) -> str:
 
 def lines_fingerprint(lines) -> str:
     return fingerprint(*[part for line in lines for part in (line.points, list(line.start), line.text)])
+
+
+def _files(path: Path) -> list[tuple[str, Path]]:
+    """(name, file) for a file, or for every file in a folder tree by its relative name."""
+    if path.is_file():
+        return [(path.name, path)]
+    return [(file.relative_to(path).as_posix(), file) for file in sorted(path.rglob("*"))
+            if file.is_file() and "__pycache__" not in file.parts] if path.is_dir() else []
+
+
+def files_fingerprint(*paths: Path) -> str:
+    """Identifies what lies at `paths` by bytes alone, parsing nothing: a file by its name and
+    bytes, a folder by every file under it (__pycache__ left out), a missing path as empty."""
+    parts: list[Any] = []
+    for path in paths:
+        files = _files(Path(path))
+        parts += [len(files), *[part for name, file in files for part in (name, file.read_bytes())]]
+    return fingerprint(*parts)
 
 
 def _code_version(compute: Callable) -> str:

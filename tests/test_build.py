@@ -2,8 +2,9 @@
 
 The site opens in headless Chromium with every section and figure, no console error, no 404
 and no request to another host; URLs are relative; two builds from the command line, each with
-a fresh cache, are byte-identical; a killed or failing build
-leaves the previous site; bad input ends in one line `error: ...` and exit 2.
+a fresh cache, are byte-identical; after a template edit a build takes the model's stages from
+the cache without importing TensorFlow and gives the site a build without cache gives; a killed
+or failing build leaves the previous site; bad input ends in one line `error: ...` and exit 2.
 """
 import hashlib
 import json
@@ -138,6 +139,58 @@ def test_two_builds_are_byte_identical(cli_sites):
     (first, second), stdout = cli_sites
     assert tree(first) == tree(second)
     assert re.search(r"built .*: \d+ files, [\d.]+ MB in [\d.]+ s", stdout)
+
+
+# build.py's command line, saying at the end whether it imported TensorFlow
+BUILD_SAYING_IF_TENSORFLOW = ("import sys, build; code = build.main(sys.argv[1:]); "
+                              "print('tensorflow' in sys.modules); sys.exit(code)")
+
+
+def imports_tensorflow(process) -> bool:
+    """Whether a successful BUILD_SAYING_IF_TENSORFLOW run imported TensorFlow."""
+    stdout, stderr = process.communicate(timeout=900)
+    assert process.returncode == 0, stderr[-2000:]
+    return {"True": True, "False": False}[stdout.splitlines()[-1]]
+
+
+def test_a_template_edit_rebuilds_without_tensorflow(tiny_artefact, tiny_lines, tmp_path):
+    from model.base import distill_dir
+
+    code = snapshot_of_the_code(tmp_path / "code")
+    environment = {**os.environ, "HANDWRITING_DISTILL": str(distill_dir())}
+
+    def run(site, cache):
+        return subprocess.Popen([sys.executable, "-c", BUILD_SAYING_IF_TENSORFLOW, "--weights", str(tiny_artefact),
+                                 "--data", str(tiny_lines), "--out", str(tmp_path / site), "--cache", cache],
+                                cwd=code, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    assert imports_tensorflow(run("site", str(tmp_path / "cache")))
+    with (code / "templates" / "css" / "article.css").open("a") as css:
+        css.write("\n/* a template edit */\n")
+    assert not imports_tensorflow(run("site", str(tmp_path / "cache")))
+    assert "a template edit" in (tmp_path / "site" / "assets" / "css" / "article.css").read_text()
+    assert imports_tensorflow(run("cold", ""))  # no cache: the whole way, as before
+    assert tree(tmp_path / "site") == tree(tmp_path / "cold")
+
+
+def test_the_model_stages_key_follows_code_and_inputs_not_templates(tiny_artefact, tiny_lines, tmp_path,
+                                                                    monkeypatch):
+    code = snapshot_of_the_code(tmp_path / "code")
+    monkeypatch.setattr(build, "STAGE_CODE", [code / "model", code / "generator", code / "build.py"])
+    lines = shutil.copytree(tiny_lines, tmp_path / "lines")
+    artefact = shutil.copytree(tiny_artefact, tmp_path / "artefact")
+    config = build.BuildConfig(weights=str(artefact), data=str(lines), writer="none")
+    key = build.stage_key(config)
+    (code / "templates" / "article.html.j2").write_text("another page")
+    assert build.stage_key(config) == key
+    for changed in (code / "model" / "base.py", lines / "0.json", artefact / "weights.h5"):
+        before = changed.read_bytes()
+        changed.write_bytes(before + b" ")
+        assert build.stage_key(config) != key, changed
+        changed.write_bytes(before)
+    assert build.stage_key(config) == key
+    assert build.stage_key(build.BuildConfig(weights=str(artefact), data=str(lines), writer="none", seed=1)) != key
+    assert build.stage_key(build.BuildConfig(data=str(tmp_path / "no-such-lines"))) != key  # reported by loading
 
 
 def test_a_killed_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_lines, tmp_path):
