@@ -12,6 +12,7 @@ from pathlib import Path
 import altair
 import jsonschema
 import pytest
+from test_writer_js import ALPHABET, MEASURED, tiny_writer
 
 from generator import figures as figure_package
 from generator.assets import render_charts
@@ -19,7 +20,6 @@ from generator.cache import Cache
 from generator.figures import FIGURE_NAMES, BuildContext, Figure, TextModel
 from generator.figures.model_card import duration, training_curve
 from generator.render import to_json
-from model.alphabet import Alphabet
 
 VEGA_LITE_SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
 MODULES = figure_package.modules()
@@ -37,8 +37,9 @@ def tiny_context(tiny_artefact, tiny_lines):
     from model.weights import load_model
 
     model, config, about = load_model(str(tiny_artefact))
-    # write-anything reads only the text model's alphabet and training data: no network needed
-    writer = TextModel(model=None, alphabet=Alphabet.default(), about={}, trained_on="synthetic:10:chars=3-12")
+    # test_writer_js's tiny text model: write-anything reads its alphabet and data, the model card its shape
+    writer = TextModel(model=tiny_writer(), alphabet=ALPHABET, about={"name": "tiny-writer", "measured": MEASURED},
+                       trained_on="synthetic:10:chars=3-12")
     return BuildContext(model=model, config=config, about=about, lines=load(tiny_lines), seed=0,
                         cache=Cache(None, "tiny"), data_source=str(tiny_lines), writer=writer)
 
@@ -113,6 +114,18 @@ def test_model_card_measures_nll_without_metrics(tiny_context):
     assert held_out["points"] == sum(len(line.points) for line in tiny_context.lines)
     assert held_out["nll_per_point"] == pytest.approx(held_out["nll_xy"] + held_out["nll_eos"])
     assert card.data["parameters"] == tiny_context.model.count_params()
+
+
+def test_model_card_covers_the_text_model(tiny_context, monkeypatch):
+    from generator.figures import model_card
+
+    writer = model_card.build(tiny_context)[0].data["writer"]
+    assert writer["architecture"] == {"layers": 2, "cells": 6, "mixtures": 3, "outputs": 19, "window_mixtures": 3,
+                                      "alphabet_size": ALPHABET.size}
+    assert writer["parameters"] == tiny_context.writer.model.count_params()
+    assert writer["trained_on"] == "synthetic:10:chars=3-12" and writer["measured"] == MEASURED
+    monkeypatch.setattr(tiny_context, "writer", None)
+    assert model_card.build(tiny_context)[0].data["writer"] is None
 
 
 def test_pickers_name_each_human_line_alike(tiny_context):

@@ -8,7 +8,7 @@ few points, and the alphabet " abhi", so most characters are outside it.
 import json
 
 import pytest
-from test_writer_js import ALPHABET, CONFIG, tiny_writer
+from test_writer_js import ALPHABET, CONFIG, MEASURED, tiny_writer
 
 import build
 from model.weights import save_artefact
@@ -20,7 +20,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "i
 @pytest.fixture(scope="module")
 def writer_artefact(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-writer")
-    save_artefact(tiny_writer(), CONFIG, folder, about={"name": "tiny-writer", "source": "test", "credit": ""})
+    save_artefact(tiny_writer(), CONFIG, folder, about={"name": "tiny-writer", "source": "test", "credit": "",
+                                                        "measured": MEASURED})
     ALPHABET.save(folder)
     return folder
 
@@ -218,6 +219,7 @@ def test_writer_none_builds_without_the_section(tmp_path, tiny_artefact, tiny_li
     site, said = built(tmp_path, tiny_artefact, tiny_lines, "none")
     page = (site / "index.html").read_text()
     assert "write-anything" not in page and not (site / "writer").exists()
+    assert "model-card-writer" not in page and "Appendix: about the model<" in page
     assert json.loads((site / "build.json").read_text())["writer"] == "none"
     assert [line for line in said if "write-anything" in line] == ["write-anything: left out (--writer none)"]
 
@@ -227,6 +229,18 @@ def test_the_writer_is_exported_beside_the_model(writer_site, writer_artefact):
     assert exported["format"] == "weights-only" and exported["userDefinedMetadata"]["alphabet"]["chars"] == " abhi"
     assert exported["userDefinedMetadata"]["export"]["quantize"] == "uint8"
     assert json.loads((writer_site / "build.json").read_text())["writer"] == writer_artefact.name
+
+
+def test_the_model_card_covers_the_writer(writer_site):
+    page = (writer_site / "index.html").read_text()
+    assert "Appendix: about the models<" in page
+    card = " ".join(page.split('<h3 id="model-card-writer">', 1)[1].split("</dl>", 1)[0].split())
+    assert "2 LSTM layers of 6 cells that read the text through a soft window of 3 Gaussians" in card
+    assert f"({ALPHABET.size} character codes, one of them for any character outside its alphabet)" in card
+    assert "-4.2500 nats per point" in card and "stopped after 2 epochs, where this one had reached -3.0000" in card
+    assert "fully trained, this one is 1.50 nats per point below it" in card and "at neatness 1 (" in card
+    assert "12.5% of characters misread" in card and "90% of those texts finished on time" in card
+    assert "Training" not in card  # the tiny writer has no train.json: nothing to name
 
 
 def test_serve_rebuilds_with_the_writer_the_site_was_built_with():

@@ -7,6 +7,12 @@ one convention (model.network.nll_terms, "zero-start": feed [0, 0, 0], then scor
 point). Numbers come from the artefact's metrics.json (model.train's log, which build.py passes in
 as about["metrics"]) when it has one; otherwise (the original weights) they are measured here
 on the lines the article shows by model.evaluate, and cached.
+
+With a text model (build.py --writer, ctx.writer) the card covers it too: its shape, read from
+the network itself; the data it learned from (train.json's, by name); its size; and what
+model.evaluate measured of it, as the folder's about.json records it (`measured`: the held-out
+NLL beside an unconditional baseline's, the recogniser's character error rate on its writing,
+the share of texts it stopped on time); a folder that records nothing shows no measures.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import numpy as np
 from generator.figures import Figure
 from model.base import shown_name
 from model.evaluate import evaluate
+from model.export import model_config
 
 
 def parameter_count(model) -> int:
@@ -94,4 +101,18 @@ def build(ctx) -> list[Figure]:
                     | {key: shown_name(metrics[key]) for key in ("data", "init") if key in metrics},
     }
     spec = training_curve(metrics["epochs"]).to_dict() if metrics.get("epochs") else None
-    return [Figure("model-card", data=data, spec=spec)]
+    return [Figure("model-card", data=data | {"writer": writer_card(ctx.writer)}, spec=spec)]
+
+
+def writer_card(writer) -> dict | None:
+    """The text model's part of the card (module docstring), or None without one."""
+    if writer is None:
+        return None
+    config = model_config(writer.model)
+    return {"name": writer.about.get("name", ""), "source": shown_name(writer.about.get("source", "")),
+            "credit": writer.about.get("credit", ""),
+            "architecture": {"layers": config.layers, "cells": config.cells, "mixtures": config.mixtures,
+                             "outputs": config.outputs, "window_mixtures": config.window_mixtures,
+                             "alphabet_size": config.alphabet_size},
+            "parameters": parameter_count(writer.model), "trained_on": shown_name(writer.trained_on),
+            "measured": writer.about.get("measured")}
