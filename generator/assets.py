@@ -20,7 +20,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from generator.cache import fingerprint
+from generator.cache import files_fingerprint, fingerprint
 from generator.render import TEMPLATES
 from model.base import UserError
 
@@ -42,6 +42,7 @@ VENDOR_FILES = {
 }
 
 MODEL_QUANTIZATION = "uint8"
+EXPORT_CODE = REPO_ROOT / "model" / "export.py"  # what the exports are made by: a change to it remakes them
 
 
 class AssetError(UserError):
@@ -139,16 +140,19 @@ def _export_files(model, alphabet=None) -> dict[str, bytes]:
 
 def export_model(ctx) -> dict[str, bytes]:
     """The model as a TF.js LayersModel: site path (model/model.json, model/ shards) -> bytes."""
-    files = ctx.cache.memo("tfjs-model", [MODEL_QUANTIZATION], lambda: _export_files(ctx.model))
+    files = ctx.cache.memo("tfjs-model", [MODEL_QUANTIZATION, files_fingerprint(EXPORT_CODE)],
+                           lambda: _export_files(ctx.model))
     return {f"model/{name}": content for name, content in files.items()}
 
 
 def export_writer(ctx) -> dict[str, bytes]:
     """The text model (ctx.writer) for site/writer/, beside the model: weights only, its alphabet in
-    model.json (model.export), the kernels in uint8 as the model's. Site path -> bytes."""
+    model.json (model.export), the kernels in uint8 as the model's but the mixture head's in
+    float16 (model.export.TEXT_MODEL_UINT8). Site path -> bytes."""
     writer = ctx.writer
     # by its weights and their names (cache.model_fingerprint's to_json cannot serialise the window cell)
     weights = fingerprint([weight.name for weight in writer.model.weights], *writer.model.get_weights())
-    files = ctx.cache.memo("tfjs-writer", [MODEL_QUANTIZATION, weights, writer.alphabet.chars],
+    files = ctx.cache.memo("tfjs-writer", [MODEL_QUANTIZATION, files_fingerprint(EXPORT_CODE), weights,
+                                          writer.alphabet.chars],
                            lambda: _export_files(writer.model, writer.alphabet))
     return {f"writer/{name}": content for name, content in files.items()}

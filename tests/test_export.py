@@ -143,6 +143,11 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
     metadata = document["userDefinedMetadata"]
     assert document["format"] == "weights-only" and metadata["model"] == asdict(config)
     assert metadata["alphabet"]["chars"] == Alphabet.default().chars and metadata["text_padding"] == -1
+    manifest = json.loads((folder / "uint8" / "model.json").read_text())["weightsManifest"][0]["weights"]
+    stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest}
+    assert {name: dtype for name, dtype in stored.items() if name.endswith("kernel")} == {
+        "synthesis/window_cell/lstm_0/kernel": "uint8", "synthesis/window_cell/lstm_0/recurrent_kernel": "uint8",
+        "synthesis/window_cell/window/kernel": "uint8", "mixture/kernel": "float16"}  # export.TEXT_MODEL_UINT8
     points = np.random.default_rng(5).normal(0, 1, (2, 30, 3)).astype(np.float32)
     codes = np.array([Alphabet.default().encode("hello"), Alphabet.default().encode("abc\0\0")])
     codes[1, 3:] = -1
