@@ -53,7 +53,7 @@ function setUp(root) {
       paintPoints(view.context, pen.points, {x, y, scale: settings.scale, colour: READER_INK, width: 2.5, air: true});
       const shown = withinBox(prediction, pen.last, settings.scale, view);
       const end = paintPoints(view.context, shown, {x: pen.last[0], y: pen.last[1], scale: settings.scale,
-        penUp: pen.points.at(-1)?.[2] ?? 0, colour: MODEL_INK, width: 2});
+        penUp: pen.points.at(-1)?.[2] ?? 0, colour: MODEL_INK, width: 2, air: true});
       drawn = 1 + pen.points.length + prediction.length;  // what the model wrote, shown or past the edge
       root.dataset.predictionShown = String(shown.length);
       root.dataset.predictionEnd = `${end.x.toFixed(1)} ${end.y.toFixed(1)}`;
