@@ -326,13 +326,13 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
     keras.utils.set_random_seed(config.seed)
     lines = clean(load(config.data, limit=config.lines), config.clean)
+    alphabet = _alphabet(config, lines) if config.model.conditional else None
     train_lines, val_lines = split_lines(lines, config.val_fraction, config.seed)
     train_points = sum(len(line.points) for line in train_lines)
     about: dict = {"data": config.data, "train_lines": len(train_lines), "val_lines": len(val_lines),
                    "train_points": train_points, "val_points": sum(len(line.points) for line in val_lines)}
     if config.init:
         about["init"] = config.init
-    alphabet = _alphabet(config, lines) if config.model.conditional else None
     if alphabet:
         about["unknown_characters"] = sum(len(alphabet.unknown(line.text)) for line in lines)
         about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
