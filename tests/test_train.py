@@ -135,7 +135,8 @@ def test_sigkill_mid_run_then_the_same_command_resumes(tmp_path):
 
 def test_ctrl_c_ends_in_one_line_that_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "model.train", *TINY, "--out", str(out), "--epochs", "40"]
+    # far more epochs and patience than a tiny model needs: it is still training when the signal comes
+    command = [sys.executable, "-m", "model.train", *TINY, "--out", str(out), "--epochs", "1000", "--patience", "1000"]
     # Ctrl-C's signal, as a terminal sends it (a shell's background job starts with SIGINT ignored)
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
