@@ -153,7 +153,7 @@ def stage_key(config: BuildConfig) -> str:
     lines (with IAM's transcriptions they take texts from), the seed and STAGE_CODE. A path that
     is missing adds nothing: no stage was ever stored for it, and loading it says what is wrong."""
     from generator.cache import files_fingerprint, fingerprint
-    from model.data import _transcription_source
+    from model.data import transcription_source
 
     def model_files(spec: str) -> str:  # default and writer are under model/, in STAGE_CODE
         if spec == "distill":
@@ -168,7 +168,7 @@ def stage_key(config: BuildConfig) -> str:
     elif source.startswith("synthetic"):
         lines = ""  # made by model/synth.py, in STAGE_CODE
     else:
-        transcriptions = _transcription_source(Path(source)) if Path(source).exists() else None
+        transcriptions = transcription_source(Path(source)) if Path(source).exists() else None
         lines = files_fingerprint(Path(source), *([transcriptions] if transcriptions else []))
     return fingerprint(config.weights, config.writer, source, config.seed, model_files(config.weights),
                        model_files(config.writer), lines, files_fingerprint(*STAGE_CODE))

@@ -388,7 +388,7 @@ TRANSCRIPTIONS_HELP = ("IAM-OnDB lines take their texts from an ascii/ folder or
 IAM_LINE_NAME = re.compile(r"(.+)-([0-9]{2})\.xml")  # a01-000u-01.xml: form a01-000u, line 1
 
 
-def _transcription_source(path: Path) -> Path | None:
+def transcription_source(path: Path) -> Path | None:
     """The nearest ascii/ folder or ascii-all.tar.gz, from the source's own folder upward."""
     path = path.absolute()
     for folder in [path, *path.parents] if path.is_dir() else path.parents:
@@ -440,9 +440,9 @@ def _read_transcriptions(source: Path, forms: set[str]) -> dict[str, tuple[str, 
 
 def _add_transcriptions(lines: list[Line], path: Path) -> list[Line]:
     """IAM-OnDB XML lines without a text of their own take theirs from IAM's ascii files, when
-    found (see _transcription_source): line k after `CSR:` in a01-000u.txt is a01-000u-0k.xml."""
+    found (see transcription_source): line k after `CSR:` in a01-000u.txt is a01-000u-0k.xml."""
     untexted = [line for line in lines if not line.text and line.source.lower().endswith(".xml")]
-    source = _transcription_source(path) if untexted else None
+    source = transcription_source(path) if untexted else None
     if source is None:
         return lines
     names = {id(line): IAM_LINE_NAME.fullmatch(Path(line.source).name) for line in untexted}
