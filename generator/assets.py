@@ -138,11 +138,18 @@ def _export_files(model, alphabet=None) -> dict[str, bytes]:
         return {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}
 
 
+def _exported(ctx, folder: str, model, *key_parts, alphabet=None) -> dict[str, bytes]:
+    """`model` exported by model.export into site/`folder`/ (site path -> bytes), cached by the
+    quantisation, model/export.py's code (the cache's own code version sees only this module)
+    and `key_parts`."""
+    files = ctx.cache.memo(f"tfjs-{folder}", [MODEL_QUANTIZATION, files_fingerprint(EXPORT_CODE), *key_parts],
+                           lambda: _export_files(model, alphabet))
+    return {f"{folder}/{name}": content for name, content in files.items()}
+
+
 def export_model(ctx) -> dict[str, bytes]:
     """The model as a TF.js LayersModel: site path (model/model.json, model/ shards) -> bytes."""
-    files = ctx.cache.memo("tfjs-model", [MODEL_QUANTIZATION, files_fingerprint(EXPORT_CODE)],
-                           lambda: _export_files(ctx.model))
-    return {f"model/{name}": content for name, content in files.items()}
+    return _exported(ctx, "model", ctx.model)
 
 
 def export_writer(ctx) -> dict[str, bytes]:
@@ -152,7 +159,4 @@ def export_writer(ctx) -> dict[str, bytes]:
     writer = ctx.writer
     # by its weights and their names (cache.model_fingerprint's to_json cannot serialise the window cell)
     weights = fingerprint([weight.name for weight in writer.model.weights], *writer.model.get_weights())
-    files = ctx.cache.memo("tfjs-writer", [MODEL_QUANTIZATION, files_fingerprint(EXPORT_CODE), weights,
-                                          writer.alphabet.chars],
-                           lambda: _export_files(writer.model, writer.alphabet))
-    return {f"writer/{name}": content for name, content in files.items()}
+    return _exported(ctx, "writer", writer.model, weights, writer.alphabet.chars, alphabet=writer.alphabet)
