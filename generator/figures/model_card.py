@@ -91,8 +91,7 @@ def build(ctx) -> list[Figure]:
         "name": ctx.about.get("name", ""),
         "source": shown_name(ctx.about.get("source", "")),  # model.train's names its --data, maybe a local path
         "credit": ctx.about.get("credit", ""),
-        "architecture": {"layers": ctx.config.layers, "cells": ctx.config.cells,
-                         "mixtures": ctx.config.mixtures, "outputs": ctx.config.outputs},
+        "architecture": architecture(ctx.config),
         "parameters": parameter_count(ctx.model),
         "held_out": held_out,
         "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds") if key in metrics}
@@ -104,6 +103,13 @@ def build(ctx) -> list[Figure]:
     return [Figure("model-card", data=data | {"writer": writer_card(ctx.writer)}, spec=spec)]
 
 
+def architecture(config) -> dict:
+    """A ModelConfig as the card shows it: the network's shape, and a text model's window."""
+    shape = {"layers": config.layers, "cells": config.cells, "mixtures": config.mixtures, "outputs": config.outputs}
+    return shape | ({"window_mixtures": config.window_mixtures, "alphabet_size": config.alphabet_size}
+                    if config.conditional else {})
+
+
 def writer_card(writer) -> dict | None:
     """The text model's part of the card (module docstring), or None without one."""
     if writer is None:
@@ -111,8 +117,6 @@ def writer_card(writer) -> dict | None:
     config = model_config(writer.model)
     return {"name": writer.about.get("name", ""), "source": shown_name(writer.about.get("source", "")),
             "credit": writer.about.get("credit", ""),
-            "architecture": {"layers": config.layers, "cells": config.cells, "mixtures": config.mixtures,
-                             "outputs": config.outputs, "window_mixtures": config.window_mixtures,
-                             "alphabet_size": config.alphabet_size},
+            "architecture": architecture(config),
             "parameters": parameter_count(writer.model), "trained_on": shown_name(writer.trained_on),
             "measured": writer.about.get("measured")}
