@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.base import UserError, distill_dir, run_cli, shown_name
+from model.base import CONFIG_FILE, UserError, distill_dir, run_cli, shown_name
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -85,7 +85,7 @@ def load_writer(spec: str, say=print):
     from model.alphabet import Alphabet
 
     folder = weights.artefact_folder(spec)
-    if spec == "none" or (spec == "writer" and not (folder / "config.json").is_file()):
+    if spec == "none" or (spec == "writer" and not (folder / CONFIG_FILE).is_file()):
         say("write-anything: left out (" + ("--writer none" if spec == "none" else
             f"no text model in {shown_name(str(folder))}/; give one with --writer FOLDER") + ")")
         return None
