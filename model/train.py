@@ -29,11 +29,13 @@ train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch che
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -261,6 +263,38 @@ class EpochLog(keras.callbacks.Callback):
         return self.metrics
 
 
+class InterruptBetweenBatches(keras.callbacks.Callback):
+    """Ctrl-C ends `fit` at the end of the batch it lands in, as a KeyboardInterrupt raised here.
+
+    Python's own handler raises it wherever the signal lands, and one that lands in a weakref
+    callback (fit drops many) is printed and swallowed: the run went on, about one Ctrl-C in four."""
+
+    def __init__(self):
+        super().__init__()
+        self._supports_tf_logs = True  # the batch logs are not read: no copy to NumPy per batch
+        self.requested = False
+
+    @contextlib.contextmanager
+    def installed(self):
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # ignored, or someone else's
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._request)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _request(self, signum, frame):
+        self.requested = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    on_test_batch_end = on_train_batch_end
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -352,7 +386,9 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     about["initial_val_nll"] = model.evaluate(validation, verbose=0, return_dict=True)["nll"]
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
     log = EpochLog(out, early_stopping, about, write=chief)
+    interrupt = InterruptBetweenBatches()
     callbacks = [
+        interrupt,
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(str(out / CHECKPOINT_PATTERN), save_weights_only=True),
         early_stopping,
@@ -362,7 +398,8 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     # Only now: a run that fails before training (bad data, a bad --init) leaves no run in `out`
     # for the corrected command to be refused by.
     (out / TRAIN_FILE).write_text(json.dumps(config.to_json(), indent=2) + "\n")
-    model.fit(training, validation_data=validation, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    with interrupt.installed():
+        model.fit(training, validation_data=validation, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     if log.diverged_at is not None:
         raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
                          f"clip {config.clip}); lower --lr or --clip, or check the data for extreme values")
