@@ -2,8 +2,9 @@
 
 Prints one JSON line per run: points scored per second over the whole set (93,429 points,
 zero-start, model.evaluate) after a warm-up that traces the graph, and the NLL. With
---quantize, the weights first go through model.export.export_tfjs and are read back by
-tensorflowjs, so the line also tells what that storage costs the site's model in NLL.
+--quantize, the weights first go through model.export.export_tfjs and are read back as the
+page reads them (model.export.read_exported), so the line also tells what that storage costs
+the site's model in NLL.
 
     .venv/bin/python bench/evaluate.py [--batch-lines 16 64] [--quantize uint8 float16]
 """
@@ -13,21 +14,22 @@ import os
 import tempfile
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 from model.data import load
 from model.evaluate import EvaluateConfig, evaluate
-from model.export import MODEL_JSON, export_tfjs
+from model.export import export_tfjs, read_exported
+from model.network import keras
 from model.original import load_original
 
 
 def exported(model, quantize):
     """The model after a TF.js export with this storage, read back into Keras."""
-    import tensorflowjs
-
     with tempfile.TemporaryDirectory() as folder:
         export_tfjs(model, folder, quantize)
-        return tensorflowjs.converters.load_keras_model(str(Path(folder) / MODEL_JSON))
+        arrays = read_exported(folder)
+    copy = keras.models.clone_model(model)
+    copy.set_weights([arrays[weight.name.split(":")[0]] for weight in model.weights])
+    return copy
 
 
 def main():

@@ -154,8 +154,7 @@ def export_model(ctx) -> dict[str, bytes]:
 
 def export_writer(ctx) -> dict[str, bytes]:
     """The text model (ctx.writer) for site/writer/, beside the model: weights only, its alphabet in
-    model.json (model.export), the kernels in uint8 as the model's but the mixture head's in
-    float16 (model.export.TEXT_MODEL_UINT8). Site path -> bytes."""
+    model.json (model.export), stored as the model's. Site path -> bytes."""
     writer = ctx.writer
     # by its weights and their names (cache.model_fingerprint's to_json cannot serialise the window cell)
     weights = fingerprint([weight.name for weight in writer.model.weights], *writer.model.get_weights())

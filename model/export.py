@@ -2,16 +2,17 @@
 
 The Keras network of model.network (Graves 2013, section 4.2) is written as a TF.js
 LayersModel with the tensorflowjs package: model.json (topology and weight manifest) plus
-binary weight shards, loadable with tf.loadLayersModel. Kernels can be stored as float32,
-float16, or uint8 (per tensor affine, as tensorflowjs quantises: a quarter of the size, like
-the original article's 8-bit file). The same model always gives byte-identical files, so the
-site build and its cache can compare exports.
+binary weight shards. Kernels can be stored as float32, float16, or uint8 (per tensor affine,
+as tensorflowjs quantises: a quarter of the size, like the original article's 8-bit file),
+except the mixture head's kernel, which uint8 stores with a range per column (HEAD_KERNEL).
+The same model always gives byte-identical files, so the site build and its cache can compare
+exports. tf.loadLayersModel reads the float32 and float16 exports; the uint8 one is the page's,
+read by its own loader (templates/js/handwriting.js fetchExport), which joins the columns.
 
 A text-conditional model (Graves section 5, model.synthesis) has a custom window cell that no
 TF.js layer implements, so it is exported as weights only: model.json holds the weights
-manifest (the same shards and quantisation, but its mixture head's kernel in float16 under
-uint8: TEXT_MODEL_UINT8) and, as metadata, its ModelConfig, window settings and alphabet; the
-page steps the network itself, as it does the LSTM of section 4.2.
+manifest (the same shards and quantisation) and, as metadata, its ModelConfig, window settings
+and alphabet; the page steps the network itself, as it does the LSTM of section 4.2.
 `read_exported` reads any export back into NumPy arrays by weight name, as the page does.
 
     python -m model.export --weights {default|distill|FOLDER} --out site/model --quantize uint8
@@ -24,6 +25,8 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from model.alphabet import Alphabet
 from model.base import ModelError, run_cli
@@ -38,12 +41,19 @@ QUANTIZE_CHOICES = (None, "float16", "uint8")
 # quantising them (the forget-gate block sits 1.0 above the rest) costs the original weights
 # 0.014 nats per point in uint8, where quantising the kernels alone costs nothing measurable.
 QUANTIZED_WEIGHTS = ["*kernel"]
-# A text model's mixture head is the exception, kept in float16 when the rest is uint8: its
-# kernel spans -3.3 to 4.0 in the committed writer, and one uint8 step (0.028) over that range
-# cost it 2.8 nats per point and tripled its character error rate at bias 1 (8.6% to 27% on 100
-# texts; alignment 99% to 86%). Exported so, it scores -4.21 against -4.34 in float32, writes with
-# 9.6% errors, 97% aligned, and weighs 337 kB gzipped instead of 287 kB.
-TEXT_MODEL_UINT8 = {"uint8": ["*window_cell*kernel"], "float16": ["mixture/kernel"]}
+# Under uint8 the mixture head's kernel gets a range per column. Per tensor, its widest column
+# sets one step for all (in the default model the pen-lift column spans -2.8 to 2.8, the means'
+# columns -1.2 to 1.3), too coarse for the means that fine handwriting needs: the page's copy of
+# the default model lost 1.63 nats per point (-4.31 to -2.68 on 100 synthetic lines) and the text
+# model's 2.84 (-4.40 to -1.56 on 100 held-out lines). Per column the copies lose 0.10 and 0.14
+# (most of it now the LSTM's kernels), and the text model's head weighs half its float16 copy's.
+# The LSTM's kernels stay per tensor: per column they would lose 0.02 instead of 0.10, but their
+# codes, spread over all 256 values, gzip a third larger (+240 kB for the default model).
+# Stored as HEAD_KERNEL/codes (uint8 codes 0-255, kept exact by tensorflowjs's quantisation at
+# min 0, step 1) and the columns' float32 HEAD_KERNEL/column_min and /column_step:
+# kernel = codes * step + min.
+HEAD_KERNEL = "mixture/kernel"
+CODES, COLUMN_MIN, COLUMN_STEP = "codes", "column_min", "column_step"
 
 
 @dataclass
@@ -87,37 +97,51 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
         raise ModelError(f"quantize={config.quantize!r}: not supported; use none, float16 or uint8")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [out_dir / MODEL_JSON, *out_dir.glob("group*-shard*of*.bin")]:
-        stale.unlink(missing_ok=True)  # a previous, larger export must not leave shards behind
-    quantization = {config.quantize: QUANTIZED_WEIGHTS} if config.quantize else None
-    if alphabet is not None and config.quantize == "uint8":
-        quantization = TEXT_MODEL_UINT8
+    quantization = {config.quantize: [*QUANTIZED_WEIGHTS, f"*/{CODES}"]} if config.quantize else None
     metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config)}
-    if alphabet is None:
-        tensorflowjs.converters.save_keras_model(model, str(out_dir), weight_shard_size_bytes=config.shard_bytes,
-                                                 metadata=metadata, quantization_dtype_map=quantization)
+    if alphabet is None:  # tensorflowjs writes the topology; its weights are replaced by ours below
+        tensorflowjs.converters.save_keras_model(model, str(out_dir), metadata=metadata)
+        document = json.loads((out_dir / MODEL_JSON).read_text())
     else:
         metadata |= {"alphabet": alphabet.to_json(), "text_padding": TEXT_PADDING,
                      "points_per_character": POINTS_PER_CHARACTER}
-        weights = [{"name": weight.name.split(":")[0], "data": weight.numpy()} for weight in model.weights]
-        manifest = tensorflowjs.write_weights.write_weights(
-            [weights], str(out_dir), shard_size_bytes=config.shard_bytes, write_manifest=False,
-            quantization_dtype_map=quantization)
-        document = {"format": "weights-only", "generatedBy": "model.export", "weightsManifest": manifest,
-                    "userDefinedMetadata": metadata}
-        (out_dir / MODEL_JSON).write_text(json.dumps(document))
+        document = {"format": "weights-only", "generatedBy": "model.export", "userDefinedMetadata": metadata}
+    weights = [stored for weight in model.weights for stored in _stored(weight, config.quantize)]
+    for stale in out_dir.glob("group*-shard*of*.bin"):  # tensorflowjs's, or a previous, larger export's
+        stale.unlink()
+    document["weightsManifest"] = tensorflowjs.write_weights.write_weights(
+        [weights], str(out_dir), shard_size_bytes=config.shard_bytes, write_manifest=False,
+        quantization_dtype_map=quantization)
+    (out_dir / MODEL_JSON).write_text(json.dumps(document))
     (out_dir / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
-    manifest = json.loads((out_dir / MODEL_JSON).read_text())["weightsManifest"]
-    shards = [out_dir / path for group in manifest for path in group["paths"]]
+    shards = [out_dir / path for group in document["weightsManifest"] for path in group["paths"]]
     return [out_dir / MODEL_JSON, *shards, out_dir / CONFIG_FILE]
 
 
+def _stored(weight, quantize: str | None) -> list[dict]:
+    """One weight as the manifest's entries: itself, or under uint8 the head's kernel as its
+    codes and its columns' ranges (HEAD_KERNEL)."""
+    name, data = weight.name.split(":")[0], weight.numpy()
+    if not (quantize == "uint8" and name == HEAD_KERNEL):
+        return [{"name": name, "data": data}]
+    low = data.min(axis=0)
+    step = (data.max(axis=0) - low) / 255
+    step[step == 0] = 1  # a constant column: all its codes 0
+    codes = np.round((data - low) / step).astype(np.float32)
+    return [{"name": f"{name}/{CODES}", "data": codes}, {"name": f"{name}/{COLUMN_MIN}", "data": low},
+            {"name": f"{name}/{COLUMN_STEP}", "data": step.astype(np.float32)}]
+
+
 def read_exported(out_dir) -> dict:
-    """{weight name: float32 array} of an export, dequantised as tf.io.loadWeights does in the page."""
+    """{weight name: float32 array} of an export, dequantised as the page's fetchExport does."""
     out_dir = Path(out_dir)
     manifest = json.loads((out_dir / MODEL_JSON).read_text())["weightsManifest"]
     groups = _tensorflowjs().read_weights.read_weights(manifest, str(out_dir))
-    return {item["name"]: item["data"].astype("float32") for group in groups for item in group}
+    arrays = {item["name"]: item["data"].astype(np.float32) for group in groups for item in group}
+    for name in [name.removesuffix(f"/{CODES}") for name in arrays if name.endswith(f"/{CODES}")]:
+        codes, low, step = (arrays.pop(f"{name}/{part}") for part in (CODES, COLUMN_MIN, COLUMN_STEP))
+        arrays[name] = codes * step + low
+    return arrays
 
 
 def main(argv: list[str] | None = None) -> int:

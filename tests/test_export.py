@@ -6,9 +6,10 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
+from generator import assets
 from model.alphabet import Alphabet
 from model.base import REPO_ROOT
-from model.export import ExportConfig, export_tfjs, main, read_exported
+from model.export import HEAD_KERNEL, ExportConfig, export_tfjs, main, read_exported
 from model.network import ModelConfig, keras
 from model.synthesis import build_synthesis_model
 from model.weights import load_model, save_artefact
@@ -80,19 +81,44 @@ def test_a_trained_model_exports_and_matches_in_tfjs(page, serve, tiny_artefact,
     assert np.abs(ours - expected).max() < 1e-4
 
 
-@pytest.mark.parametrize("quantize, tolerance", [("float16", 0.005), ("uint8", 0.1)])
-def test_quantised_exports_load_and_stay_close(page, serve, site, tiny, inputs, quantize, tolerance):
+def stored_types(folder) -> dict:
+    """{manifest entry: its quantisation dtype, None if float32} of an export."""
+    manifest = json.loads((folder / "model.json").read_text())["weightsManifest"][0]
+    return {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest["weights"]}
+
+
+def test_float16_export_loads_in_tfjs_and_stays_close(page, serve, site, tiny, inputs):
     expected = tiny.predict(inputs[None], verbose=0)
-    ours = predict_in_browser(page, serve, site, quantize, inputs)
-    error = np.abs(ours - expected).max()
-    print(f"{quantize} max abs error vs Keras:", error)
-    assert 0 < error < tolerance  # changed by the rounding, but not much
-    manifest = json.loads((site / quantize / "model.json").read_text())["weightsManifest"][0]
-    stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest["weights"]}
-    assert {name: dtype for name, dtype in stored.items() if name.endswith("kernel")} == {
-        f"{layer}/kernel": quantize for layer in ("lstm_0/lstm_cell", "lstm_1/lstm_cell", "mixture")} | {
-        f"{layer}/recurrent_kernel": quantize for layer in ("lstm_0/lstm_cell", "lstm_1/lstm_cell")}
+    error = np.abs(predict_in_browser(page, serve, site, "float16", inputs) - expected).max()
+    print("float16 max abs error vs Keras:", error)
+    assert 0 < error < 0.005  # changed by the rounding, but not much
+    stored = stored_types(site / "float16")
+    assert {name for name, dtype in stored.items() if dtype == "float16"} == {
+        name for name in stored if name.endswith("kernel")}
     assert {dtype for name, dtype in stored.items() if name.endswith("bias")} == {None}
+
+
+def test_uint8_export_rounds_each_kernel_within_half_a_step(site, tiny, inputs):
+    """uint8 per tensor, the head's kernel per column: each weight within half of its range's step."""
+    arrays = read_exported(site / "uint8")
+    assert sorted(arrays) == sorted(weight.name.split(":")[0] for weight in tiny.weights)
+    for weight in tiny.weights:
+        name, original = weight.name.split(":")[0], weight.numpy()
+        if original.ndim == 1:
+            np.testing.assert_array_equal(arrays[name], original)  # biases stay float32
+            continue
+        over = 0 if name == HEAD_KERNEL else None
+        half_step = (original.max(axis=over) - original.min(axis=over)) / 255 / 2
+        assert np.all(np.abs(arrays[name] - original) <= half_step * 1.001 + 1e-7), name
+    stored = stored_types(site / "uint8")
+    assert {name for name, dtype in stored.items() if dtype == "uint8"} == {
+        "lstm_0/lstm_cell/kernel", "lstm_0/lstm_cell/recurrent_kernel", "lstm_1/lstm_cell/kernel",
+        "lstm_1/lstm_cell/recurrent_kernel", f"{HEAD_KERNEL}/codes"}
+    assert {dtype for name, dtype in stored.items() if name.endswith(("bias", "min", "step"))} == {None}
+    rebuilt = keras.models.clone_model(tiny)
+    rebuilt.set_weights([arrays[weight.name.split(":")[0]] for weight in tiny.weights])
+    error = np.abs(rebuilt.predict(inputs[None], verbose=0) - tiny.predict(inputs[None], verbose=0)).max()
+    assert 0 < error < 0.05
 
 
 def test_export_is_deterministic_and_sized(tiny, tmp_path):
@@ -103,7 +129,9 @@ def test_export_is_deterministic_and_sized(tiny, tmp_path):
     kernels = sum(w.size for w in tiny.get_weights() if w.ndim == 2)
     biases = sum(w.size for w in tiny.get_weights() if w.ndim == 1)
     shard_bytes = sum(path.stat().st_size for path in first if path.suffix == ".bin")
-    assert shard_bytes == kernels + 4 * biases  # one byte per kernel weight, float32 biases
+    head_columns = tiny.get_layer("mixture").units
+    # one byte per kernel weight; float32 biases and the head's columns' ranges (min and step)
+    assert shard_bytes == kernels + 4 * biases + 2 * 4 * head_columns
     metadata = json.loads(first[0].read_text())["userDefinedMetadata"]
     assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3, "window_mixtures": 0, "alphabet_size": 0}
 
@@ -145,9 +173,9 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
     assert metadata["alphabet"]["chars"] == Alphabet.default().chars and metadata["text_padding"] == -1
     manifest = json.loads((folder / "uint8" / "model.json").read_text())["weightsManifest"][0]["weights"]
     stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest}
-    assert {name: dtype for name, dtype in stored.items() if name.endswith("kernel")} == {
-        "synthesis/window_cell/lstm_0/kernel": "uint8", "synthesis/window_cell/lstm_0/recurrent_kernel": "uint8",
-        "synthesis/window_cell/window/kernel": "uint8", "mixture/kernel": "float16"}  # export.TEXT_MODEL_UINT8
+    assert {name for name, dtype in stored.items() if dtype == "uint8"} == {
+        "synthesis/window_cell/lstm_0/kernel", "synthesis/window_cell/lstm_0/recurrent_kernel",
+        "synthesis/window_cell/window/kernel", f"{HEAD_KERNEL}/codes"}
     points = np.random.default_rng(5).normal(0, 1, (2, 30, 3)).astype(np.float32)
     codes = np.array([Alphabet.default().encode("hello"), Alphabet.default().encode("abc\0\0")])
     codes[1, 3:] = -1
@@ -160,18 +188,31 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
         np.testing.assert_allclose(rebuilt.predict([points, codes], verbose=0), expected, atol=tolerance)
 
 
-def test_tfjs_reads_the_text_model_weights_as_python_does(page, serve, writer_export):
-    _, _, folder = writer_export
-    base = serve(folder)
+@pytest.fixture(scope="module")
+def page_loader(tmp_path_factory, site, writer_export):
+    """A served folder with the page's modules (assets/) and both uint8 exports."""
+    folder = tmp_path_factory.mktemp("loader")
+    assets.copy_vendor(folder)
+    assets.copy_page_files(folder)
+    (folder / "index.html").write_text(PAGE.replace("<script src=tf.min.js></script>", ""))
+    shutil.copytree(site / "uint8", folder / "model")
+    shutil.copytree(writer_export[2] / "uint8", folder / "writer")
+    return folder
+
+
+@pytest.mark.parametrize("export", ["model", "writer"])
+def test_the_pages_loader_reads_the_weights_as_python_does(page, serve, page_loader, export):
+    base = serve(page_loader)
     page.goto(base + "index.html")
     loaded = page.evaluate("""async (url) => {
-        const manifest = (await (await fetch(url + 'model.json')).json()).weightsManifest;
-        const weights = await tf.io.loadWeights(manifest, url);
+        const {fetchExport, useBackend} = await import('./assets/js/handwriting.js');
+        await useBackend('wasm');
+        const {weights} = await fetchExport(url);
         const arrays = Object.entries(weights).map(([name, tensor]) => [name, Array.from(tensor.dataSync())]);
         return Object.fromEntries(arrays);
-    }""", f"{base}uint8/")
+    }""", f"{base}{export}/model.json")
     assert page.console_errors == [] and page.foreign_requests == []
-    arrays = read_exported(folder / "uint8")
-    assert sorted(loaded) == sorted(arrays)
+    arrays = read_exported(page_loader / export)
+    assert HEAD_KERNEL in loaded and sorted(loaded) == sorted(arrays)
     for name, values in loaded.items():
         np.testing.assert_allclose(np.array(values, np.float32), arrays[name].ravel(), rtol=1e-6, atol=1e-7)

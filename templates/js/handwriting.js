@@ -100,7 +100,10 @@ function normalPair(random) {
   return [radius * Math.cos(angle), radius * Math.sin(angle)];
 }
 
-/** Fetches model.json and its weight shards (dequantised by tf.io.loadWeights): {modelJson, weights}. */
+/**
+ * Fetches model.json and its weight shards: {modelJson, weights}, dequantised by tf.io.loadWeights
+ * and, for a kernel stored with a range per column (model/export.py HEAD_KERNEL), by joinColumns.
+ */
 export async function fetchExport(url) {
   const response = await fetch(url);
   if (!response.ok) {
@@ -109,7 +112,20 @@ export async function fetchExport(url) {
   }
   const modelJson = await response.json();
   const base = new URL(".", new URL(url, globalThis.location.href)).href;
-  return {modelJson, weights: await tf.io.loadWeights(modelJson.weightsManifest, base)};
+  return {modelJson, weights: joinColumns(await tf.io.loadWeights(modelJson.weightsManifest, base))};
+}
+
+/** Every KERNEL/codes with its KERNEL/column_min and KERNEL/column_step, replaced by KERNEL. */
+function joinColumns(weights) {
+  for (const codesName of Object.keys(weights).filter((name) => name.endsWith("/codes"))) {
+    const kernel = codesName.slice(0, -"/codes".length);
+    const parts = [codesName, `${kernel}/column_min`, `${kernel}/column_step`];
+    const [codes, low, step] = parts.map((name) => weights[name]);
+    weights[kernel] = tf.tidy(() => tf.add(tf.mul(codes, step), low));
+    tf.dispose([codes, low, step]);
+    parts.forEach((name) => delete weights[name]);
+  }
+  return weights;
 }
 
 /** A LayersModel export's weights and the names of its LSTM layers, in order. */
