@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.base import CONFIG_FILE, UserError, distill_dir, run_cli, shown_name
+from model.base import CONFIG_FILE, METRICS_FILE, UserError, distill_dir, run_cli, shown_name
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -71,8 +71,8 @@ def load_inputs(config: BuildConfig, say=print):
 
     model, model_config, about = weights.load_model(config.weights)
     folder = weights.artefact_folder(config.weights)
-    if (folder / "metrics.json").is_file():  # model.train's log: the model card's training curve
-        about = {**about, "metrics": json.loads((folder / "metrics.json").read_text())}
+    if (folder / METRICS_FILE).is_file():  # the model card's training curve
+        about = {**about, "metrics": json.loads((folder / METRICS_FILE).read_text())}
     return model, model_config, about, lines, load_writer(config.writer, say)
 
 

@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # recogniser's (model.recognizer): its shape as JSON, and its weights.
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.h5"
+METRICS_FILE = "metrics.json"  # model.train's log, one record per epoch
 
 
 def distill_dir() -> Path:

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import ALPHABET_FILE, Alphabet
-from model.base import Line, UserError, run_cli
+from model.base import METRICS_FILE, Line, UserError, run_cli
 from model.data import CleanConfig, clean, load, split_lines
 from model.evaluate import text_codes, zero_start_batch
 from model.network import ModelConfig, keras, nll_terms, tf
@@ -60,7 +60,6 @@ from model.weights import (
 )
 
 BACKUP_DIR = "backup"
-METRICS_FILE = "metrics.json"
 CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # Settings that may change between a run and its resumption: they do not change what has
 # been trained so far.
