@@ -10,6 +10,7 @@ the bytes of the files it reads, known before TensorFlow is even imported.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -72,12 +73,20 @@ def _code_version(compute: Callable) -> str:
     return fingerprint(*[Path(path).read_bytes() if Path(path).is_file() else str(path) for path in sources])
 
 
+# Entries kept per name, the most recently used: an author switching between a few models or
+# sets of lines finds each again, and a long series of edits to model/ does not fill the disk
+# (the page's stage is about 9 MB an entry).
+KEPT_PER_NAME = 4
+KEY_CHARACTERS = 24
+
+
 class Cache:
     """memo(name, key_parts, compute): compute() once per distinct key, then read it back.
 
     `base_key` names what the whole build depends on (model, lines, seed); `key_parts` adds
     the figure's own settings. Results are pickled (numpy arrays and dicts of them are fine).
-    `folder=None` disables storing, for builds that must not touch the disk cache.
+    `folder=None` disables storing, for builds that must not touch the disk cache. Of the
+    entries of one name, the KEPT_PER_NAME most recently used stay.
     """
 
     def __init__(self, folder: Path | None, base_key: str):
@@ -92,15 +101,16 @@ class Cache:
         if self.folder is None:
             self.misses += 1
             return compute()
-        path = self.folder / f"{name}-{self.key(name, key_parts, compute)[:24]}.pkl"
+        path = self.folder / f"{name}-{self.key(name, key_parts, compute)[:KEY_CHARACTERS]}.pkl"
         if path.is_file():
             try:
                 with path.open("rb") as file:
                     value = pickle.load(file)
+                    os.utime(file.fileno())  # used now: kept longest
                 self.hits += 1
                 return value
-            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-                pass  # a damaged or outdated entry is recomputed and overwritten
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, FileNotFoundError):
+                pass  # a damaged or outdated entry (or one another build just pruned) is computed again
         self.misses += 1
         value = compute()
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -108,4 +118,15 @@ class Cache:
         with partial.open("wb") as file:
             pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)  # a killed build never leaves a half-written entry
+        _prune(self.folder, name)
         return value
+
+
+def _prune(folder: Path, name: str) -> None:
+    """Delete the entries of `name` but the KEPT_PER_NAME most recently used."""
+    entries = []
+    for entry in folder.glob(f"{name}-{'?' * KEY_CHARACTERS}.pkl"):
+        with contextlib.suppress(FileNotFoundError):  # pruned by another build meanwhile
+            entries.append((entry.stat().st_mtime_ns, entry))
+    for _, stale in sorted(entries, reverse=True)[KEPT_PER_NAME:]:
+        stale.unlink(missing_ok=True)

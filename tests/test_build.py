@@ -173,6 +173,28 @@ def test_a_template_edit_rebuilds_without_tensorflow(tiny_artefact, tiny_lines, 
     assert tree(tmp_path / "site") == tree(tmp_path / "cold")
 
 
+def test_the_cache_keeps_the_most_recently_used_entries_of_each_name(tmp_path):
+    from generator.cache import KEPT_PER_NAME, Cache
+
+    def memo(cache, name, value):
+        time.sleep(0.03)  # file times advance in clock ticks of up to 10 ms: one use per tick
+        return cache.memo(name, [], lambda: value)
+
+    def entries(name):
+        return sorted(tmp_path.glob(f"{name}-{'?' * 24}.pkl"))
+
+    first = Cache(tmp_path, "model 0")
+    memo(first, "stage", "first")
+    memo(first, "stage-figure", "a neighbour by name")
+    for version in range(1, KEPT_PER_NAME + 1):  # one entry too many
+        memo(Cache(tmp_path, f"model {version}"), "stage", version)
+        if version == 1:
+            assert memo(first, "stage", "computed again") == "first"  # a hit: now used after model 1
+    assert len(entries("stage")) == KEPT_PER_NAME and len(entries("stage-figure")) == 1
+    assert memo(first, "stage", "computed again") == "first" and first.hits == 2
+    assert memo(Cache(tmp_path, "model 1"), "stage", "computed again") == "computed again"
+
+
 def test_the_model_stages_key_follows_code_and_inputs_not_templates(tiny_artefact, tiny_lines, tmp_path,
                                                                     monkeypatch):
     code = snapshot_of_the_code(tmp_path / "code")
