@@ -150,8 +150,11 @@ STAGE_CODE = [REPO_ROOT / "model", REPO_ROOT / "generator", REPO_ROOT / "build.p
 def stage_key(config: BuildConfig) -> str:
     """Everything model_stage's result depends on, known from file bytes alone (no TensorFlow, no
     parsing, milliseconds): the options as given, the files of the weights, the writer and the
-    lines (with IAM's transcriptions they take texts from), the seed and STAGE_CODE. A path that
+    lines (with IAM's transcriptions they take texts from), the seed, STAGE_CODE and the versions
+    of the installed Python packages (another TensorFlow may change every number). A path that
     is missing adds nothing: no stage was ever stored for it, and loading it says what is wrong."""
+    from importlib import metadata
+
     from generator.cache import files_fingerprint, fingerprint
     from model.data import transcription_source
 
@@ -170,8 +173,9 @@ def stage_key(config: BuildConfig) -> str:
     else:
         transcriptions = transcription_source(Path(source)) if Path(source).exists() else None
         lines = files_fingerprint(Path(source), *([transcriptions] if transcriptions else []))
+    packages = sorted(f"{package.metadata['Name']} {package.version}" for package in metadata.distributions())
     return fingerprint(config.weights, config.writer, source, config.seed, model_files(config.weights),
-                       model_files(config.writer), lines, files_fingerprint(*STAGE_CODE))
+                       model_files(config.writer), lines, files_fingerprint(*STAGE_CODE), packages)
 
 
 def model_stage(config: BuildConfig, say=print) -> dict:

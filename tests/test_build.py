@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -213,6 +214,12 @@ def test_the_model_stages_key_follows_code_and_inputs_not_templates(tiny_artefac
     assert build.stage_key(config) == key
     assert build.stage_key(build.BuildConfig(weights=str(artefact), data=str(lines), writer="none", seed=1)) != key
     assert build.stage_key(build.BuildConfig(data=str(tmp_path / "no-such-lines"))) != key  # reported by loading
+    from importlib import metadata
+
+    upgraded = [SimpleNamespace(metadata={"Name": "tensorflow"}, version="99.0")
+                if package.metadata["Name"] == "tensorflow" else package for package in metadata.distributions()]
+    monkeypatch.setattr(metadata, "distributions", lambda: upgraded)
+    assert build.stage_key(config) != key
 
 
 def test_a_killed_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_lines, tmp_path):
