@@ -162,6 +162,39 @@ def test_written_lines_sit_on_their_rows(site_page, tmp_path):
         assert rows_down == pytest.approx(round(rows_down), abs=0.01)
 
 
+# Every segment drawn on the writes canvas, checked as it is drawn: both ends, with half the
+# line's width around them, inside the canvas (CSS pixels, as paintPoints's moveTo/lineTo take them).
+CHECK_WRITES_INK = """(() => {
+  const context = CanvasRenderingContext2D.prototype, {moveTo, lineTo} = context;
+  window.writesInk = {segments: 0, outside: []};
+  context.moveTo = function (x, y) { this.segmentStart = [x, y]; return moveTo.call(this, x, y); };
+  context.lineTo = function (x, y) {
+    if (this.canvas.classList.contains("writes-canvas")) {
+      const half = this.lineWidth / 2 - 0.01, {clientWidth: width, clientHeight: height} = this.canvas;
+      for (const [px, py] of [this.segmentStart, [x, y]]) {
+        if (px < half || px > width - half || py < half || py > height - half) window.writesInk.outside.push([px, py]);
+      }
+      window.writesInk.segments++;
+    }
+    return lineTo.call(this, x, y);
+  };
+})();"""
+
+
+def test_no_ink_is_cut_off_at_the_highest_variation(site_page):
+    """At the slider's highest variation (where the tiny model's pen strays furthest), every
+    segment the writes figure draws lies inside its canvas."""
+    site_page.add_init_script(CHECK_WRITES_INK)
+    site_page.reload()
+    variation = site_page.locator(".writes-variation")
+    variation.evaluate("input => { input.value = input.max; input.dispatchEvent(new Event('input')); }")
+    site_page.click(".writes-restart")  # new writing, sampled from its start at that variation
+    wait_drawn(site_page, "writes")
+    site_page.wait_for_function("window.writesInk.segments > 300", timeout=60_000)
+    assert site_page.evaluate("window.writesInk.outside") == []
+    assert site_page.console_errors == []
+
+
 def test_cells_follow_the_reader_and_a_chosen_cell(site_page):
     wait_drawn(site_page, "cells-live")
     write_with_mouse(site_page, ".cells-live-canvas", strokes=1)

@@ -7,8 +7,10 @@
  * Each line is a fresh sample from the model's start state: the model learned single lines,
  * so a new line starts the way its training lines did. A line is placed once its first stroke
  * is sampled (that stroke's left edge on the margin, its lowest point on the baseline), since
- * where the pen starts says little about where the letters sit. Sampling runs ahead in the
- * worker a chunk at a time; drawing takes a few points per animation frame.
+ * where the pen starts says little about where the letters sit. A line ends at the right margin,
+ * or where a stroke would leave the line's band (ASCENT above its baseline, DESCENT below), so
+ * nothing drawn is cut off. Sampling runs ahead in the worker a chunk at a time; drawing takes
+ * a few points per animation frame.
  */
 import {getModel} from "../model-client.js";
 import {coalesce, download, figureData, onVisibility, onWidthChange} from "../figure.js";
@@ -19,6 +21,12 @@ const INK = "#1d1d1f";
 const POINTS_PER_FRAME = 2;
 const MARGIN = 16;  // CSS pixels around the writing
 const FIRST_STROKE_MAX = 120;  // points to wait for a line's first pen lift before placing it anyway
+const INK_WIDTH = 1.8;
+// How far, in row heights, the pen may write above and below a line's baseline: a stroke that
+// would leave that band ends the line instead. The canvas has that room above the first row's
+// baseline and below the last's, so nothing drawn is ever cut off, at any variation.
+const ASCENT = 0.75;
+const DESCENT = 0.5;
 
 function setUp(root) {
   const settings = {scale: 6, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)};
@@ -26,7 +34,8 @@ function setUp(root) {
   const playButton = root.querySelector(".writes-play");
   const variationInput = root.querySelector(".writes-variation");
   const status = root.querySelector(".writes-status");
-  let view = fitCanvas(canvas, settings.rows * settings.rowHeight);
+  const canvasHeight = () => (settings.rows - 1 + ASCENT + DESCENT) * settings.rowHeight;
+  let view = fitCanvas(canvas, canvasHeight());
   let model = null;
   let playing = !matchMedia("(prefers-reduced-motion: reduce)").matches;  // else wait for Play
   let visible = false;
@@ -53,13 +62,19 @@ function setUp(root) {
     version++;
     redraw();
   }
-  const baseline = (row) => (row + 0.75) * settings.rowHeight;
+  const baseline = (row) => (row + ASCENT) * settings.rowHeight;
+  /** Whether a point (CSS pixels) of the current line lies in its band, ink width included. */
+  const inBand = ([x, y]) => {
+    const base = baseline(lines.length - 1);
+    return x >= INK_WIDTH && x <= view.width - INK_WIDTH && y >= base - ASCENT * settings.rowHeight + INK_WIDTH
+      && y <= base + DESCENT * settings.rowHeight - INK_WIDTH;
+  };
 
   function redraw() {
     view.context.clearRect(0, 0, view.width, view.height);
     for (const shown of lines) {
       paintPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, penUp: 1, colour: INK,
-        width: 1.8});
+        width: INK_WIDTH});
     }
     count();
   }
@@ -108,12 +123,14 @@ function setUp(root) {
       const point = queue.shift();
       const [x, y] = end(shown);
       const penUp = shown.points.at(-1)?.[2] ?? 1;
-      paintPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: 1.8});
+      if (!penUp && !(inBand([x, y]) && inBand([x + point[0] * settings.scale, y + point[1] * settings.scale]))) {
+        newLine();  // the pen strays from the line: a new line, rather than ink cut off or over other rows
+        break;
+      }
+      paintPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: INK_WIDTH});
       shown.points.push(point);
-      // A line ends at the first pen lift past the right margin, at the edge in any case, or
-      // when the pen writes further from the line's baseline than a tall letter reaches.
-      const strayed = !penUp && Math.abs(y - baseline(lines.length - 1)) > 1.5 * settings.rowHeight;
-      if ((point[2] && x > view.width - 8 * MARGIN) || x > view.width - MARGIN || x < 0 || strayed) newLine();
+      // A line ends at the first pen lift past the right margin, and at the margin in any case.
+      if ((point[2] && x > view.width - 8 * MARGIN) || x > view.width - MARGIN) newLine();
     }
     count();
     sampleAhead();
@@ -141,7 +158,7 @@ function setUp(root) {
     root.querySelector('output[for="writes-variation"]').value = variationInput.value;
   });
   onWidthChange(canvas, () => {
-    view = fitCanvas(canvas, settings.rows * settings.rowHeight);
+    view = fitCanvas(canvas, canvasHeight());
     redraw();
   });
   newLine();
