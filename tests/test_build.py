@@ -336,12 +336,17 @@ def test_fits_a_phone(tiny_site, serve, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(serve(tiny_site))
-    page.wait_for_load_state("networkidle")
+    figures = page.locator("[data-figure]")
+    assert figures.count() >= 8
+    for figure in figures.all():  # each drawn as a reader scrolling by sees it (charts render when in view)
+        figure.scroll_into_view_if_needed()
+        page.wait_for_load_state("networkidle")
     # what scrolls inside a box that fits (a long command in <pre>) is not too wide
     too_wide = page.evaluate("""[...document.querySelectorAll('body *')]
         .filter((element) => !element.parentElement.closest('pre'))
         .filter((element) => element.getBoundingClientRect().right > innerWidth + 1)
-        .map((element) => element.tagName + (element.className ? '.' + element.className : ''))""")
+        .map((element) => `${element.tagName}.${element.getAttribute('class')} in ${
+          element.closest('[data-figure]')?.dataset.figure ?? element.closest('section')?.id}`)""")
     context.close()
     assert too_wide == []
 

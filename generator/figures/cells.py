@@ -127,7 +127,9 @@ def strongest_chart(strongest: list[dict]) -> dict:
     bars = [{**best, "abs_r": abs(best["r"])} for best in strongest]
     return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=300)),
-        x=alt.X("abs_r:Q", title="|r| of the cell that follows it most closely", scale=alt.Scale(domain=[0, 1])),
+        # the title ends where the axis does: centred, it ran past a phone's edge when the labels are long
+        x=alt.X("abs_r:Q", title="|r| of the cell that follows it most closely", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(titleAnchor="end")),
         color=alt.Color("family:N", legend=None),  # the tooltip names the family: no legend to squeeze
         opacity=alt.when(hovered).then(alt.value(1)).otherwise(alt.value(0.7)),
         tooltip=[alt.Tooltip("label:N", title="signal"), alt.Tooltip("family:N", title="behaviour"),
