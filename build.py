@@ -153,8 +153,6 @@ def stage_key(config: BuildConfig) -> str:
     lines (with IAM's transcriptions they take texts from), the seed, STAGE_CODE and the versions
     of the installed Python packages (another TensorFlow may change every number). A path that
     is missing adds nothing: no stage was ever stored for it, and loading it says what is wrong."""
-    from importlib import metadata
-
     from generator.cache import files_fingerprint, fingerprint
     from model.data import transcription_source
 
@@ -173,7 +171,10 @@ def stage_key(config: BuildConfig) -> str:
     else:
         transcriptions = transcription_source(Path(source)) if Path(source).exists() else None
         lines = files_fingerprint(Path(source), *([transcriptions] if transcriptions else []))
-    packages = sorted(f"{package.metadata['Name']} {package.version}" for package in metadata.distributions())
+    # name-version.dist-info folders (PEP 376) name every installed package and its version in 1 ms;
+    # importlib.metadata parses each one's METADATA, 65 ms of a template rebuild's 0.4 s.
+    packages = sorted(entry.name for folder in map(Path, sys.path) if folder.is_dir()
+                      for entry in folder.glob("*.dist-info"))
     return fingerprint(config.weights, config.writer, source, config.seed, model_files(config.weights),
                        model_files(config.writer), lines, files_fingerprint(*STAGE_CODE), packages)
 

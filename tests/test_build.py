@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -175,14 +174,14 @@ def test_a_template_edit_rebuilds_without_tensorflow(tiny_artefact, tiny_lines, 
 
 
 def test_the_cache_keeps_the_most_recently_used_entries_of_each_name(tmp_path):
-    from generator.cache import KEPT_PER_NAME, Cache
+    from generator.cache import KEPT_PER_NAME, KEY_CHARACTERS, Cache
 
     def memo(cache, name, value):
         time.sleep(0.03)  # file times advance in clock ticks of up to 10 ms: one use per tick
         return cache.memo(name, [], lambda: value)
 
     def entries(name):
-        return sorted(tmp_path.glob(f"{name}-{'?' * 24}.pkl"))
+        return sorted(tmp_path.glob(f"{name}-{'?' * KEY_CHARACTERS}.pkl"))
 
     first = Cache(tmp_path, "model 0")
     memo(first, "stage", "first")
@@ -214,11 +213,11 @@ def test_the_model_stages_key_follows_code_and_inputs_not_templates(tiny_artefac
     assert build.stage_key(config) == key
     assert build.stage_key(build.BuildConfig(weights=str(artefact), data=str(lines), writer="none", seed=1)) != key
     assert build.stage_key(build.BuildConfig(data=str(tmp_path / "no-such-lines"))) != key  # reported by loading
-    from importlib import metadata
-
-    upgraded = [SimpleNamespace(metadata={"Name": "tensorflow"}, version="99.0")
-                if package.metadata["Name"] == "tensorflow" else package for package in metadata.distributions()]
-    monkeypatch.setattr(metadata, "distributions", lambda: upgraded)
+    installed = tmp_path / "site-packages"
+    (installed / "tensorflow-2.19.0.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(installed)])
+    key = build.stage_key(config)
+    (installed / "tensorflow-2.19.0.dist-info").rename(installed / "tensorflow-99.0.dist-info")  # an upgrade
     assert build.stage_key(config) != key
 
 
