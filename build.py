@@ -319,9 +319,10 @@ def serve(out: Path, cache: str, given: dict, port: int) -> None:
             print(f"building {out}/ with {' '.join(options)}"
                   + (" (it was built with other settings)" if (out / "index.html").is_file() else ""), flush=True)
             build(BuildConfig(**settings, out=str(out), cache=cache))
-        print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding with {' '.join(options)} "
-              "when templates/ or generator/ change", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how serving ends
+        # Ctrl-C is how serving ends, from the moment the reader is told so
+        with contextlib.suppress(KeyboardInterrupt):
+            print(f"serving {out}/ at {url} (Ctrl-C to stop); rebuilding with {' '.join(options)} "
+                  "when templates/ or generator/ change", flush=True)
             watch([REPO_ROOT / "templates", REPO_ROOT / "generator"], command)
     finally:
         server.shutdown()
