@@ -1,7 +1,8 @@
 """Training throughput of the handwriting model (Graves 2013, section 4.2) as model/train.py runs it.
 
-Trains the real network with the real loss (model.train.compile_for_training) on windows of the
-synthetic corpus for a few steps after a warm-up, and prints one JSON object: points per second
+Trains the real network with the real loss (model.train.compile_for_training) on full batches of
+windows of the synthetic corpus for a few steps after a warm-up, timed from batch end to batch end
+(`fit` sometimes idles for seconds after its last batch), and prints one JSON object: points per second
 of wall time and per CPU-second of this process (the machine is shared, so CPU time says more
 about the code; on an idle 2-core machine wall throughput approaches twice the CPU figure),
 peak memory, and the load average while it ran. The goal (issue 16): 15,000 points/s for one
@@ -55,10 +56,12 @@ def measure(args) -> dict:
     model = compile_for_training(network.build_model(config.model), config)
     model.jit_compile = args.jit
     batches = dataset(inputs, targets, config.batch_size, shuffle_seed=0).repeat()
-    model.fit(batches, steps_per_epoch=args.warmup, epochs=1, verbose=0)
-    wall, cpu = time.perf_counter(), time.process_time()
-    model.fit(batches, steps_per_epoch=args.steps, epochs=1, verbose=0)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    clocks = []  # (wall, CPU) at the end of each batch: what `fit` does after the last one is no training
+    clock = network.keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: clocks.append((time.perf_counter(), time.process_time())))
+    model.fit(batches, steps_per_epoch=args.warmup + args.steps, epochs=1, verbose=0, callbacks=[clock])
+    (wall_start, cpu_start), (wall_end, cpu_end) = clocks[args.warmup - 1], clocks[-1]
+    wall, cpu = wall_end - wall_start, cpu_end - cpu_start
     points = args.steps * config.batch_size * config.seq_len
     return {"shape": f"{args.layers}x{args.cells}x{args.mixtures}", "batch_size": args.batch_size,
             "seq_len": args.seq_len, "steps": args.steps, "points_per_s": round(points / wall),
@@ -91,6 +94,8 @@ def main() -> int:
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     parser.add_argument("--compare", action="store_true", help="run every setting and print ratios")
     args, _ = parser.parse_known_args()
+    if args.warmup < 1:
+        parser.error("--warmup: at least 1 (the clock starts at the end of its last batch)")
     if args.compare:
         passed = [arg for arg in sys.argv[1:] if arg != "--compare"]
         print(json.dumps(compare(passed)))
