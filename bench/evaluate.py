@@ -3,7 +3,7 @@
 Prints one JSON line per run: points scored per second over the whole set (93,429 points,
 zero-start, model.evaluate) after a warm-up that traces the graph, and the NLL. With
 --quantize, the weights first go through model.export.export_tfjs and are read back as the
-page reads them (model.export.read_exported), so the line also tells what that storage costs
+page reads them (model.export.set_exported_weights), so the line also tells what that storage costs
 the site's model in NLL.
 
     .venv/bin/python bench/evaluate.py [--batch-lines 16 64] [--quantize uint8 float16]
@@ -17,18 +17,17 @@ from dataclasses import asdict
 
 from model.data import load
 from model.evaluate import EvaluateConfig, evaluate
-from model.export import export_tfjs, read_exported
+from model.export import export_tfjs, set_exported_weights
 from model.network import keras
 from model.original import load_original
 
 
 def exported(model, quantize):
     """The model after a TF.js export with this storage, read back into Keras."""
+    copy = keras.models.clone_model(model)
     with tempfile.TemporaryDirectory() as folder:
         export_tfjs(model, folder, quantize)
-        arrays = read_exported(folder)
-    copy = keras.models.clone_model(model)
-    copy.set_weights([arrays[weight.name.split(":")[0]] for weight in model.weights])
+        set_exported_weights(copy, folder)
     return copy
 
 

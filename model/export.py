@@ -144,6 +144,12 @@ def read_exported(out_dir) -> dict:
     return arrays
 
 
+def set_exported_weights(model: keras.Model, out_dir) -> None:
+    """Fill `model`, of the exported model's shape, with an export's weights as the page reads them."""
+    arrays = read_exported(out_dir)
+    model.set_weights([arrays[weight.name.split(":")[0]] for weight in model.weights])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.export", description=(
         "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
