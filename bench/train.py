@@ -9,10 +9,14 @@ peak memory, and the load average while it ran. The goal (issue 16): 15,000 poin
 layer of 500 cells, batch 32, sequence 300, on 2 cores.
 
 `--compare` runs each setting below in its own process (TensorFlow's thread pools are fixed
-at start) and adds each one's ratio to the first:
+at start) and adds each one's ratio to the first. `--ceiling` times only what no LSTM code can
+avoid: each time step's recurrent matrix products, one forward (h U) and two backward (dgates U^T,
+h^T dgates), in serial loops as Keras runs them, and prints the points/s a step made of nothing
+else would reach on this machine:
 
     python bench/train.py [--cells 500 --batch-size 32 --seq-len 300 --steps 5]
     python bench/train.py --compare
+    python bench/train.py --ceiling
 """
 from __future__ import annotations
 
@@ -69,6 +73,45 @@ def measure(args) -> dict:
                 resource.RUSAGE_SELF).ru_maxrss / 1024), "load_average": round(os.getloadavg()[0], 2)}
 
 
+def ceiling(args) -> dict:
+    import tensorflow as tf
+
+    from model.train import use_threads
+
+    use_threads(args.intra, args.inter)
+    rng = tf.random.Generator.from_seed(0)
+    h = rng.normal([args.batch_size, args.cells])
+    gates = rng.normal([args.batch_size, 4 * args.cells])
+    recurrent = rng.normal([args.cells, 4 * args.cells]) * 0.01  # small, so values stay finite over the steps
+    steps = tf.constant(args.seq_len)
+
+    @tf.function
+    def forward_and_backward():
+        def forward(step, h):
+            return step + 1, tf.tanh(tf.matmul(h, recurrent)[:, :args.cells])
+
+        def backward(step, d_gates, d_recurrent):  # the two products side by side, as in Keras's gradient loop
+            d_h = tf.matmul(d_gates, recurrent, transpose_b=True)
+            return step + 1, tf.tile(tf.tanh(d_h), [1, 4]), d_recurrent + tf.matmul(h, d_gates, transpose_a=True)
+
+        last = tf.while_loop(lambda step, _: step < steps, forward, (0, h))[1]
+        d_gates = gates + tf.tile(last, [1, 4])  # the backward loop starts once the forward one has ended
+        return tf.while_loop(lambda step, *_: step < steps, backward, (0, d_gates, tf.zeros_like(recurrent)))[2]
+
+    forward_and_backward()  # traced and warmed up
+    best = float("inf")
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        forward_and_backward().numpy()
+        best = min(best, time.perf_counter() - start)
+    seconds = best * args.layers
+    flops = args.layers * args.seq_len * 3 * 2 * args.batch_size * args.cells * 4 * args.cells
+    return {"shape": f"{args.layers}x{args.cells}", "batch_size": args.batch_size, "seq_len": args.seq_len,
+            "recurrent_products_s": round(seconds, 3), "gflop_per_s": round(flops / seconds / 1e9, 1),
+            "points_per_s_at_most": round(args.batch_size * args.seq_len / seconds),
+            "load_average": round(os.getloadavg()[0], 2)}
+
+
 def compare(argv: list[str]) -> dict:
     results = {}
     for name, extra, environment in SETTINGS:
@@ -93,12 +136,16 @@ def main() -> int:
                         help="the LSTM code path: Keras's LSTM layer (default) or a generic RNN(LSTMCell) loop")
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     parser.add_argument("--compare", action="store_true", help="run every setting and print ratios")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="time only the LSTM's recurrent matrix products: the most points/s any step can reach")
     args, _ = parser.parse_known_args()
     if args.warmup < 1:
         parser.error("--warmup: at least 1 (the clock starts at the end of its last batch)")
     if args.compare:
         passed = [arg for arg in sys.argv[1:] if arg != "--compare"]
         print(json.dumps(compare(passed)))
+    elif args.ceiling:
+        print(json.dumps(ceiling(args)))
     else:
         print(json.dumps(measure(args)))
     return 0
