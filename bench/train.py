@@ -86,8 +86,8 @@ def ceiling(args) -> dict:
     steps = tf.constant(args.seq_len)
 
     @tf.function
-    def forward_and_backward():
-        def forward(step, h):  # tanh, slice and tile: the least element-wise work that chains step to step
+    def forward_and_backward():  # tanh, slice and tile: the least element-wise work that chains step to step
+        def forward(step, h):
             return step + 1, tf.tanh(tf.matmul(h, recurrent)[:, :args.cells])
 
         def backward(step, d_gates, d_recurrent):  # the two products side by side, as in Keras's gradient loop
@@ -135,9 +135,10 @@ def main() -> int:
     parser.add_argument("--lstm", choices=("keras", "cell"), default="keras",
                         help="the LSTM code path: Keras's LSTM layer (default) or a generic RNN(LSTMCell) loop")
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
-    parser.add_argument("--compare", action="store_true", help="run every setting and print ratios")
-    parser.add_argument("--ceiling", action="store_true",
-                        help="time only the LSTM's recurrent matrix products: the most points/s any step can reach")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--compare", action="store_true", help="run every setting and print ratios")
+    mode.add_argument("--ceiling", action="store_true", help="time only the LSTM's recurrent matrix products, "
+                      "best of --steps runs: the most points/s any step can reach")
     args, _ = parser.parse_known_args()
     if args.warmup < 1:
         parser.error("--warmup: at least 1 (the clock starts at the end of its last batch)")
