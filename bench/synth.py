@@ -1,4 +1,4 @@
-"""How fast the synthetic cursive corpus (model/synth.py) renders, and how human its numbers are.
+"""How fast the synthetic corpus (model/synth.py) renders, and how human its numbers are.
 
 Renders N lines (default 2,000, fonts parsed from cold) and prints one JSON object: lines per
 second in wall and CPU time (the machine is shared, so CPU time says more about the code),

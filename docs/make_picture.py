@@ -1,11 +1,14 @@
 """Draw docs/synthetic-vs-human.png: human lines of the original article beside synthetic ones.
 
 Four of the 145 human lines (Distill's validation data, as model.data.load("distill") reads
-them) on the left, four lines of the synthetic cursive corpus (model/synth.py) on the right,
-all at one scale so sizes compare. Written as SVG, then photographed by headless Chromium
-(the project has no plotting library; this script is not part of the build).
+them) on the left, four lines of the synthetic corpus (model/synth.py) on the right, all at
+one scale so sizes compare. With --hands, docs/hands.png instead: one sentence written in
+each of the corpus's six hands, the joined ones on the left, print on the right. Written as
+SVG, then photographed by headless Chromium (the project has no plotting library; this
+script is not part of the build).
 
     python docs/make_picture.py [--seed 0] [--human 0 3 5 8] [--out docs/synthetic-vs-human.png]
+    python docs/make_picture.py --hands [--seed 0] [--out docs/hands.png]
 """
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from model import data
-from model.synth import synthesize
+from model.synth import JOINED_FONTS, SynthConfig, synthesize, write
 
 CHROMIUM = "/usr/bin/chromium"
 COLUMN_WIDTH, ROW_HEIGHT, MARGIN, TITLE = 760, 90, 16, 40
+SENTENCE = 'Zoe\'s "x-ray" (#3) at 9:15 & 4.50; OK?'
 
 
 def pen_paths(line: data.Line, scale: float, left: float, top: float) -> str:
@@ -58,8 +62,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default %(default)s)")
     parser.add_argument("--human", type=int, nargs="+", default=[0, 3, 5, 8], help="which human lines")
-    parser.add_argument("--out", default=str(Path(__file__).with_name("synthetic-vs-human.png")))
+    parser.add_argument("--hands", action="store_true", help="draw one sentence in every hand instead")
+    parser.add_argument("--out", help="the picture (default docs/synthetic-vs-human.png, or docs/hands.png)")
     args = parser.parse_args()
+    out = args.out or str(Path(__file__).with_name("hands.png" if args.hands else "synthetic-vs-human.png"))
+    if args.hands:
+        hands = SynthConfig().fonts
+        joined = [hand for hand in hands if hand in JOINED_FONTS]
+        printed = [hand for hand in hands if hand not in JOINED_FONTS]
+        columns = {f"joined: {', '.join(joined)}": [write(SENTENCE, hand, args.seed) for hand in joined],
+                   f"print: {', '.join(printed)}": [write(SENTENCE, hand, args.seed) for hand in printed]}
+        return photograph(columns, out)
     try:
         human = data.load("distill")
     except data.DataError as error:
@@ -70,16 +83,21 @@ def main() -> None:
         "human (Distill validation lines)": [human[index] for index in args.human],
         "synthetic (model/synth.py)": synthesize(len(args.human), args.seed),
     }
+    photograph(columns, out)
+
+
+def photograph(columns: dict[str, list[data.Line]], out: str) -> None:
+    """The picture of these columns, taken by headless Chromium into `out`."""
     text, width, height = svg(columns)
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "picture.svg"
         page.write_text(text)
         shot = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                               f"--screenshot={Path(args.out).resolve()}", f"--window-size={width},{height}",
+                               f"--screenshot={Path(out).resolve()}", f"--window-size={width},{height}",
                                page.as_uri()], capture_output=True, text=True)
     if shot.returncode != 0:
         sys.exit(f"error: {CHROMIUM} could not take the picture (exit {shot.returncode}): install chromium")
-    print(args.out)
+    print(out)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,37 @@
-"""Synthetic cursive handwriting: the project's offline default corpus.
+"""Synthetic handwriting: the project's offline default corpus.
 
 Graves (2013, section 4.2) trains the handwriting model on pen trajectories from the IAM
 On-Line Handwriting Database. So that the project works with no network and no licensed
-data, this module writes its own: ordinary English words (model/words.txt) set in the
-Hershey script fonts (`scripts`, `scriptc`, `cursive` of the Hershey-Fonts package), whose
-letters join into one stroke per word plus dots and crosses, then played back with the
-kinematics of a hand:
+data, this module writes its own. Its texts are what people type: sentences of ordinary
+English words (model/words.txt) with names, places, months, acronyms, contractions and
+hyphenated words (model/names.txt), numbers (counts, years, times, dates, decimals,
+ordinals) and every punctuation mark of the model's alphabet in ordinary use. They are
+written in six hands, fonts of the Hershey-Fonts package:
+
+- cursive, letters joined into about one stroke per word: `scripts`, `scriptc`, `cursive`;
+- print, the pen lifting between letters: `futural` (sans), `timesr` (roman, with serifs),
+  `timesi` (italic). (`rowmans`, Hershey's simplex roman, is not among them: its letters are
+  futural's, glyph for glyph.)
+
+The Hershey fonts were digitised by Dr A. V. Hershey at the U.S. National Bureau of
+Standards; they are in the public domain except for NTIS's own distribution format, which
+this package's data is not in. The Hershey-Fonts package (Attila Kolinger) is under the MIT
+licence. All six fonts have a glyph for every printable ASCII character, so every character
+of the model's alphabet is written (a character without a glyph would be left out of the
+writing but kept in the text; none is).
+
+The Times fonts and scriptc draw thick parts as two or three close strokes; a pen draws
+them once. I and j dots, t crosses and the second stroke of a cursive x are strokes of
+their own, written as people do: after the whole word in the joined hands (the pen runs
+through the word, then goes back), right after the letter's body in print. Then the writing is played
+back with the kinematics of a hand:
 
 - the pen moves at speed v = k * curvature^(-1/3), the two-thirds power law of Lacquaniti,
   Terzuolo and Viviani (1983): slow in tight curves, fast on straight runs, starting and
   stopping gently at the ends of a stroke;
 - positions are sampled in time at a fixed rate, as a digitiser does, so the spacing of
   points follows the speed;
-- each line has its own writer: font, slant, size, letter width and spacing, word spacing,
+- each line has its own writer: hand, slant, size, letter width and spacing, word spacing,
   how often the pen lifts where the script would go on, a wandering baseline and a small
   smooth tremor.
 
@@ -32,30 +51,39 @@ from tqdm import tqdm
 from model.base import DataError, Line
 
 WORDS_FILE = Path(__file__).with_name("words.txt")
+NAMES_FILE = Path(__file__).with_name("names.txt")
 
-# Hershey script letters sit between the x-height line (y = 0) and the baseline (y = 9),
-# y growing downward; one font unit is a ninth of the x-height.
-FONT_X_HEIGHT = 9.0
+# Hershey letters stand on the baseline y = 9, y growing downward; the top of an x is at
+# y = 0 in the script fonts and y = -5 in the print ones, so each font's x-height is measured.
 FONT_BASELINE = 9.0
+SPACING_UNIT = 1 / 9  # SynthConfig's letter and word spacing are ninths of the x-height
+JOINED_FONTS = ("scripts", "scriptc", "cursive")  # the hands whose letters join
 
 
 @dataclass(frozen=True)
 class SynthConfig:
     """How synthetic lines are written. Pairs (low, high) are ranges drawn per line."""
 
-    fonts: tuple[str, ...] = ("scripts", "scriptc", "cursive")
-    chars_per_line: tuple[int, int] = (8, 40)
+    fonts: tuple[str, ...] = ("scripts", "scriptc", "cursive", "futural", "timesr", "timesi")
+    chars_per_line: tuple[int, int] = (6, 45)
     x_height: tuple[float, float] = (85.0, 120.0)  # raw units
     # Times the Hershey width: the human lines' letters are broader for their height.
     letter_width: tuple[float, float] = (1.0, 1.3)
     slant_degrees: tuple[float, float] = (-5.0, 25.0)
-    letter_spacing: tuple[float, float] = (-0.5, 1.5)  # font units added after each letter
-    word_spacing: tuple[float, float] = (14.0, 32.0)  # font units between words
+    letter_spacing: tuple[float, float] = (-0.5, 1.5)  # ninths of the x-height added after each letter
+    word_spacing: tuple[float, float] = (14.0, 32.0)  # ninths of the x-height between words
     # Chance that the pen lifts where the font's path goes on (between letters, or instead of
     # retracing a stem): few writers keep it down for a whole word.
     lift_at_joins: tuple[float, float] = (0.25, 0.65)
-    capital_first_word: float = 0.5
-    punctuation: float = 0.08  # chance of a comma or full stop after a word
+    capital_first_word: float = 0.7  # lines start a sentence this often (sentences start upper-case)
+    punctuation: float = 0.12  # chance of a mark after a phrase: , . ; : ! ?
+    # What a line is made of: kinds of phrase (see _phrase) and how often each is drawn.
+    phrases: tuple[tuple[str, float], ...] = (
+        ("word", 60.0), ("name", 3.0), ("full name", 1.0), ("place", 3.0), ("month", 1.0), ("weekday", 1.0),
+        ("possessive", 1.5), ("contraction", 3.0), ("acronym", 2.0), ("capitals", 0.7), ("count", 3.0),
+        ("year", 1.2), ("time", 1.0), ("date", 1.0), ("decimal", 1.0), ("ordinal", 1.0), ("number sign", 0.7),
+        ("hyphenated", 2.0), ("quoted", 1.5), ("bracketed", 1.5), ("ampersand", 0.8), ("sum", 0.8),
+        ("slashed", 0.8), ("footnote", 0.6))
     baseline_wander: tuple[float, float] = (0.1, 0.35)  # x-heights, slow drift of the baseline
     tilt_degrees: float = 1.5  # standard deviation of the whole line's angle
     # Two-thirds power law v = gain * x_height^(1 - beta) * curvature^(-beta), beta = 1/3, in
@@ -72,22 +100,32 @@ class SynthConfig:
 
 
 # How the fonts' polylines become pen strokes (font units).
-LETTER_JOIN_GAP = 12.0  # a letter's entry starts this near the previous exit: draw the connector
+LETTER_JOIN_GAP = 12.0  # ninths of the x-height: a letter's entry this near the previous exit is joined
 TOUCH = 1.5  # a segment starting on ink already drawn is reached by retracing that ink
-MARK_SIZE = 8.0  # pieces up to this size touching no other (dots, crosses, full stops) come last
+MARK_SIZE = 8.0  # pieces up to this size touching no other (dots, full stops) are marks
 DOT_SIZE = 2.5  # a mark this small is a dot
-# scriptc draws thick parts twice: a segment mostly on its letter's ink, ending there, is skipped.
-DOUBLED = 0.6
+# scriptc and the Times fonts draw thick parts twice: a segment ending on its letter's ink and
+# adding at most this much ink of its own (font units) is skipped.
+DOUBLED = 2.0
 
 
 @dataclass(frozen=True)
 class Glyph:
-    """One letter of a font as pen movements (font units, x from the letter's left side)."""
+    """One character of a font as pen movements (font units, x from the letter's left side)."""
 
     segments: tuple[np.ndarray, ...]
     retraces: tuple[bool, ...]  # per segment: it starts on (or passes through) ink already drawn
-    marks: tuple[bool, ...]  # per segment: a small detached piece, written after the word
+    late: tuple[bool, ...]  # per segment: an i or j dot, a t cross, an x's crossing stroke
     width: float  # advance to the next letter
+
+
+@dataclass(frozen=True)
+class Font:
+    """A Hershey font's glyphs by character, its x-height and whether its letters join."""
+
+    glyphs: dict[str, Glyph]
+    x_height: float  # font units
+    joined: bool
 
 
 def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -100,14 +138,27 @@ def _near(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return (np.hypot(*(offset - along[..., None] * edge).transpose(2, 0, 1)) <= TOUCH).any(1)
 
 
-def _glyph(strokes: list, left: float, width: float) -> Glyph:
-    """How a hand writes one Hershey glyph: which segments go on pen down, which are marks."""
+def _on_any(points: np.ndarray, pieces: list[np.ndarray]) -> np.ndarray:
+    """For each point, whether it lies within TOUCH of any of the polylines `pieces`."""
+    return np.any([_near(points, piece) for piece in pieces], axis=0)
+
+
+def _along(segment: np.ndarray, step: float = 1.0) -> np.ndarray:
+    """Points along a polyline at most `step` apart, its corners among them."""
+    parts = [np.linspace(a, b, max(1, int(np.ceil(np.hypot(*(b - a)) / step))), endpoint=False)
+             for a, b in zip(segment[:-1], segment[1:])]
+    return np.vstack(parts + [segment[-1:]])
+
+
+def _glyph(char: str, strokes: list, left: float, width: float) -> Glyph:
+    """How a hand writes one Hershey glyph: which segments go on pen down, which come late."""
     kept: list[np.ndarray] = []
     for stroke in strokes:
         segment = np.asarray(stroke, np.float64) - (left, 0.0)
         if kept:
-            on_ink = _near(segment, np.vstack(kept))
-            if on_ink.mean() >= DOUBLED and on_ink[-1]:
+            # Judged along the whole segment, not at its corners: an H's bar ends on ink at both.
+            on_ink = _on_any(_along(segment), kept)
+            if (~on_ink).sum() <= DOUBLED and on_ink[-1]:
                 continue
         kept.append(segment)
 
@@ -115,29 +166,38 @@ def _glyph(strokes: list, left: float, width: float) -> Glyph:
         others = [other for other in kept if other is not segment]
         return not any(_near(segment, other).any() or _near(other, segment).any() for other in others)
 
-    marks = tuple(bool(np.ptp(segment, axis=0).max() <= MARK_SIZE) and detached(segment) for segment in kept)
-    retraces, body = [], np.zeros((0, 2))
-    for segment, mark in zip(kept, marks):
+    marks = [bool(np.ptp(segment, axis=0).max() <= MARK_SIZE) and detached(segment) for segment in kept]
+    late = [mark and char in "ij" for mark in marks]
+    # The last stroke of a t or x crosses the letter unless it carries the letter's exit (the
+    # rightmost end, where the next letter joins on: scriptc's x ends in its second half).
+    if char in "tx" and len(kept) > 1 and kept[-2][-1, 0] >= kept[-1][-1, 0]:
+        late[-1] = True
+    retraces: list[bool] = []
+    body: list[np.ndarray] = []
+    for segment, aside in zip(kept, np.logical_or(marks, late)):
         # The second hump of an n starts on the first one's downstroke: the pen retraces it.
-        on_body = len(body) and (_near(segment[:1], body)[0] or _near(body[-1:], segment)[0])
-        retraces.append(bool(on_body) and not mark)
-        body = body if mark else np.vstack([body, segment])
+        on_body = bool(body) and (_on_any(segment[:1], body)[0] or _near(body[-1][-1:], segment)[0])
+        retraces.append(on_body and not aside)
+        body += [] if aside else [segment]
     # A dot is a quick dab of the pen, not the font's little loop.
     segments = tuple(segment[:2] if mark and np.ptp(segment, axis=0).max() <= DOT_SIZE else segment
                      for segment, mark in zip(kept, marks))
-    return Glyph(segments, tuple(retraces), marks, width)
+    return Glyph(segments, tuple(retraces), tuple(late), width)
 
 
 @lru_cache(maxsize=None)
-def _font(name: str) -> dict[str, Glyph]:
-    """A Hershey font's glyphs by character, parsed once."""
+def _font(name: str) -> Font:
+    """A Hershey font, parsed once."""
     from HersheyFonts import HersheyFonts
 
     font = HersheyFonts()
     if name not in font.default_font_names:
-        raise DataError(f"SynthConfig.fonts: {name!r} is not a Hershey font: use scripts, scriptc or cursive")
+        raise DataError(f"SynthConfig.fonts: {name!r} is not a Hershey font: use any of "
+                        f"{', '.join(SynthConfig.fonts)} (or another of the Hershey-Fonts package)")
     font.load_default_font(name)
-    return {char: _glyph(g.strokes, g.left_offset, g.char_width) for char, g in font.all_glyphs.items()}
+    glyphs = {char: _glyph(char, g.strokes, g.left_offset, g.char_width) for char, g in font.all_glyphs.items()}
+    x_top = min(point[1] for segment in glyphs["x"].segments for point in segment)
+    return Font(glyphs, FONT_BASELINE - x_top, name in JOINED_FONTS)
 
 
 @dataclass(frozen=True)
@@ -156,29 +216,33 @@ class WordPlan:
 def _plan(font_name: str, word: str) -> WordPlan:
     """Join a word's glyphs into pen strokes.
 
-    A letter's first segment goes on from the previous letter when it starts near that
-    letter's exit (drawing the connecting hairline of cursive); segments that retrace ink
-    go on too. Marks (i-dots, t-crosses, full stops) are written after the word, as people do.
+    In a joined hand, a letter's first segment goes on from the previous letter when both are
+    letters and it starts near that letter's exit (drawing the connecting hairline of
+    cursive); its late strokes (dots, crosses) are written after the word, as people do. In
+    print, every letter starts a new stroke and its late strokes follow its body. Segments
+    that retrace ink go on in either.
     """
     font = _font(font_name)
     # (segment, letter position, goes on from the piece before)
-    main: list[tuple[np.ndarray, int, bool]] = []
-    marks: list[tuple[np.ndarray, int, bool]] = []
-    x, letters = 0.0, 0
-    for position, char in enumerate(c for c in word if c in font):
-        glyph = font[char]
-        entered = False  # has the pen drawn this letter's body yet?
-        for segment, retrace, mark in zip(glyph.segments, glyph.retraces, glyph.marks):
+    pieces: list[tuple[np.ndarray, int, bool]] = []
+    after_word: list[tuple[np.ndarray, int, bool]] = []
+    x, letters, exit_point, previous = 0.0, 0, None, ""
+    for position, char in enumerate(c for c in word if c in font.glyphs):
+        glyph = font.glyphs[char]
+        joins = font.joined and char.isalpha() and previous.isalpha() and exit_point is not None
+        late, entered = [], False
+        for segment, retrace, is_late in zip(glyph.segments, glyph.retraces, glyph.late):
             segment = segment + (x, 0.0)
-            if mark:
-                marks.append((segment, position, False))
+            if is_late:
+                late.append((segment, position, False))
                 continue
-            gap = np.hypot(*(segment[0] - main[-1][0][-1])) if main else np.inf
-            main.append((segment, position, retrace or (not entered and gap <= LETTER_JOIN_GAP)))
-            entered = True
+            gap = np.hypot(*(segment[0] - exit_point)) if joins and not entered else np.inf
+            pieces.append((segment, position, retrace or gap <= LETTER_JOIN_GAP * font.x_height * SPACING_UNIT))
+            exit_point, entered = segment[-1], True
+        (after_word if font.joined else pieces).extend(late)
         x += glyph.width
-        letters = position + 1
-    pieces = main + marks
+        letters, previous = position + 1, char
+    pieces += after_word
     return WordPlan(
         points=np.vstack([p[0] for p in pieces]),
         letter=np.concatenate([np.full(len(p[0]), p[1]) for p in pieces]),
@@ -199,20 +263,21 @@ def _words() -> tuple[str, ...]:
 def _write_text(words: list[str], font_name: str, style: dict, rng) -> tuple[np.ndarray, np.ndarray]:
     """A whole line laid out left to right in font units: (points, stroke id of each point)."""
     points, starts, x = [], [], 0.0
+    ninth = _font(font_name).x_height * SPACING_UNIT
     for word in words:
         plan = _plan(font_name, word)
         new_stroke = ~plan.continues | (rng.random(len(plan.continues)) < style["lift"])
         first_of_piece = np.r_[True, plan.piece[1:] != plan.piece[:-1]]
         starts.append(first_of_piece & new_stroke[plan.piece])
-        shift = x + style["letter_spacing"] * plan.letter
+        shift = x + style["letter_spacing"] * ninth * plan.letter
         points.append(plan.points + np.column_stack([shift, np.zeros_like(shift)]))
-        x += plan.advance + style["letter_spacing"] * plan.letters + style["word_spacing"]
+        x += plan.advance + (style["letter_spacing"] * plan.letters + style["word_spacing"]) * ninth
     return np.vstack(points), np.cumsum(np.concatenate(starts)) - 1
 
 
-def _to_raw(points: np.ndarray, style: dict, rng) -> np.ndarray:
+def _to_raw(points: np.ndarray, font_name: str, style: dict, rng) -> np.ndarray:
     """Font units to raw pen units: letter width, slant, size, tilt and a wandering baseline."""
-    unit = style["x_height"] / FONT_X_HEIGHT
+    unit = style["x_height"] / _font(font_name).x_height
     shear = np.tan(np.radians(style["slant"]))
     x = (points[:, 0] * style["letter_width"] + (FONT_BASELINE - points[:, 1]) * shear) * unit
     y = points[:, 1] * unit
@@ -312,25 +377,117 @@ def _tremor(n: int, size: float, correlation: float, rng) -> np.ndarray:
     return np.stack([np.convolve(noise[:, d], kernel, mode="valid") for d in range(2)], 1)
 
 
+@lru_cache(maxsize=None)
+def _lists() -> dict[str, tuple[str, ...]]:
+    """model/names.txt: its lists ("## first names", "## cities", ...) by kind."""
+    lists: dict[str, list[str]] = {}
+    for line in NAMES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            kind = lists.setdefault(line[3:].strip(), [])
+        elif line.strip() and not line.startswith("#"):
+            kind.append(line.strip())
+    return {name: tuple(entries) for name, entries in lists.items()}
+
+
+UNITS = "one two three four five six seven eight nine".split()
+TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _phrase(kind: str, word, rng) -> list[str]:
+    """One phrase of a line as its space-separated pieces; `word()` draws an ordinary word."""
+    lists = _lists()
+
+    def pick(name: str) -> str:
+        return lists[name][rng.integers(len(lists[name]))]
+
+    def count() -> int:  # mostly small numbers, as in prose
+        return int(10 ** rng.uniform(0, 3.3))
+
+    def words(most: int) -> list[str]:
+        return [word() for _ in range(rng.integers(1, most + 1))]
+
+    makers = {
+        "word": lambda: [word()],
+        "name": lambda: [pick("first names")],
+        "full name": lambda: [pick("first names"), pick("surnames")],
+        "place": lambda: [pick("cities" if rng.random() < 0.5 else "countries")],
+        "month": lambda: [pick("months")] + ([str(rng.integers(1, 29))] if rng.random() < 0.4 else []),
+        "weekday": lambda: [pick("weekdays")],
+        "possessive": lambda: [pick("first names") + "'s", word()],
+        "contraction": lambda: [pick("contractions")],
+        "acronym": lambda: [pick("acronyms")],
+        "capitals": lambda: [word().upper()],
+        "count": lambda: [str(count()), word()],
+        "year": lambda: [f"{rng.integers(1800, 2031)}" + ("s" if rng.random() < 0.1 else "")],
+        "time": lambda: [f"{rng.integers(1, 13)}:{rng.choice([0, 15, 30, 45, int(rng.integers(60))]):02d}"]
+        + ([str(rng.choice(["am", "pm"]))] if rng.random() < 0.3 else []),
+        "date": lambda: [f"{rng.integers(1, 32)}/{rng.integers(1, 13):02d}"
+                         + (f"/{rng.integers(1950, 2031)}" if rng.random() < 0.3 else "")],
+        "decimal": lambda: [f"{count()}.{rng.integers(100):02d}" if rng.random() < 0.6
+                            else f"{rng.integers(10)}.{rng.integers(1, 10)}"],
+        "ordinal": lambda: [_ordinal(count() if rng.random() < 0.3 else int(rng.integers(1, 32)))],
+        "number sign": lambda: [f"#{rng.integers(1, 100)}"],
+        "hyphenated": lambda: [str(rng.choice([
+            pick("hyphenated"), pick("hyphenated"),
+            f"{TENS[rng.integers(len(TENS))]}-{UNITS[rng.integers(len(UNITS))]}",
+            f"{rng.integers(1, 20)}-{rng.integers(20, 60)}"]))],
+        "quoted": lambda: _wrap(words(3), '"', '"'),
+        "bracketed": lambda: _wrap(words(3) if rng.random() < 0.7 else ["see", f"#{rng.integers(1, 20)}"], "(", ")"),
+        "ampersand": lambda: [pick("surnames"), "&", str(rng.choice([pick("surnames"), "Sons", "Co"]))],
+        "sum": lambda: [str(count()), str(rng.choice(["+", "*"])), str(count())],
+        "slashed": lambda: [str(rng.choice([f"{word()}/{word()}", "and/or", "km/h", "24/7", "50/50", "yes/no"]))],
+        "footnote": lambda: [word() + "*"],
+    }
+    if kind not in makers:
+        raise DataError(f"SynthConfig.phrases: {kind!r} is not a kind of phrase: use any of {', '.join(makers)}")
+    return makers[kind]()
+
+
+def _wrap(pieces: list[str], opening: str, closing: str) -> list[str]:
+    return [opening + pieces[0], *pieces[1:-1], pieces[-1] + closing] if len(pieces) > 1 \
+        else [opening + pieces[0] + closing]
+
+
+def _capitalized(piece: str) -> str:
+    """The first letter upper-case, past an opening quote or bracket."""
+    lead = len(piece) - len(piece.lstrip("\"("))
+    return piece[:lead] + piece[lead:lead + 1].upper() + piece[lead + 1:]
+
+
 def _line_text(config: SynthConfig, rng) -> list[str]:
+    """A line's text as its space-separated pieces: sentence case, a mark now and then."""
     words = _words()
     cumulative = np.cumsum(1.0 / (np.arange(len(words)) + config.word_preference))
+    kinds = [kind for kind, _ in config.phrases]
+    weights = np.cumsum([weight for _, weight in config.phrases])
+
+    def word() -> str:
+        return words[np.searchsorted(cumulative, rng.random() * cumulative[-1])]
+
     target = rng.integers(config.chars_per_line[0], config.chars_per_line[1] + 1)
     chosen: list[str] = []
-    while sum(map(len, chosen)) + len(chosen) < target:
-        word = words[np.searchsorted(cumulative, rng.random() * cumulative[-1])]
+    sentence_starts = rng.random() < config.capital_first_word
+    while len(" ".join(chosen)) < target:
+        phrase = _phrase(kinds[np.searchsorted(weights, rng.random() * weights[-1])], word, rng)
+        if sentence_starts:
+            phrase[0] = _capitalized(phrase[0])
         if rng.random() < config.punctuation:
-            word += rng.choice([",", "."])
-        chosen.append(word)
-    if rng.random() < config.capital_first_word:
-        chosen[0] = chosen[0][0].upper() + chosen[0][1:]
+            phrase[-1] += str(rng.choice(list(",.;:!?"), p=[0.35, 0.3, 0.1, 0.1, 0.07, 0.08]))
+        chosen += phrase
+        sentence_starts = chosen[-1][-1] in ".!?"
     return chosen
 
 
-def _line(seed: int, index: int, config: SynthConfig) -> Line:
-    rng = np.random.default_rng([seed, index])
+def _line(text: str | None, font_name: str | None, rng, config: SynthConfig) -> Line:
+    """A line in a writer of its own drawn from `rng`: the given text and hand, or drawn ones."""
     uniform = lambda pair: rng.uniform(*pair)  # noqa: E731 - one draw per style range
-    font_name = config.fonts[rng.integers(len(config.fonts))]
+    drawn_font = config.fonts[rng.integers(len(config.fonts))]
+    font_name = font_name or drawn_font
     style = {
         "x_height": uniform(config.x_height),
         "letter_width": uniform(config.letter_width),
@@ -342,9 +499,9 @@ def _line(seed: int, index: int, config: SynthConfig) -> Line:
         "wander": uniform(config.baseline_wander),
         "tilt": rng.normal(0.0, config.tilt_degrees),
     }
-    words = _line_text(config, rng)
+    words = text.split() if text is not None else _line_text(config, rng)
     points, ids = _write_text(words, font_name, style, rng)
-    positions, lifts = _play_back(_to_raw(points, style, rng), ids, style, config)
+    positions, lifts = _play_back(_to_raw(points, font_name, style, rng), ids, style, config)
     positions += _tremor(len(positions), config.jitter * style["x_height"], config.jitter_samples, rng)
     # A digitiser reports whole pen units; the first point lands a little off the start
     # position, as in the human files.
@@ -359,4 +516,11 @@ def _line(seed: int, index: int, config: SynthConfig) -> Line:
 def synthesize(n_lines: int, seed: int, config: SynthConfig = SynthConfig()) -> list[Line]:
     """`n_lines` synthetic handwriting lines in raw units, deterministic in (seed, config)."""
     indices = tqdm(range(n_lines), "synthesizing", unit="line", disable=None, leave=False)
-    return [_line(seed, index, config) for index in indices]
+    return [_line(None, None, np.random.default_rng([seed, index]), config) for index in indices]
+
+
+def write(text: str, font_name: str, seed: int = 0, config: SynthConfig = SynthConfig()) -> Line:
+    """`text` written in one hand (a Hershey font name) by a writer drawn from `seed`."""
+    if not text.strip():
+        raise DataError("synth.write: the text is empty: give at least one character")
+    return _line(text, font_name, np.random.default_rng([seed]), config)

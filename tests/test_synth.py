@@ -1,4 +1,5 @@
-"""The synthetic cursive corpus (model/synth.py): deterministic, valid, human-like in its numbers.
+"""The synthetic corpus (model/synth.py): deterministic, valid, human-like in its numbers, in six
+hands, with texts that use every character of the model's alphabet.
 
 The statistics and the two-thirds power law are measured on the output lines, the same way
 they would be measured on a digitiser's recording.
@@ -10,9 +11,12 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
+from model.alphabet import Alphabet
 from model.base import DataError
 from model.data import load, stats
-from model.synth import WORDS_FILE, SynthConfig, synthesize
+from model.synth import DOT_SIZE, WORDS_FILE, SynthConfig, _font, _line_text, _lists, _plan, synthesize, write
+
+HANDS = ("scripts", "scriptc", "cursive", "futural", "timesr", "timesi")
 
 
 @pytest.fixture(scope="module")
@@ -49,23 +53,122 @@ def test_lines_are_valid_raw_unit_lines(lines):
         assert (np.diff(np.r_[starts, len(points)]) >= 1).all()
 
 
-def test_text_is_the_words_written(lines):
+def test_text_is_what_was_written(lines):
     listed = [w for w in WORDS_FILE.read_text().splitlines() if not w.startswith("#")]
     assert len(listed) > 2000
-    vocabulary = {w.lower() for w in listed}
+    vocabulary = {w.lower() for w in listed} | {w.lower() for kind in _lists().values() for w in kind}
+    vocabulary |= {"st", "nd", "rd", "th", "s", "am", "pm", "see", "sons", "co", "km", "h"}
     for line in lines:
-        words = line.text.split(" ")
-        assert words and all(re.sub(r"[,.]$", "", w).lower() in vocabulary for w in words), line.text
+        assert Alphabet.default().unknown(line.text) == [], line.text
+        # Every run of letters is a listed word or name, a possessive, or a number's suffix.
+        for run in re.findall(r"[A-Za-z]+(?:['-][A-Za-z]+)*", line.text):
+            run = run.lower()
+            assert run in vocabulary or run.removesuffix("'s") in vocabulary or \
+                all(part in vocabulary for part in run.split("-")), (run, line.text)
     # Longer texts take more points: the text is what was rendered.
     lengths = np.array([len(line.text) for line in lines])
     sizes = np.array([len(line.points) for line in lines])
     assert np.corrcoef(lengths, sizes)[0, 1] > 0.6
 
 
-def test_config_is_json_and_bad_font_is_one_line_error():
-    assert json.loads(json.dumps(asdict(SynthConfig())))["fonts"] == ["scripts", "scriptc", "cursive"]
+def character_shares(n_lines=2000, config=SynthConfig()):
+    """For each character of the alphabet, the share of n_lines texts that hold it."""
+    texts = [" ".join(_line_text(config, np.random.default_rng([0, index]))) for index in range(n_lines)]
+    return {char: sum(char in text for text in texts) / n_lines for char in Alphabet.default().chars}
+
+
+def test_every_character_of_the_alphabet_is_in_half_a_percent_of_lines():
+    shares = character_shares()
+    assert min(shares.values()) >= 0.005, {char: share for char, share in shares.items() if share < 0.005}
+    # Lines are mostly prose: spaces and lower-case letters lead.
+    assert shares[" "] > 0.95 and shares["e"] > 0.8
+    # The test can tell: ordinary words alone leave out digits, capitals and most marks.
+    words_only = character_shares(300, SynthConfig(phrases=(("word", 1.0),), capital_first_word=0.0))
+    assert min(words_only.values()) < 0.005
+
+
+def test_lines_reach_45_characters_and_a_chars_range_holds():
+    texts = [" ".join(_line_text(SynthConfig(), np.random.default_rng([0, index]))) for index in range(300)]
+    assert max(map(len, texts)) >= 45 and min(map(len, texts)) >= 6
+    short = SynthConfig(chars_per_line=(3, 12))
+    texts = [" ".join(_line_text(short, np.random.default_rng([0, index]))) for index in range(300)]
+    assert 3 <= np.median(list(map(len, texts))) <= 14
+
+
+@pytest.mark.parametrize("hand", HANDS)
+def test_every_hand_has_ink_for_every_character(hand):
+    glyphs = _font(hand).glyphs
+    assert all(glyphs[char].segments for char in Alphabet.default().chars if char != " ")
+    text = "Anna's \"x-ray\" at 9:15 (#3) & more!"
+    line = write(text, hand)
+    assert line.meta["writer"]["font"] == hand and line.text == text
+
+
+def test_the_hands_differ_and_print_keeps_every_bar():
+    # scripts and cursive share their letters; cursive's digits and marks are futural's.
+    shapes = {hand: np.vstack([np.vstack(_font(hand).glyphs[char].segments) for char in "a7?"]) for hand in HANDS}
+    assert all(len(shapes[a]) != len(shapes[b]) or not np.allclose(shapes[a], shapes[b])
+               for a in HANDS for b in HANDS if a < b)
+    # A bar that ends on the stems is drawn (a doubled stroke is not): H, A, F keep their bars.
+    for hand in ("futural", "timesr", "timesi"):
+        for char in "HAF":
+            bars = [s for s in _font(hand).glyphs[char].segments
+                    if np.ptp(s[:, 1]) < 1 and np.ptp(s[:, 0]) >= 5 and s[:, 1].max() > -12]
+            assert bars, (hand, char)
+
+
+def pieces(hand: str, word: str) -> list[tuple[str, np.ndarray, bool]]:
+    """A word's pen pieces in writing order: (its letter, its points, goes on from the piece before)."""
+    plan = _plan(hand, word)
+    return [(word[plan.letter[plan.piece == index][0]], plan.points[plan.piece == index], bool(goes_on))
+            for index, goes_on in enumerate(plan.continues)]
+
+
+@pytest.mark.parametrize("hand", HANDS)
+def test_dots_and_crosses_are_strokes_of_their_own_in_the_order_people_write(hand):
+    written = pieces(hand, "limit")
+    x_top = 9.0 - _font(hand).x_height
+    dots = [position for position, (letter, points, _) in enumerate(written)
+            if letter == "i" and np.ptp(points, axis=0).max() <= DOT_SIZE]
+    crosses = [position for position, (letter, points, _) in enumerate(written)
+               if letter == "t" and len(points) == 2 and abs(points[1, 1] - points[0, 1]) < 1]
+    assert len(dots) == 2 and len(crosses) == 1
+    assert all(written[position][1][:, 1].max() < x_top for position in dots), "a dot sits above the x-height"
+    assert not any(written[position][2] for position in dots + crosses), "the pen lifts for each"
+    late = sorted(dots + crosses)
+    letters = [letter for letter, _, _ in written]
+    if hand in ("scripts", "scriptc", "cursive"):
+        # Joined: the pen runs through the word, then dots the i's and crosses the t, left to right.
+        assert late == [len(written) - 3, len(written) - 2, len(written) - 1]
+        assert letters[-3:] == ["i", "i", "t"]
+        assert sum(not goes_on for _, _, goes_on in written[:-3]) <= 2, "the word's body is nearly one stroke"
+    else:
+        # Print: letter by letter, each dot or cross last of its letter; the pen lifts between letters.
+        assert [letter for position, letter in enumerate(letters) if position == 0 or letters[position - 1] != letter] \
+            == list("limit")
+        assert all(written[position - 1][0] == letters[position] and
+                   (position == len(written) - 1 or letters[position + 1] != letters[position]) for position in late)
+        assert not any(goes_on for position, (_, _, goes_on) in enumerate(written)
+                       if position == 0 or letters[position - 1] != letters[position])
+
+
+@pytest.mark.parametrize("hand", ["scripts", "cursive"])
+def test_a_cursive_x_is_crossed_after_the_word(hand):
+    written = pieces(hand, "taxi")
+    assert [letter for letter, _, _ in written[-3:]] == ["t", "x", "i"]
+    assert [letter for letter, _, goes_on in written if not goes_on] == ["t", "t", "x", "i"]
+
+
+def test_config_is_json_and_bad_font_or_phrase_is_one_line_error():
+    assert json.loads(json.dumps(asdict(SynthConfig())))["fonts"] == list(HANDS)
     with pytest.raises(DataError, match=r"^SynthConfig.fonts: 'nope' is not a Hershey font: use .*$"):
         synthesize(1, seed=0, config=SynthConfig(fonts=("nope",)))
+    with pytest.raises(DataError, match=r"^SynthConfig.phrases: 'poem' is not a kind of phrase: use .*$"):
+        synthesize(1, seed=0, config=SynthConfig(phrases=(("poem", 1.0),)))
+
+
+def test_a_corpus_has_every_hand():
+    assert {line.meta["writer"]["font"] for line in synthesize(40, seed=1)} == set(HANDS)
 
 
 def test_statistics_within_a_factor_of_the_human_lines(distill):
