@@ -178,6 +178,49 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+CHARACTER_CLASSES = {"lower case": str.islower, "capitals": str.isupper, "digits": str.isdigit,
+                     "punctuation": lambda char: not char.isalnum() and not char.isspace(), "space": str.isspace}
+
+
+def class_errors(read: str, truth: str) -> dict[str, list[int]]:
+    """Per character class: [errors, characters of the true text]. An error is a true character
+    substituted or deleted, or a character inserted (counted in the inserted one's class)."""
+    rows = [list(range(len(truth) + 1))]
+    for i, char in enumerate(read, start=1):
+        rows.append([i])
+        for j, other in enumerate(truth, start=1):
+            rows[i].append(min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + (char != other)))
+    counts = {name: [0, sum(map(test, truth))] for name, test in CHARACTER_CLASSES.items()}
+
+    def count(char: str) -> None:
+        counts[next(name for name, test in CHARACTER_CLASSES.items() if test(char))][0] += 1
+
+    i, j = len(read), len(truth)
+    while i or j:  # walk back along one cheapest alignment
+        if i and j and rows[i][j] == rows[i - 1][j - 1] + (read[i - 1] != truth[j - 1]):
+            if read[i - 1] != truth[j - 1]:
+                count(truth[j - 1])
+            i, j = i - 1, j - 1
+        elif j and rows[i][j] == rows[i][j - 1] + 1:
+            count(truth[j - 1])  # deleted
+            j -= 1
+        else:
+            count(read[i - 1])  # inserted
+            i -= 1
+    return counts
+
+
+def class_error_rates(recognizer: Recognizer, lines: list[Line]) -> dict[str, float]:
+    """The character error rate of each character class (lower case, capitals, digits,
+    punctuation, space) over lines that know their text."""
+    totals = {name: [0, 0] for name in CHARACTER_CLASSES}
+    for got, line in zip(recognizer.read(lines), lines):
+        for name, (errors, characters) in class_errors(got, line.text).items():
+            totals[name][0] += errors
+            totals[name][1] += characters
+    return {name: round(errors / max(characters, 1), 4) for name, (errors, characters) in totals.items()}
+
+
 def character_error_rate(recognizer: Recognizer, lines_or_pairs) -> float:
     """Edit distance from what the recogniser reads to the true texts, over their total length.
 
@@ -314,6 +357,7 @@ def train(config: RecognizerTrainConfig, shape: RecognizerConfig, out, log=print
             break
     model.set_weights(best_weights)
     metrics.update(best_epoch=best_epoch, best_val_cer=best, test_cer=character_error_rate(recognizer, test_lines),
+                   test_cer_by_class=class_error_rates(recognizer, test_lines),
                    train_minutes=round((time.perf_counter() - started) / 60, 1))
     save_recognizer(recognizer, out, train=asdict(config), metrics=metrics)
     log(f"test CER {metrics['test_cer']:.4f} on {len(test_lines)} held-out lines; saved {out}")

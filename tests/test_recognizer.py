@@ -14,6 +14,8 @@ from model.recognizer import (
     batch_inputs,
     best_path,
     character_error_rate,
+    class_error_rates,
+    class_errors,
     ctc_loss,
     edit_distance,
     fits,
@@ -89,6 +91,16 @@ def test_character_error_rate_is_edit_distance_over_the_true_length():
     # (line, text) pairs: what a model wrote and the text it was asked to write
     pairs = [(line("", "abd"), "abc"), (line("", "xyz"), "xyz")]
     assert character_error_rate(Reads(), pairs) == pytest.approx(1 / 6)
+
+
+def test_errors_by_character_class_add_up_to_the_edit_distance():
+    counts = class_errors("Helo, 3", "hello. 34")  # read, then true
+    assert counts == {"lower case": [2, 5], "capitals": [0, 0], "digits": [1, 2], "punctuation": [1, 1],
+                      "space": [0, 1]}
+    for read, truth in [("kitten", "sitting"), ("A+B", "a & b"), ("", "Zoe's #3"), ("x?", "")]:
+        assert sum(errors for errors, _ in class_errors(read, truth).values()) == edit_distance(read, truth)
+    rates = class_error_rates(Reads(), [line("Ab 12!", "ab 12?"), line("cd", "cd")])
+    assert rates == {"lower case": 0.0, "capitals": 1.0, "digits": 0.0, "punctuation": 1.0, "space": 0.0}
 
 
 @pytest.fixture(scope="module")
