@@ -95,8 +95,9 @@ class Writer:
                             f"({self.alphabet.chars!r}); leave them out or replace them")
 
     def write(self, texts: list[str], config: WriteConfig = WriteConfig(),
-              prime: Line | None = None) -> list[Written]:
-        """Each text written from the zero state (or after `prime`, whose .text it reads), in one batch."""
+              prime: Line | list[Line] | None = None) -> list[Written]:
+        """Each text written from the zero state, or in the hand of `prime` (one line for every
+        text, or one per text), in one batch."""
         for text in texts:
             self.check(text)
         codes = [self.alphabet.encode(text) for text in texts]
@@ -107,7 +108,10 @@ class Writer:
         bias = tf.constant(config.bias, tf.float32)
         fed = np.zeros((batch, 3), np.float32)
         if prime is not None:
-            states, fed = self._read_prime(prime, states, bias, config.seed)
+            primes = prime if isinstance(prime, list) else [prime] * batch
+            if len(primes) != batch:
+                raise DataError(f"{len(primes)} primes for {batch} texts: give one, or one per text")
+            states, fed = self._read_primes(primes, states, bias, config.seed)
         limit = int(GIVE_UP_POINTS_PER_CHARACTER * max(len(text) for text in texts))
         drawn, stopped_at = [], np.full(batch, -1)
         for t in range(limit):
@@ -128,15 +132,19 @@ class Writer:
             written.append(Written(line, stopped=bool(stopped_at[row] >= 0), points=int(count)))
         return written
 
-    def _read_prime(self, prime: Line, states: list, bias: tf.Tensor, seed: int) -> tuple[list, np.ndarray]:
-        """The LSTM's state after reading the prime (and its text, or a space where none is known),
-        with the window moved back to the start: (states, the prime's last point to feed next)."""
-        batch = int(states[0].shape[0])
-        prime_text = one_hot_text(padded_codes([self.alphabet.encode(prime.text or " ")] * batch), self.alphabet.size)
-        fed = np.zeros((batch, 3), np.float32)
-        for t, point in enumerate(prime.model_inputs()):
-            _, states, _, _ = self._step(fed, states, prime_text, bias, self._seeds(seed, t))
-            fed = np.repeat(point[None], batch, axis=0)
+    def _read_primes(self, primes: list[Line], states: list, bias: tf.Tensor, seed: int) -> tuple[list, np.ndarray]:
+        """The LSTM's state after each row has read its prime (and its text, or a space where none
+        is known), with the window moved back to the start: (states, each prime's last point,
+        the next to feed). A row whose prime is shorter keeps its state while the others read on."""
+        inputs = [prime.model_inputs() for prime in primes]
+        codes = [self.alphabet.encode(prime.text or " ") for prime in primes]
+        prime_text = one_hot_text(padded_codes(codes), self.alphabet.size)
+        fed = np.zeros((len(primes), 3), np.float32)
+        for t in range(max(len(points) for points in inputs)):
+            reading = np.array([t < len(points) for points in inputs])
+            _, stepped, _, _ = self._step(fed, states, prime_text, bias, self._seeds(seed, t))
+            states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
+            fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
         kappa, w = (tf.zeros_like(state) for state in states[-2:])
         return [*states[:-2], kappa, w], fed
 

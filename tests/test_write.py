@@ -48,6 +48,24 @@ def test_after_a_prime_the_window_starts_at_the_new_text(writer, prime_text):
     assert (written.stopped, written.points, written.line.text) == (True, 2, "cd")
 
 
+def test_each_row_reads_its_own_prime_as_if_alone(writer):
+    """Primes of different lengths side by side leave each row the state it would have alone."""
+    short = Line(np.array([[40, 0, 1]], np.float32), text="a")
+    long = Line(np.array([[40, 0, 0], [-20, 30, 0], [40, 0, 1]], np.float32), text="ab")
+    bias = tf.constant(1.0)
+
+    def read(primes):
+        zero = [tf.zeros((len(primes), size)) for size in writer.cell.state_size]
+        return writer._read_primes(primes, zero, bias, seed=0)
+
+    states, fed = read([short, long])
+    for row, prime in enumerate((short, long)):
+        alone_states, alone_fed = read([prime])
+        np.testing.assert_array_equal(fed[row], alone_fed[0])
+        for together, single in zip(states, alone_states):
+            np.testing.assert_allclose(together[row], single[0], atol=1e-6)
+
+
 def test_a_prime_changes_the_writing(writer):
     """The prime is read: the LSTM's state after it (the hand) shapes the points written."""
     primer = Line(np.array([[40, 0, 0], [-20, 30, 0], [40, 0, 1]], np.float32), text="ab")
