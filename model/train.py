@@ -369,6 +369,7 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     if alphabet:
         about["unknown_characters"] = sum(len(alphabet.unknown(line.text)) for line in lines)
         about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
+        about["longest_text"] = max(len(line.text) for line in train_lines)  # model.write's rows
     if alphabet or not config.seq_len:
         training = line_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
         validation = line_dataset(val_lines, alphabet, config.batch_size)

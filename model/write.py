@@ -7,11 +7,17 @@ phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's dev
 
 - bias b (section 5.4) trades variety for legibility: sigma <- exp(sigma_hat - b) and
   pi <- softmax(pi_hat (1 + b)); b = 0 samples the model as trained.
-- priming (section 5.5): feed a real line and its text first, then write the new text
-  after it, in that hand; only the new text's points are returned.
-- a long text is wrapped at spaces into rows of at most --width characters (12, the longest
-  lines the committed writer learned, as the page's rows), written side by side in one batch
-  and stacked into one line of strokes.
+- priming (section 5.5): feed a real line (and its text, where known) first, then write the
+  new text in that hand; only the new text's points are returned. The paper writes the new
+  text after the prime's, in one window; but a prime whose strokes and text disagree (any
+  human line, a reader's quick scribble) leaves the window short of the new text, and the
+  model writes the rest of the prime's words first. So after the prime the window starts
+  afresh at the new text's first character (kappa and w back to zero), while the LSTM's
+  state, which carries the hand, goes on.
+- a long text is wrapped at word boundaries into rows of at most --width characters (by
+  default the longest lines the writer learned, `metrics.json`'s `longest_text`), a word
+  longer than a row hyphenated; the rows are written side by side in one batch and stacked
+  into one line of strokes.
 
     python -m model.write --text "hello world" --out hello.svg [--weights W] [--bias 1] [--seed 0]
     python -m model.write --text "more of this" --out more.json --prime 7.json   # 7.txt holds its text
@@ -22,15 +28,16 @@ in .txt); the SVG is the same strokes drawn.
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import MODEL_UNIT, DataError, Line, ModelError, run_cli
+from model.base import METRICS_FILE, MODEL_UNIT, DataError, Line, ModelError, run_cli
 from model.data import load, write_json_line
 from model.network import keras, sample_points, tf
 from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
@@ -40,13 +47,15 @@ MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CP
 # A line that has not passed its last character after this many points per character is cut off.
 GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
 LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apart
+# Rows for a model whose metrics don't say how long its lines were: the first writer's 3-12.
+LEARNED_ROW_FALLBACK = 12
 
 
 @dataclass
 class WriteConfig:
     bias: float = 1.0
     seed: int = 0
-    width: int = 12  # characters per written row: the writer learned lines of 3 to 12 (as the page's rows)
+    width: int | None = None  # characters per written row; None: the longest lines the writer learned
 
 
 @dataclass
@@ -62,8 +71,9 @@ class Written:
 class Writer:
     """A loaded synthesis network and its alphabet, stepped one point at a time for a batch."""
 
-    def __init__(self, model: keras.Model, alphabet: Alphabet):
+    def __init__(self, model: keras.Model, alphabet: Alphabet, row_characters: int = LEARNED_ROW_FALLBACK):
         self.model = model
+        self.row_characters = row_characters
         self.cell = window_cell(model)
         self.head = model.get_layer("mixture")
         self.alphabet = alphabet
@@ -85,12 +95,12 @@ class Writer:
                             f"({self.alphabet.chars!r}); leave them out or replace them")
 
     def write(self, texts: list[str], config: WriteConfig = WriteConfig(),
-              prime: Line | None = None) -> list[Written]:
-        """Each text written from the zero state (or after `prime`, whose .text it reads), in one batch."""
+              prime: Line | list[Line] | None = None) -> list[Written]:
+        """Each text written from the zero state, or in the hand of `prime` (one line for every
+        text, or one per text), in one batch."""
         for text in texts:
             self.check(text)
-        prefix = f"{prime.text} " if prime is not None else ""
-        codes = [self.alphabet.encode(prefix + text) for text in texts]
+        codes = [self.alphabet.encode(text) for text in texts]
         letters = np.array([len(code) for code in codes])
         one_hot = one_hot_text(padded_codes(codes), self.alphabet.size)
         batch = len(texts)
@@ -98,9 +108,10 @@ class Writer:
         bias = tf.constant(config.bias, tf.float32)
         fed = np.zeros((batch, 3), np.float32)
         if prime is not None:
-            for t, point in enumerate(prime.model_inputs()):
-                _, states, _, _ = self._step(fed, states, one_hot, bias, self._seeds(config.seed, t))
-                fed = np.repeat(point[None], batch, axis=0)
+            primes = prime if isinstance(prime, list) else [prime] * batch
+            if len(primes) != batch:
+                raise DataError(f"{len(primes)} primes for {batch} texts: give one, or one per text")
+            states, fed = self._read_primes(primes, states, bias, config.seed)
         limit = int(GIVE_UP_POINTS_PER_CHARACTER * max(len(text) for text in texts))
         drawn, stopped_at = [], np.full(batch, -1)
         for t in range(limit):
@@ -121,6 +132,22 @@ class Writer:
             written.append(Written(line, stopped=bool(stopped_at[row] >= 0), points=int(count)))
         return written
 
+    def _read_primes(self, primes: list[Line], states: list, bias: tf.Tensor, seed: int) -> tuple[list, np.ndarray]:
+        """The LSTM's state after each row has read its prime (and its text, or a space where none
+        is known), with the window moved back to the start: (states, each prime's last point,
+        the next to feed). A row whose prime is shorter keeps its state while the others read on."""
+        inputs = [prime.model_inputs() for prime in primes]
+        codes = [self.alphabet.encode(prime.text or " ") for prime in primes]
+        prime_text = one_hot_text(padded_codes(codes), self.alphabet.size)
+        fed = np.zeros((len(primes), 3), np.float32)
+        for t in range(max(len(points) for points in inputs)):
+            reading = np.array([t < len(points) for points in inputs])
+            _, stepped, _, _ = self._step(fed, states, prime_text, bias, self._seeds(seed, t))
+            states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
+            fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
+        kappa, w = (tf.zeros_like(state) for state in states[-2:])
+        return [*states[:-2], kappa, w], fed
+
     @staticmethod
     def _seeds(seed: int, t: int) -> tf.Tensor:
         return tf.constant([[seed, 3 * t + k] for k in range(3)], tf.int32)
@@ -136,9 +163,38 @@ class Writer:
     def write_text(self, text: str, config: WriteConfig = WriteConfig(), prime: Line | None = None) -> Line:
         """A text of any length (up to MAX_TEXT) wrapped into rows and stacked into one line."""
         self.check(text)
-        rows = textwrap.wrap(" ".join(text.split()), config.width, break_long_words=True) or [text]
+        rows = wrap(text, config.width or self.row_characters)
         written = self.write(rows, config, prime)
         return stack([item.line for item in written], " ".join(rows))
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """The text's words in rows of at most `width` characters, broken only between words; a word
+    longer than a row is broken after its own hyphens, and cut with a hyphen where that isn't enough."""
+    if width < 2:
+        raise DataError(f"--width {width}: give 2 or more characters per row")
+    rows: list[str] = []
+    for word in text.split():
+        pieces = _pieces(word, width)
+        if rows and len(rows[-1]) + 1 + len(pieces[0]) <= width:
+            rows[-1] += " " + pieces.pop(0)
+        rows += pieces
+    return rows
+
+
+def _pieces(word: str, width: int) -> list[str]:
+    if len(word) <= width:
+        return [word]
+    pieces: list[str] = []
+    for part in re.findall(r"[^-]*-+|[^-]+", word):  # "fifty-five": "fifty-", "five"
+        if pieces and len(pieces[-1]) + len(part) <= width:
+            pieces[-1] += part
+            continue
+        while len(part) > width:
+            pieces.append(part[:width - 1] + "-")
+            part = part[width - 1:]
+        pieces.append(part)
+    return pieces
 
 
 def stack(lines: list[Line], text: str) -> Line:
@@ -188,7 +244,9 @@ def load_writer(spec: str) -> Writer:
     if not config.conditional:
         raise ModelError(f"--weights {spec}: an unconditional model, which cannot read a text; "
                          "give a model trained with text (the default, writer, is one)")
-    return Writer(model, Alphabet.load(artefact_folder(spec)))
+    folder = artefact_folder(spec)
+    metrics = json.loads((folder / METRICS_FILE).read_text()) if (folder / METRICS_FILE).is_file() else {}
+    return Writer(model, Alphabet.load(folder), metrics.get("longest_text", LEARNED_ROW_FALLBACK))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,9 +260,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="0 writes as trained, higher is neater and less varied (default %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--width", type=int, default=defaults.width,
-                        help="characters per written row (default %(default)s: the longest lines the writer learned)")
-    parser.add_argument("--prime", help="a line (.json with its .txt, or IAM .xml) to write after, in its hand")
-    parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it")
+                        help="characters per written row (default: the longest lines the writer learned)")
+    parser.add_argument("--prime", help="a line (.json, with its text in a .txt beside it where known, or IAM "
+                        ".xml) whose hand to write in")
+    parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it (optional: "
+                        "the hand carries without it)")
     args = parser.parse_args(argv)
     out = Path(args.out)
 
@@ -229,8 +289,6 @@ def _prime(path: str, text: str | None) -> Line:
         raise DataError(f"--prime {path}: holds {len(lines)} lines; give one line file")
     line = lines[0]
     line.text = text if text is not None else line.text
-    if not line.text:
-        raise DataError(f"--prime {path}: its text is unknown; give --prime-text or put it in a .txt beside it")
     return line
 
 

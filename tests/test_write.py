@@ -11,7 +11,7 @@ from model.data import load, write_json_lines
 from model.network import ModelConfig, sample_points, tf
 from model.synthesis import build_synthesis_model, window_cell
 from model.weights import save_artefact
-from model.write import GIVE_UP_POINTS_PER_CHARACTER, MAX_TEXT, WriteConfig, Writer, main
+from model.write import GIVE_UP_POINTS_PER_CHARACTER, MAX_TEXT, WriteConfig, Writer, main, wrap
 
 
 def stepping_writer(characters_per_step: float = 1.0) -> Writer:
@@ -39,11 +39,39 @@ def test_the_stop_rule_fires_once_the_window_passes_the_last_character(writer):
     assert short.line.points.shape == (2, 3) and short.line.text == "ab"
 
 
-def test_priming_reads_the_primer_first(writer):
-    # 3 primer points take the window to kappa 3 over "ab cd"; past "d" (u = 5) after 2 more steps.
-    primer = Line(np.array([[40, 0, 0], [40, 0, 0], [40, 0, 1]], np.float32), text="ab")
+@pytest.mark.parametrize("prime_text", ["ab", "a much longer text than its one stroke", ""])
+def test_after_a_prime_the_window_starts_at_the_new_text(writer, prime_text):
+    """Whatever the prime's strokes and text, the window begins at the new text's first
+    character: with one character a step, "cd" takes 2 steps, as it does unprimed."""
+    primer = Line(np.array([[40, 0, 0], [40, 0, 0], [40, 0, 1]], np.float32), text=prime_text)
     written, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
     assert (written.stopped, written.points, written.line.text) == (True, 2, "cd")
+
+
+def test_each_row_reads_its_own_prime_as_if_alone(writer):
+    """Primes of different lengths side by side leave each row the state it would have alone."""
+    short = Line(np.array([[40, 0, 1]], np.float32), text="a")
+    long = Line(np.array([[40, 0, 0], [-20, 30, 0], [40, 0, 1]], np.float32), text="ab")
+    bias = tf.constant(1.0)
+
+    def read(primes):
+        zero = [tf.zeros((len(primes), size)) for size in writer.cell.state_size]
+        return writer._read_primes(primes, zero, bias, seed=0)
+
+    states, fed = read([short, long])
+    for row, prime in enumerate((short, long)):
+        alone_states, alone_fed = read([prime])
+        np.testing.assert_array_equal(fed[row], alone_fed[0])
+        for together, single in zip(states, alone_states):
+            np.testing.assert_allclose(together[row], single[0], atol=1e-6)
+
+
+def test_a_prime_changes_the_writing(writer):
+    """The prime is read: the LSTM's state after it (the hand) shapes the points written."""
+    primer = Line(np.array([[40, 0, 0], [-20, 30, 0], [40, 0, 1]], np.float32), text="ab")
+    plain, = writer.write(["cd"], WriteConfig(seed=3))
+    primed, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
+    assert not np.allclose(plain.line.points, primed.line.points)
 
 
 def test_a_window_that_never_arrives_is_cut_off():
@@ -73,6 +101,24 @@ def test_bias_as_in_graves_section_5_4():
     assert drawn[first, 0].std() == pytest.approx(0.5 * math.exp(-bias), rel=0.05)
     assert drawn[~first, 0].std() == pytest.approx(2.0 * math.exp(-bias), rel=0.05)
     assert drawn[:, 2].mean() == pytest.approx(0.2, abs=0.015)
+
+
+@pytest.mark.parametrize("text, width, rows", [
+    ("one two three four five", 9, ["one two", "three", "four five"]),
+    ("It's 3:00 am; go home, KAYAK!", 40, ["It's 3:00 am; go home, KAYAK!"]),
+    ("internationalization now", 12, ["internation-", "alization", "now"]),
+    ("a well-known   fifty-five", 8, ["a well-", "known", "fifty-", "five"]),
+    ("x-ray", 12, ["x-ray"]),
+])
+def test_rows_break_between_words_and_only_a_long_word_is_hyphenated(text, width, rows):
+    assert wrap(text, width) == rows
+
+
+def test_a_writer_wraps_at_the_longest_lines_it_learned(writer):
+    long = "words " * 30
+    assert [len(row) for row in wrap(long, writer.row_characters)] == [len(row) for row in wrap(long, 12)]
+    wide = Writer(writer.model, writer.alphabet, row_characters=40)
+    assert len(wide.write_text("one two three four five six").text.split()) == 6
 
 
 def test_a_long_text_is_wrapped_into_rows_one_under_another(writer):
@@ -129,8 +175,8 @@ def test_cli_errors_are_one_line(artefact, tmp_path, capsys, arguments, message)
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
 
 
-def test_a_primer_without_text_is_refused(artefact, tmp_path, capsys):
+def test_a_primer_without_text_primes(artefact, tmp_path):
     write_json_lines([Line(np.array([[40, 0, 0], [40, 0, 1]], np.float32))], tmp_path / "lines")
-    assert main(["--weights", str(artefact), "--text", "hi", "--out", str(tmp_path / "x.svg"),
-                 "--prime", str(tmp_path / "lines" / "0.json")]) == 2
-    assert "--prime-text" in capsys.readouterr().err
+    assert main(["--weights", str(artefact), "--text", "hi", "--out", str(tmp_path / "x.json"),
+                 "--prime", str(tmp_path / "lines" / "0.json")]) == 0
+    assert load(tmp_path / "x.json")[0].text == "hi"
