@@ -60,6 +60,24 @@ SPACING_UNIT = 1 / 9  # SynthConfig's letter and word spacing are ninths of the 
 JOINED_FONTS = ("scripts", "scriptc", "cursive")  # the hands whose letters join
 
 
+# Each hand writes in its own part of the slant and letter-width ranges, as writers keep their
+# habits: `cursive` and `scripts` share their glyphs and differ by these alone. Parts (low,
+# high) of SynthConfig's ranges, so a hand's habit follows the config; other fonts use all of it.
+HAND_HABITS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {  # font: (slant, letter width)
+    "scripts": ((0.0, 0.35), (0.5, 1.0)),  # upright and broad
+    "scriptc": ((0.3, 0.7), (0.2, 0.8)),
+    "cursive": ((0.65, 1.0), (0.0, 0.4)),  # slanted and narrow
+    "futural": ((0.0, 0.5), (0.3, 1.0)),
+    "timesr": ((0.0, 0.4), (0.2, 0.8)),
+    "timesi": ((0.4, 1.0), (0.0, 0.6)),
+}
+
+
+def _habit(pair: tuple[float, float], part: tuple[float, float]) -> tuple[float, float]:
+    low, high = pair
+    return low + part[0] * (high - low), low + part[1] * (high - low)
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """How synthetic lines are written. Pairs (low, high) are ranges drawn per line."""
@@ -488,10 +506,11 @@ def _line(text: str | None, font_name: str | None, rng, config: SynthConfig) -> 
     uniform = lambda pair: rng.uniform(*pair)  # noqa: E731 - one draw per style range
     drawn_font = config.fonts[rng.integers(len(config.fonts))]
     font_name = font_name or drawn_font
+    slant_part, width_part = HAND_HABITS.get(font_name, ((0.0, 1.0), (0.0, 1.0)))
     style = {
         "x_height": uniform(config.x_height),
-        "letter_width": uniform(config.letter_width),
-        "slant": uniform(config.slant_degrees),
+        "letter_width": uniform(_habit(config.letter_width, width_part)),
+        "slant": uniform(_habit(config.slant_degrees, slant_part)),
         "letter_spacing": uniform(config.letter_spacing),
         "word_spacing": uniform(config.word_spacing),
         "lift": uniform(config.lift_at_joins),

@@ -171,6 +171,17 @@ def test_a_corpus_has_every_hand():
     assert {line.meta["writer"]["font"] for line in synthesize(40, seed=1)} == set(HANDS)
 
 
+def test_hands_that_share_glyphs_differ_by_habit():
+    """cursive and scripts have the same letters; their writers slant and widen them apart."""
+    writers = [line.meta["writer"] for line in synthesize(120, seed=2)]
+    habits = {hand: [(w["slant"], w["letter_width"]) for w in writers if w["font"] == hand]
+              for hand in ("cursive", "scripts")}
+    cursive, scripts = (np.array(habits[hand]) for hand in ("cursive", "scripts"))
+    assert cursive[:, 0].min() > scripts[:, 0].max() and cursive[:, 1].max() < scripts[:, 1].min()
+    config = SynthConfig()
+    assert all(config.slant_degrees[0] <= w["slant"] <= config.slant_degrees[1] for w in writers)
+
+
 def test_statistics_within_a_factor_of_the_human_lines(distill):
     human = stats(load(distill / "validation-data"))
     synthetic = stats(synthesize(150, seed=0))
