@@ -15,9 +15,14 @@ of N of those lines (model.write, bias `--bias`) and reports two more measures:
   trained on the synthetic corpus) reading the writing, beside its rate on the real lines;
 - alignment: the share of texts whose stop rule fired within 1.5 times the corpus's points
   per character.
+`--hands N` measures whether priming (section 5.5) carries the hand: N held-out lines of each
+of the corpus's hands prime the writer, which then writes another held-out line's text; a
+classifier of hands (model.hands), trained on fresh corpus lines the writer never saw, labels
+each writing, and the report holds the confusion matrix (rows: the prime's hand).
 
     python -m model.evaluate --weights {default|distill|FOLDER} --data SRC
     python -m model.evaluate --weights writer --data held-out --baseline runs/baseline --write 100
+    python -m model.evaluate --weights writer --data held-out --hands 20
 """
 from __future__ import annotations
 
@@ -32,13 +37,17 @@ from tqdm import tqdm
 from model.alphabet import Alphabet
 from model.base import DataError, Line, run_cli
 from model.data import CleanConfig, clean, load, split_lines
+from model.hands import confusion, hand_of, train_hand_classifier
 from model.network import keras, nll_terms, tf
 from model.recognizer import Recognizer, character_error_rate, load_recognizer
+from model.synth import synthesize
 from model.synthesis import padded_codes
 from model.weights import TRAIN_FILE, artefact_folder, load_model
 from model.write import WriteConfig, Writer, load_writer
 
 WRITE_BATCH = 50  # texts written side by side
+HAND_TRAINING_LINES = 1200  # fresh corpus lines (seed HAND_TRAINING_SEED) the hand classifier learns from
+HAND_TRAINING_SEED = 1  # the corpus the writers train on is seed 0
 ALIGNED_WITHIN = 1.5  # times the corpus's points per character: a text written in about its own length
 
 
@@ -121,6 +130,25 @@ def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: 
             "aligned_share": float(np.mean(aligned)), "corpus_points_per_character": round(per_character, 2)}
 
 
+def measure_hands(writer: Writer, lines: list[Line], per_hand: int, bias: float,
+                  training_lines: int = HAND_TRAINING_LINES) -> dict:
+    """Whether priming carries the hand (module docstring): the confusion matrix of the hands
+    of `per_hand` primes per hand against the hands the classifier reads in the writing."""
+    hands: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        hands.setdefault(hand_of(line), []).append(index)
+    chosen = [index for hand in sorted(hands) for index in hands[hand][:per_hand]]
+    primes = [lines[index] for index in chosen]
+    # Each prime writes the text of the next held-out line, so no prime writes its own words.
+    texts = [lines[(index + 1) % len(lines)].text for index in chosen]
+    written = [item.line for start in range(0, len(primes), WRITE_BATCH)
+               for item in writer.write(texts[start:start + WRITE_BATCH], WriteConfig(bias),
+                                        prime=primes[start:start + WRITE_BATCH])]
+    classifier = train_hand_classifier(synthesize(training_lines, HAND_TRAINING_SEED))
+    report = confusion([hand_of(prime) for prime in primes], classifier.predict(written), classifier.hands)
+    return {"primes": len(primes), "bias": bias, **report}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=(
         "Print one JSON line: the model's mean negative log-likelihood per point (nats, density "
@@ -137,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", help="also score this unconditional model on the same lines")
     parser.add_argument("--write", type=int, default=0, metavar="N",
                         help="a model that writes a text: write the texts of the first N lines and measure them")
-    parser.add_argument("--bias", type=float, default=1.0, help="with --write: sampling bias (default %(default)s)")
+    parser.add_argument("--hands", type=int, default=0, metavar="N",
+                        help="a model that writes a text, on corpus lines: prime it with N lines of each hand "
+                        "and measure whether the writing keeps the hand")
+    parser.add_argument("--bias", type=float, default=1.0,
+                        help="with --write and --hands: sampling bias (default %(default)s)")
     args = parser.parse_args(argv)
     return run_cli(lambda: _evaluate(args))
 
@@ -147,8 +179,8 @@ def _evaluate(args: argparse.Namespace) -> None:
         raise DataError(f"--batch-lines {args.batch_lines}: must be at least 1")
     model, config, _ = load_model(args.weights)  # a wrong --weights is named before any download of --data
     alphabet = Alphabet.load(artefact_folder(args.weights)) if config.conditional else None
-    if args.write and not alphabet:
-        raise DataError(f"--write: {args.weights} is an unconditional model, which writes no given text")
+    if (args.write or args.hands) and not alphabet:
+        raise DataError(f"--write/--hands: {args.weights} is an unconditional model, which writes no given text")
     lines = held_out_lines(args.weights) if args.data == "held-out" else load(args.data)
     settings = EvaluateConfig(batch_lines=args.batch_lines)
     report = evaluate(model, lines, settings, alphabet)
@@ -161,6 +193,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     if args.write:
         report["written"] = measure_writing(load_writer(args.weights), lines[:args.write], args.bias,
                                             load_recognizer())
+    if args.hands:
+        report["hands"] = measure_hands(load_writer(args.weights), lines, args.hands, args.bias)
     print(json.dumps(report))
 
 

@@ -6,11 +6,14 @@ import pytest
 
 from model.base import Line
 from model.data import write_json_lines
-from model.evaluate import EvaluateConfig, evaluate, main
+from model.evaluate import EvaluateConfig, evaluate, main, measure_hands
+from model.hands import hand_of
 from model.network import ModelConfig, nll_terms
 from model.original import load_original
+from model.synth import synthesize
 from model.train import main as train_main
 from model.weights import save_artefact
+from model.write import Written
 
 TINY = ModelConfig(layers=1, cells=8, mixtures=2)
 
@@ -112,3 +115,37 @@ def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writ
 def test_write_needs_a_text_model(capsys):
     assert main(["--weights", "default", "--data", "synthetic:2", "--write", "2"]) == 2
     assert "unconditional" in capsys.readouterr().err
+
+
+class CopyingWriter:
+    """Stands in for a writer: "writes" each text as a corpus line of the hand it is told to."""
+
+    def __init__(self, hand_of_writing, corpus):
+        self.hand_of_writing = hand_of_writing
+        self.corpus = corpus
+
+    def write(self, texts, config, prime):
+        assert len(prime) == len(texts) and all(text for text in texts)
+        by_hand = {hand: [line for line in self.corpus if hand_of(line) == hand] for hand in map(hand_of, self.corpus)}
+        lines = [by_hand[self.hand_of_writing(one)][row] for row, one in enumerate(prime)]
+        return [Written(line, True, len(line.points)) for line in lines]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return synthesize(240, 7), synthesize(60, 3)
+
+
+@pytest.mark.parametrize("keeps_the_hand", [True, False])
+def test_hands_rows_are_the_primes_hands_columns_what_the_writing_shows(keeps_the_hand, corpus):
+    writings, lines = corpus
+    hands = sorted({hand_of(line) for line in lines})
+    writer = CopyingWriter(hand_of if keeps_the_hand else (lambda prime: hands[0]), writings)
+    report = measure_hands(writer, lines, per_hand=4, bias=1.0, training_lines=240)
+    matrix = np.array(report["matrix"])
+    assert report["hands"] == hands and report["primes"] == 4 * len(hands)
+    assert (matrix.sum(axis=1) == 4).all()
+    if keeps_the_hand:
+        assert report["accuracy"] >= 0.6, report  # chance: 1 / hands; alike hands are confused
+    else:  # every writing is in the first hand: one column holds them all, the diagonal one in a row
+        assert (matrix.sum(axis=0) > 0).sum() <= 2 and report["accuracy"] < 0.5, report
