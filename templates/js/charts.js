@@ -22,8 +22,9 @@ function loadVega() {
   return vegaLoading;
 }
 
-// Vega calls this with the hovered item's tooltip value (an object of field: text, or null).
 /**
+ * The tooltip handler of chart's view: Vega calls it with the hovered item's tooltip value (an
+ * object of field: text, or null).
  * @param {HTMLElement} chart
  * @returns {VegaTooltip}
  */
