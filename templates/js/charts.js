@@ -1,3 +1,4 @@
+// @ts-check
 // The article's charts come alive: every `[data-chart]` element holds an SVG drawn at build
 // time (shown at once) and the compiled Vega spec it was drawn from. When a chart comes near
 // the viewport, Vega's runtime is loaded (once, for every chart) and the SVG is replaced by a
@@ -7,6 +8,7 @@
 
 const VEGA_URL = new URL("../vendor/vega.min.js", import.meta.url);
 
+/** @type {Promise<Vega> | null} */
 let vegaLoading = null;
 
 function loadVega() {
@@ -20,7 +22,12 @@ function loadVega() {
   return vegaLoading;
 }
 
-// Vega calls this with the hovered item's tooltip value (an object of field: text, or null).
+/**
+ * The tooltip handler of chart's view: Vega calls it with the hovered item's tooltip value (an
+ * object of field: text, or null).
+ * @param {HTMLElement} chart
+ * @returns {VegaTooltip}
+ */
 function tooltipIn(chart) {
   const box = document.createElement("div");
   box.className = "chart-tooltip";
@@ -51,6 +58,7 @@ function tooltipIn(chart) {
   };
 }
 
+/** @param {HTMLElement} chart */
 async function hydrate(chart) {
   const drawn = chart.querySelector(":scope > svg");
   const spec = JSON.parse(chart.querySelector(':scope > script[type="application/json"]').textContent);
@@ -74,9 +82,10 @@ async function hydrate(chart) {
 const nearby = new IntersectionObserver((entries) => {
   for (const entry of entries.filter((entry) => entry.isIntersecting)) {
     nearby.unobserve(entry.target);
-    hydrate(entry.target).catch((error) => {
+    const chart = /** @type {HTMLElement} */ (entry.target);
+    hydrate(chart).catch((error) => {
       console.error(error);
-      entry.target.dataset.live = "failed"; // the static chart stays
+      chart.dataset.live = "failed"; // the static chart stays
     });
   }
 }, {rootMargin: "300px 0px"});

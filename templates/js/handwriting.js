@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The handwriting model in the page: an LSTM mixture density network (Graves 2013, section 4.2,
  * as in Carter, Ha, Johnson, Olah, "Experiments in Handwriting with a Neural Network", Distill
@@ -48,15 +49,79 @@
 import "../vendor/tf-core.min.js";
 import "../vendor/tf-backend-wasm.min.js";  // needs only tf-core; the cpu fallback is imported on demand
 
+/**
+ * The model's data (what magenta-js types as its interfaces):
+ * @typedef {[dx: number, dy: number, penUp: number]} Point  one pen offset in model units; penUp 1 ends a stroke
+ * @typedef {"wasm" | "cpu"} Backend
+ * @typedef {object} ModelJson  an export's model.json, the parts the page reads
+ * @property {string} [format]  "weights-only" for the text model (writer-model.js)
+ * @property {{model_config: {config: {layers: {class_name: string, name: string}[]}}}} [modelTopology]
+ * @property {WeightsGroup[]} weightsManifest
+ * @property {object} [userDefinedMetadata]  the export's own (writer-model.js reads the text model's)
+ * @typedef {object} LstmState  h and c of every cell: per layer, batch x cells values, row-major
+ * @property {number} batch  the batch entries it serves
+ * @property {number} [copies]  how many entries in a row each stored row serves (futures from one point)
+ * @property {Float32Array[]} h
+ * @property {Float32Array[]} c
+ * @typedef {object} MixtureParams  the next point's distribution per row, activated, no temperature
+ * @property {Float32Array} eos  pen-lift probability (rows)
+ * @property {Float32Array} pi  mixture weights (rows x M, row-major, as the rest)
+ * @property {Float32Array} mu1
+ * @property {Float32Array} mu2
+ * @property {Float32Array} sigma1
+ * @property {Float32Array} sigma2
+ * @property {Float32Array} rho
+ * @typedef {object} Mixture  one row's mixture as sampling reads it (newMixture, readMixture)
+ * @property {number} eos
+ * @property {Float64Array} logPi
+ * @property {Float64Array} mu1
+ * @property {Float64Array} mu2
+ * @property {Float64Array} sigma1
+ * @property {Float64Array} sigma2
+ * @property {Float64Array} rho
+ * @typedef {{params: MixtureParams, state: LstmState}} StepResult  model.step's
+ * @typedef {{params: MixtureParams, c: Float32Array, state: LstmState}} Trace  model.trace's
+ * @typedef {{state: LstmState, y: Float32Array}} Prediction  a state and its head's raw outputs y
+ * @typedef {{points: Point[][], state?: LstmState}} Generated  model.generate's: points per batch entry
+ * @typedef {{mixtures: number, width: number, eos: number, pi: number, mu1: number, mu2: number, sigma1: number,
+ *   sigma2: number, rho: number}} HeadLayout  where each parameter starts in a row of the head's outputs
+ * @typedef {{stacked: Tensor, bias: Tensor}} StackedLstm  stackLstm's
+ * @typedef {object} Network  the loaded weights (loadNetwork)
+ * @property {StackedLstm[]} lstms
+ * @property {Float32Array} inputKernel
+ * @property {Tensor} headKernel
+ * @property {Tensor} headBias
+ * @property {number} cells
+ * @property {HeadLayout} head
+ * @typedef {{backend: Backend, layers: number, cells: number, mixtures: number}} ModelInfo
+ * @typedef {{batch?: number, temperature?: number, seed?: number, state?: LstmState}} SampleOptions
+ * @typedef {object} FuturesOptions
+ * @property {number} [steps]
+ * @property {number} [count]
+ * @property {number} [temperature]
+ * @property {number} [seed]
+ * @property {LstmState} [state]
+ * @property {AbortSignal} [signal]
+ * @property {{index: number, count: number}} [share]
+ * @typedef {(index: number, futures: Point[][]) => void} OnFutures  called with each point's futures
+ * @typedef {Awaited<ReturnType<typeof loadModel>>} Model  loadModel's
+ */
+
 const tf = globalThis.tf;
 const VENDOR_URL = new URL("../vendor/", import.meta.url).href;
+/** @type {Point} */
 const START_POINT = [0, 0, 0];
 // Futures of two points share one batch: a 100-row matMul does more per row than a 50-row one.
 const FUTURE_POINTS_PER_BATCH = 2;
 
+/** @type {Promise<Backend> | null} */
 let backendReady = null;
 
-/** Chooses the backend once per thread: wasm unless asked for cpu or WebAssembly is missing. */
+/**
+ * Chooses the backend once per thread: wasm unless asked for cpu or WebAssembly is missing.
+ * @param {Backend} preferred
+ * @returns {Promise<Backend>}
+ */
 export function useBackend(preferred) {
   backendReady ??= (async () => {
     tf.enableProdMode();
@@ -71,7 +136,11 @@ export function useBackend(preferred) {
   return backendReady;
 }
 
-/** Seeded uniform [0, 1) numbers (mulberry32), so a seed gives the same handwriting anywhere. */
+/**
+ * Seeded uniform [0, 1) numbers (mulberry32), so a seed gives the same handwriting anywhere.
+ * @param {number} seed
+ * @returns {() => number}
+ */
 export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
@@ -83,7 +152,14 @@ export function mulberry32(seed) {
   };
 }
 
-/** out[k] = log softmax(scale * values[from + k]) for k < count, stable for any values. */
+/**
+ * out[k] = log softmax(scale * values[from + k]) for k < count, stable for any values.
+ * @param {ArrayLike<number>} values
+ * @param {number} from
+ * @param {number} count
+ * @param {number} scale
+ * @param {Float64Array | Float32Array} out
+ */
 export function logSoftmax(values, from, count, scale, out) {
   let max = -Infinity;
   for (let k = 0; k < count; k++) max = Math.max(max, scale * values[from + k]);
@@ -93,7 +169,11 @@ export function logSoftmax(values, from, count, scale, out) {
   for (let k = 0; k < count; k++) out[k] = scale * values[from + k] - logTotal;
 }
 
-/** A pair of independent standard normals from two uniforms (Box-Muller). */
+/**
+ * A pair of independent standard normals from two uniforms (Box-Muller).
+ * @param {() => number} random
+ * @returns {[number, number]}
+ */
 function normalPair(random) {
   const radius = Math.sqrt(-2 * Math.log(1 - random()));
   const angle = 2 * Math.PI * random();
@@ -103,6 +183,8 @@ function normalPair(random) {
 /**
  * Fetches model.json and its weight shards: {modelJson, weights}, dequantised by tf.io.loadWeights
  * and, for a kernel stored with a range per column (model/export.py HEAD_KERNEL), by joinColumns.
+ * @param {string} url
+ * @returns {Promise<{modelJson: ModelJson, weights: Record<string, Tensor>}>}
  */
 export async function fetchExport(url) {
   const response = await fetch(url);
@@ -115,7 +197,10 @@ export async function fetchExport(url) {
   return {modelJson, weights: joinColumns(await tf.io.loadWeights(modelJson.weightsManifest, base))};
 }
 
-/** Every KERNEL/codes with its KERNEL/column_min and KERNEL/column_step, replaced by KERNEL. */
+/**
+ * Every KERNEL/codes with its KERNEL/column_min and KERNEL/column_step, replaced by KERNEL.
+ * @param {Record<string, Tensor>} weights
+ */
 function joinColumns(weights) {
   for (const codesName of Object.keys(weights).filter((name) => name.endsWith("/codes"))) {
     const kernel = codesName.slice(0, -"/codes".length);
@@ -128,13 +213,21 @@ function joinColumns(weights) {
   return weights;
 }
 
-/** A LayersModel export's weights and the names of its LSTM layers, in order. */
+/**
+ * A LayersModel export's weights and the names of its LSTM layers, in order.
+ * @param {string} url
+ */
 async function fetchWeights(url) {
   const {modelJson, weights} = await fetchExport(url);
   const layers = modelJson.modelTopology.model_config.config.layers;
   return {weights, lstmNames: layers.filter((layer) => layer.class_name === "LSTM").map((layer) => layer.name)};
 }
 
+/**
+ * @param {Record<string, Tensor>} weights
+ * @param {string} layerName
+ * @param {string} suffix
+ */
 export function weightNamed(weights, layerName, suffix) {
   const name = Object.keys(weights).find((key) => key.startsWith(`${layerName}/`) && key.endsWith(`/${suffix}`));
   if (!name) {
@@ -147,6 +240,9 @@ export function weightNamed(weights, layerName, suffix) {
  * One LSTM layer's weights as the step needs them: the stacked [kernel; recurrent_kernel] and
  * bias, the candidate block doubled (one sigmoid over all four gate blocks, fused into the
  * matMul, serves the candidate too: tanh(x) = 2 sigmoid(2x) - 1). Disposes nothing.
+ * @param {Record<string, Tensor>} weights
+ * @param {string} layerName
+ * @returns {StackedLstm}
  */
 export function stackLstm(weights, layerName) {
   return tf.tidy(() => {
@@ -162,6 +258,8 @@ export function stackLstm(weights, layerName) {
 /**
  * The network's weights as the step needs them: per LSTM layer stackLstm's pair; the first
  * layer's three input rows as plain numbers (sharedGates); the head's kernel and bias.
+ * @param {string} url
+ * @returns {Promise<Network>}
  */
 async function loadNetwork(url) {
   const {weights, lstmNames} = await fetchWeights(url);
@@ -182,6 +280,8 @@ async function loadNetwork(url) {
  * Where the head's parameters sit in one row of its raw outputs: the pen-lift logit, then M
  * values each of the mixture weights' logits, mu1, mu2, log sigma1, log sigma2 and rho's
  * pre-activation (the order of model/network.py's head).
+ * @param {number} mixtures
+ * @returns {HeadLayout}
  */
 export function headLayout(mixtures) {
   const M = mixtures;
@@ -189,7 +289,14 @@ export function headLayout(mixtures) {
     sigma2: 1 + 4 * M, rho: 1 + 5 * M};
 }
 
-/** rows (batch x kernel rows) times kernel plus bias, activated on the backend; a typed array. */
+/**
+ * rows (batch x kernel rows) times kernel plus bias, activated on the backend; a typed array.
+ * @param {Float32Array} rows
+ * @param {number} batch
+ * @param {Tensor} kernel
+ * @param {Tensor} bias
+ * @param {"sigmoid"} [activation]
+ */
 export function matMul(rows, batch, kernel, bias, activation) {
   const a = tf.tensor2d(rows, [batch, kernel.shape[0]]);
   const product = tf.fused.matMul({a, b: kernel, bias, activation});
@@ -198,13 +305,17 @@ export function matMul(rows, batch, kernel, bias, activation) {
   return values;
 }
 
+/** @type {(net: Network, batch: number) => LstmState} */
 const zeroState = (net, batch) => ({
   batch,
   h: net.lstms.map(() => new Float32Array(batch * net.cells)),
   c: net.lstms.map(() => new Float32Array(batch * net.cells)),
 });
 
-/** A state with the head's raw outputs y: its prediction of each entry's next point. */
+/**
+ * A state with the head's raw outputs y: its prediction of each entry's next point.
+ * @type {(net: Network, state: LstmState) => Prediction}
+ */
 const predicting = (net, state) => ({
   state, y: matMul(state.h[net.lstms.length - 1], state.batch, net.headKernel, net.headBias),
 });
@@ -212,6 +323,12 @@ const predicting = (net, state) => ({
 /**
  * Row r of input (width inputSize) followed by row floor(r / copies) of h: an LSTM's matMul
  * input, for a state whose rows each serve `copies` batch entries in a row.
+ * @param {Float32Array} input
+ * @param {number} inputSize
+ * @param {Float32Array} h
+ * @param {number} cells
+ * @param {number} batch
+ * @param {number} copies
  */
 function joinRows(input, inputSize, h, cells, batch, copies) {
   const width = inputSize + cells;
@@ -227,6 +344,11 @@ function joinRows(input, inputSize, h, cells, batch, copies) {
 /**
  * The first layer's gates when `copies` entries in a row share h (futures from one point):
  * the product with h is made once per shared row, then only x's three columns differ.
+ * @param {Network} net
+ * @param {Float32Array} x
+ * @param {Float32Array} h
+ * @param {number} batch
+ * @param {number} copies
  */
 function sharedGates(net, x, h, batch, copies) {
   const {cells, inputKernel} = net;
@@ -253,6 +375,11 @@ function sharedGates(net, x, h, batch, copies) {
  * The cell update from one layer's activated gates (Keras order: input, forget, candidate as
  * sigmoid(2x), output) and the previous c, whose rows each serve `copies` entries in a row.
  * Runs here, not on the backend: slicing the gate blocks apart there costs more than this.
+ * @param {Float32Array} gates
+ * @param {Float32Array} previous
+ * @param {number} cells
+ * @param {number} batch
+ * @param {number} copies
  */
 export function updateCells(gates, previous, cells, batch, copies) {
   const h = new Float32Array(batch * cells);
@@ -275,10 +402,14 @@ export function updateCells(gates, previous, cells, batch, copies) {
  * One LSTM step for every layer: x (batch x 3) and a state in, the next state and the head's
  * raw outputs y out. A state with `copies` > 1 holds each row once for that many entries in a
  * row (state.batch counts the entries); the next state holds every entry.
+ * @param {Network} net
+ * @param {Float32Array} x
+ * @param {LstmState} state
+ * @returns {Prediction}
  */
 function lstmStep(net, x, state) {
   const {batch, copies = 1} = state;
-  const next = {batch, h: [], c: []};
+  const next = /** @type {LstmState} */ ({batch, h: [], c: []});
   let input = x;
   let inputSize = 3;
   net.lstms.forEach((lstm, layer) => {
@@ -295,13 +426,23 @@ function lstmStep(net, x, state) {
   return predicting(net, next);
 }
 
-/** Feeds one point [dx, dy, pen_up] per batch entry. */
+/**
+ * Feeds one point [dx, dy, pen_up] per batch entry.
+ * @type {(net: Network, points: Point[], state: LstmState) => Prediction}
+ */
 const advance = (net, points, state) => lstmStep(net, Float32Array.from(points.flat()), state);
 
-/** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
+/**
+ * The state the article starts sampling from: one [0, 0, 0] fed to the zero state.
+ * @type {(net: Network, batch: number) => Prediction}
+ */
 const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => START_POINT), zeroState(net, batch));
 
-/** An empty mixture for `mixtures` components, which readMixture fills row after row. */
+/**
+ * An empty mixture for `mixtures` components, which readMixture fills row after row.
+ * @param {number} mixtures
+ * @returns {Mixture}
+ */
 export function newMixture(mixtures) {
   const values = () => new Float64Array(mixtures);
   return {eos: 0, logPi: values(), mu1: values(), mu2: values(), sigma1: values(), sigma2: values(), rho: values()};
@@ -313,6 +454,11 @@ export function newMixture(mixtures) {
  * and rho, activated. With a temperature tau (the original article's sampling), logPi <-
  * log softmax(logPi / tau) and the sigmas are multiplied by tau; mu, rho and eos unchanged.
  * Writes into `mixture` (from newMixture) and returns it.
+ * @param {ArrayLike<number>} y
+ * @param {number} row
+ * @param {HeadLayout} head
+ * @param {number | undefined} temperature
+ * @param {Mixture} mixture
  */
 export function readMixture(y, row, head, temperature, mixture) {
   const M = head.mixtures;
@@ -334,11 +480,17 @@ export function readMixture(y, row, head, temperature, mixture) {
 /**
  * The model's parameters for rows of raw head outputs y, as the API gives them: eos (rows)
  * and pi, mu1, mu2, sigma1, sigma2, rho (rows x M, row-major), activated, no temperature.
+ * @param {HeadLayout} head
+ * @param {Float32Array} y
+ * @param {number} rows
+ * @returns {MixtureParams}
  */
 export function mixtureParams(head, y, rows) {
   const M = head.mixtures;
-  const params = {eos: new Float32Array(rows)};
-  for (const key of ["pi", "mu1", "mu2", "sigma1", "sigma2", "rho"]) params[key] = new Float32Array(rows * M);
+  const params = /** @type {MixtureParams} */ ({eos: new Float32Array(rows)});
+  for (const key of /** @type {const} */ (["pi", "mu1", "mu2", "sigma1", "sigma2", "rho"])) {
+    params[key] = new Float32Array(rows * M);
+  }
   const mixture = newMixture(M);
   for (let row = 0; row < rows; row++) {
     readMixture(y, row, head, undefined, mixture);
@@ -346,7 +498,9 @@ export function mixtureParams(head, y, rows) {
     for (let k = 0; k < M; k++) {
       const at = row * M + k;
       params.pi[at] = Math.exp(mixture.logPi[k]);
-      for (const key of ["mu1", "mu2", "sigma1", "sigma2", "rho"]) params[key][at] = mixture[key][k];
+      for (const key of /** @type {const} */ (["mu1", "mu2", "sigma1", "sigma2", "rho"])) {
+        params[key][at] = mixture[key][k];
+      }
     }
   }
   return params;
@@ -355,6 +509,10 @@ export function mixtureParams(head, y, rows) {
 /**
  * One point [dx, dy, pen_up] drawn from a mixture, written to points[at..at+3): a component
  * by its weight, an offset from its correlated normal, a pen lift with probability eos.
+ * @param {Mixture} mixture
+ * @param {() => number} random
+ * @param {Float32Array} points
+ * @param {number} at
  */
 export function sampleMixture(mixture, random, points, at) {
   const M = mixture.logPi.length;
@@ -374,6 +532,12 @@ export function sampleMixture(mixture, random, points, at) {
 /**
  * Samples one point per row of raw head outputs y with temperature tau, as rows x 3 numbers.
  * Row r takes its uniforms from randoms[floor(r / rowsPerRandom)].
+ * @param {HeadLayout} head
+ * @param {Float32Array} y
+ * @param {number} rows
+ * @param {number} temperature
+ * @param {(() => number)[]} randoms
+ * @param {number} rowsPerRandom
  */
 function samplePoints(head, y, rows, temperature, randoms, rowsPerRandom) {
   const mixture = newMixture(head.mixtures);
@@ -390,13 +554,23 @@ function samplePoints(head, y, rows, temperature, randoms, rowsPerRandom) {
  * returns the points and the state after the last. randoms/rowsPerRandom as in samplePoints.
  * With feedLast false the last points are not fed back (one LSTM step fewer) and no state
  * is returned, for callers that only want the points.
+ * @param {Network} net
+ * @param {number} steps
+ * @param {Prediction} start
+ * @param {number} temperature
+ * @param {(() => number)[]} randoms
+ * @param {number} rowsPerRandom
+ * @param {{feedLast?: boolean}} [options]
+ * @returns {Generated}
  */
 function sampleSteps(net, steps, {state, y}, temperature, randoms, rowsPerRandom, {feedLast = true} = {}) {
   const batch = state.batch;
-  const points = Array.from({length: batch}, () => []);
+  const points = Array.from({length: batch}, () => /** @type {Point[]} */ ([]));
   for (let t = 0; t < steps; t++) {
     const sampled = samplePoints(net.head, y, batch, temperature, randoms, rowsPerRandom);
-    points.forEach((entry, row) => entry.push(Array.from(sampled.subarray(row * 3, row * 3 + 3))));
+    points.forEach((entry, row) => {
+      entry.push(/** @type {Point} */ (Array.from(sampled.subarray(row * 3, row * 3 + 3))));
+    });
     if (!feedLast && t === steps - 1) return {points};
     ({state, y} = lstmStep(net, sampled, state));
   }
@@ -406,9 +580,13 @@ function sampleSteps(net, steps, {state, y}, temperature, randoms, rowsPerRandom
 /**
  * Batch-1 starts ({state, y}) stacked, each serving `count` batch entries in a row: the
  * states as rows with copies, the head outputs repeated.
+ * @param {Network} net
+ * @param {Prediction[]} starts
+ * @param {number} count
+ * @returns {Prediction}
  */
 function repeatStarts(net, starts, count) {
-  const stack = (rows) => {
+  const stack = (/** @type {Float32Array[]} */ rows) => {
     const out = new Float32Array(rows.length * rows[0].length);
     rows.forEach((values, entry) => out.set(values, entry * values.length));
     return out;
@@ -429,7 +607,11 @@ function repeatStarts(net, starts, count) {
   };
 }
 
-/** loadModel(url, {backend}) -> the model object described at the top of this file. */
+/**
+ * loadModel(url, {backend}) -> the model object described at the top of this file.
+ * @param {string} url
+ * @param {{backend?: Backend}} [options]
+ */
 export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const backend = await useBackend(preferred);
   const net = await loadNetwork(url);
@@ -437,6 +619,11 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const layers = net.lstms.length;
   const info = {backend, layers, cells, mixtures: head.mixtures};
 
+  /**
+   * @param {number} steps
+   * @param {SampleOptions} [options]
+   * @returns {Generated}
+   */
   function generate(steps, {state, batch = state?.batch ?? 1, temperature = 0.65, seed = 0} = {}) {
     let start = state ? predicting(net, state) : startRows(net, batch);
     if (start.state.batch !== batch) {
@@ -452,6 +639,11 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   return {
     info,
     zeroState: (batch = 1) => zeroState(net, batch),
+    /**
+     * @param {Point[]} points
+     * @param {LstmState} [state]
+     * @returns {StepResult}
+     */
     step(points, state = zeroState(net, points.length)) {
       if (points.length !== state.batch) {
         throw new Error(`step: ${points.length} points for a batch of ${state.batch}; give one point per batch entry`);
@@ -459,6 +651,11 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
       const next = advance(net, points, state);
       return {params: mixtureParams(head, next.y, state.batch), state: next.state};
     },
+    /**
+     * @param {Point[]} points
+     * @param {{state?: LstmState}} [options]
+     * @returns {Trace}
+     */
     trace(points, {state = zeroState(net, 1)} = {}) {
       const allCells = cells * layers;
       const c = new Float32Array(points.length * allCells);
@@ -472,9 +669,18 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
       return {params: mixtureParams(head, y, points.length), c, state};
     },
     generate,
+    /**
+     * @param {number} steps
+     * @param {SampleOptions} [options]
+     */
     sample(steps, options) {
       return generate(steps, options).points;
     },
+    /**
+     * @param {Point[]} line
+     * @param {FuturesOptions} [options]
+     * @param {OnFutures} [onPoint]
+     */
     async futures(line, {steps = 20, count = 50, temperature = 0.65, seed = 0, state = zeroState(net, 1), signal,
       share = {index: 0, count: 1}} = {}, onPoint) {
       let pending = [];  // the points of this share fed but not yet sampled from: {index, state, y}
@@ -498,7 +704,10 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   };
 }
 
-/** Lets queued messages (a cancel, another figure's request) run between long pieces of work. */
+/**
+ * Lets queued messages (a cancel, another figure's request) run between long pieces of work.
+ * @returns {Promise<void>}
+ */
 export function nextTask() {
   return new Promise((resolve) => {
     const channel = new MessageChannel();

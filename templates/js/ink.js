@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Ink: handwriting on a canvas, for every figure that draws strokes (like magenta-js's
  * sketch_support beside its model). Canvases sized for the screen's pixel ratio, the extent
@@ -8,6 +9,14 @@
  * and the Distill article); pen_up = 1 marks the last point of a stroke, so the offset after
  * it is a move in the air. A figure shows `scale` CSS pixels per model unit.
  */
+/**
+ * @typedef {import("./handwriting.js").Point} Point
+ * @typedef {{context: CanvasRenderingContext2D, width: number, height: number}} CanvasView  fitCanvas's
+ * @typedef {{left: number, right: number, top: number, bottom: number}} Extent  model units from a line's start
+ * @typedef {{x: number, y: number, penUp: number}} Pen  where painting goes on: CSS pixels, and the pen's state
+ * @typedef {{points: Point[], x: number, y: number}} PlacedLine  a line and its start in CSS pixels
+ */
+
 export const RAW_PER_MODEL_UNIT = 40;
 
 const AIR_DASH = [1.5, 4];  // CSS pixels: a dotted move in the air
@@ -15,6 +24,10 @@ const AIR_DASH = [1.5, 4];  // CSS pixels: a dotted move in the air
 /**
  * Sizes canvas to `height` CSS pixels and `width` (default: its CSS width), sharp on
  * high-density screens. Returns {context, width, height}.
+ * @param {HTMLCanvasElement} canvas
+ * @param {number} height
+ * @param {number} [width]
+ * @returns {CanvasView}
  */
 export function fitCanvas(canvas, height, width) {
   const ratio = globalThis.devicePixelRatio || 1;
@@ -30,7 +43,11 @@ export function fitCanvas(canvas, height, width) {
   return {context, width, height};
 }
 
-/** The bounding box of a line of offsets, in model units from its start (the start included). */
+/**
+ * The bounding box of a line of offsets, in model units from its start (the start included).
+ * @param {Point[]} line
+ * @returns {Extent}
+ */
 export function extent(line) {
   let [x, y] = [0, 0];
   const box = {left: 0, right: 0, top: 0, bottom: 0};
@@ -49,6 +66,18 @@ export function extent(line) {
  * point before it lifted the pen (penUp: the pen state before the first point). colourOf(i)
  * (optional) colours segment i. With `air`, moves in the air are drawn dotted too (coloured
  * like the rest). Returns the end {x, y, penUp}.
+ * @param {CanvasRenderingContext2D} context
+ * @param {Point[]} points
+ * @param {object} pen
+ * @param {number} pen.x
+ * @param {number} pen.y
+ * @param {number} pen.scale  CSS pixels per model unit
+ * @param {number} [pen.penUp]
+ * @param {string} [pen.colour]
+ * @param {(segment: number) => string} [pen.colourOf]
+ * @param {number} [pen.width]
+ * @param {boolean} [pen.air]
+ * @returns {Pen}
  */
 export function paintPoints(context, points, {x, y, scale, penUp = 0, colour = "#222", colourOf, width = 2,
   air = false}) {
@@ -82,6 +111,8 @@ export function paintPoints(context, points, {x, y, scale, penUp = 0, colour = "
 /**
  * Lines ({points, x, y}: each line's start in CSS pixels) as an SVG document of width x height
  * CSS pixels: one path per line, a move wherever the pen was up.
+ * @param {PlacedLine[]} lines
+ * @param {{scale: number, width: number, height: number, colour?: string, lineWidth?: number}} options
  */
 export function linesToSvg(lines, {scale, width, height, colour = "#1d1d1f", lineWidth = 1.8}) {
   const paths = lines.map((shown) => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A model worker: runs handwriting.js off the main thread, so sampling never makes scrolling or
  * drawing stutter (Carter et al., Distill 2016, ran their model in workers too). The page has
@@ -15,25 +16,38 @@
 import {loadModel, nextTask} from "./handwriting.js";
 import {loadWriter} from "./writer-model.js";
 
+/**
+ * @typedef {import("./handwriting.js").Model} Model
+ * @typedef {import("./writer-model.js").Writer} Writer
+ * @typedef {import("./writer-model.js").WriteOptions} WriteOptions
+ * @typedef {{id?: number, method: string, args: any[]}} Request  what model-client.js sends
+ */
+
+/** @type {{model: Promise<Model> | null, writer: Promise<Writer> | null}} */
 const ready = {model: null, writer: null};  // promises of the handwriting and the text model
+/** @type {Map<number, AbortController>} */
 const running = new Map();
 
+/** @param {Request} request */
 async function answer({id, method, args}) {
   if (method === "load") {
     const [url, {text, ...options}] = args;
-    const loaded = (text ? loadWriter : loadModel)(url, options);
-    ready[text ? "writer" : "model"] = loaded;
+    const loaded = text ? (ready.writer = loadWriter(url, options)) : (ready.model = loadModel(url, options));
     return (await loaded).info;
   }
-  const model = await ready[method === "write" ? "writer" : "model"];
-  if (method !== "futures" && method !== "write") return model[method](...args);
+  const model = await (method === "write" ? ready.writer : ready.model);
+  if (method !== "futures" && method !== "write") {
+    return /** @type {Record<string, Function>} */ (/** @type {unknown} */ (model))[method](...args);
+  }
   const controller = new AbortController();
   running.set(id, controller);
   try {
     const [input, options] = args;
+    /** @type {(index: number, value: unknown) => void} */
     const onPoint = (index, value) => postMessage({id, point: [index, value]});
-    return await (method === "futures" ? model.futures(input, {...options, signal: controller.signal}, onPoint)
-      : write(model, input, options, controller.signal, onPoint));
+    return await (method === "futures"
+      ? /** @type {Model} */ (model).futures(input, {...options, signal: controller.signal}, onPoint)
+      : write(/** @type {Writer} */ (model), input, options, controller.signal, onPoint));
   } finally {
     running.delete(id);
   }
@@ -43,6 +57,11 @@ async function answer({id, method, args}) {
  * The text model writes `text`, each point handed on as it is sampled, with the window over
  * the characters then (phi); other messages (a cancel) run between points. Resolves
  * {stopped} (writer-model.js's), or false when cancelled.
+ * @param {Writer} writer
+ * @param {string} text
+ * @param {WriteOptions} options
+ * @param {AbortSignal} signal
+ * @param {(index: number, written: {point: import("./handwriting.js").Point, phi: number[]}) => void} onPoint
  */
 async function write(writer, text, options, signal, onPoint) {
   const writing = writer.start(text, options);
@@ -55,6 +74,7 @@ async function write(writer, text, options, signal, onPoint) {
   }
 }
 
+/** @param {MessageEvent<Request>} event */
 self.onmessage = async ({data}) => {
   if (data.method === "cancel") {
     running.get(data.args[0])?.abort();

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The text-conditional handwriting model in the page: Graves's synthesis network (Graves 2013,
  * section 5; model/synthesis.py), run with TensorFlow.js on the weights-only export of
@@ -40,17 +41,60 @@ import {
   stackLstm, updateCells, useBackend, weightNamed,
 } from "./handwriting.js";
 
+/**
+ * @typedef {import("./handwriting.js").Backend} Backend
+ * @typedef {import("./handwriting.js").HeadLayout} HeadLayout
+ * @typedef {import("./handwriting.js").MixtureParams} MixtureParams
+ * @typedef {import("./handwriting.js").Point} Point
+ * @typedef {import("./handwriting.js").StackedLstm} StackedLstm
+ * @typedef {object} WriterMetadata  the text model export's userDefinedMetadata (model/export.py)
+ * @property {{layers: number, cells: number, mixtures: number, window_mixtures: number, alphabet_size: number}} model
+ * @property {{chars: string}} alphabet
+ * @property {number} points_per_character
+ * @typedef {object} TextNetwork  the loaded weights and shape (loadTextNetwork)
+ * @property {StackedLstm[]} lstms
+ * @property {Tensor} windowKernel
+ * @property {Tensor} windowBias
+ * @property {Tensor} headKernel
+ * @property {Tensor} headBias
+ * @property {number} cells
+ * @property {number} windowMixtures  K
+ * @property {number} alphabetSize
+ * @property {HeadLayout} head
+ * @property {string} chars
+ * @property {number} giveUpPerCharacter
+ * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array}} SoftWindow  the window at one step
+ * @typedef {{h: Float32Array[], c: Float32Array[], kappa: Float32Array, w: Float32Array}} WriterState
+ * @typedef {{points: Point[], text: string}} Prime  a real line and its text, read before writing
+ * @typedef {{bias?: number, seed?: number, prime?: Prime}} WriteOptions
+ * @typedef {object} WriterStep  one step of a writing: a point (done false, the window's phi and kappa
+ *   when it was drawn), or the end (done true: stopped by the stop rule, else cut off)
+ * @property {boolean} done
+ * @property {boolean} [stopped]
+ * @property {Point} [point]
+ * @property {MixtureParams} [params]
+ * @property {Float32Array} [phi]
+ * @property {Float32Array} [kappa]
+ * @typedef {{codes: Int32Array, step(): WriterStep}} Writing
+ * @typedef {Awaited<ReturnType<typeof loadWriter>>} Writer  loadWriter's
+ */
+
 const tf = globalThis.tf;
 const CELL = "synthesis/window_cell";
+/** @type {Point} */
 const START_POINT = [0, 0, 0];
 // model/write.py's: a line not past its last character after this many times the corpus's
 // points per character (the export's points_per_character) is cut off.
 const GIVE_UP_PACE = 3;
 
-/** The export's weights as the step needs them, and its metadata's shape and alphabet. */
+/**
+ * The export's weights as the step needs them, and its metadata's shape and alphabet.
+ * @param {string} url
+ * @returns {Promise<TextNetwork>}
+ */
 async function loadTextNetwork(url) {
   const {modelJson, weights} = await fetchExport(url);
-  const metadata = modelJson.userDefinedMetadata ?? {};
+  const metadata = /** @type {WriterMetadata} */ (modelJson.userDefinedMetadata ?? {});
   if (modelJson.format !== "weights-only" || !metadata.alphabet) {
     throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
       + "--weights writer");
@@ -70,6 +114,7 @@ async function loadTextNetwork(url) {
   return net;
 }
 
+/** @type {(net: TextNetwork) => WriterState} */
 const zeroState = (net) => ({
   h: net.lstms.map(() => new Float32Array(net.cells)),
   c: net.lstms.map(() => new Float32Array(net.cells)),
@@ -77,7 +122,10 @@ const zeroState = (net) => ({
   w: new Float32Array(net.alphabetSize),
 });
 
-/** The arrays end to end, as one Float32Array: a layer's matMul input row. */
+/**
+ * The arrays end to end, as one Float32Array: a layer's matMul input row.
+ * @param {...Float32Array} parts
+ */
 function joined(...parts) {
   const row = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
   let at = 0;
@@ -88,7 +136,14 @@ function joined(...parts) {
   return row;
 }
 
-/** The window after layer 1's output h1: kappa moved on, phi (U+1 values) and w. */
+/**
+ * The window after layer 1's output h1: kappa moved on, phi (U+1 values) and w.
+ * @param {TextNetwork} net
+ * @param {Float32Array} h1
+ * @param {Float32Array} kappaBefore
+ * @param {Int32Array} codes
+ * @returns {SoftWindow}
+ */
 function softWindow(net, h1, kappaBefore, codes) {
   const K = net.windowMixtures;
   const raw = matMul(h1, 1, net.windowKernel, net.windowBias);
@@ -109,9 +164,17 @@ function softWindow(net, h1, kappaBefore, codes) {
   return {kappa, phi, w};
 }
 
-/** One point x (Float32Array(3)) fed: the next state, the head's raw outputs y and phi. */
+/**
+ * One point x (Float32Array(3)) fed: the next state, the head's raw outputs y and phi.
+ * @param {TextNetwork} net
+ * @param {Float32Array} x
+ * @param {WriterState} state
+ * @param {Int32Array} codes
+ * @returns {{state: WriterState, y: Float32Array, phi: Float32Array}}
+ */
 function windowStep(net, x, state, codes) {
-  const next = {h: [], c: []};
+  const next = /** @type {WriterState} */ ({h: [], c: []});
+  /** @type {SoftWindow} */
   let window = null;
   net.lstms.forEach((lstm, layer) => {
     const input = layer === 0 ? [x, state.w] : [x, next.h[layer - 1], window.w];
@@ -126,10 +189,19 @@ function windowStep(net, x, state, codes) {
   return {state: next, y, phi: window.phi};
 }
 
-/** Section 5.3's stop rule: phi just past the last character beats every character's. */
+/**
+ * Section 5.3's stop rule: phi just past the last character beats every character's.
+ * @type {(phi: Float32Array) => boolean}
+ */
 const pastEnd = (phi) => phi[phi.length - 1] > Math.max(...phi.subarray(0, phi.length - 1));
 
-/** One point drawn from raw head outputs y with Graves's bias b, as model.network.sample_points. */
+/**
+ * One point drawn from raw head outputs y with Graves's bias b, as model.network.sample_points.
+ * @param {HeadLayout} head
+ * @param {Float32Array} y
+ * @param {number} bias
+ * @param {() => number} random
+ */
 function sampleBiased(head, y, bias, random) {
   const mixture = readMixture(y, 0, head, undefined, newMixture(head.mixtures));
   logSoftmax(mixture.logPi, 0, head.mixtures, 1 + bias, mixture.logPi);
@@ -142,14 +214,23 @@ function sampleBiased(head, y, bias, random) {
   return point;
 }
 
-/** loadWriter(url, {backend}) -> the writer described at the top of this file. */
+/**
+ * loadWriter(url, {backend}) -> the writer described at the top of this file.
+ * @param {string} url
+ * @param {{backend?: Backend}} [options]
+ */
 export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   const backend = await useBackend(preferred);
   const net = await loadTextNetwork(url);
   const {head} = net;
   const codeOf = new Map(Array.from(net.chars, (char, index) => [char, index + 1]));
-  const encode = (text) => Int32Array.from(Array.from(text), (char) => codeOf.get(char) ?? 0);
+  const encode = (/** @type {string} */ text) => Int32Array.from(Array.from(text), (char) => codeOf.get(char) ?? 0);
 
+  /**
+   * @param {string} text
+   * @param {WriteOptions} [options]
+   * @returns {Writing}
+   */
   function start(text, {bias = 1, seed = 0, prime} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
     const codes = encode(prime ? `${prime.text} ${text}` : text);
@@ -162,6 +243,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
     const random = mulberry32(seed);
     const limit = Math.floor(net.giveUpPerCharacter * Array.from(text).length);
     let written = 0;
+    /** @type {WriterStep} */
     let finished = null;
     return {
       codes,
@@ -173,8 +255,8 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
         if (pastEnd(next.phi)) return (finished = {done: true, stopped: true});
         fed = sampleBiased(head, next.y, bias, random);
         written += 1;
-        return {done: false, point: Array.from(fed), params: mixtureParams(head, next.y, 1), phi: next.phi,
-          kappa: state.kappa};
+        return {done: false, point: /** @type {Point} */ (Array.from(fed)), params: mixtureParams(head, next.y, 1),
+          phi: next.phi, kappa: state.kappa};
       },
     };
   }
@@ -183,6 +265,10 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
     info: {backend, layers: net.lstms.length, cells: net.cells, mixtures: head.mixtures,
       windowMixtures: net.windowMixtures, alphabet: net.chars},
     encode,
+    /**
+     * @param {string} text
+     * @param {Point[]} points
+     */
     trace(text, points) {
       const codes = encode(text);
       const U = codes.length;
@@ -201,6 +287,11 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
       return {params: mixtureParams(head, y, points.length), phi, kappa};
     },
     start,
+    /**
+     * @param {string} text
+     * @param {WriteOptions} [options]
+     * @returns {{points: Point[], stopped: boolean}}
+     */
     write(text, options) {
       const writing = start(text, options);
       const points = [];

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The writing box of `continue` and `cells-live`: the reader's pen on a canvas (pointer
  * events), a line from the build that writes itself until the reader starts, the model fed
@@ -9,19 +10,56 @@ import {getModel} from "./model-client.js";
 import {whenNear} from "./figure.js";
 
 /**
+ * @typedef {import("./handwriting.js").LstmState} LstmState
+ * @typedef {import("./handwriting.js").Point} Point
+ * @typedef {import("./model-client.js").ModelClient} ModelClient
+ * @typedef {object} PenOptions
+ * @property {number} scale  CSS pixels per model unit
+ * @property {number} [minStep]  model units the pen must move for a new point
+ * @property {() => void} [onStart]  the reader puts the pen down
+ * @property {() => void} [onPoint]
+ * @property {() => void} [onStrokeEnd]
+ * @typedef {{c: Float32Array, count: number}} Fed  cell states of the newly fed points (count x cells)
+ * @typedef {{scale: number, demo?: Point[]}} BoxSettings  a writing figure's; scale may shrink to fit
+ * @typedef {object} BoxEvents
+ * @property {() => void} onChange  the writing changed
+ * @property {() => void} onClear  it was wiped
+ * @property {(model: ModelClient) => void} onModel  the model is there
+ */
+
+/**
  * The reader's pen on a canvas (mouse, touch or pen through pointer events). Keeps the
  * written line as `start` (CSS pixels) and `points` (model units); calls onPoint() when a
  * point is added and onStrokeEnd() when the pen lifts. A new point needs `minStep` model units
  * of movement, so the sampling density resembles the pen data the model learned from.
  */
 export class PenInput {
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {PenOptions} options
+   */
   constructor(canvas, {scale, minStep = 0.3, onStart, onPoint, onStrokeEnd}) {
-    Object.assign(this, {canvas, scale, minStep, onStart, onPoint, onStrokeEnd});
+    this.canvas = canvas;
+    this.scale = scale;
+    this.minStep = minStep;
+    this.onStart = onStart;
+    this.onPoint = onPoint;
+    this.onStrokeEnd = onStrokeEnd;
+    /** @type {[number, number] | null} where the line starts, CSS pixels */
+    this.start = null;
+    /** @type {Point[]} */
+    this.points = [];
+    /** @type {[number, number] | null} the last position, CSS pixels */
+    this.last = null;
+    /** @type {number | null} */
+    this.pointerId = null;
     this.clear();
     canvas.style.touchAction = "none";
     canvas.addEventListener("pointerdown", (event) => this.down(event));
     canvas.addEventListener("pointermove", (event) => this.move(event));
-    for (const type of ["pointerup", "pointercancel"]) canvas.addEventListener(type, (event) => this.up(event));
+    for (const type of /** @type {const} */ (["pointerup", "pointercancel"])) {
+      canvas.addEventListener(type, (event) => this.up(event));
+    }
   }
 
   clear() {
@@ -31,6 +69,7 @@ export class PenInput {
     this.pointerId = null;
   }
 
+  /** @param {PointerEvent} event @returns {[number, number]} */
   position(event) {
     const box = this.canvas.getBoundingClientRect();
     return [event.clientX - box.left, event.clientY - box.top];
@@ -41,6 +80,7 @@ export class PenInput {
     return this.pointerId !== null;
   }
 
+  /** @param {[number, number]} position CSS pixels @param {number} [penUp] */
   add([x, y], penUp = 0) {
     if (!this.start) {
       this.start = [x, y];
@@ -52,6 +92,12 @@ export class PenInput {
   }
 
   /** Writes `line` (model units) from `origin` (CSS pixels) as a hand would; returns stop(). */
+  /**
+   * @param {Point[]} line
+   * @param {[number, number]} origin
+   * @param {number} [msPerPoint]
+   * @returns {() => void}
+   */
   playDemo(line, origin, msPerPoint = 25) {
     this.clear();
     this.add(origin);
@@ -65,6 +111,7 @@ export class PenInput {
     return () => clearInterval(timer);
   }
 
+  /** @param {PointerEvent} event */
   down(event) {
     if (this.pointerId !== null) return;
     event.preventDefault();
@@ -74,6 +121,7 @@ export class PenInput {
     this.add(this.position(event));
   }
 
+  /** @param {PointerEvent} event */
   move(event) {
     if (event.pointerId !== this.pointerId) return;
     for (const sample of event.getCoalescedEvents?.() ?? [event]) {
@@ -82,6 +130,7 @@ export class PenInput {
     }
   }
 
+  /** @param {PointerEvent} event */
   up(event) {
     if (event.pointerId !== this.pointerId) return;
     this.pointerId = null;
@@ -95,8 +144,14 @@ export class PenInput {
  * The reader's line in the original data format (rows of integers in raw pen units, row 0
  * the absolute start), which `python -m model.train --data FILE` reads as one line.
  */
+/**
+ * @param {[number, number]} start
+ * @param {Point[]} points
+ * @param {number} scale
+ * @returns {number[][]}
+ */
 export function toRawRows(start, points, scale) {
-  const raw = (pixels) => Math.round((pixels / scale) * RAW_PER_MODEL_UNIT);
+  const raw = (/** @type {number} */ pixels) => Math.round((pixels / scale) * RAW_PER_MODEL_UNIT);
   const rows = [[raw(start[0]), raw(start[1]), 0]];
   // Rounded cumulatively, so rounding errors never add up along the line.
   let [x, y] = [0, 0];
@@ -116,8 +171,13 @@ export function toRawRows(start, points, scale) {
  * the article feeds first. `feed` returns the new points' trace rows (c per point).
  */
 export class LineFeeder {
+  /** @param {ModelClient} model */
   constructor(model) {
     this.model = model;
+    /** @type {LstmState | null} */
+    this.state = null;
+    this.fed = 0;
+    this.version = 0;
     this.reset();
   }
 
@@ -128,6 +188,11 @@ export class LineFeeder {
   }
 
   /** Feeds points[fed..final); resolves to {c, count} or null if reset meanwhile. */
+  /**
+   * @param {Point[]} points
+   * @param {number} final
+   * @returns {Promise<Fed | null>}
+   */
   async feed(points, final) {
     const version = this.version;
     this.state ??= (await this.model.trace([[0, 0, 0]])).state;
@@ -145,6 +210,12 @@ export class LineFeeder {
 const DEMO_SHARE = 0.55;  // of the box's width, at most, for the demonstration line
 
 /** Where a line must start (CSS pixels) to sit inside the box: left-aligned, centred vertically. */
+/**
+ * @param {Point[]} line
+ * @param {number} scale
+ * @param {number} height
+ * @returns {[number, number]}
+ */
 function demoOrigin(line, scale, height) {
   const {left, top, bottom} = extent(line);
   return [2 * scale - left * scale, height / 2 - ((top + bottom) / 2) * scale];
@@ -155,52 +226,72 @@ function demoOrigin(line, scale, height) {
  * build that writes itself as a demonstration until the reader starts, and the model, loaded
  * when the figure first comes near the screen (status shows progress) while the demo writes.
  * On a narrow screen settings.scale shrinks so that the demonstration leaves room to continue.
- * Calls onChange() when the writing changes, onClear() when it is wiped, onModel(model) once
- * the model is there.
- * Returns {pen, feeder (null until loaded), clear()}.
+ * Calls events.onChange() when the writing changes, onClear() when it is wiped, onModel(model)
+ * once the model is there. `feeder` is null until then.
  */
-export function writingBox(root, canvas, status, settings, {onChange, onClear, onModel}) {
-  const {left, right} = extent(settings.demo ?? []);
-  settings.scale = Math.min(settings.scale, (DEMO_SHARE * canvas.clientWidth) / Math.max(1, right - left));
-  let stopDemo = () => {};
-  const box = {feeder: null};
-  const wipe = (source) => {
-    root.dataset.source = source;
-    box.pen.clear();
-    box.feeder?.reset();
-    onClear();
-  };
-  box.pen = new PenInput(canvas, {
-    scale: settings.scale,
-    onStart: () => {
-      stopDemo();
-      if (root.dataset.source !== "reader") wipe("reader");
-    },
-    onPoint: onChange,
-    onStrokeEnd: onChange,
-  });
-  box.clear = () => {
-    stopDemo();
-    wipe("reader");
-  };
-  whenNear(root, async () => {
-    // The demonstration needs no model: it starts writing while the model loads.
-    if (!box.pen.start && settings.demo?.length) {
-      wipe("demo");
-      stopDemo = box.pen.playDemo(settings.demo, demoOrigin(settings.demo, settings.scale, canvas.clientHeight));
+export class WritingBox {
+  /**
+   * @param {HTMLElement} root  the figure's, whose data-source (demo, reader) and data-state it keeps
+   * @param {HTMLCanvasElement} canvas
+   * @param {HTMLElement} status
+   * @param {BoxSettings} settings
+   * @param {BoxEvents} events
+   */
+  constructor(root, canvas, status, settings, events) {
+    this.root = root;
+    this.canvas = canvas;
+    this.status = status;
+    this.settings = settings;
+    this.events = events;
+    const {left, right} = extent(settings.demo ?? []);
+    settings.scale = Math.min(settings.scale, (DEMO_SHARE * canvas.clientWidth) / Math.max(1, right - left));
+    this.stopDemo = () => {};
+    /** @type {LineFeeder | null} */
+    this.feeder = null;
+    this.pen = new PenInput(canvas, {
+      scale: settings.scale,
+      onStart: () => {
+        this.stopDemo();
+        if (root.dataset.source !== "reader") this.wipe("reader");
+      },
+      onPoint: events.onChange,
+      onStrokeEnd: events.onChange,
+    });
+    whenNear(root, () => this.load());
+  }
+
+  /** The reader wipes the box. */
+  clear() {
+    this.stopDemo();
+    this.wipe("reader");
+  }
+
+  /** @param {"demo" | "reader"} source  who writes next */
+  wipe(source) {
+    this.root.dataset.source = source;
+    this.pen.clear();
+    this.feeder?.reset();
+    this.events.onClear();
+  }
+
+  /** Starts the demonstration, which needs no model, and loads the model meanwhile. */
+  async load() {
+    const {demo, scale} = this.settings;
+    if (!this.pen.start && demo?.length) {
+      this.wipe("demo");
+      this.stopDemo = this.pen.playDemo(demo, demoOrigin(demo, scale, this.canvas.clientHeight));
     }
-    status.textContent = "Loading the model…";
+    this.status.textContent = "Loading the model…";
     try {
       const model = await getModel();
-      box.feeder = new LineFeeder(model);
-      status.textContent = "";
-      onModel(model);
+      this.feeder = new LineFeeder(model);
+      this.status.textContent = "";
+      this.events.onModel(model);
     } catch (error) {
-      status.textContent = `The model could not load (${error.message}).`;
+      this.status.textContent = `The model could not load (${error.message}).`;
       return;
     }
-    root.dataset.state = "ready";
-    onChange();
-  });
-  return box;
+    this.root.dataset.state = "ready";
+    this.events.onChange();
+  }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The cell heatmap shared by the `cells` and `cells-sorted` figures (Carter, Ha, Johnson, Olah,
  * Distill 2016; the model is Graves 2013, section 4.2): one row per LSTM cell, one column per
@@ -17,13 +18,40 @@
  * the timings data-render-ms (mount to first heatmap and strokes drawn) and data-recolour-ms
  * (choice to strokes redrawn), which bench/cells.py reads.
  */
-import {onWidthChange} from "../figure.js";
+import {onWidthChange, part} from "../figure.js";
 import {extent, fitCanvas, paintPoints, RAW_PER_MODEL_UNIT} from "../ink.js";
 
+/**
+ * @typedef {import("../handwriting.js").Point} Point
+ * @typedef {[number, number, number]} Rgb
+ * @typedef {object} CellScales  how the cells' values are coloured (generator/figures/cells.py)
+ * @property {ArrayLike<number>} colourRange  per cell: |c| at full colour on its own scale
+ * @property {number} sharedRange  |c| at full colour on the shared scale
+ * @typedef {object} HeatmapData  the `cells` and `cells-sorted` figures' inlined data
+ * @property {{name: string, points: number, file: string}[]} lines  the line menu
+ * @property {number} cells
+ * @property {number} levels  int8 steps per scale[cell]
+ * @property {number[]} scale  per cell
+ * @property {number[]} colourRange
+ * @property {number} sharedRange
+ * @property {number} [defaultCell]
+ * @typedef {object} HeatmapOptions
+ * @property {ArrayLike<number>} order  raw cell index per row
+ * @property {ArrayLike<number>} signs  ±1 per raw cell, multiplied into what is shown
+ * @property {boolean} [sorted]  name rows by their position in the order
+ * @property {(row: number) => string} [describeRow]  extra hover text
+ * @typedef {{count: number, width: number, points: Point[], values: Int8Array}} CellLine  a decoded line file
+ * @typedef {{context: CanvasRenderingContext2D, width: number, x: number, y: number, scale: number}} Ink
+ */
+
 const DATA_URL = new URL("../../../data/cells/", import.meta.url);
+/** @type {Rgb} */
 const NEGATIVE = [33, 102, 172]; // blue
+/** @type {Rgb} */
 const POSITIVE = [178, 24, 43]; // red
+/** @type {Rgb} */
 const ZERO = [247, 247, 247];
+/** @type {Rgb} */
 const INK_ZERO = [190, 190, 190]; // strokes need a visible middle colour on a white page
 const LEVELS = 255; // colour steps from -1 to +1
 const MAX_HEATMAP_PX = 500;
@@ -33,11 +61,15 @@ const STROKE_MARGIN_PX = 8;
 const PAGE_ROWS = 10; // PageUp / PageDown
 
 /** LEVELS colours from -1 (NEGATIVE) through 0 (middle) to +1 (POSITIVE), as [r, g, b]. */
+/**
+ * @param {Rgb} middle
+ * @returns {Rgb[]}
+ */
 function palette(middle) {
   return Array.from({length: LEVELS}, (_, level) => {
     const t = (level / (LEVELS - 1)) * 2 - 1;
     const end = t < 0 ? NEGATIVE : POSITIVE;
-    return middle.map((channel, i) => Math.round(channel + (end[i] - channel) * Math.abs(t)));
+    return /** @type {Rgb} */ (middle.map((channel, i) => Math.round(channel + (end[i] - channel) * Math.abs(t))));
   });
 }
 /** Heatmap colours ([r, g, b]) and ink colours (CSS), indexed by `level`. */
@@ -45,32 +77,48 @@ export const HEAT = palette(ZERO);
 export const INK = palette(INK_ZERO).map(([r, g, b]) => `rgb(${r},${g},${b})`);
 
 /** The colour level of value / range, clamped to [-1, 1]. */
+/**
+ * @param {number} value
+ * @param {number} range
+ */
 export function level(value, range) {
   const t = Math.max(-1, Math.min(1, value / range));
   return Math.round(((t + 1) / 2) * (LEVELS - 1));
 }
 
 /** CSS pixels a heatmap of `rows` rows is tall. */
+/** @param {number} rows */
 export function heatmapHeight(rows) {
   return Math.min(MAX_HEATMAP_PX, rows * MIN_ROW_PX);
 }
 
 /** Where a heatmap's colours saturate: per cell or, on the shared scale, at one value for all. */
+/**
+ * @param {CellScales} data
+ * @param {boolean} shared
+ * @returns {ArrayLike<number>}
+ */
 export function colourRanges(data, shared) {
   return shared ? new Float32Array(data.colourRange.length).fill(data.sharedRange) : data.colourRange;
 }
 
-const fmt = (value) => String(Number(value.toPrecision(3)));
+const fmt = (/** @type {number} */ value) => String(Number(value.toPrecision(3)));
 
 /**
  * The colour key (.cells-key, the `colour_key` macro of templates/partials/cells.html.j2):
  * the bar's end labels and the sentence that says what the colours mean on the chosen scale,
  * and its two scale buttons, which call onScale(shared) when the reader switches.
  */
+/**
+ * @param {HTMLElement} root
+ * @param {number} sharedRange
+ * @param {(shared: boolean) => void} onScale
+ */
 export function mountKey(root, sharedRange, onScale) {
-  const key = root.querySelector(".cells-key");
-  const [low, high] = [key.querySelector(".cells-key-low"), key.querySelector(".cells-key-high")];
-  const meaning = key.querySelector(".cells-key-meaning");
+  const key = part(root, ".cells-key", HTMLElement);
+  const [low, high] = [part(key, ".cells-key-low", HTMLElement), part(key, ".cells-key-high", HTMLElement)];
+  const meaning = part(key, ".cells-key-meaning", HTMLElement);
+  /** @param {boolean} shared */
   function show(shared) {
     root.dataset.scale = shared ? "shared" : "row";
     low.textContent = shared ? `−${fmt(sharedRange)}` : "−1";
@@ -82,6 +130,7 @@ export function mountKey(root, sharedRange, onScale) {
         + "so quiet cells show their pattern too; compare colours along a row, not between rows.";
   }
   for (const input of key.querySelectorAll("input[type=radio]")) {
+    if (!(input instanceof HTMLInputElement)) continue;
     input.addEventListener("change", () => {
       const shared = input.value === "shared" && input.checked;
       show(shared);
@@ -95,6 +144,10 @@ export function mountKey(root, sharedRange, onScale) {
  * Scrolls root's part from `top` to `bottom` into view unless it is in view already, so that
  * a choice made far from the heatmap (a table's buttons) visibly does something.
  */
+/**
+ * @param {Element} top
+ * @param {Element} bottom
+ */
 export function reveal(top, bottom) {
   const [first, last] = [top.getBoundingClientRect().top, bottom.getBoundingClientRect().bottom];
   if (first >= 0 && last <= innerHeight) return;
@@ -102,9 +155,14 @@ export function reveal(top, bottom) {
   top.scrollIntoView({block: "start", behavior: smooth ? "smooth" : "auto"});
 }
 
-const lines = new Map(); // file -> Promise of the decoded line
+/** @type {Map<string, Promise<CellLine>>} file -> the decoded line */
+const lines = new Map();
 
 /** One line's binary file: {count, width, points: [[dx, dy, pen]] in model units, values}. */
+/**
+ * @param {string} file
+ * @returns {Promise<CellLine>}
+ */
 export function loadLine(file) {
   if (!lines.has(file)) {
     lines.set(file, fetch(new URL(file, DATA_URL)).then((response) => {
@@ -116,11 +174,15 @@ export function loadLine(file) {
 }
 
 /** Decodes the layout written by generator/figures/cells.py `pack_line`. */
+/**
+ * @param {ArrayBuffer} buffer
+ * @returns {CellLine}
+ */
 export function decodeLine(buffer) {
   const [count, width] = new Uint32Array(buffer, 0, 2);
   const offsets = new Int16Array(buffer, 8, count * 3);
-  const points = Array.from({length: count}, (_, i) =>
-    [offsets[3 * i] / RAW_PER_MODEL_UNIT, offsets[3 * i + 1] / RAW_PER_MODEL_UNIT, offsets[3 * i + 2]]);
+  const points = Array.from({length: count}, (_, i) => /** @type {Point} */ (
+    [offsets[3 * i] / RAW_PER_MODEL_UNIT, offsets[3 * i + 1] / RAW_PER_MODEL_UNIT, offsets[3 * i + 2]]));
   const values = new Int8Array(buffer, 8 + count * 6, count * width).slice();
   for (let row = 0; row < count * width; row += count) {  // steps along each cell's row back to q
     for (let t = row + 1; t < row + count; t++) values[t] += values[t - 1];
@@ -130,9 +192,14 @@ export function decodeLine(buffer) {
 
 /** Puts each group label (.cells-group, in row order) beside the middle of its band, pushed
  * down just enough not to cover the label above it. */
+/**
+ * @param {HTMLElement} root
+ * @param {number} heightPx
+ */
 function placeGroupLabels(root, heightPx) {
   let bottom = -Infinity;
   for (const label of root.querySelectorAll(".cells-group")) {
+    if (!(label instanceof HTMLElement)) continue;
     const top = Math.max(Number(label.dataset.centre) * heightPx - label.offsetHeight / 2, bottom);
     label.style.top = `${top}px`;
     bottom = top + label.offsetHeight;
@@ -140,43 +207,106 @@ function placeGroupLabels(root, heightPx) {
 }
 
 /**
- * Mounts one heatmap figure on `root`. data: the figure's inlined data; order: raw cell index
- * per row (identity for `cells`); signs: ±1 per raw cell, multiplied into what is shown;
- * sorted: name rows by their position in the order; describeRow(row) -> extra hover text.
- * Elements with data-choose-cell="N" inside root choose raw cell N when clicked, and bring
- * the strokes and the heatmap into view.
+ * One heatmap figure on `root` (see HeatmapOptions). Elements with data-choose-cell="N" inside
+ * root choose raw cell N when clicked, and bring the strokes and the heatmap into view.
  */
-export function mountHeatmap(root, data, {order, signs, sorted = false, describeRow = () => ""}) {
-  const started = performance.now();
-  const rows = order.length;
-  const rowOf = new Int32Array(rows);
-  order.forEach((cell, row) => { rowOf[cell] = row; });
-  const select = root.querySelector(".cells-line");
-  const number = root.querySelector(".cells-number");
-  const strokes = root.querySelector(".cells-strokes");
-  const heatmap = root.querySelector(".cells-heatmap");
-  const marker = root.querySelector(".cells-marker");
-  const step = root.querySelector(".cells-step");
-  const readout = root.querySelector(".cells-readout");
-  const heightPx = heatmapHeight(rows);
-  heatmap.style.height = `${heightPx}px`;
-  root.style.setProperty("--heatmap-height", `${heightPx}px`);
-  let line = null;
-  let cell = data.defaultCell ?? order[0];
-  let lineIndex = 0;
-  let ranges = colourRanges(data, false);
+export class Heatmap {
+  /**
+   * @param {HTMLElement} root
+   * @param {HeatmapData} data
+   * @param {HeatmapOptions} options
+   */
+  constructor(root, data, {order, signs, sorted = false, describeRow = () => ""}) {
+    this.started = performance.now();
+    this.root = root;
+    this.data = data;
+    this.order = order;
+    this.signs = signs;
+    this.sorted = sorted;
+    this.describeRow = describeRow;
+    this.rows = order.length;
+    this.rowOf = new Int32Array(this.rows);
+    Array.from(order).forEach((cell, row) => { this.rowOf[cell] = row; });
+    this.select = part(root, ".cells-line", HTMLSelectElement);
+    this.number = part(root, ".cells-number", HTMLInputElement);
+    this.strokes = part(root, ".cells-strokes", HTMLCanvasElement);
+    this.heatmap = part(root, ".cells-heatmap", HTMLCanvasElement);
+    this.marker = part(root, ".cells-marker", HTMLElement);
+    this.step = part(root, ".cells-step", HTMLElement);
+    this.readout = part(root, ".cells-readout", HTMLElement);
+    this.heightPx = heatmapHeight(this.rows);
+    /** @type {CellLine | null} */
+    this.line = null;
+    this.cell = data.defaultCell ?? order[0];
+    this.lineIndex = 0;
+    this.ranges = colourRanges(data, false);
+    /** @type {Ink | null} the strokes' canvas context and placement, set per line and width */
+    this.ink = null;
+  }
 
-  const value = (c, t) => (line.values[c * line.count + t] / data.levels) * data.scale[c] * signs[c];
+  mount() {
+    const {root, heatmap, number, rows} = this;
+    heatmap.style.height = `${this.heightPx}px`;
+    root.style.setProperty("--heatmap-height", `${this.heightPx}px`);
+    heatmap.addEventListener("click", (event) => {
+      if (this.line) this.choose(this.order[this.pointer(event).row]);
+    });
+    heatmap.addEventListener("mousemove", (event) => this.hover(event));
+    heatmap.addEventListener("mouseleave", () => {
+      if (!this.line) return;
+      this.drawStrokes();
+      this.showReadout();
+    });
+    heatmap.addEventListener("keydown", (event) => this.key(event));
+    number.max = String(rows - 1);
+    number.addEventListener("change", () => {
+      const wanted = Math.min(rows - 1, Math.max(0, Math.round(Number(number.value)) || 0));
+      this.choose(this.sorted ? this.order[wanted] : wanted);
+    });
+    mountKey(root, this.data.sharedRange, (shared) => {
+      this.ranges = colourRanges(this.data, shared);
+      if (!this.line) return;
+      this.drawHeatmap();
+      this.drawStrokes();
+    });
+    placeGroupLabels(root, this.heightPx);
+    root.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("[data-choose-cell]") : null;
+      if (!(button instanceof HTMLElement)) return;
+      this.choose(Number(button.dataset.chooseCell));
+      reveal(this.strokes, heatmap);
+    });
+    this.select.addEventListener("change", () => {
+      this.show(Number(this.select.value)).catch((error) => this.fail(error));
+    });
+    onWidthChange(this.strokes.parentElement, () => {
+      if (!this.line) return;
+      this.placeStrokes();
+      this.drawStrokes();
+    });
+    this.show(0).catch((error) => this.fail(error));
+  }
 
-  function drawHeatmap() {
+  /**
+   * The shown value of raw cell c at point t.
+   * @param {number} c
+   * @param {number} t
+   */
+  value(c, t) {
+    const {line, data} = this;
+    return (line.values[c * line.count + t] / data.levels) * data.scale[c] * this.signs[c];
+  }
+
+  drawHeatmap() {
+    const {heatmap, line, data, rows} = this;
     heatmap.width = line.count;
     heatmap.height = rows;
     const context = heatmap.getContext("2d");
     const image = context.createImageData(line.count, rows);
     const pixels = image.data;
     for (let row = 0; row < rows; row++) {
-      const c = order[row];
-      const factor = (data.scale[c] * signs[c]) / data.levels / ranges[c];
+      const c = this.order[row];
+      const factor = (data.scale[c] * this.signs[c]) / data.levels / this.ranges[c];
       const base = c * line.count;
       for (let t = 0; t < line.count; t++) {
         const [r, g, b] = HEAT[level(line.values[base + t] * factor, 1)];
@@ -187,25 +317,27 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
     context.putImageData(image, 0, 0);
   }
 
-  let ink = null; // the strokes' canvas context and placement, set per line and width
-
-  function placeStrokes() {
-    const {left, right, top, bottom} = extent(line.points);
-    const width = strokes.parentElement.clientWidth || 600;
+  placeStrokes() {
+    const {left, right, top, bottom} = extent(this.line.points);
+    const width = this.strokes.parentElement.clientWidth || 600;
     const spanX = right - left || 1;
     const spanY = bottom - top || 1;
     const scale = Math.min((width - 2 * STROKE_MARGIN_PX) / spanX, (STROKE_HEIGHT_PX - 2 * STROKE_MARGIN_PX) / spanY);
-    const {context} = fitCanvas(strokes, STROKE_HEIGHT_PX);
-    ink = {context, width, x: STROKE_MARGIN_PX - left * scale, y: STROKE_MARGIN_PX - top * scale, scale};
+    const {context} = fitCanvas(this.strokes, STROKE_HEIGHT_PX);
+    this.ink = {context, width, x: STROKE_MARGIN_PX - left * scale, y: STROKE_MARGIN_PX - top * scale, scale};
   }
 
-  /** The strokes coloured by the chosen cell; at point `at` (a hovered column), a ring. */
-  function drawStrokes(at = null) {
-    const {context, width, x, y, scale} = ink;
+  /**
+   * The strokes coloured by the chosen cell; at point `at` (a hovered column), a ring.
+   * @param {number | null} [at]
+   */
+  drawStrokes(at = null) {
+    const {context, width, x, y, scale} = this.ink;
+    const {line, cell} = this;
     context.clearRect(0, 0, width, STROKE_HEIGHT_PX);
-    const range = ranges[cell];
+    const range = this.ranges[cell];
     paintPoints(context, line.points, {
-      x, y, scale, width: 2.5, air: true, colourOf: (t) => INK[level(value(cell, t), range)],
+      x, y, scale, width: 2.5, air: true, colourOf: (t) => INK[level(this.value(cell, t), range)],
     });
     if (at !== null) {
       let [atX, atY] = [x, y];
@@ -216,116 +348,98 @@ export function mountHeatmap(root, data, {order, signs, sorted = false, describe
       context.arc(atX, atY, 6, 0, 2 * Math.PI);
       context.stroke();
     }
-    root.dataset.drawnPoints = String(line.count);
+    this.root.dataset.drawnPoints = String(line.count);
   }
 
-  function showChoice() {
-    const row = rowOf[cell];
-    marker.style.top = `${((row + 0.5) / rows) * 100}%`;
-    number.value = String(sorted ? row : cell);
-    root.dataset.cell = String(cell);
-    root.dataset.row = String(row);
-    showReadout();
+  showChoice() {
+    const row = this.rowOf[this.cell];
+    this.marker.style.top = `${((row + 0.5) / this.rows) * 100}%`;
+    this.number.value = String(this.sorted ? row : this.cell);
+    this.root.dataset.cell = String(this.cell);
+    this.root.dataset.row = String(row);
+    this.showReadout();
   }
 
   /** The readout for the chosen cell, the hover's step marker gone. Leaves the number input
    * alone: the pointer leaves the heatmap while the reader types there (focusing the input
    * can scroll the heatmap away), and rewriting it would undo the typed number. */
-  function showReadout() {
-    const row = rowOf[cell];
-    step.hidden = true;
-    readout.textContent = `Strokes coloured by ${label(row)}${describeRow(row)}.`;
+  showReadout() {
+    const row = this.rowOf[this.cell];
+    this.step.hidden = true;
+    this.readout.textContent = `Strokes coloured by ${this.label(row)}${this.describeRow(row)}.`;
   }
 
-  function label(row) {
-    const flipped = signs[order[row]] < 0 ? ", sign flipped" : "";
-    return sorted ? `row ${row} (cell ${order[row]}${flipped})` : `cell ${order[row]}`;
+  /** @param {number} row */
+  label(row) {
+    const flipped = this.signs[this.order[row]] < 0 ? ", sign flipped" : "";
+    return this.sorted ? `row ${row} (cell ${this.order[row]}${flipped})` : `cell ${this.order[row]}`;
   }
 
-  function choose(newCell) {
+  /** @param {number} newCell  a raw cell index */
+  choose(newCell) {
     const begun = performance.now();
-    cell = newCell;
-    if (!line) return;
-    drawStrokes();
-    showChoice();
-    root.dataset.recolourMs = (performance.now() - begun).toFixed(1);
+    this.cell = newCell;
+    if (!this.line) return;
+    this.drawStrokes();
+    this.showChoice();
+    this.root.dataset.recolourMs = (performance.now() - begun).toFixed(1);
   }
 
-  async function show(index) {
-    lineIndex = index;
+  /** @param {number} index  of the line to show */
+  async show(index) {
+    const {root} = this;
+    this.lineIndex = index;
     root.dataset.state = "loading";
-    const loaded = await loadLine(data.lines[index].file);
-    if (index !== lineIndex) return; // the reader picked another line meanwhile
-    line = loaded;
-    drawHeatmap();
-    placeStrokes();
-    drawStrokes();
-    showChoice();
+    const loaded = await loadLine(this.data.lines[index].file);
+    if (index !== this.lineIndex) return; // the reader picked another line meanwhile
+    this.line = loaded;
+    this.drawHeatmap();
+    this.placeStrokes();
+    this.drawStrokes();
+    this.showChoice();
     root.dataset.line = String(index);
     root.dataset.state = "ready";
-    if (!root.dataset.renderMs) root.dataset.renderMs = (performance.now() - started).toFixed(1);
+    if (!root.dataset.renderMs) root.dataset.renderMs = (performance.now() - this.started).toFixed(1);
   }
 
-  function pointer(event) {
-    const box = heatmap.getBoundingClientRect();
+  /**
+   * The heatmap's row and point under the pointer.
+   * @param {MouseEvent} event
+   */
+  pointer(event) {
+    const {rows, line} = this;
+    const box = this.heatmap.getBoundingClientRect();
     const row = Math.min(rows - 1, Math.max(0, Math.floor(((event.clientY - box.top) / box.height) * rows)));
     const t = Math.min(line.count - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * line.count)));
     return {row, t};
   }
 
-  heatmap.addEventListener("click", (event) => {
-    if (line) choose(order[pointer(event).row]);
-  });
-  heatmap.addEventListener("mousemove", (event) => {
-    if (!line) return;
-    const {row, t} = pointer(event);
-    step.hidden = false;
-    step.style.left = `${((t + 0.5) / line.count) * 100}%`;
-    step.dataset.label = `point ${t}`;
-    drawStrokes(t);
-    readout.textContent = `${label(row)}, point ${t}: c = ${value(order[row], t).toFixed(2)}${describeRow(row)}`;
-  });
-  heatmap.addEventListener("mouseleave", () => {
-    if (!line) return;
-    drawStrokes();
-    showReadout();
-  });
-  heatmap.addEventListener("keydown", (event) => {
+  /** @param {MouseEvent} event */
+  hover(event) {
+    if (!this.line) return;
+    const {row, t} = this.pointer(event);
+    this.step.hidden = false;
+    this.step.style.left = `${((t + 0.5) / this.line.count) * 100}%`;
+    this.step.dataset.label = `point ${t}`;
+    this.drawStrokes(t);
+    this.readout.textContent = `${this.label(row)}, point ${t}: c = ${this.value(this.order[row], t).toFixed(2)}`
+      + this.describeRow(row);
+  }
+
+  /** @param {KeyboardEvent} event */
+  key(event) {
+    const {rows} = this;
+    /** @type {Record<string, number>} */
     const steps = {ArrowUp: -1, ArrowDown: 1, PageUp: -PAGE_ROWS, PageDown: PAGE_ROWS, Home: -rows, End: rows};
     if (!(event.key in steps)) return;
     event.preventDefault();
-    choose(order[Math.min(rows - 1, Math.max(0, rowOf[cell] + steps[event.key]))]);
-  });
-  number.max = String(rows - 1);
-  number.addEventListener("change", () => {
-    const wanted = Math.min(rows - 1, Math.max(0, Math.round(Number(number.value)) || 0));
-    choose(sorted ? order[wanted] : wanted);
-  });
-  mountKey(root, data.sharedRange, (shared) => {
-    ranges = colourRanges(data, shared);
-    if (!line) return;
-    drawHeatmap();
-    drawStrokes();
-  });
-  placeGroupLabels(root, heightPx);
-  root.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-choose-cell]");
-    if (!button) return;
-    choose(Number(button.dataset.chooseCell));
-    reveal(strokes, heatmap);
-  });
-  select.addEventListener("change", () => show(Number(select.value)).catch(fail));
-  onWidthChange(strokes.parentElement, () => {
-    if (!line) return;
-    placeStrokes();
-    drawStrokes();
-  });
+    this.choose(this.order[Math.min(rows - 1, Math.max(0, this.rowOf[this.cell] + steps[event.key]))]);
+  }
 
-  function fail(error) {
-    root.dataset.state = "failed";
-    readout.textContent = "The cell values could not be loaded.";
+  /** @param {Error} error */
+  fail(error) {
+    this.root.dataset.state = "failed";
+    this.readout.textContent = "The cell values could not be loaded.";
     console.error(error);
   }
-  show(0).catch(fail);
-  return {choose};
 }

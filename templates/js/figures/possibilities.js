@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The possibility space (Carter, Ha, Johnson, Olah, Distill 2016; the model is Graves 2013,
  * section 4.2): at every point of a line, 50 continuations the model could have written from the
@@ -20,10 +21,70 @@
  * loading, computing, done or failed), data-hairs-box (where the drawn futures reach, CSS pixels:
  * left right top bottom) and, once done, data-shown ("line/steps/variation").
  */
-import {figureData, onWidthChange, whenNear} from "../figure.js";
+import {figureData, figureRoot, onWidthChange, part, whenNear} from "../figure.js";
 import {extent, fitCanvas, paintPoints} from "../ink.js";
 
+/**
+ * @typedef {import("../handwriting.js").Point} Point
+ * @typedef {{dtype: "int8" | "int16" | "bits", scale?: number, shape: number[], data: string}} Packed
+ *   a quantised array as the build writes it (generator/figures/possibilities.py `pack`)
+ * @typedef {Float32Array | Uint8Array} Unpacked  numbers (NaN where missing), or bits
+ * @typedef {Record<string, Unpacked>} MixtureRows  per point: pi, mu1, mu2, logSigma1, logSigma2, rho
+ *   (points x M, row-major) and eos
+ * @typedef {object} RawView  one line's view as the build writes it
+ * @property {string} name
+ * @property {Packed} points
+ * @property {Packed} pen
+ * @property {number} steps
+ * @property {number} count
+ * @property {Packed} futures
+ * @property {Packed} futurePen
+ * @property {Packed} nll
+ * @property {Packed} entropy
+ * @property {Packed} eos
+ * @property {{index: number, mixture: Record<string, Packed>}} middle
+ * @typedef {object} View  one line's view, decoded (decodeView)
+ * @property {string} name
+ * @property {number} length  points
+ * @property {Unpacked} offsets  dx, dy per point
+ * @property {Unpacked} pen
+ * @property {Float64Array} xs  each point's position, model units from the start
+ * @property {Float64Array} ys
+ * @property {number} steps  of the precomputed futures
+ * @property {number} count  precomputed futures per point
+ * @property {Unpacked} futures
+ * @property {Unpacked} futurePen
+ * @property {Unpacked} nll
+ * @property {Unpacked} entropy
+ * @property {Unpacked} eos
+ * @property {{index: number, mixture: MixtureRows}} middle  the inset before any hover
+ * @property {Point[]} points  the line as the model reads it
+ * @typedef {object} Futures  the futures of a view, as far as they are sampled
+ * @property {number} count  per point
+ * @property {number} steps  per future
+ * @property {ArrayLike<number> & {[index: number]: number}} offsets  dx, dy per step, point-major
+ * @property {ArrayLike<number> & {[index: number]: number}} pen
+ * @property {number} ready  points whose futures are in
+ * @typedef {{minX: number, maxX: number, minY: number, maxY: number}} Bounds  model units
+ * @typedef {object} Place  the scale and placement of a drawing (layout)
+ * @property {number} scale  CSS pixels per model unit
+ * @property {Bounds} bounds  what the drawing holds
+ * @property {number} width  CSS pixels
+ * @property {number} height
+ * @property {(x: number) => number} px  model units to CSS pixels
+ * @property {(y: number) => number} py
+ * @typedef {object} Data  the figure's inlined settings
+ * @property {RawView} first  the first line's default view
+ * @property {number} steps  the default's
+ * @property {number} temperature  the default's
+ * @property {number} futures  futures per point
+ * @property {number} seed
+ * @property {number} mixtures  M
+ * @typedef {{view: View, futures: Futures, drawn: number, place?: Place, lineIndex: number}} Shown
+ */
+
 const DATA_URL = new URL("../../../data/possibilities/", import.meta.url);
+/** @type {Point} */
 const START_POINT = [0, 0, 0];
 const BLUE_HUE = 205;
 const ORANGE_HUE = 28;
@@ -39,11 +100,12 @@ const MAX_PX_PER_UNIT = 16;
 const MAX_HEIGHT_PX = 420;
 const MARGIN_UNITS = 1; // room around the line and its futures
 const STRIP_ROW_PX = 12;
+/** @type {[number, number]} */
 const NLL_RANGE = [-4, 4]; // nats per point (density per model unit²), light to dark
 // Surprise as the article states it: bits for the pen landing on its point to the nearest raw
 // pen unit, 40 to a model unit (generator/figures/possibilities.py, RAW_GRID_BITS).
 const RAW_GRID_BITS = 2 * Math.log2(40);
-const bits = (nats) => nats / Math.LN2;
+const bits = (/** @type {number} */ nats) => nats / Math.LN2;
 const HOVER_RADIUS_PX = 30;
 const SLIDER_SETTLE_MS = 150;
 
@@ -51,6 +113,12 @@ const SLIDER_SETTLE_MS = 150;
  * The colour of a future's point: its displacement (futureDx, futureDy) from the point it
  * starts at, against the actual path's displacement (pathDx, pathDy) over the same steps.
  * Screen coordinates (y down): turned clockwise on screen = right = blue, else orange.
+ */
+/**
+ * @param {number} pathDx
+ * @param {number} pathDy
+ * @param {number} futureDx
+ * @param {number} futureDy
  */
 export function veerColour(pathDx, pathDy, futureDx, futureDy) {
   const cross = pathDx * futureDy - pathDy * futureDx;
@@ -62,6 +130,11 @@ export function veerColour(pathDx, pathDy, futureDx, futureDy) {
 }
 
 /** The 1-sigma ellipse of a bivariate normal: radii along its principal axes and their angle. */
+/**
+ * @param {number} sigma1
+ * @param {number} sigma2
+ * @param {number} rho
+ */
 export function ellipseAxes(sigma1, sigma2, rho) {
   const a = sigma1 * sigma1;
   const b = rho * sigma1 * sigma2;
@@ -75,6 +148,10 @@ export function ellipseAxes(sigma1, sigma2, rho) {
 }
 
 /** The build's quantised arrays (generator/figures/possibilities.py `pack`) as numbers. */
+/**
+ * @param {Packed} packed
+ * @returns {Unpacked}
+ */
 export function unpack({dtype, scale, data}) {
   const bytes = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
   if (dtype === "bits") {
@@ -88,10 +165,18 @@ export function unpack({dtype, scale, data}) {
 }
 
 /** An object of packed arrays (a mixture), each unpacked. */
+/**
+ * @param {Record<string, Packed>} packed
+ * @returns {MixtureRows}
+ */
 function unpackAll(packed) {
   return Object.fromEntries(Object.entries(packed).map(([name, value]) => [name, unpack(value)]));
 }
 
+/**
+ * @param {RawView} raw
+ * @returns {View}
+ */
 function decodeView(raw) {
   const length = raw.points.shape[0];
   const offsets = unpack(raw.points);
@@ -113,11 +198,18 @@ function decodeView(raw) {
     nll: unpack(raw.nll), entropy: unpack(raw.entropy), eos: unpack(raw.eos),
     middle: {index: raw.middle.index, mixture: unpackAll(raw.middle.mixture)},  // the inset before any hover
     // The line's points as the model reads them: [dx, dy, pen_up] in model units.
-    points: Array.from({length}, (_, i) => [offsets[2 * i], offsets[2 * i + 1], pen[i]]),
+    points: Array.from({length}, (_, i) => /** @type {Point} */ ([offsets[2 * i], offsets[2 * i + 1], pen[i]])),
   };
 }
 
 /** Where the futures of points [from, to) reach: {minX, maxX, minY, maxY} in model units. */
+/**
+ * @param {View} view
+ * @param {Futures} futures
+ * @param {number} from
+ * @param {number} to
+ * @returns {Bounds}
+ */
 function futuresBounds(view, futures, from, to) {
   const {count, steps, offsets} = futures;
   const bounds = {minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity};
@@ -139,6 +231,7 @@ function futuresBounds(view, futures, from, to) {
 }
 
 /** Whether bounds lie inside the drawing's bounds. */
+/** @type {(bounds: Bounds, drawn: Bounds) => boolean} */
 const inside = (bounds, drawn) => bounds.minX >= drawn.minX && bounds.maxX <= drawn.maxX
   && bounds.minY >= drawn.minY && bounds.maxY <= drawn.maxY;
 
@@ -146,6 +239,12 @@ const inside = (bounds, drawn) => bounds.minX >= drawn.minX && bounds.maxX <= dr
  * Scale and placement for the line and the futures drawn so far (reach), so that no hair is
  * cut off: the line's extent from its first point (the offset into it comes from nowhere in
  * particular) joined with the futures', plus a margin.
+ */
+/**
+ * @param {View} view
+ * @param {number} widthPx
+ * @param {Bounds} reach
+ * @returns {Place}
  */
 function layout(view, widthPx, reach) {
   const box = extent(view.points.slice(1));
@@ -167,6 +266,14 @@ function layout(view, widthPx, reach) {
 }
 
 /** Strokes the futures of points [from, to): one path per colour, so a whole view is quick. */
+/**
+ * @param {CanvasRenderingContext2D} context
+ * @param {View} view
+ * @param {Futures} futures
+ * @param {number} from
+ * @param {number} to
+ * @param {Place} place
+ */
 function drawFutures(context, view, futures, from, to, place) {
   const {xs, ys, length} = view;
   const {count, steps, offsets, pen} = futures;
@@ -208,6 +315,11 @@ function drawFutures(context, view, futures, from, to, place) {
 }
 
 /** The line, thin, with a dot at each point and a circle sized by the pen-lift chance (eos). */
+/**
+ * @param {CanvasRenderingContext2D} context
+ * @param {View} view
+ * @param {Place} place
+ */
 function drawLine(context, view, place) {
   paintPoints(context, view.points, {x: place.px(0), y: place.py(0), scale: place.scale, penUp: 1,
     colour: LINE_INK, width: 1});
@@ -229,12 +341,13 @@ function drawLine(context, view, place) {
 }
 
 /** The drawn key above the figure: stroke · sampled strokes (both turns) · pen-lift chance. */
+/** @param {HTMLCanvasElement} canvas */
 function drawKey(canvas) {
   const {context} = fitCanvas(canvas, 20, Math.min(canvas.parentElement.clientWidth || 600, 640));
   context.font = "12px sans-serif";
   context.textBaseline = "middle";
   let x = 2;
-  const label = (text) => {
+  const label = (/** @type {string} */ text) => {
     context.fillStyle = "#555";
     context.fillText(text, x, 10);
     x += context.measureText(text).width + 16;
@@ -270,7 +383,14 @@ function drawKey(canvas) {
  * Two rows under the line, aligned with it: surprise (NLL) above, spread (entropy of the
  * mixture weights, at most log M, all M components equally likely) below.
  */
+/**
+ * @param {CanvasRenderingContext2D} context
+ * @param {View} view
+ * @param {Place} place
+ * @param {number} mixtures  M
+ */
 function drawStrip(context, view, place, mixtures) {
+  /** @type {[Unpacked, [number, number], number][]} values, their range, a hue */
   const rows = [[view.nll, NLL_RANGE, 265], [view.entropy, [0, Math.log(mixtures)], 195]];
   const barWidth = Math.max(2, place.scale * 0.4);
   rows.forEach(([values, [low, high], hue], row) => {
@@ -289,10 +409,17 @@ function drawStrip(context, view, place, mixtures) {
 }
 
 /** The mixture predicted after point i of view, read from row `row` of `mixture`. */
+/**
+ * @param {HTMLCanvasElement} canvas
+ * @param {MixtureRows} mixture
+ * @param {number} row
+ * @param {View} view
+ * @param {number} i
+ */
 function drawMixture(canvas, mixture, row, view, i) {
   const {context} = fitCanvas(canvas, 160, 160);
   const M = mixture.pi.length / mixture.eos.length;
-  const at = (name, k) => mixture[name][row * M + k];
+  const at = (/** @type {string} */ name, /** @type {number} */ k) => mixture[name][row * M + k];
   let extent = 0.5;
   for (let k = 0; k < M; k++) {
     if (at("pi", k) < 0.01) continue;
@@ -321,44 +448,88 @@ function drawMixture(canvas, mixture, row, view, i) {
   }
 }
 
-function mount(root, data) {
-  const select = root.querySelector(".poss-line-select");
-  const stepsInput = root.querySelector(".poss-steps");
-  const variationInput = root.querySelector(".poss-variation");
-  const status = root.querySelector(".poss-status");
-  const stage = root.querySelector(".poss-stage");
-  const [futuresCanvas, lineCanvas, marksCanvas, stripCanvas] =
-    ["futures", "line", "marks", "strip"].map((name) => root.querySelector(`.poss-${name}`));
-  const mixtureCanvas = root.querySelector(".poss-mixture");
-  const keyCanvas = document.createElement("canvas");
-  keyCanvas.className = "poss-drawn-key";
-  keyCanvas.setAttribute("aria-label", "Key: stroke, sampled strokes, probability the pen is raised");
-  root.querySelector(".poss-body").before(keyCanvas);
-  const readout = root.querySelector(".poss-readout");
-  const idleReadout = readout.textContent;
+/** The figure: its controls, the drawing of the shown view, and the model for other settings. */
+class Possibilities {
+  /**
+   * @param {HTMLElement} root
+   * @param {Data} data
+   */
+  constructor(root, data) {
+    this.root = root;
+    this.data = data;
+    this.select = part(root, ".poss-line-select", HTMLSelectElement);
+    this.stepsInput = part(root, ".poss-steps", HTMLInputElement);
+    this.variationInput = part(root, ".poss-variation", HTMLInputElement);
+    this.status = part(root, ".poss-status", HTMLElement);
+    this.stage = part(root, ".poss-stage", HTMLElement);
+    this.futuresCanvas = part(root, ".poss-futures", HTMLCanvasElement);
+    this.lineCanvas = part(root, ".poss-line", HTMLCanvasElement);
+    this.marksCanvas = part(root, ".poss-marks", HTMLCanvasElement);
+    this.stripCanvas = part(root, ".poss-strip", HTMLCanvasElement);
+    this.mixtureCanvas = part(root, ".poss-mixture", HTMLCanvasElement);
+    this.readout = part(root, ".poss-readout", HTMLElement);
+    this.idleReadout = this.readout.textContent;
+    this.keyCanvas = document.createElement("canvas");
+    /** @type {Map<number, Promise<View>>} */
+    this.views = new Map([[0, Promise.resolve(decodeView(data.first))]]);
+    /** @type {Map<number, Promise<MixtureRows>>} */
+    this.mixtures = new Map();
+    /** @type {AbortController | null} */
+    this.controller = null;
+    /** @type {Shown | null} */
+    this.shown = null;
+    this.settleTimer = 0;
+  }
 
-  const views = new Map([[0, Promise.resolve(decodeView(data.first))]]);
-  const mixtures = new Map();
-  let controller = null;
-  let shown = null; // {view, futures, drawn, place, lineIndex}
-  let settleTimer = 0;
-
-  const fetchJson = (name) => fetch(new URL(name, DATA_URL)).then((response) => {
-    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}; rebuild the site`);
-    return response.json();
-  });
-  const viewOf = (index) => {
-    if (!views.has(index)) views.set(index, fetchJson(`line-${index}.json`).then(decodeView));
-    return views.get(index);
-  };
-  const mixtureOf = (index) => {
-    if (!mixtures.has(index)) {
-      mixtures.set(index, fetchJson(`mixture-${index}.json`).then(unpackAll));
+  mount() {
+    const {keyCanvas, root} = this;
+    keyCanvas.className = "poss-drawn-key";
+    keyCanvas.setAttribute("aria-label", "Key: stroke, sampled strokes, probability the pen is raised");
+    part(root, ".poss-body", HTMLElement).before(keyCanvas);
+    this.select.addEventListener("change", () => {
+      this.readout.textContent = this.idleReadout;
+      fitCanvas(this.mixtureCanvas, 160, 160);
+      this.run();
+    });
+    for (const input of [this.stepsInput, this.variationInput]) {
+      input.addEventListener("input", () => {
+        input.nextElementSibling.textContent = input === this.stepsInput ? input.value : Number(input.value).toFixed(2);
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => this.run(), SLIDER_SETTLE_MS); // wait for the slider to settle
+      });
     }
-    return mixtures.get(index);
-  };
+    for (const type of /** @type {const} */ (["pointermove", "pointerdown"])) {  // pointerdown: a tap
+      this.futuresCanvas.addEventListener(type, (event) => this.hover(event).catch((error) => console.error(error)));
+    }
+    onWidthChange(this.stage, () => this.shown && this.redraw());
+    this.run();
+  }
 
-  function setDrawn(points) {
+  /** @param {string} name  a file under data/possibilities/ */
+  fetchJson(name) {
+    return fetch(new URL(name, DATA_URL)).then((response) => {
+      if (!response.ok) throw new Error(`${name}: HTTP ${response.status}; rebuild the site`);
+      return response.json();
+    });
+  }
+
+  /** @param {number} index */
+  viewOf(index) {
+    if (!this.views.has(index)) this.views.set(index, this.fetchJson(`line-${index}.json`).then(decodeView));
+    return this.views.get(index);
+  }
+
+  /** @param {number} index */
+  mixtureOf(index) {
+    if (!this.mixtures.has(index)) {
+      this.mixtures.set(index, this.fetchJson(`mixture-${index}.json`).then(unpackAll));
+    }
+    return this.mixtures.get(index);
+  }
+
+  /** @param {number} points  whose futures are drawn */
+  setDrawn(points) {
+    const {root, shown} = this;
     shown.drawn = points;
     root.dataset.drawnPoints = String(points);
     root.dataset.drawnFutures = String(points * shown.futures.count);
@@ -370,66 +541,88 @@ function mount(root, data) {
   }
 
   /** Lays out and draws the line, the strip and whatever futures have arrived so far. */
-  function redraw() {
-    const {view, futures} = shown;
-    const place = layout(view, stage.clientWidth || 600, futuresBounds(view, futures, 0, futures.ready));
-    shown.place = place;
-    drawKey(keyCanvas);
-    const futuresContext = fitCanvas(futuresCanvas, place.height, place.width).context;
-    drawLine(fitCanvas(lineCanvas, place.height, place.width).context, view, place);
-    fitCanvas(marksCanvas, place.height, place.width);
-    drawStrip(fitCanvas(stripCanvas, 2 * STRIP_ROW_PX + 2, place.width).context, view, place, data.mixtures);
+  redraw() {
+    const {view, futures} = this.shown;
+    const place = layout(view, this.stage.clientWidth || 600, futuresBounds(view, futures, 0, futures.ready));
+    this.shown.place = place;
+    drawKey(this.keyCanvas);
+    const futuresContext = fitCanvas(this.futuresCanvas, place.height, place.width).context;
+    drawLine(fitCanvas(this.lineCanvas, place.height, place.width).context, view, place);
+    fitCanvas(this.marksCanvas, place.height, place.width);
+    drawStrip(fitCanvas(this.stripCanvas, 2 * STRIP_ROW_PX + 2, place.width).context, view, place,
+      this.data.mixtures);
     drawFutures(futuresContext, view, futures, 0, futures.ready, place);
-    setDrawn(futures.ready);
+    this.setDrawn(futures.ready);
   }
 
-  async function show() {
-    controller?.abort();
-    controller = new AbortController();
-    const {signal} = controller;
-    const lineIndex = Number(select.value);
-    const steps = Number(stepsInput.value);
-    const variation = variationInput.value;
+  run() {
+    this.show().catch((error) => {
+      this.root.dataset.state = "failed";
+      this.status.textContent = `could not draw this view: ${error.message}`;
+      console.error(error);
+    });
+  }
+
+  /** Shows the controls' view: the precomputed one, or one sampled here, aborting any before. */
+  async show() {
+    const {root, data} = this;
+    this.controller?.abort();
+    this.controller = new AbortController();
+    const {signal} = this.controller;
+    const lineIndex = Number(this.select.value);
+    const steps = Number(this.stepsInput.value);
+    const variation = this.variationInput.value;
     const temperature = Number(variation);
+    /** @param {string} message */
     const finish = (message) => {
       root.dataset.state = "done";
       root.dataset.shown = `${lineIndex}/${steps}/${variation}`;
-      status.textContent = message;
+      this.status.textContent = message;
     };
     root.dataset.state = "loading";
-    const view = await viewOf(lineIndex);
+    const view = await this.viewOf(lineIndex);
     if (signal.aborted) return;
     const precomputed = steps === data.steps && Math.abs(temperature - data.temperature) < 1e-6;
+    /** @type {Futures} */
     const futures = precomputed
       ? {count: view.count, steps, offsets: view.futures, pen: view.futurePen, ready: view.length}
       : {count: data.futures, steps, ready: 0,
         offsets: new Float32Array(view.length * data.futures * steps * 2),
         pen: new Uint8Array(view.length * data.futures * steps)};
-    shown = {view, futures, drawn: 0, lineIndex};
-    redraw();
+    this.shown = {view, futures, drawn: 0, lineIndex};
+    this.redraw();
     // A prediction in the inset before any hover: the middle point's, which the view carries.
-    showPoint(view.middle.index).catch((error) => console.error(error));
+    this.showPoint(view.middle.index).catch((error) => console.error(error));
     if (precomputed) {
       finish("sampled ahead of time");
       return;
     }
-    root.dataset.state = "computing";
-    status.textContent = "loading the model…";
+    if (await this.sample(view, futures, temperature, signal)) {
+      finish(`sampled in your browser (${view.length} points × ${data.futures} futures)`);
+    }
+  }
+
+  /**
+   * Samples the futures of every point of view into `futures` through the model, drawing
+   * them as they arrive; resolves whether it finished (false once aborted).
+   * @param {View} view
+   * @param {Futures} futures
+   * @param {number} temperature
+   * @param {AbortSignal} signal
+   */
+  async sample(view, futures, temperature, signal) {
+    const {data} = this;
+    const {steps} = futures;
+    this.root.dataset.state = "computing";
+    this.status.textContent = "loading the model…";
     const {getModel} = await import("../model-client.js"); // only needed off the default view
     const model = await getModel();
     const {state} = await model.step([START_POINT]); // the zero-start convention of the build
-    if (signal.aborted) return;
+    if (signal.aborted) return false;
     let frame = 0;
     const paint = () => {
       frame = 0;
-      if (shown.futures !== futures) return;
-      if (inside(futuresBounds(view, futures, shown.drawn, futures.ready), shown.place.bounds)) {
-        drawFutures(futuresCanvas.getContext("2d"), view, futures, shown.drawn, futures.ready, shown.place);
-        setDrawn(futures.ready);
-      } else {
-        redraw();  // a hair reaches past the drawing: lay it out again so that none is cut off
-      }
-      status.textContent = `sampling in your browser: ${futures.ready} of ${view.length} points`;
+      this.paintArrived(view, futures);
     };
     const finished = await model.futures(view.points,
       {steps, count: data.futures, temperature, seed: data.seed, state, signal}, (i, sampled) => {
@@ -442,24 +635,34 @@ function mount(root, data) {
         futures.ready = i + 1;
         frame ||= requestAnimationFrame(paint);
       });
-    if (!finished || signal.aborted) return;
+    if (!finished || signal.aborted) return false;
     cancelAnimationFrame(frame);
     paint();
-    finish(`sampled in your browser (${view.length} points × ${data.futures} futures)`);
+    return true;
   }
 
-  function run() {
-    show().catch((error) => {
-      root.dataset.state = "failed";
-      status.textContent = `could not draw this view: ${error.message}`;
-      console.error(error);
-    });
+  /**
+   * Draws the futures that arrived since the last frame, if they are still the ones shown.
+   * @param {View} view
+   * @param {Futures} futures
+   */
+  paintArrived(view, futures) {
+    const {shown} = this;
+    if (shown.futures !== futures) return;
+    if (inside(futuresBounds(view, futures, shown.drawn, futures.ready), shown.place.bounds)) {
+      drawFutures(this.futuresCanvas.getContext("2d"), view, futures, shown.drawn, futures.ready, shown.place);
+      this.setDrawn(futures.ready);
+    } else {
+      this.redraw();  // a hair reaches past the drawing: lay it out again so that none is cut off
+    }
+    this.status.textContent = `sampling in your browser: ${futures.ready} of ${view.length} points`;
   }
 
-  async function hover(event) {
-    if (!shown?.place) return;
-    const bounds = futuresCanvas.getBoundingClientRect();
-    const {view, place} = shown;
+  /** @param {PointerEvent} event */
+  async hover(event) {
+    if (!this.shown?.place) return;
+    const bounds = this.futuresCanvas.getBoundingClientRect();
+    const {view, place} = this.shown;
     const x = event.clientX - bounds.left;
     const y = event.clientY - bounds.top;
     let best = -1;
@@ -468,51 +671,37 @@ function mount(root, data) {
       const distance = Math.hypot(place.px(view.xs[i]) - x, place.py(view.ys[i]) - y);
       if (distance < bestDistance) [best, bestDistance] = [i, distance];
     }
-    if (best >= 0) await showPoint(best);
+    if (best >= 0) await this.showPoint(best);
   }
 
-  /** Marks point `best` of the shown line and draws the model's prediction there in the inset. */
-  async function showPoint(best) {
-    const {view, place, lineIndex} = shown;
-    const marks = fitCanvas(marksCanvas, place.height, place.width).context;
+  /**
+   * Marks point `best` of the shown line and draws the model's prediction there in the inset.
+   * @param {number} best
+   */
+  async showPoint(best) {
+    const {view, place, lineIndex} = this.shown;
+    const marks = fitCanvas(this.marksCanvas, place.height, place.width).context;
     marks.strokeStyle = "#1a5fb4";
     marks.lineWidth = 2;
     marks.beginPath();
     marks.arc(place.px(view.xs[best]), place.py(view.ys[best]), 5, 0, 2 * Math.PI);
     marks.stroke();
     const atMiddle = best === view.middle.index;  // any other point's mixture is fetched on first hover
-    const mixture = atMiddle ? view.middle.mixture : await mixtureOf(lineIndex);
-    if (shown.lineIndex !== lineIndex) return;
-    drawMixture(mixtureCanvas, mixture, atMiddle ? 0 : best, view, best);
+    const mixture = atMiddle ? view.middle.mixture : await this.mixtureOf(lineIndex);
+    if (this.shown.lineIndex !== lineIndex) return;
+    drawMixture(this.mixtureCanvas, mixture, atMiddle ? 0 : best, view, best);
     const nll = view.nll[best];
-    readout.textContent = `Point ${best + 1} of ${view.length}: the pen lifts next with probability `
+    this.readout.textContent = `Point ${best + 1} of ${view.length}: the pen lifts next with probability `
       + `${(100 * view.eos[best]).toFixed(1)}%; its weight is spread as over `
       + `${Math.exp(view.entropy[best]).toFixed(1)} equally likely clouds (${bits(view.entropy[best]).toFixed(1)} bits)`
       + (Number.isFinite(nll)
         ? `; the point that came next (dot) surprised the model by ${(bits(nll) + RAW_GRID_BITS).toFixed(1)} bits.`
         : ".");
   }
-
-  select.addEventListener("change", () => {
-    readout.textContent = idleReadout;
-    fitCanvas(mixtureCanvas, 160, 160);
-    run();
-  });
-  for (const input of [stepsInput, variationInput]) {
-    input.addEventListener("input", () => {
-      input.nextElementSibling.textContent = input === stepsInput ? input.value : Number(input.value).toFixed(2);
-      clearTimeout(settleTimer);
-      settleTimer = setTimeout(run, SLIDER_SETTLE_MS); // wait for the slider to settle
-    });
-  }
-  for (const type of ["pointermove", "pointerdown"]) {  // pointerdown: a tap, where nothing hovers
-    futuresCanvas.addEventListener(type, (event) => hover(event).catch((error) => console.error(error)));
-  }
-  onWidthChange(stage, () => shown && redraw());
-  run();
 }
 
-const root = globalThis.document?.querySelector('[data-figure="possibilities"]');
+const root = figureRoot("possibilities");
+/** @type {Data} */
 const data = root ? figureData("possibilities") : {};
 // The default view is drawn when the figure comes near the screen, not while the page loads.
-if (root && data.first) whenNear(root, () => mount(root, data), "400px");
+if (root && data.first) whenNear(root, () => new Possibilities(root, data).mount(), "400px");

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * "Write anything": the reader types, the text model (Graves 2013, section 5; writer-model.js in
  * its worker, model-client.js's getWriter) writes it, and the figure draws each point as it
@@ -11,15 +12,43 @@
  * outside its alphabet (skipped). The root's data-text is the text being written,
  * data-drawn-points the points drawn so far, data-window-steps the window's columns.
  *
- * Write like me (Graves 2013, section 5.5, priming): the reader writes a few words in a small
- * pen box (writing-box.js's PenInput, at the scale the model's writing is drawn) and types what
- * they wrote; every row is then written after the model has read those strokes and that text,
- * in the same session of its memory. data-primed says whether it is.
+ * Write like me (write-like-me.js): once the reader has written and typed a few words of their
+ * own, every row is written after the model has read those strokes and that text, in the same
+ * session of its memory. data-primed says whether it is.
  */
 import {getWriter} from "../model-client.js";
-import {download, figureData, onVisibility, onWidthChange} from "../figure.js";
+import {download, figureData, figureRoot, onVisibility, onWidthChange, part} from "../figure.js";
 import {fitCanvas, linesToSvg, paintPoints} from "../ink.js";
-import {PenInput} from "../writing-box.js";
+import {HandBox} from "./write-like-me.js";
+
+/**
+ * @typedef {import("../handwriting.js").Point} Point
+ * @typedef {import("../ink.js").CanvasView} CanvasView
+ * @typedef {import("../ink.js").Pen} Pen
+ * @typedef {import("../model-client.js").WriterClient} WriterClient
+ * @typedef {import("../writer-model.js").Prime} Prime
+ * @typedef {object} Settings  generator/figures/write_anything.py's
+ * @property {string} text  the text box's first text
+ * @property {number} bias
+ * @property {number} rowChars
+ * @property {number} maxChars
+ * @property {number} scale  CSS pixels per model unit, at most
+ * @property {number} rowUnits  a row's height in model units
+ * @property {number} seed
+ * @property {string} alphabet
+ * @property {number} pointsPerCharacter
+ * @typedef {object} Row  one row of the text as it is written
+ * @property {string} text
+ * @property {number} offset  of its first character in the window
+ * @property {Point[]} points
+ * @property {number[][]} phis  the window over the row's characters at each point
+ * @property {number} drawn  points painted
+ * @property {Pen} pen  where painting goes on
+ * @property {number} x  the pen's, in model units
+ * @property {number} left  the furthest x to the left
+ * @property {number} right  the furthest x to the right
+ * @property {number} shownLeft  the left the row was laid out for (the pen may start right of its first letter)
+ */
 
 const NAME = "write-anything";
 const INK = "#1d1d1f";
@@ -33,6 +62,11 @@ const CHAR_HEIGHT = {min: 3, max: 14, labelled: 8};  // (labelled: the least tha
 /**
  * The typed text as the model writes it: spaces collapsed, cut at maxChars, characters outside
  * the alphabet skipped; and a message for each change the reader should know of.
+ */
+/**
+ * @param {string} typed
+ * @param {{alphabet: string, maxChars: number}} settings
+ * @returns {{text: string, messages: string[]}}
  */
 function prepare(typed, {alphabet, maxChars}) {
   let chars = Array.from(typed.trim().replace(/\s+/g, " "));
@@ -57,7 +91,13 @@ function prepare(typed, {alphabet, maxChars}) {
  * The text in rows of at most `width` characters, broken at spaces (a longer word is cut).
  * Exported for bench/write_anything.py, which samples the same rows without the figure.
  */
+/**
+ * @param {string} text
+ * @param {number} width
+ * @returns {string[]}
+ */
 export function wrap(text, width) {
+  /** @type {string[]} */
   const rows = [];
   let row = "";
   for (let word of text.split(" ")) {
@@ -78,254 +118,278 @@ export function wrap(text, width) {
   return rows;
 }
 
-function setUp(root) {
-  const settings = {text: "", bias: 1, rowChars: 12, maxChars: 200, scale: 7, rowUnits: 16, seed: 0, alphabet: "",
-    pointsPerCharacter: 27, ...figureData(NAME)};
-  const canvas = root.querySelector(".write-anything-canvas");
-  const textInput = root.querySelector(".write-anything-text");
-  const biasInput = root.querySelector(".write-anything-bias");
-  const status = root.querySelector(".write-anything-status");
-  const message = root.querySelector(".write-anything-message");
-  const heat = root.querySelector(".write-anything-heat");
-  const labels = root.querySelector(".write-anything-chars");
-  const marker = root.querySelector(".write-anything-now");
-  let writer = null;
-  let version = 0;  // bumped whenever the writing starts over: points of older writings are dropped
-  let writing = null;  // the running request: {cancel}
-  let seed = settings.seed;
-  // {text, offset (of its first character in the window), points, phis, drawn, pen (where painting
-  // goes on), x (the pen's, in model units), left and right (the furthest x either way), shownLeft
-  // (the left the row was laid out for: the pen may start to the right of its first letter)}
-  let rows = [];
-  let scale = settings.scale;
-  let view = null;
-  let columns = 0;  // window columns painted
-  let framed = false;
-  let typingTimer = 0;
-  let loading = null;
-  let prime = null;  // {points, text}: the reader's hand, read before every row once they ask
-
-  const rowHeight = () => settings.rowUnits * scale;
-  const rowStart = (row) => MARGIN - row.shownLeft * scale;
-  const fittingScale = () => Math.min(settings.scale,
-    ...rows.map((row) => (canvas.clientWidth - 2 * MARGIN) / Math.max(row.right - row.left, 1)));
-
-  function layout() {
-    view = fitCanvas(canvas, Math.max(rows.length, 1) * rowHeight());
-    for (const [index, row] of rows.entries()) {
-      row.drawn = 0;
-      row.shownLeft = row.left;
-      row.pen = {x: rowStart(row), y: (index + BASELINE) * rowHeight(), penUp: 1};  // the first offset leaves the start
-    }
+/**
+ * The soft window beneath the writing: heat (one pixel per point and character, stretched by
+ * CSS), the characters' labels, and a line at the newest point.
+ */
+class WindowStrip {
+  /**
+   * @param {HTMLElement} root  the figure's, whose data-window-steps it keeps
+   * @param {number} pointsPerCharacter  the corpus's, to size the heat for a text
+   */
+  constructor(root, pointsPerCharacter) {
+    this.root = root;
+    this.pointsPerCharacter = pointsPerCharacter;
+    this.heat = part(root, ".write-anything-heat", HTMLCanvasElement);
+    this.labels = part(root, ".write-anything-chars", HTMLElement);
+    this.marker = part(root, ".write-anything-now", HTMLElement);
+    this.columns = 0;  // painted
   }
 
-  /** Starts writing the text box's text afresh (a new seed only when asked). */
-  function restart() {
-    clearTimeout(typingTimer);
-    stop();
-    const {text, messages} = prepare(textInput.value, settings);
-    message.textContent = messages.join(" ");
-    root.dataset.text = text;
-    let offset = 0;
-    rows = wrap(text, settings.rowChars).map((rowText) => {
-      const row = {text: rowText, offset, points: [], phis: [], x: 0, left: 0, right: 0};
-      offset += rowText.length;
-      return row;
-    });
-    scale = settings.scale;
-    layout();
-    resetWindow(rows.map((row) => row.text).join(""));
-    draw();
-    if (writer && text) writeRows(version);
-    else root.dataset.state = text ? "loading" : "idle";
-  }
-
-  function stop() {
-    version++;
-    writing?.cancel();
-    writing = null;
-  }
-
-  async function writeRows(asked) {
-    root.dataset.state = "writing";
-    // The window spans the prime's text, a space, then the row's: the strip shows the row's part.
-    const primeChars = prime ? Array.from(prime.text).length + 1 : 0;
-    for (const [index, row] of rows.entries()) {
-      const options = {bias: Number(biasInput.value), seed: seed * 1009 + index, prime: prime ?? undefined};
-      writing = writer.write(row.text, options, (_, step) => {
-        if (asked !== version) return;
-        row.points.push(step.point);
-        row.phis.push(step.phi.slice(primeChars));
-        row.x += step.point[0];
-        row.left = Math.min(row.left, row.x);
-        row.right = Math.max(row.right, row.x);
-        schedule();
-      });
-      let result;
-      try {
-        result = await writing.done;
-      } catch (error) {
-        status.textContent = `The model stopped (${error.message}).`;
-        return;
-      }
-      if (asked !== version || result === false) return;
-    }
-    writing = null;
-    root.dataset.state = "done";
-  }
-
-  function schedule() {
-    if (framed) return;
-    framed = true;
-    requestAnimationFrame(() => {
-      framed = false;
-      draw();
-    });
-  }
-
-  /** Paints the points that came since the last frame, the window's new columns, the counts. */
-  function draw() {
-    if (fittingScale() < scale * 0.98 || rows.some((row) => row.left < row.shownLeft)) {
-      scale = Math.min(scale, fittingScale());  // a row would leave the box: write everything smaller, or further right
-      layout();
-    }
-    for (const row of rows) {
-      row.pen = paintPoints(view.context, row.points.slice(row.drawn), {...row.pen, scale, colour: INK, width: 1.8,
-        air: false});
-      row.drawn = row.points.length;
-    }
-    paintWindow();
-    root.dataset.drawnPoints = String(rows.reduce((total, row) => total + row.drawn, 0));
-  }
-
-  // --- the window: heat (one pixel per point and character, stretched by CSS) and the labels
-
-  function resetWindow(chars) {
+  /** @param {string} chars  the text the window reads, one row per character */
+  reset(chars) {
     const height = Math.max(CHAR_HEIGHT.min, Math.min(CHAR_HEIGHT.max, Math.floor(WINDOW_HEIGHT / chars.length)));
-    heat.width = Math.max(64, Math.ceil(chars.length * settings.pointsPerCharacter * 1.2));
-    heat.height = Math.max(chars.length, 1);
-    heat.style.height = `${height * chars.length}px`;
-    labels.replaceChildren(...Array.from(chars, (char) => {
+    this.heat.width = Math.max(64, Math.ceil(chars.length * this.pointsPerCharacter * 1.2));
+    this.heat.height = Math.max(chars.length, 1);
+    this.heat.style.height = `${height * chars.length}px`;
+    this.labels.replaceChildren(...Array.from(chars, (char) => {
       const label = document.createElement("span");
       label.textContent = height >= CHAR_HEIGHT.labelled ? char : "";
       label.style.height = `${height}px`;
       return label;
     }));
-    labels.hidden = height < CHAR_HEIGHT.labelled;
-    columns = 0;
-    marker.hidden = true;
-    root.dataset.windowSteps = "0";
+    this.labels.hidden = height < CHAR_HEIGHT.labelled;
+    this.columns = 0;
+    this.marker.hidden = true;
+    this.root.dataset.windowSteps = "0";
   }
 
-  function paintWindow() {
+  /** @param {Row[]} rows  paints the columns that came since the last call */
+  paint(rows) {
+    const {heat, labels, marker} = this;
     const steps = rows.flatMap((row) => row.phis.map((phi) => ({phi, row})));
     if (steps.length > heat.width) {  // longer than foreseen: twice as wide, painted again
       heat.width = 2 * steps.length;
-      columns = 0;
+      this.columns = 0;
     }
-    if (steps.length === columns) return;
+    if (steps.length === this.columns) return;
     const context = heat.getContext("2d");
-    const image = context.createImageData(steps.length - columns, heat.height);
-    steps.slice(columns).forEach(({phi, row}, column) => {
+    const image = context.createImageData(steps.length - this.columns, heat.height);
+    steps.slice(this.columns).forEach(({phi, row}, column) => {
       for (let u = 0; u < heat.height; u++) {
         const value = u >= row.offset && u < row.offset + row.text.length ? Math.min(1, phi[u - row.offset]) : 0;
         const at = 4 * (u * image.width + column);
         image.data.set([255 - 200 * value, 255 - 160 * value, 255 - 90 * value, 255], at);
       }
     });
-    context.putImageData(image, columns, 0);
-    columns = steps.length;
-    root.dataset.windowSteps = String(columns);
+    context.putImageData(image, this.columns, 0);
+    this.columns = steps.length;
+    this.root.dataset.windowSteps = String(this.columns);
     marker.hidden = false;
-    marker.style.left = `${(100 * (columns - 0.5)) / heat.width}%`;
+    marker.style.left = `${(100 * (this.columns - 0.5)) / heat.width}%`;
     const {phi, row} = steps.at(-1);
     const reading = row.offset + phi.slice(0, row.text.length).indexOf(Math.max(...phi.slice(0, row.text.length)));
     labels.querySelector(".reading")?.classList.remove("reading");
     labels.children[reading]?.classList.add("reading");
   }
-
-  // --- write like me: the reader's hand primes the model
-
-  const hand = root.querySelector(".write-anything-hand");
-  const handText = root.querySelector(".write-anything-hand-text");
-  let handView = fitCanvas(hand, settings.rowUnits * settings.scale);
-  const paintHand = () => {
-    handView.context.clearRect(0, 0, handView.width, handView.height);
-    if (!pen.start) return;
-    paintPoints(handView.context, pen.points, {x: pen.start[0], y: pen.start[1], scale: settings.scale, colour: INK,
-      width: 1.8});
-  };
-  const pen = new PenInput(hand, {scale: settings.scale, onPoint: paintHand, onStrokeEnd: paintHand});
-
-  function usePrime(next) {
-    prime = next;
-    root.dataset.primed = String(Boolean(prime));
-    restart();
-  }
-
-  root.querySelector(".write-anything-like-me").addEventListener("click", () => {
-    const text = handText.value.trim().replace(/\s+/g, " ");
-    if (!pen.points.length) {
-      message.textContent = "Write a few words in the small box first, then type what you wrote.";
-    } else if (!text) {
-      message.textContent = "Type the words you wrote in the small box, so that the model knows what your strokes say.";
-    } else {
-      const points = pen.points.map((point) => [...point]);
-      points.at(-1)[2] = 1;  // the last stroke has ended, even if a pointer was lost
-      usePrime({points, text});
-    }
-  });
-  root.querySelector(".write-anything-hand-clear").addEventListener("click", () => {
-    pen.clear();
-    paintHand();
-    if (prime) usePrime(null);
-  });
-  onWidthChange(hand, () => {
-    handView = fitCanvas(hand, settings.rowUnits * settings.scale);
-    paintHand();
-  });
-
-  textInput.addEventListener("input", () => {
-    stop();  // the old text stops at once; the new one is written once the typing pauses
-    root.dataset.state = "typing";
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(restart, TYPING_PAUSE);
-  });
-  biasInput.addEventListener("input", () => {
-    root.querySelector('output[for="write-anything-bias"]').value = biasInput.value;
-  });
-  biasInput.addEventListener("change", restart);
-  root.querySelector(".write-anything-restart").addEventListener("click", () => {
-    seed++;
-    restart();
-  });
-  root.querySelector(".write-anything-save").addEventListener("click", () => {
-    const lines = rows.map((row, index) => ({points: row.points.slice(0, row.drawn), x: rowStart(row),
-      y: (index + BASELINE) * rowHeight()}));
-    download("my-text.svg", linesToSvg(lines, {scale, width: view.width, height: view.height, colour: INK}),
-      "image/svg+xml");
-  });
-  onWidthChange(canvas, () => {
-    scale = Math.min(settings.scale, fittingScale());
-    layout();
-    draw();
-  });
-  restart();
-
-  onVisibility(root, async (visible) => {
-    if (!visible || loading) return;
-    status.textContent = "Loading the text model…";
-    loading = getWriter();
-    try {
-      writer = await loading;
-    } catch (error) {
-      status.textContent = `The text model could not load (${error.message}).`;
-      return;
-    }
-    status.textContent = "";
-    restart();
-  });
 }
 
-const root = document.querySelector(`[data-figure="${NAME}"]`);
-if (root) setUp(root);
+/** The figure: the text box, the writing, the window, and the text model behind them. */
+class WriteAnything {
+  /**
+   * @param {HTMLElement} root
+   * @param {Settings} settings
+   */
+  constructor(root, settings) {
+    this.root = root;
+    this.settings = settings;
+    this.canvas = part(root, ".write-anything-canvas", HTMLCanvasElement);
+    this.textInput = part(root, ".write-anything-text", HTMLInputElement);
+    this.biasInput = part(root, ".write-anything-bias", HTMLInputElement);
+    this.status = part(root, ".write-anything-status", HTMLElement);
+    this.message = part(root, ".write-anything-message", HTMLElement);
+    this.strip = new WindowStrip(root, settings.pointsPerCharacter);
+    this.hand = new HandBox(root, settings, {
+      onChange: () => {
+        root.dataset.primed = String(Boolean(this.hand.prime));
+        this.restart();
+      },
+      say: (text) => (this.message.textContent = text),
+    });
+    /** @type {WriterClient | null} */
+    this.writer = null;
+    /** @type {Promise<WriterClient> | null} */
+    this.loading = null;
+    this.version = 0;  // bumped whenever the writing starts over: points of older writings are dropped
+    /** @type {{cancel: () => void} | null} the running request */
+    this.writing = null;
+    this.seed = settings.seed;
+    /** @type {Row[]} */
+    this.rows = [];
+    this.scale = settings.scale;
+    /** @type {CanvasView} */
+    this.view = null;
+    this.framed = false;  // a frame is asked for
+    this.typingTimer = 0;
+  }
+
+  mount() {
+    const {root, textInput, biasInput} = this;
+    this.hand.mount();
+    textInput.addEventListener("input", () => {
+      this.stop();  // the old text stops at once; the new one is written once the typing pauses
+      root.dataset.state = "typing";
+      clearTimeout(this.typingTimer);
+      this.typingTimer = setTimeout(() => this.restart(), TYPING_PAUSE);
+    });
+    biasInput.addEventListener("input", () => {
+      part(root, 'output[for="write-anything-bias"]', HTMLOutputElement).value = biasInput.value;
+    });
+    biasInput.addEventListener("change", () => this.restart());
+    part(root, ".write-anything-restart", HTMLButtonElement).addEventListener("click", () => {
+      this.seed++;
+      this.restart();
+    });
+    part(root, ".write-anything-save", HTMLButtonElement).addEventListener("click", () => this.save());
+    onWidthChange(this.canvas, () => {
+      this.scale = Math.min(this.settings.scale, this.fittingScale());
+      this.layout();
+      this.draw();
+    });
+    this.restart();
+    onVisibility(root, (visible) => this.load(visible));
+  }
+
+  /**
+   * Loads the text model the first time the figure comes near the screen.
+   * @param {boolean} visible
+   */
+  async load(visible) {
+    if (!visible || this.loading) return;
+    this.status.textContent = "Loading the text model…";
+    this.loading = getWriter();
+    try {
+      this.writer = await this.loading;
+    } catch (error) {
+      this.status.textContent = `The text model could not load (${error.message}).`;
+      return;
+    }
+    this.status.textContent = "";
+    this.restart();
+  }
+
+  rowHeight() {
+    return this.settings.rowUnits * this.scale;
+  }
+
+  /** @param {Row} row */
+  rowStart(row) {
+    return MARGIN - row.shownLeft * this.scale;
+  }
+
+  fittingScale() {
+    return Math.min(this.settings.scale,
+      ...this.rows.map((row) => (this.canvas.clientWidth - 2 * MARGIN) / Math.max(row.right - row.left, 1)));
+  }
+
+  layout() {
+    this.view = fitCanvas(this.canvas, Math.max(this.rows.length, 1) * this.rowHeight());
+    for (const [index, row] of this.rows.entries()) {
+      row.drawn = 0;
+      row.shownLeft = row.left;
+      // the first offset leaves the start
+      row.pen = {x: this.rowStart(row), y: (index + BASELINE) * this.rowHeight(), penUp: 1};
+    }
+  }
+
+  /** Starts writing the text box's text afresh (a new seed only when asked). */
+  restart() {
+    const {root} = this;
+    clearTimeout(this.typingTimer);
+    this.stop();
+    const {text, messages} = prepare(this.textInput.value, this.settings);
+    this.message.textContent = messages.join(" ");
+    root.dataset.text = text;
+    let offset = 0;
+    this.rows = wrap(text, this.settings.rowChars).map((rowText) => {
+      /** @type {Row} */
+      const row = {text: rowText, offset, points: [], phis: [], drawn: 0, pen: null, x: 0, left: 0, right: 0,
+        shownLeft: 0};
+      offset += rowText.length;
+      return row;
+    });
+    this.scale = this.settings.scale;
+    this.layout();
+    this.strip.reset(this.rows.map((row) => row.text).join(""));
+    this.draw();
+    if (this.writer && text) this.writeRows(this.version);
+    else root.dataset.state = text ? "loading" : "idle";
+  }
+
+  stop() {
+    this.version++;
+    this.writing?.cancel();
+    this.writing = null;
+  }
+
+  /** @param {number} asked  the version the rows were asked for */
+  async writeRows(asked) {
+    this.root.dataset.state = "writing";
+    const {prime} = this.hand;
+    // The window spans the prime's text, a space, then the row's: the strip shows the row's part.
+    const primeChars = prime ? Array.from(prime.text).length + 1 : 0;
+    for (const [index, row] of this.rows.entries()) {
+      const options = {bias: Number(this.biasInput.value), seed: this.seed * 1009 + index, prime: prime ?? undefined};
+      const writing = this.writer.write(row.text, options, (_, step) => {
+        if (asked !== this.version) return;
+        row.points.push(step.point);
+        row.phis.push(step.phi.slice(primeChars));
+        row.x += step.point[0];
+        row.left = Math.min(row.left, row.x);
+        row.right = Math.max(row.right, row.x);
+        this.schedule();
+      });
+      this.writing = writing;
+      let result;
+      try {
+        result = await writing.done;
+      } catch (error) {
+        this.status.textContent = `The model stopped (${error.message}).`;
+        return;
+      }
+      if (asked !== this.version || result === false) return;
+    }
+    this.writing = null;
+    this.root.dataset.state = "done";
+  }
+
+  schedule() {
+    if (this.framed) return;
+    this.framed = true;
+    requestAnimationFrame(() => {
+      this.framed = false;
+      this.draw();
+    });
+  }
+
+  /** Paints the points that came since the last frame, the window's new columns, the counts. */
+  draw() {
+    const {rows} = this;
+    if (this.fittingScale() < this.scale * 0.98 || rows.some((row) => row.left < row.shownLeft)) {
+      // a row would leave the box: write everything smaller, or further right
+      this.scale = Math.min(this.scale, this.fittingScale());
+      this.layout();
+    }
+    for (const row of rows) {
+      row.pen = paintPoints(this.view.context, row.points.slice(row.drawn), {...row.pen, scale: this.scale,
+        colour: INK, width: 1.8, air: false});
+      row.drawn = row.points.length;
+    }
+    this.strip.paint(rows);
+    this.root.dataset.drawnPoints = String(rows.reduce((total, row) => total + row.drawn, 0));
+  }
+
+  save() {
+    const lines = this.rows.map((row, index) => ({points: row.points.slice(0, row.drawn), x: this.rowStart(row),
+      y: (index + BASELINE) * this.rowHeight()}));
+    download("my-text.svg", linesToSvg(lines, {scale: this.scale, width: this.view.width, height: this.view.height,
+      colour: INK}), "image/svg+xml");
+  }
+}
+
+const root = figureRoot(NAME);
+if (root) {
+  const settings = {text: "", bias: 1, rowChars: 12, maxChars: 200, scale: 7, rowUnits: 16, seed: 0, alphabet: "",
+    pointsPerCharacter: 27, ...figureData(NAME)};
+  new WriteAnything(root, settings).mount();
+}

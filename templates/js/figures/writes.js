@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * "The model writes" (Carter et al., Distill 2016): the model (Graves 2013, section 4.2)
  * samples handwriting point by point and the figure draws it as it comes, line after line,
@@ -13,8 +14,23 @@
  * a few points per animation frame.
  */
 import {getModel} from "../model-client.js";
-import {coalesce, download, figureData, onVisibility, onWidthChange} from "../figure.js";
+import {coalesce, download, figureData, figureRoot, onVisibility, onWidthChange, part} from "../figure.js";
 import {extent, fitCanvas, linesToSvg, paintPoints} from "../ink.js";
+
+/**
+ * @typedef {import("../handwriting.js").LstmState} LstmState
+ * @typedef {import("../handwriting.js").Point} Point
+ * @typedef {import("../ink.js").CanvasView} CanvasView
+ * @typedef {import("../model-client.js").ModelClient} ModelClient
+ * @typedef {object} Settings  generator/figures/writes.py's
+ * @property {number} scale  CSS pixels per model unit
+ * @property {number} rows  lines the box shows
+ * @property {number} rowHeight  CSS pixels
+ * @property {number} temperature
+ * @property {number} seed
+ * @property {number} chunk  points sampled per request
+ * @typedef {{points: Point[], x: number, y: number, placed: boolean}} Line  a shown line and its start, CSS pixels
+ */
 
 const NAME = "writes";
 const INK = "#1d1d1f";
@@ -28,155 +44,212 @@ const INK_WIDTH = 1.8;
 const ASCENT = 0.75;
 const DESCENT = 0.5;
 
-function setUp(root) {
-  const settings = {scale: 6, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)};
-  const canvas = root.querySelector(".writes-canvas");
-  const playButton = root.querySelector(".writes-play");
-  const variationInput = root.querySelector(".writes-variation");
-  const status = root.querySelector(".writes-status");
-  const canvasHeight = () => (settings.rows - 1 + ASCENT + DESCENT) * settings.rowHeight;
-  let view = fitCanvas(canvas, canvasHeight());
-  let model = null;
-  let playing = !matchMedia("(prefers-reduced-motion: reduce)").matches;  // else wait for Play
-  let visible = false;
-  let seed = settings.seed;
-  let lines = [];  // shown lines: {points, x, y} (x, y: the line's start in CSS pixels)
-  let queue = [];  // sampled, not yet drawn
-  let state = null;  // the model's state after the last sampled point, null: a fresh line
-  let version = 0;  // bumped whenever sampled points would no longer fit what is drawn
-  let chunks = 0;
-  let animating = false;
+class Writes {
+  /**
+   * @param {HTMLElement} root
+   * @param {Settings} settings
+   */
+  constructor(root, settings) {
+    this.root = root;
+    this.settings = settings;
+    this.canvas = part(root, ".writes-canvas", HTMLCanvasElement);
+    this.playButton = part(root, ".writes-play", HTMLButtonElement);
+    this.variationInput = part(root, ".writes-variation", HTMLInputElement);
+    this.status = part(root, ".writes-status", HTMLElement);
+    this.view = fitCanvas(this.canvas, this.canvasHeight());
+    /** @type {ModelClient | null} */
+    this.model = null;
+    this.playing = !matchMedia("(prefers-reduced-motion: reduce)").matches;  // else wait for Play
+    this.visible = false;
+    this.seed = settings.seed;
+    /** @type {Line[]} */
+    this.lines = [];
+    /** @type {Point[]} sampled, not yet drawn */
+    this.queue = [];
+    /** @type {LstmState | null} the model's state after the last sampled point, null: a fresh line */
+    this.state = null;
+    this.version = 0;  // bumped whenever sampled points would no longer fit what is drawn
+    this.chunks = 0;
+    this.animating = false;
+    this.sampleAhead = coalesce(() => this.sample());
+  }
 
-  const line = () => lines.at(-1);
-  const end = (shown) => shown.points.reduce(([x, y], [dx, dy]) => [x + dx * settings.scale, y + dy * settings.scale],
-    [shown.x, shown.y]);
+  mount() {
+    const {root} = this;
+    this.playButton.addEventListener("click", () => this.setPlaying(!this.playing));
+    part(root, ".writes-restart", HTMLButtonElement).addEventListener("click", () => {
+      this.lines = [];
+      this.seed++;
+      this.newLine();
+      this.setPlaying(true);
+    });
+    part(root, ".writes-save", HTMLButtonElement).addEventListener("click",
+      () => download("handwriting.svg", linesToSvg(this.lines, {...this.view, scale: this.settings.scale, colour: INK}),
+        "image/svg+xml"));
+    this.variationInput.addEventListener("input", () => {
+      part(root, 'output[for="writes-variation"]', HTMLOutputElement).value = this.variationInput.value;
+    });
+    onWidthChange(this.canvas, () => {
+      this.view = fitCanvas(this.canvas, this.canvasHeight());
+      this.redraw();
+    });
+    this.newLine();
+    onVisibility(root, (isVisible) => this.show(isVisible));
+  }
 
-  function newLine() {
+  /** @param {boolean} isVisible  loads the model the first time the figure comes near the screen */
+  async show(isVisible) {
+    this.visible = isVisible;
+    if (!this.visible || this.model) return this.animate();
+    this.status.textContent = "Loading the model…";
+    try {
+      this.model = await getModel();
+    } catch (error) {
+      this.status.textContent = `The model could not load (${error.message}).`;
+      return;
+    }
+    this.status.textContent = "";
+    this.setPlaying(this.playing);
+  }
+
+  canvasHeight() {
+    return (this.settings.rows - 1 + ASCENT + DESCENT) * this.settings.rowHeight;
+  }
+
+  line() {
+    return this.lines.at(-1);
+  }
+
+  /**
+   * Where the line's pen is, CSS pixels.
+   * @param {Line} shown
+   * @returns {[number, number]}
+   */
+  end(shown) {
+    const {scale} = this.settings;
+    return shown.points.reduce(([x, y], [dx, dy]) => [x + dx * scale, y + dy * scale], [shown.x, shown.y]);
+  }
+
+  newLine() {
+    const {lines, settings} = this;
     if (lines.length === settings.rows) {
       lines.shift();
       lines.forEach((shown) => (shown.y -= settings.rowHeight));
     }
-    lines.push({points: [], x: MARGIN, y: baseline(lines.length), placed: false});
-    queue = [];
-    state = null;
-    version++;
-    redraw();
+    lines.push({points: [], x: MARGIN, y: this.baseline(lines.length), placed: false});
+    this.queue = [];
+    this.state = null;
+    this.version++;
+    this.redraw();
   }
-  const baseline = (row) => (row + ASCENT) * settings.rowHeight;
-  /** Whether a point (CSS pixels) of the current line lies in its band, ink width included. */
-  const inBand = ([x, y]) => {
-    const base = baseline(lines.length - 1);
-    return x >= INK_WIDTH && x <= view.width - INK_WIDTH && y >= base - ASCENT * settings.rowHeight + INK_WIDTH
-      && y <= base + DESCENT * settings.rowHeight - INK_WIDTH;
-  };
 
-  function redraw() {
+  /** @param {number} row */
+  baseline(row) {
+    return (row + ASCENT) * this.settings.rowHeight;
+  }
+
+  /**
+   * Whether a point (CSS pixels) of the current line lies in its band, ink width included.
+   * @param {[number, number]} point
+   */
+  inBand([x, y]) {
+    const {rowHeight} = this.settings;
+    const base = this.baseline(this.lines.length - 1);
+    return x >= INK_WIDTH && x <= this.view.width - INK_WIDTH && y >= base - ASCENT * rowHeight + INK_WIDTH
+      && y <= base + DESCENT * rowHeight - INK_WIDTH;
+  }
+
+  redraw() {
+    const {view} = this;
     view.context.clearRect(0, 0, view.width, view.height);
-    for (const shown of lines) {
-      paintPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: settings.scale, penUp: 1, colour: INK,
-        width: INK_WIDTH});
+    for (const shown of this.lines) {
+      paintPoints(view.context, shown.points, {x: shown.x, y: shown.y, scale: this.settings.scale, penUp: 1,
+        colour: INK, width: INK_WIDTH});
     }
-    count();
+    this.count();
   }
-  const count = () => {
-    root.dataset.drawnPoints = String(lines.reduce((total, shown) => total + shown.points.length, 0));
-  };
 
-  const firstStrokeEnd = () => queue.findIndex((point) => point[2] === 1);
-  const awaitingFirstStroke = () => !line().placed && firstStrokeEnd() < 0 && queue.length < FIRST_STROKE_MAX;
+  count() {
+    this.root.dataset.drawnPoints = String(this.lines.reduce((total, shown) => total + shown.points.length, 0));
+  }
 
-  /** Puts the line's origin where its first stroke (queued, not drawn yet) sits on the row. */
-  function place(shown) {
-    const end = firstStrokeEnd();
-    const stroke = queue.slice(0, end < 0 ? queue.length : end + 1);
+  firstStrokeEnd() {
+    return this.queue.findIndex((point) => point[2] === 1);
+  }
+
+  awaitingFirstStroke() {
+    return !this.line().placed && this.firstStrokeEnd() < 0 && this.queue.length < FIRST_STROKE_MAX;
+  }
+
+  /**
+   * Puts the line's origin where its first stroke (queued, not drawn yet) sits on the row.
+   * @param {Line} shown
+   */
+  place(shown) {
+    const {scale} = this.settings;
+    const end = this.firstStrokeEnd();
+    const stroke = this.queue.slice(0, end < 0 ? this.queue.length : end + 1);
     const {left, bottom} = extent(stroke.slice(1));  // the first offset is a jump from nowhere in particular
-    shown.x = MARGIN - (left + stroke[0][0]) * settings.scale;
-    shown.y = shown.y - (bottom + stroke[0][1]) * settings.scale;
+    shown.x = MARGIN - (left + stroke[0][0]) * scale;
+    shown.y = shown.y - (bottom + stroke[0][1]) * scale;
     shown.placed = true;
   }
 
-  const sampleAhead = coalesce(async () => {
-    while (model && playing && (queue.length < settings.chunk || awaitingFirstStroke())) {
-      const asked = version;
-      const result = await model.generate(settings.chunk,
-        {state, seed: seed * 100003 + chunks++, temperature: Number(variationInput.value)});
-      if (asked !== version) continue;
-      state = result.state;
-      queue.push(...result.points[0]);
+  /** Samples chunks ahead of the drawing (run through sampleAhead, one at a time). */
+  async sample() {
+    while (this.model && this.playing && (this.queue.length < this.settings.chunk || this.awaitingFirstStroke())) {
+      const asked = this.version;
+      const result = await this.model.generate(this.settings.chunk,
+        {state: this.state, seed: this.seed * 100003 + this.chunks++, temperature: Number(this.variationInput.value)});
+      if (asked !== this.version) continue;
+      this.state = result.state;
+      this.queue.push(...result.points[0]);
     }
-  });
-
-  function animate() {
-    if (animating || !playing || !visible || !model) return;
-    animating = true;
-    requestAnimationFrame(frame);
   }
 
-  function frame() {
-    if (!playing || !visible) {
-      animating = false;
+  animate() {
+    if (this.animating || !this.playing || !this.visible || !this.model) return;
+    this.animating = true;
+    requestAnimationFrame(() => this.frame());
+  }
+
+  frame() {
+    if (!this.playing || !this.visible) {
+      this.animating = false;
       return;
     }
-    for (let i = 0; i < POINTS_PER_FRAME && queue.length && !awaitingFirstStroke(); i++) {
-      const shown = line();
-      if (!shown.placed) place(shown);
-      const point = queue.shift();
-      const [x, y] = end(shown);
+    const {scale} = this.settings;
+    for (let i = 0; i < POINTS_PER_FRAME && this.queue.length && !this.awaitingFirstStroke(); i++) {
+      const shown = this.line();
+      if (!shown.placed) this.place(shown);
+      const point = this.queue.shift();
+      const [x, y] = this.end(shown);
       const penUp = shown.points.at(-1)?.[2] ?? 1;
-      if (!penUp && !(inBand([x, y]) && inBand([x + point[0] * settings.scale, y + point[1] * settings.scale]))) {
-        newLine();  // the pen strays from the line: a new line, rather than ink cut off or over other rows
+      if (!penUp && !(this.inBand([x, y]) && this.inBand([x + point[0] * scale, y + point[1] * scale]))) {
+        this.newLine();  // the pen strays from the line: a new line, rather than ink cut off or over other rows
         break;
       }
-      paintPoints(view.context, [point], {x, y, scale: settings.scale, penUp, colour: INK, width: INK_WIDTH});
+      paintPoints(this.view.context, [point], {x, y, scale, penUp, colour: INK, width: INK_WIDTH});
       shown.points.push(point);
       // A line ends at the first pen lift past the right margin, and at the margin in any case.
-      if ((point[2] && x > view.width - 8 * MARGIN) || x > view.width - MARGIN) newLine();
+      if ((point[2] && x > this.view.width - 8 * MARGIN) || x > this.view.width - MARGIN) this.newLine();
     }
-    count();
-    sampleAhead();
-    requestAnimationFrame(frame);
+    this.count();
+    this.sampleAhead();
+    requestAnimationFrame(() => this.frame());
   }
 
-  function setPlaying(play) {
-    playing = play;
-    playButton.textContent = play ? "Pause" : "Play";
-    root.dataset.state = play ? "playing" : "paused";
-    animate();
+  /** @param {boolean} play */
+  setPlaying(play) {
+    this.playing = play;
+    this.playButton.textContent = play ? "Pause" : "Play";
+    this.root.dataset.state = play ? "playing" : "paused";
+    this.animate();
   }
-
-  playButton.addEventListener("click", () => setPlaying(!playing));
-  root.querySelector(".writes-restart").addEventListener("click", () => {
-    lines = [];
-    seed++;
-    newLine();
-    setPlaying(true);
-  });
-  root.querySelector(".writes-save").addEventListener("click",
-    () => download("handwriting.svg", linesToSvg(lines, {...view, scale: settings.scale, colour: INK}),
-      "image/svg+xml"));
-  variationInput.addEventListener("input", () => {
-    root.querySelector('output[for="writes-variation"]').value = variationInput.value;
-  });
-  onWidthChange(canvas, () => {
-    view = fitCanvas(canvas, canvasHeight());
-    redraw();
-  });
-  newLine();
-
-  onVisibility(root, async (isVisible) => {
-    visible = isVisible;
-    if (!visible || model) return animate();
-    status.textContent = "Loading the model…";
-    try {
-      model = await getModel();
-    } catch (error) {
-      status.textContent = `The model could not load (${error.message}).`;
-      return;
-    }
-    status.textContent = "";
-    setPlaying(playing);
-  });
 }
 
-const root = document.querySelector(`[data-figure="${NAME}"]`);
-if (root) setUp(root);
+const root = figureRoot(NAME);
+if (root) {
+  new Writes(root, {scale: 6, rows: 5, rowHeight: 90, temperature: 0.5, seed: 0, chunk: 24, ...figureData(NAME)})
+    .mount();
+}
