@@ -31,8 +31,9 @@
  *        {done: false, point, params, phi, kappa} for each sampled point, or, once finished,
  *        {done: true, stopped} (stopped: by the stop rule, else cut off after
  *        GIVE_UP_PACE times the corpus's points per character); phi and kappa are the window's
- *        when that point was drawn. prime = {points, text}: feed a real line and its text
- *        first, then write the text after it in that hand (section 5.5)
+ *        when that point was drawn. prime = {points, text}: read a real line (and its text,
+ *        which may be empty) first, then write the text in that hand (section 5.5), the
+ *        window starting afresh at the text's first character
  *   writer.write(text, options)      -> {points, stopped}: start(...).step() until done
  *   writer.memory()                  -> number of live tensors (stays flat across calls)
  */
@@ -227,19 +228,33 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   const encode = (/** @type {string} */ text) => Int32Array.from(Array.from(text), (char) => codeOf.get(char) ?? 0);
 
   /**
+   * The state after reading a prime (its points, and its text or a space), with the window
+   * moved back to the start, as model/write.py's: the LSTM's state carries the hand, and the
+   * new text is written from its first character whatever the prime's strokes were.
+   * @param {Prime} prime
+   * @returns {{state: WriterState, fed: Float32Array}}
+   */
+  function readPrime(prime) {
+    const primeCodes = encode(prime.text || " ");
+    let state = zeroState(net);
+    let fed = Float32Array.from(START_POINT);
+    for (const point of prime.points) {
+      state = windowStep(net, fed, state, primeCodes).state;
+      fed = Float32Array.from(point);
+    }
+    const {kappa, w} = zeroState(net);
+    return {state: {...state, kappa, w}, fed};
+  }
+
+  /**
    * @param {string} text
    * @param {WriteOptions} [options]
    * @returns {Writing}
    */
   function start(text, {bias = 1, seed = 0, prime} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
-    const codes = encode(prime ? `${prime.text} ${text}` : text);
-    let state = zeroState(net);
-    let fed = Float32Array.from(START_POINT);
-    for (const point of prime?.points ?? []) {
-      state = windowStep(net, fed, state, codes).state;
-      fed = Float32Array.from(point);
-    }
+    const codes = encode(text);
+    let {state, fed} = prime ? readPrime(prime) : {state: zeroState(net), fed: Float32Array.from(START_POINT)};
     const random = mulberry32(seed);
     const limit = Math.floor(net.giveUpPerCharacter * Array.from(text).length);
     let written = 0;

@@ -5,8 +5,9 @@
  * is sampled. Beneath, live, the soft window (Graves's figure 13): one row per character, one
  * column per point, phi as the colour, a line at the newest point.
  *
- * The model learned lines of a few words, so the text is wrapped into rows of at most
- * rowChars characters, written one after another, each from the model's start state. Typing
+ * The text is wrapped into rows at word boundaries: as many characters as fit the box at the
+ * figure's scale, at most the longest lines the model learned (rowChars); the rows are
+ * written one after another, each from the model's start state. Typing
  * stops the writing at once; it starts again on the new text after a short pause. What the
  * model cannot write is said in the figure: an empty text, a text cut at maxChars, characters
  * outside its alphabet (skipped). The root's data-text is the text being written,
@@ -30,7 +31,8 @@ import {HandBox} from "./write-like-me.js";
  * @typedef {object} Settings  generator/figures/write_anything.py's
  * @property {string} text  the text box's first text
  * @property {number} bias
- * @property {number} rowChars
+ * @property {number} rowChars  the longest lines the model learned, in characters
+ * @property {number} unitsPerCharacter  the model's writing's width per character, in model units
  * @property {number} maxChars
  * @property {number} scale  CSS pixels per model unit, at most
  * @property {number} rowUnits  a row's height in model units
@@ -53,6 +55,7 @@ import {HandBox} from "./write-like-me.js";
 const NAME = "write-anything";
 const INK = "#1d1d1f";
 const MARGIN = 12;  // CSS pixels left of each row
+const MIN_ROW_CHARS = 8;  // a box narrower than this many characters writes smaller instead
 // Where a row starts, as a share of the row's height: the model's pen goes about as far up as down.
 const BASELINE = 0.55;
 const TYPING_PAUSE = 250;  // ms without a keystroke before the new text is written (first point goal: 300)
@@ -88,10 +91,10 @@ function prepare(typed, {alphabet, maxChars}) {
 }
 
 /**
- * The text in rows of at most `width` characters, broken at spaces (a longer word is cut).
- * Exported for bench/write_anything.py, which samples the same rows without the figure.
- */
-/**
+ * The text's words in rows of at most `width` characters, broken only between words; a word
+ * longer than a row is broken after its own hyphens, and cut with a hyphen where that isn't
+ * enough: model/write.py's wrap. Exported for bench/write_anything.py, which samples the same
+ * rows without the figure.
  * @param {string} text
  * @param {number} width
  * @returns {string[]}
@@ -99,23 +102,37 @@ function prepare(typed, {alphabet, maxChars}) {
 export function wrap(text, width) {
   /** @type {string[]} */
   const rows = [];
-  let row = "";
-  for (let word of text.split(" ")) {
-    while (word.length > width) {
-      if (row) rows.push(row);
-      row = "";
-      rows.push(word.slice(0, width));
-      word = word.slice(width);
-    }
-    if (row && row.length + 1 + word.length > width) {
-      rows.push(row);
-      row = word;
-    } else if (word) {
-      row = row ? `${row} ${word}` : word;
-    }
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const pieces = wordPieces(word, width);
+    const last = rows.length - 1;
+    if (last >= 0 && rows[last].length + 1 + pieces[0].length <= width) rows[last] += ` ${pieces.shift()}`;
+    rows.push(...pieces);
   }
-  if (row) rows.push(row);
   return rows;
+}
+
+/**
+ * @param {string} word
+ * @param {number} width
+ * @returns {string[]}
+ */
+function wordPieces(word, width) {
+  if (word.length <= width) return [word];
+  /** @type {string[]} */
+  const pieces = [];
+  for (let part of word.match(/[^-]*-+|[^-]+/g) ?? []) {  // "fifty-five": "fifty-", "five"
+    const last = pieces.length - 1;
+    if (last >= 0 && pieces[last].length + part.length <= width) {
+      pieces[last] += part;
+      continue;
+    }
+    while (part.length > width) {
+      pieces.push(`${part.slice(0, width - 1)}-`);
+      part = part.slice(width - 1);
+    }
+    pieces.push(part);
+  }
+  return pieces;
 }
 
 /**
@@ -216,6 +233,7 @@ class WriteAnything {
     this.seed = settings.seed;
     /** @type {Row[]} */
     this.rows = [];
+    this.wrappedAt = 0;  // the characters per row the rows were wrapped at
     this.scale = settings.scale;
     /** @type {CanvasView} */
     this.view = null;
@@ -242,6 +260,10 @@ class WriteAnything {
     });
     part(root, ".write-anything-save", HTMLButtonElement).addEventListener("click", () => this.save());
     onWidthChange(this.canvas, () => {
+      if (this.rowChars() !== this.wrappedAt) {
+        this.restart();
+        return;
+      }
       this.scale = Math.min(this.settings.scale, this.fittingScale());
       this.layout();
       this.draw();
@@ -277,6 +299,13 @@ class WriteAnything {
     return MARGIN - row.shownLeft * this.scale;
   }
 
+  /** Characters per row: as many as fit the box at the figure's scale, at most rowChars. */
+  rowChars() {
+    const {scale, unitsPerCharacter, rowChars} = this.settings;
+    const fit = Math.floor((this.canvas.clientWidth - 2 * MARGIN) / (scale * unitsPerCharacter));
+    return Math.max(MIN_ROW_CHARS, Math.min(rowChars, fit));
+  }
+
   fittingScale() {
     return Math.min(this.settings.scale,
       ...this.rows.map((row) => (this.canvas.clientWidth - 2 * MARGIN) / Math.max(row.right - row.left, 1)));
@@ -301,7 +330,8 @@ class WriteAnything {
     this.message.textContent = messages.join(" ");
     root.dataset.text = text;
     let offset = 0;
-    this.rows = wrap(text, this.settings.rowChars).map((rowText) => {
+    this.wrappedAt = this.rowChars();
+    this.rows = wrap(text, this.wrappedAt).map((rowText) => {
       /** @type {Row} */
       const row = {text: rowText, offset, points: [], phis: [], drawn: 0, pen: null, x: 0, left: 0, right: 0,
         shownLeft: 0};
@@ -326,14 +356,12 @@ class WriteAnything {
   async writeRows(asked) {
     this.root.dataset.state = "writing";
     const {prime} = this.hand;
-    // The window spans the prime's text, a space, then the row's: the strip shows the row's part.
-    const primeChars = prime ? Array.from(prime.text).length + 1 : 0;
     for (const [index, row] of this.rows.entries()) {
       const options = {bias: Number(this.biasInput.value), seed: this.seed * 1009 + index, prime: prime ?? undefined};
       const writing = this.writer.write(row.text, options, (_, step) => {
         if (asked !== this.version) return;
         row.points.push(step.point);
-        row.phis.push(step.phi.slice(primeChars));
+        row.phis.push(step.phi);
         row.x += step.point[0];
         row.left = Math.min(row.left, row.x);
         row.right = Math.max(row.right, row.x);
@@ -389,7 +417,7 @@ class WriteAnything {
 
 const root = figureRoot(NAME);
 if (root) {
-  const settings = {text: "", bias: 1, rowChars: 12, maxChars: 200, scale: 7, rowUnits: 16, seed: 0, alphabet: "",
-    pointsPerCharacter: 27, ...figureData(NAME)};
+  const settings = {text: "", bias: 1, rowChars: 40, unitsPerCharacter: 4.9, maxChars: 200, scale: 5, rowUnits: 16,
+    seed: 0, alphabet: "", pointsPerCharacter: 27, ...figureData(NAME)};
   new WriteAnything(root, settings).mount();
 }
