@@ -195,10 +195,15 @@ def line_names(lines: list[Line]) -> list[str]:
     return names
 
 
+def json_line(line: Line) -> str:
+    """A line in the original format: the text of its NAME.json."""
+    start = [*(_json_number(value, np.float64) for value in line.start), line.meta.get("start_pen_up", 0)]
+    return json.dumps([start, *([_json_number(value) for value in row] for row in line.points.tolist())])
+
+
 def write_json_line(line: Line, path: Path) -> Path:
     """One line in the original format at path (NAME.json), its text (if any) beside it in NAME.txt."""
-    start = [*(_json_number(value, np.float64) for value in line.start), line.meta.get("start_pen_up", 0)]
-    path.write_text(json.dumps([start, *([_json_number(value) for value in row] for row in line.points.tolist())]))
+    path.write_text(json_line(line))
     if line.text:
         path.with_suffix(TEXT_SUFFIX).write_text(line.text, encoding="utf-8")
     return path
