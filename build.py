@@ -95,6 +95,8 @@ def load_writer(spec: str, say=print):
                          "`python -m model.train --text`, or 'none'")
     trained = folder / "train.json"  # model.train's config: what the page says the model learned from
     trained_on = json.loads(trained.read_text()).get("data") or "" if trained.is_file() else ""
+    if (folder / METRICS_FILE).is_file():  # the longest line it learned, which the article names
+        about = {**about, "metrics": json.loads((folder / METRICS_FILE).read_text())}
     return TextModel(model=model, alphabet=Alphabet.load(folder), about=about, trained_on=trained_on)
 
 
@@ -246,11 +248,11 @@ def describe_source(source: str, words: dict) -> str:
 def _original_material(about: dict, data_source: str) -> str:
     """What of the Distill article's files this site uses, for the CC-BY 4.0 credit."""
     used = []
-    if about.get("name") == "distill":
-        used.append("pretrained weights")
+    if about.get("name") == "distill":  # the cell figures then also take its cell ordering
+        used += ["pretrained weights", "cell ordering"]
     if data_source == "distill" or Path(data_source).resolve().is_relative_to(distill_dir().resolve()):
         used.append("human handwriting lines")
-    return " and ".join(used)
+    return ", ".join(used[:-1]) + " and " + used[-1] if len(used) > 1 else "".join(used)
 
 
 def _public_settings(config: BuildConfig) -> dict:
