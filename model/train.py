@@ -400,15 +400,19 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
 def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose: int) -> dict:
     lines = clean(load(config.data, limit=config.lines), config.clean)
     config.data_sha256 = data_digest(lines)
-    earlier = _earlier_run(out, config) if chief else {}
+    if chief:
+        earlier = _earlier_run(out, config)
+    else:  # the chief checks the folder; the other workers only start from the same epoch as it
+        earlier = read_run_file(out / METRICS_FILE) if (out / METRICS_FILE).is_file() else {}
     initial_epoch = 0
     if "finished" in earlier:
         done = earlier["epochs"][-1]["epoch"]
         if earlier["finished"] == "early stopping" or done >= config.epochs:
             print(f"{out}: this run already finished ({earlier['finished']}, after epoch {done}); nothing to "
                   "train (its model written again)", flush=True)
-            _save_run(out, config.model, read_run_file(out / TRAIN_FILE), earlier,
-                      _alphabet(config, lines) if config.model.conditional else None)
+            if chief:
+                _save_run(out, config.model, read_run_file(out / TRAIN_FILE), earlier,
+                          _alphabet(config, lines) if config.model.conditional else None)
             return earlier
         # Keras deleted the backup at the end: go on from the last epoch's weights (Adam's
         # moments start afresh, as after any restart of the optimiser)
