@@ -127,6 +127,9 @@ def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lamb
 # --- writing files whole or not at all, one writer at a time ------------------------------------
 
 
+PARTIAL_SUFFIX = ".partial"  # a temporary name of `replacing`'s: what a kill may leave behind, no one's file
+
+
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Write the file or folder `path` whole or not at all: yields a temporary name beside it (same
@@ -135,7 +138,7 @@ def replacing(path: str | Path) -> Iterator[Path]:
     `path` left as it was. An OSError on the way (a full disk) ends as one UserError naming
     `path`. The temporary name starts with a dot, which every loader of the project skips."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     aside = path.with_name(f".{path.name}.{os.getpid()}.old")
     try:
         yield temporary

@@ -48,7 +48,17 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import ALPHABET_FILE, Alphabet
-from model.base import METRICS_FILE, Line, UserError, locked, replacing, run_cli, shown_name, write_file
+from model.base import (
+    METRICS_FILE,
+    PARTIAL_SUFFIX,
+    Line,
+    UserError,
+    locked,
+    replacing,
+    run_cli,
+    shown_name,
+    write_file,
+)
 from model.data import CleanConfig, clean, load, split_lines
 from model.evaluate import text_codes, zero_start_batch
 from model.network import ModelConfig, keras, nll_terms, tf
@@ -336,7 +346,7 @@ def _earlier_run(out: Path, config: TrainConfig) -> dict:
     same name are another run)."""
     train_file = out / TRAIN_FILE
     if not train_file.is_file():
-        if out.is_dir() and any(out.iterdir()):
+        if out.is_dir() and any(not path.name.endswith(PARTIAL_SUFFIX) for path in out.iterdir()):
             raise TrainError(f"--out {out}: holds files and no {TRAIN_FILE}, so it is not a training run; "
                              "give a new or empty folder")
         return {}

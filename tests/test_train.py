@@ -364,3 +364,10 @@ def test_a_publication_that_fails_keeps_the_earlier_one(trained, tmp_path, capsy
     assert str(published) in error and "No space left" in error and "kept" in error
     assert published_files(published) == before
     assert [path.name for path in tmp_path.iterdir()] == ["published"]
+
+
+def test_a_half_written_file_of_a_killed_first_run_is_no_ones(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / ".train.json.4242.partial").write_text('{"data": "synth')  # killed while train.json was written
+    assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 0
