@@ -6,7 +6,7 @@ its figures (generator/figures/), the model exported for TensorFlow.js and the b
 libraries it needs. A rebuild of the Distill article by Carter, Ha, Johnson and Olah (2016).
 
     python build.py [build] [--weights default|distill|PATH] [--writer writer|PATH|none] [--data SRC]
-                    [--out DIR] [--seed N]
+                    [--out DIR] [--seed N] [--source-url URL]
     python build.py serve [--port N] [--weights ...]   serve site/ on 127.0.0.1 and rebuild on
         changes, with the options site/ was built with unless given others
 
@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import difflib
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.base import CONFIG_FILE, METRICS_FILE, UserError, distill_dir, run_cli, shown_name
+from model.base import CONFIG_FILE, METRICS_FILE, UserError, distill_dir, locked, run_cli, shown_name
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -49,6 +48,7 @@ class BuildConfig:
     seed: int = 0
     out: str = "site"
     cache: str = ".cache"
+    source_url: str = ""  # the repository the page links to as its source; "": no link
 
 
 class BuildError(UserError):
@@ -95,23 +95,9 @@ def load_writer(spec: str, say=print):
                          "`python -m model.train --text`, or 'none'")
     trained = folder / "train.json"  # model.train's config: what the page says the model learned from
     trained_on = json.loads(trained.read_text()).get("data") or "" if trained.is_file() else ""
+    if (folder / METRICS_FILE).is_file():  # the longest line it learned, which the article names
+        about = {**about, "metrics": json.loads((folder / METRICS_FILE).read_text())}
     return TextModel(model=model, alphabet=Alphabet.load(folder), about=about, trained_on=trained_on)
-
-
-@contextlib.contextmanager
-def _writing(out: Path):
-    """An exclusive lock on `out` for a whole build, held on a file beside it (left there: removing
-    it would race with the next build): a second build at the same folder stops at once instead of
-    deleting the first one's files. The system releases it when the process ends, even killed."""
-    lock = out.with_name(f".{out.name}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as file:
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildError(f"--out {out}: another build is writing this folder; "
-                             "wait for it to finish or choose another --out") from None
-        yield
 
 
 def _refuse_foreign(out: Path) -> None:
@@ -149,7 +135,7 @@ STAGE_CODE = [REPO_ROOT / "model", REPO_ROOT / "generator", REPO_ROOT / "build.p
 
 def stage_key(config: BuildConfig) -> str:
     """Everything model_stage's result depends on, known from file bytes alone (no TensorFlow, no
-    parsing, milliseconds): the options as given, the files of the weights, the writer and the
+    parsing, milliseconds): the options (local paths resolved), the files of the weights, the writer and the
     lines (with IAM's transcriptions they take texts from), the seed, STAGE_CODE and the versions
     of the installed Python packages (another TensorFlow may change every number). A path that
     is missing adds nothing: no stage was ever stored for it, and loading it says what is wrong."""
@@ -175,7 +161,10 @@ def stage_key(config: BuildConfig) -> str:
     # importlib.metadata parses each one's METADATA, 65 ms of a template rebuild's 0.4 s.
     packages = sorted(entry.name for folder in map(Path, sys.path) if folder.is_dir()
                       for entry in folder.glob("*.dist-info"))
-    return fingerprint(config.weights, config.writer, source, config.seed, model_files(config.weights),
+    # by where they are, not how they were spelled: ./x, x/ and x are one entry (so is serve's
+    # first rebuild, which names them absolute)
+    return fingerprint(_located(config.weights), _located(config.writer), _located(source), config.seed,
+                       model_files(config.weights),
                        model_files(config.writer), lines, files_fingerprint(*STAGE_CODE), packages)
 
 
@@ -228,7 +217,7 @@ def build_site(config: BuildConfig, say=print) -> dict:
         data_source, context = config.data or _default_data(), stage["context"]
         page = render.render_article(stage["figures"], stage["charts"], {
             **context, "data_source": describe_source(data_source, context["words"]),
-            "uses_original": _original_material(context["about"], data_source)})
+            "uses_original": _original_material(context["about"], data_source), "source_url": config.source_url})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         files = [path for path in building.rglob("*") if path.is_file()]
@@ -259,17 +248,17 @@ def describe_source(source: str, words: dict) -> str:
 def _original_material(about: dict, data_source: str) -> str:
     """What of the Distill article's files this site uses, for the CC-BY 4.0 credit."""
     used = []
-    if about.get("name") == "distill":
-        used.append("pretrained weights")
+    if about.get("name") == "distill":  # the cell figures then also take its cell ordering
+        used += ["pretrained weights", "cell ordering"]
     if data_source == "distill" or Path(data_source).resolve().is_relative_to(distill_dir().resolve()):
         used.append("human handwriting lines")
-    return " and ".join(used)
+    return ", ".join(used[:-1]) + " and " + used[-1] if len(used) > 1 else "".join(used)
 
 
 def _public_settings(config: BuildConfig) -> dict:
     # Only names, never local paths: the site is published and must not depend on where it was built.
     return {"weights": shown_name(config.weights), "writer": shown_name(config.writer),
-            "data": shown_name(config.data or "default"), "seed": config.seed}
+            "data": shown_name(config.data or "default"), "seed": config.seed, "source_url": config.source_url}
 
 
 def _record(out: Path) -> Path:
@@ -277,24 +266,32 @@ def _record(out: Path) -> Path:
     return out.with_name(f".{out.name}.build.json")
 
 
+def _located(source: str | None) -> str | None:
+    """A source as a local path resolved, when it is one; a name (default, distill, synthetic:N) as it is."""
+    if source in (None, "default", "distill", "writer", "none") or not Path(source).exists():
+        return source
+    return str(Path(source).resolve())
+
+
 def _local_settings(config: BuildConfig) -> dict:
     """What makes the site, local paths absolute (serve may run from another folder)."""
-    def located(source):
-        return str(Path(source).resolve()) if source not in (None, "default", "distill", "writer", "none") \
-            and Path(source).exists() else source
-    return {"weights": located(config.weights), "writer": located(config.writer), "data": located(config.data),
-            "seed": config.seed}
+    return {"weights": _located(config.weights), "writer": _located(config.writer), "data": _located(config.data),
+            "seed": config.seed, "source_url": config.source_url}
 
 
 def _options(settings: dict) -> list[str]:
     return ["--weights", settings["weights"], *(["--data", settings["data"]] if settings["data"] else []),
             *(["--writer", settings["writer"]] if settings.get("writer", "writer") != "writer" else []),
-            "--seed", str(settings["seed"])]
+            "--seed", str(settings["seed"]),
+            *(["--source-url", settings["source_url"]] if settings.get("source_url") else [])]
 
 
 def build(config: BuildConfig, say=print) -> dict:
     _refuse_foreign(Path(config.out))  # before loading the model: seconds a mistyped --out should not cost
-    with _writing(Path(config.out)):
+    # held for the whole build: a second one at the same folder stops at once instead of
+    # deleting the first one's files
+    with locked(Path(config.out), f"--out {config.out}: another build is writing this folder; "
+                "wait for it to finish or choose another --out"):
         return build_site(config, say=say)
 
 
@@ -352,6 +349,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
                         help="folder for cached precomputes and model stages (default: .cache); "
                              "'' disables the cache")
+    parser.add_argument("--source-url", help="the page links to its source here (default: this repository on "
+                        "GitHub Actions, from GITHUB_SERVER_URL and GITHUB_REPOSITORY; else no link)")
     parser.add_argument("--port", type=int, default=8000, help="port for `serve` (default: 8000)")
     return parser
 
@@ -370,8 +369,10 @@ def _parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
 
 def main(argv=None) -> int:
     command, args = _parse(sys.argv[1:] if argv is None else list(argv))
-    given = {name: getattr(args, name) for name in ("weights", "writer", "data", "seed")
+    given = {name: getattr(args, name) for name in ("weights", "writer", "data", "seed", "source_url")
              if getattr(args, name) is not None}
+    if "source_url" not in given and os.environ.get("GITHUB_SERVER_URL") and os.environ.get("GITHUB_REPOSITORY"):
+        given["source_url"] = f"{os.environ['GITHUB_SERVER_URL']}/{os.environ['GITHUB_REPOSITORY']}"
     if command == "serve":  # `serve` alone rebuilds as the site was built; `serve --seed 1` as that but seed 1
         return run_cli(lambda: serve(Path(args.out), args.cache, given, args.port))
     config = BuildConfig(**given, out=args.out, cache=args.cache)

@@ -47,18 +47,29 @@ def to_json(value) -> str:
     return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def spelled(count: int) -> str:
+    """A count as the article's prose writes it (the `spelled` filter): in words up to ten,
+    else in digits with thousands separated ("twenty" was once written for any model)."""
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
+
+
 def _script_json(value) -> str:
     # Inside <script>, "</script" or "<!--" in a string would end or confuse the element.
     return to_json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
         keep_trailing_newline=True,
     )
+    env.filters["spelled"] = spelled
+    return env
 
 
 def chart_markup(name: str, chart: dict | None) -> Markup:

@@ -9,12 +9,15 @@ site builder) imports what it needs from here, so no import ever runs in a circl
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -38,13 +41,30 @@ def distill_dir() -> Path:
     return Path(os.environ.get("HANDWRITING_DISTILL", REPO_ROOT.parent / "shared" / "distill"))
 
 
+# Where a local path starts in a text: a drive (C:\\), ~/, ./ or any word holding a separator.
+_PATH_START = re.compile(r"(?:^|(?<=\s))(?:[A-Za-z]:[\\/]|~|\S*[\\/])")
+
+
 def shown_name(source: str) -> str:
-    """How the page names a source: a local path by its last part (the site is published and
-    must not tell where it was built), also inside a description ("model.train on /home/me/lines"
-    -> "model.train on lines"); anything else (`distill`, `synthetic:16`) as it is."""
-    if Path(source).exists():  # a path, even with spaces
-        return Path(source).name
-    return re.sub(r"\S+", lambda word: Path(word[0]).name if os.sep in word[0] else word[0], source)
+    """How the page names a source: a local path by its last part, POSIX or Windows, with spaces
+    or `~` (the site is published and must not tell where it was built), also at the end of a
+    description ("model.train on /home/me/my lines" -> "model.train on my lines"); anything
+    without a separator that is no local path (`distill`, `synthetic:16`) as it is."""
+    if source and Path(source).expanduser().exists():  # a local path as a whole, even "my lines/x"
+        resolved = Path(source).expanduser().resolve()
+        return "~" if resolved == Path.home() else resolved.name  # the home folder's name is the user's
+    start = _PATH_START.search(source)
+    if start is None:
+        return source
+    path = source[start.start():]
+    parts = [part for part in re.split(r"[\\/]+", path) if part not in ("", ".", "~")]
+    if parts and parts[-1] != ".." and not re.fullmatch(r"[A-Za-z]:", parts[-1]):
+        last = parts[-1]
+    elif path.startswith("~"):
+        last = "~"
+    else:  # ".", "..", "/": the folder they lead to here
+        last = Path(path).resolve().name
+    return source[:start.start()] + last
 
 
 @dataclass
@@ -102,3 +122,64 @@ def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lamb
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+# --- writing files whole or not at all, one writer at a time ------------------------------------
+
+
+PARTIAL_SUFFIX = ".partial"  # a temporary name of `replacing`'s: what a kill may leave behind, no one's file
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """Write the file or folder `path` whole or not at all: yields a temporary name beside it (same
+    folder, so the same file system) for the caller to fill; when the block ends well, that is
+    renamed to `path` (an existing folder there is moved aside, then deleted), else deleted and
+    `path` left as it was. An OSError on the way (a full disk) ends as one UserError naming
+    `path`. The temporary name starts with a dot, which every loader of the project skips."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
+    aside = path.with_name(f".{path.name}.{os.getpid()}.old")
+    try:
+        yield temporary
+        if temporary.is_dir() and path.exists():
+            path.rename(aside)
+        os.replace(temporary, path)
+    except OSError as error:
+        kept = "the old one is kept" if path.exists() else "nothing was written"
+        raise UserError(f"{path}: cannot write ({error.strerror or error}); {kept}: free some space "
+                        "or choose another place, then run the command again") from None
+    finally:
+        for leftover in (temporary, aside):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+
+def write_file(path: str | Path, content: str | bytes) -> Path:
+    """`path` holds `content` (text as UTF-8) whole, or keeps what it held (`replacing`)."""
+    path = Path(path)
+    with replacing(path) as temporary:
+        with open(temporary, "wb") as file:
+            file.write(content.encode("utf-8") if isinstance(content, str) else content)
+            file.flush()
+            os.fsync(file.fileno())  # a full disk shows here, before the rename, not after it
+    return path
+
+
+@contextlib.contextmanager
+def locked(folder: str | Path, busy: str) -> Iterator[None]:
+    """An exclusive lock on `folder` for as long as the block runs, held on `.NAME.lock` beside it
+    (left there: removing it would race with the next holder). A second holder stops at once with
+    UserError(`busy`) instead of mixing its files with the first one's. The system releases the
+    lock when the process ends, even killed."""
+    folder = Path(folder)
+    lock = folder.with_name(f".{folder.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(busy) from None
+        yield

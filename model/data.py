@@ -37,7 +37,7 @@ import numpy as np
 
 from model import remote, synth
 from model.alphabet import Alphabet
-from model.base import DataError, Line, run_cli
+from model.base import DataError, Line, replacing, run_cli, shown_name
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -146,13 +146,19 @@ def write_json_lines(lines: list[Line], out_dir: str | Path, names: list[str] | 
     as in some of the article's lines), then one [dx, dy, pen_up] row per point. Refuses a
     folder that already holds files, so a corpus never mixes with an older one.
     """
-    out_dir = Path(out_dir)
-    if out_dir.is_dir() and any(out_dir.iterdir()):
-        raise DataError(f"{out_dir}: folder is not empty: write lines into a new or empty folder")
+    out_dir = _new_folder(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = names or [str(index) for index in range(len(lines))]
     return [write_json_line(line, out_dir / f"{name}.json")
             for name, line in zip(names, _progress(lines, f"writing {out_dir}"), strict=True)]
+
+
+def _new_folder(out_dir: str | Path) -> Path:
+    """`out_dir`, which must be new or empty: a corpus never mixes with an older one."""
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise DataError(f"{out_dir}: folder is not empty: write lines into a new or empty folder")
+    return out_dir
 
 
 def _line_name(line: Line) -> str:
@@ -189,10 +195,15 @@ def line_names(lines: list[Line]) -> list[str]:
     return names
 
 
+def json_line(line: Line) -> str:
+    """A line in the original format: the text of its NAME.json."""
+    start = [*(_json_number(value, np.float64) for value in line.start), line.meta.get("start_pen_up", 0)]
+    return json.dumps([start, *([_json_number(value) for value in row] for row in line.points.tolist())])
+
+
 def write_json_line(line: Line, path: Path) -> Path:
     """One line in the original format at path (NAME.json), its text (if any) beside it in NAME.txt."""
-    start = [*(_json_number(value, np.float64) for value in line.start), line.meta.get("start_pen_up", 0)]
-    path.write_text(json.dumps([start, *([_json_number(value) for value in row] for row in line.points.tolist())]))
+    path.write_text(json_line(line))
     if line.text:
         path.with_suffix(TEXT_SUFFIX).write_text(line.text, encoding="utf-8")
     return path
@@ -308,11 +319,22 @@ def _is_line_file(relative: str) -> bool:
             and Path(parts[-1]).suffix.lower() in LINE_PARSERS)
 
 
-def _load_file(path: Path) -> Line:
+def _inside(path: Path, folder: Path) -> Path:
+    """`path`, when it lies in `folder` once links are followed: a data folder is published with
+    the page, so a link out of it would publish whatever it points to."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise DataError(f"{path}: links out of {folder}, and data folders don't follow links out of "
+                        "themselves: copy the file in instead")
+    return path
+
+
+def _load_file(path: Path, folder: Path | None = None) -> Line:
+    """The line at `path`, with the text of N.txt beside N.json; a file of the data `folder` it
+    was found in may not link out of it, nor may N.txt out of the line's own folder."""
     try:
-        line = LINE_PARSERS[path.suffix.lower()](path.read_bytes(), str(path))
+        line = LINE_PARSERS[path.suffix.lower()]((_inside(path, folder) if folder else path).read_bytes(), str(path))
         text_path = path.with_suffix(TEXT_SUFFIX)
-        if path.suffix.lower() == ".json" and text_path.is_file():
+        if path.suffix.lower() == ".json" and text_path.is_file() and _inside(text_path, folder or path.parent):
             line.text = text_path.read_text(encoding="utf-8")
     except OSError as error:
         raise DataError(f"{error.filename or path}: cannot read ({error.strerror}): check the file") from None
@@ -330,7 +352,7 @@ def _load_folder(folder: Path, limit: int | None) -> list[Line]:
     if not paths:
         raise DataError(f"{folder}: no .json or .xml line files in this folder tree: give {SOURCES_HELP}")
     chosen = paths[:limit]
-    return [_load_file(path) for path in _progress(chosen, f"loading {folder}", total=len(chosen))]
+    return [_load_file(path, folder) for path in _progress(chosen, f"loading {folder}", total=len(chosen))]
 
 
 def _archive_members(path: Path, wanted=_is_line_file):
@@ -673,10 +695,16 @@ def stats(lines: list[Line]) -> dict:
 
 
 def _write_corpus(lines: list[Line], out_dir: str, config: dict) -> None:
-    """The lines, then their stage config and statistics as _config.json beside them."""
-    write_json_lines(lines, out_dir, line_names(lines))
-    described = {**config, "stats": stats(lines)}
-    (Path(out_dir) / CONFIG_NAME).write_text(json.dumps(described, indent=2) + "\n")
+    """The lines, then their stage config and statistics as _config.json beside them, written
+    into a folder beside `out_dir` and renamed to it at the end: a full disk or a kill leaves no
+    partial corpus for the next command to refuse. The source is named as the page would name it
+    (model.base.shown_name): the folder is meant to be committed."""
+    out = _new_folder(out_dir)
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with replacing(out) as building:
+        write_json_lines(lines, building, line_names(lines))
+        described = {**config, "stats": stats(lines)}
+        (building / CONFIG_NAME).write_text(json.dumps(described, indent=2) + "\n")
     print(f"wrote {len(lines)} lines to {out_dir}")
 
 
@@ -709,7 +737,7 @@ def _run(args: argparse.Namespace) -> None:
                       {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": asdict(synth.SynthConfig())})
     elif args.command == "convert":
         _write_corpus(load(args.source, limit=args.limit), args.out,
-                      {"stage": "convert", "source": args.source, "limit": args.limit})
+                      {"stage": "convert", "source": shown_name(args.source), "limit": args.limit})
     else:
         print(json.dumps(stats(load(args.source, limit=args.limit))))
 

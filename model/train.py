@@ -15,12 +15,16 @@ the epoch (nats, density per model unit^2), on a held-out set of whole lines.
 
 Keras `fit` does the rest: Adam with gradient clipping, BackupAndRestore (a run killed even
 with SIGKILL and started again with the same arguments continues after its last finished
-epoch), tf.distribute (`--strategy mirrored`: every GPU of a machine; `multi-worker`: the
-machines TF_CONFIG names, each running the same command, --out on a filesystem they share;
-the chief writes the run), a weights checkpoint per epoch, early stopping on the validation
+epoch; a finished one given a higher --epochs goes on from its last epoch's weights),
+tf.distribute (`--strategy mirrored`: every GPU of a machine; `multi-worker`: the machines
+TF_CONFIG names, each running the same command, --out on a filesystem they share; the chief
+writes the run), a weights checkpoint per epoch, early stopping on the validation
 NLL, and TerminateOnNaN, turned into a one-line error. The output folder is an artefact that
 `weights.load_model(OUT)` reads: the best epoch's weights, config.json (the ModelConfig),
 train.json (this stage's TrainConfig) and metrics.json, beside the per-epoch checkpoints.
+A run is its settings and the digest of the lines it read (data_sha256: their contents, not
+the source's name), so other lines under the same name are another run; one model.train at a
+time trains into a folder (model.base.locked), and --publish writes a copy to commit.
 
     python -m model.train --data synthetic:2000 --out runs/default --epochs 20
     python -m model.train --data distill --init distill --out runs/finetune --lr 1e-4
@@ -44,7 +48,17 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import ALPHABET_FILE, Alphabet
-from model.base import METRICS_FILE, Line, UserError, run_cli
+from model.base import (
+    METRICS_FILE,
+    PARTIAL_SUFFIX,
+    Line,
+    UserError,
+    locked,
+    replacing,
+    run_cli,
+    shown_name,
+    write_file,
+)
 from model.data import CleanConfig, clean, load, split_lines
 from model.evaluate import text_codes, zero_start_batch
 from model.network import ModelConfig, keras, nll_terms, tf
@@ -60,6 +74,7 @@ from model.weights import (
 )
 
 BACKUP_DIR = "backup"
+PUBLICATION_FILE = "publication.json"  # in a --publish folder: which run it is a copy of
 CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # Settings that may change between a run and its resumption: they do not change what has
 # been trained so far.
@@ -93,6 +108,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     patience: int = 3  # epochs without a better validation NLL before stopping
     seed: int = 0
+    data_sha256: str = ""  # of the lines read (contents, not the source's name): set by train()
     clean: CleanConfig = field(default_factory=CleanConfig)
     strategy: str = "default"  # STRATEGIES: where the replicas are; batch_size is the global batch
     mixed_precision: bool = False  # float16 compute, float32 weights and head (for GPUs)
@@ -218,7 +234,7 @@ class EpochLog(keras.callbacks.Callback):
         self.write = write  # False on the workers of a multi-worker run other than the chief
         self.early_stopping = early_stopping
         self.about = about
-        self.metrics = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.metrics = read_run_file(self.path) if self.path.is_file() else {}
         self.first_epoch = None
         self.diverged_at = None
 
@@ -229,7 +245,7 @@ class EpochLog(keras.callbacks.Callback):
             starts = [start for start in self.metrics.get("starts", []) if start <= epoch]
             self.metrics = {**self.about, "epochs": done, "starts": [*starts, epoch + 1]}
             if done:
-                print(f"resuming after epoch {epoch} from {self.path.parent / BACKUP_DIR}", flush=True)
+                print(f"resuming after epoch {epoch} in {self.path.parent}", flush=True)
                 self._restore_early_stopping(done)
         self.started = time.perf_counter()
 
@@ -252,7 +268,7 @@ class EpochLog(keras.callbacks.Callback):
         self.metrics["epochs"].append(record)
         self.summarise()
         if self.write:
-            self.path.write_text(json.dumps(self.metrics, indent=2) + "\n")
+            write_file(self.path, json.dumps(self.metrics, indent=2) + "\n")
 
     def summarise(self) -> dict:
         done = self.metrics["epochs"]
@@ -297,24 +313,55 @@ class InterruptBetweenBatches(keras.callbacks.Callback):
 # --- the run -----------------------------------------------------------------------------------
 
 
-def _prepare_out(out: Path, config: TrainConfig) -> bool:
-    """Check OUT against an earlier run there; True if that run already finished."""
+def read_run_file(path: Path) -> dict:
+    """A JSON file of a run folder; one damaged (a disk that filled before these files were
+    written whole, a hand edit) ends in one line saying what to delete."""
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        remedy = (f"delete the folder {path.parent} to train afresh" if path.name == TRAIN_FILE else
+                  "delete it and run the same command again")
+        raise TrainError(f"{path}: damaged, not JSON ({error}); {remedy}") from None
+
+
+def data_digest(lines: list[Line]) -> str:
+    """sha256 of what a run learns from: every line's points, start and text, in order."""
+    digest = hashlib.sha256()
+    for line in lines:
+        for part in (np.ascontiguousarray(line.points, np.float32).tobytes(),
+                     np.asarray(line.start, np.float64).tobytes(), line.text.encode()):
+            digest.update(len(part).to_bytes(8, "little") + part)
+    return digest.hexdigest()
+
+
+def run_identity(settings: dict) -> str:
+    """What a run is, from its train.json: every setting but those it may change when resumed."""
+    kept = {name: value for name, value in settings.items() if name not in RESUMABLE_CHANGES}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+
+
+def _earlier_run(out: Path, config: TrainConfig) -> dict:
+    """The metrics of the run in OUT ({} when there is none yet), after checking it is this
+    run: the same settings and the same data, by contents (another folder's lines under the
+    same name are another run)."""
     train_file = out / TRAIN_FILE
     if not train_file.is_file():
-        if out.is_dir() and any(out.iterdir()):
+        if out.is_dir() and any(not path.name.endswith(PARTIAL_SUFFIX) for path in out.iterdir()):
             raise TrainError(f"--out {out}: holds files and no {TRAIN_FILE}, so it is not a training run; "
                              "give a new or empty folder")
-        out.mkdir(parents=True, exist_ok=True)
-        return False
-    earlier = {**TrainConfig().to_json(), **json.loads(train_file.read_text())}  # settings added since: defaults
+        return {}
+    earlier = {**TrainConfig().to_json(), **read_run_file(train_file)}  # settings added since: defaults
     now = config.to_json()
+    if earlier["data_sha256"] and earlier["data_sha256"] != now["data_sha256"]:  # older runs recorded none
+        raise TrainError(f"{out}: holds a run on other lines than {config.data} holds now (their contents "
+                         "changed); give another --out for these lines")
     changed = [f"{name} {earlier[name]!r} -> {now[name]!r}" for name in now
-               if name not in RESUMABLE_CHANGES and earlier[name] != now[name]]
+               if name not in (*RESUMABLE_CHANGES, "data_sha256") and earlier[name] != now[name]]
     if changed:
         raise TrainError(f"{out}: holds a run with other settings ({', '.join(changed)}); "
                          "give another --out, or the same settings to resume it")
     metrics_file = out / METRICS_FILE
-    return metrics_file.is_file() and "finished" in json.loads(metrics_file.read_text())
+    return read_run_file(metrics_file) if metrics_file.is_file() else {}
 
 
 def _initial_model(config: TrainConfig) -> keras.Model:
@@ -347,18 +394,43 @@ def compile_for_training(model: keras.Model, config: TrainConfig, batches_per_ep
 
 
 def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
-    """Train (or resume training) into the folder `out`; returns its metrics."""
+    """Train (or resume training) into the folder `out`; returns its metrics. One run at a time
+    trains into a folder (model.base.locked, as build.py locks its site)."""
     out = Path(out)
     strategy = distribution(config.strategy)
     # Under multi-worker, every worker runs this with the same --out on a shared filesystem:
-    # the chief writes the run's files, the others only temporary checkpoints (Keras's way).
+    # the chief writes the run's files (and holds the lock), the others only temporary checkpoints.
     chief = strategy.extended.should_checkpoint
-    if chief and _prepare_out(out, config):
-        print(f"{out}: this run already finished; nothing to do", flush=True)
-        return json.loads((out / METRICS_FILE).read_text())
+    held = locked(out, f"--out {out}: another model.train is training into this folder; wait for it "
+                  "to finish or give another --out") if chief else contextlib.nullcontext()
+    with held:
+        return _train_locked(config, out, strategy, chief, verbose)
+
+
+def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose: int) -> dict:
+    lines = clean(load(config.data, limit=config.lines), config.clean)
+    config.data_sha256 = data_digest(lines)
+    if chief:
+        earlier = _earlier_run(out, config)
+    else:  # the chief checks the folder; the other workers only start from the same epoch as it
+        earlier = read_run_file(out / METRICS_FILE) if (out / METRICS_FILE).is_file() else {}
+    initial_epoch = 0
+    if "finished" in earlier:
+        done = earlier["epochs"][-1]["epoch"]
+        if earlier["finished"] == "early stopping" or done >= config.epochs:
+            print(f"{out}: this run already finished ({earlier['finished']}, after epoch {done}); nothing to "
+                  "train (its model written again)", flush=True)
+            if chief:
+                _save_run(out, config.model, read_run_file(out / TRAIN_FILE), earlier,
+                          _alphabet(config, lines) if config.model.conditional else None)
+            return earlier
+        # Keras deleted the backup at the end: go on from the last epoch's weights (Adam's
+        # moments start afresh, as after any restart of the optimiser)
+        print(f"{out}: continuing the finished run from epoch {done} to {config.epochs}", flush=True)
+        initial_epoch = done
+    out.mkdir(parents=True, exist_ok=True)
     keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
     keras.utils.set_random_seed(config.seed)
-    lines = clean(load(config.data, limit=config.lines), config.clean)
     alphabet = _alphabet(config, lines) if config.model.conditional else None
     train_lines, val_lines = split_lines(lines, config.val_fraction, config.seed)
     train_points = sum(len(line.points) for line in train_lines)
@@ -369,7 +441,7 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     if alphabet:
         about["unknown_characters"] = sum(len(alphabet.unknown(line.text)) for line in lines)
         about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
-        about["longest_text"] = max(len(line.text) for line in train_lines)  # model.write's rows
+        about["longest_text"] = max(len(line.text) for line in train_lines)  # model.write's and the page's rows
     if alphabet or not config.seq_len:
         training = line_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
         validation = line_dataset(val_lines, alphabet, config.batch_size)
@@ -380,10 +452,15 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
         validation = dataset(*windows(val_lines, config.seq_len), config.batch_size)
         sequences = len(inputs)
 
+    batches = math.ceil(sequences / config.batch_size)
     with strategy.scope():
-        model = compile_for_training(_initial_model(config), config, math.ceil(sequences / config.batch_size))
+        model = compile_for_training(_initial_model(config), config, batches)
+        if initial_epoch:
+            model.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=initial_epoch)))
+            model.optimizer.iterations.assign(initial_epoch * batches)  # the learning rate's schedule goes on
     # Where training starts from: for fine-tuning, the score the later epochs have to beat.
-    about["initial_val_nll"] = model.evaluate(validation, verbose=0, return_dict=True)["nll"]
+    about["initial_val_nll"] = earlier.get("initial_val_nll") or \
+        model.evaluate(validation, verbose=0, return_dict=True)["nll"]
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_nll", patience=config.patience)
     log = EpochLog(out, early_stopping, about, write=chief)
     interrupt = InterruptBetweenBatches()
@@ -397,9 +474,11 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
     ]
     # Only now: a run that fails before training (bad data, a bad --init) leaves no run in `out`
     # for the corrected command to be refused by.
-    (out / TRAIN_FILE).write_text(json.dumps(config.to_json(), indent=2) + "\n")
+    if chief:
+        write_file(out / TRAIN_FILE, json.dumps(config.to_json(), indent=2) + "\n")
     with interrupt.installed():
-        model.fit(training, validation_data=validation, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+        model.fit(training, validation_data=validation, epochs=config.epochs, initial_epoch=initial_epoch,
+                  callbacks=callbacks, verbose=verbose)
     if log.diverged_at is not None:
         raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
                          f"clip {config.clip}); lower --lr or --clip, or check the data for extreme values")
@@ -413,13 +492,19 @@ def train(config: TrainConfig, out: str | Path, verbose: int = 1) -> dict:
           f"{metrics['final_weights_sha256'][:16]}", flush=True)
     if not chief:
         return metrics
-    best = build_network(config.model)  # outside the strategy: the artefact is the same whatever trained it
+    _save_run(out, config.model, config.to_json(), metrics, alphabet)
+    return metrics
+
+
+def _save_run(out: Path, shape: ModelConfig, settings: dict, metrics: dict, alphabet: Alphabet | None) -> None:
+    """The run's artefact, as `weights.load_model(OUT)` reads it: the best epoch's weights,
+    config.json, train.json (`settings`), metrics.json, about.json and a text model's alphabet."""
+    best = build_network(shape)  # outside the strategy: the artefact is the same whatever trained it
     best.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=metrics["best_epoch"])))
-    about = {"name": out.name, "source": f"model.train on {config.data}", "credit": ""}
-    save_artefact(best, config.model, out, train=config.to_json(), metrics=metrics, about=about)
+    about = {"name": out.name, "source": f"model.train on {shown_name(settings['data'])}", "credit": ""}
+    save_artefact(best, shape, out, train=settings, metrics=metrics, about=about)
     if alphabet:
         alphabet.save(out)
-    return metrics
 
 
 def _alphabet(config: TrainConfig, lines: list[Line]) -> Alphabet:
@@ -434,17 +519,27 @@ def _alphabet(config: TrainConfig, lines: list[Line]) -> Alphabet:
     return alphabet
 
 
-def publish(run: Path, dest: Path) -> None:
+def publish(run: Path, dest: Path, name: str | None = None, credit: str | None = None) -> None:
     """Copy a finished run's artefact, without its checkpoints, to dest with float16 weights:
-    half the size to commit, and `load_artefact` reads them unchanged (Keras casts on load)."""
+    half the size to commit, and `load_artefact` reads them unchanged (Keras casts on load).
+    What is meant to be committed names no local path (sources by model.base.shown_name).
+
+    dest must be new, empty, or an earlier publication of this same run (PUBLICATION_FILE says
+    which run: its settings and the digest of its data); it is written beside and swapped in
+    whole (model.base.replacing). Its about.json keeps every field of the earlier publication's,
+    so what an author set there (name, credit, anything else) stays; `name` and `credit` set
+    those two."""
     import h5py
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in (CONFIG_FILE, TRAIN_FILE, METRICS_FILE, ALPHABET_FILE):
-        if name != ALPHABET_FILE or (run / name).is_file():
-            shutil.copyfile(run / name, dest / name)
-    about = json.loads((run / ABOUT_FILE).read_text())
-    (dest / ABOUT_FILE).write_text(json.dumps({**about, "name": dest.name}, indent=2) + "\n")
+    settings = read_run_file(run / TRAIN_FILE)
+    identity = run_identity(settings)
+    about = read_run_file(run / ABOUT_FILE)
+    about = {**about, "name": dest.name, "source": shown_name(about.get("source", "")),
+             **_earlier_publication(dest, identity),
+             **{field: value for field, value in (("name", name), ("credit", credit)) if value is not None}}
+    unlocated = {key: shown_name(value) for key, value in settings.items() if key in ("data", "init") and value}
+    metrics = read_run_file(run / METRICS_FILE)
+    metrics.update({key: shown_name(value) for key, value in metrics.items() if key in ("data", "init")})
 
     def halve(name, item):
         if isinstance(item, h5py.Dataset):
@@ -452,10 +547,35 @@ def publish(run: Path, dest: Path) -> None:
         else:
             target.require_group(name).attrs.update(item.attrs)
 
-    with h5py.File(run / WEIGHTS_FILE, "r") as source, h5py.File(dest / WEIGHTS_FILE, "w") as target:
-        target.attrs.update(source.attrs)
-        source.visititems(halve)
-    print(f"published {run} to {dest} (float16 weights)", flush=True)
+    dest.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with replacing(dest) as building:
+        building.mkdir()
+        for file, value in ((TRAIN_FILE, {**settings, **unlocated}), (METRICS_FILE, metrics), (ABOUT_FILE, about),
+                            (PUBLICATION_FILE, {"run": identity})):
+            (building / file).write_text(json.dumps(value, indent=2) + "\n")
+        for file in (CONFIG_FILE, ALPHABET_FILE):
+            if (run / file).is_file():
+                shutil.copyfile(run / file, building / file)
+        with h5py.File(run / WEIGHTS_FILE, "r") as source, h5py.File(building / WEIGHTS_FILE, "w") as target:
+            target.attrs.update(source.attrs)
+            source.visititems(halve)
+    print(f"published {run} to {dest} (float16 weights; name {about['name']!r}, credit {about['credit']!r})",
+          flush=True)
+
+
+def _earlier_publication(dest: Path, identity: str) -> dict:
+    """The about.json of an earlier publication of the run `identity` at dest ({} for a new or
+    empty folder); anything else there is someone's files, and refused."""
+    if dest.is_dir() and not any(dest.iterdir()) or not dest.exists():
+        return {}
+    marker = dest / PUBLICATION_FILE
+    if not marker.is_file():
+        raise TrainError(f"--publish {dest}: holds files that are not a publication of a run (no "
+                         f"{PUBLICATION_FILE}); give a new or empty folder, or move them away yourself")
+    if read_run_file(marker).get("run") != identity:
+        raise TrainError(f"--publish {dest}: holds the publication of another run (other settings or "
+                         "other data); give another folder, or delete that one yourself")
+    return read_run_file(dest / ABOUT_FILE) if (dest / ABOUT_FILE).is_file() else {}
 
 
 def _positive(kind, zero: bool = False):
@@ -495,7 +615,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
-    parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here")
+    parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
+                        "a new or empty folder, or an earlier publication of this run")
+    parser.add_argument("--name", help="with --publish: the model's name in about.json (default: the folder's, "
+                        "or what the earlier publication says)")
+    parser.add_argument("--credit", help="with --publish: who made it, as about.json and the page credit it "
+                        "(default: what the earlier publication says)")
     scale = parser.add_argument_group("more devices (--batch-size stays the global batch: lines per update)")
     scale.add_argument("--strategy", choices=STRATEGIES, default=defaults.strategy,
                        help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
@@ -505,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
     use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)
+    if (args.name is not None or args.credit is not None) and not args.publish:
+        parser.error("--name and --credit name a publication: give them with --publish")
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
     return run_cli(lambda: _train(args), interrupted=lambda: f"interrupted; the same command resumes the run in "
@@ -526,7 +653,7 @@ def _train(args: argparse.Namespace) -> None:
         shape = init_shape
     train(TrainConfig(**settings, model=ModelConfig(**shape)), args.out, verbose=1 if sys.stdout.isatty() else 2)
     if args.publish:
-        publish(Path(args.out), Path(args.publish))
+        publish(Path(args.out), Path(args.publish), args.name, args.credit)
 
 
 if __name__ == "__main__":

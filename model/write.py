@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import METRICS_FILE, MODEL_UNIT, DataError, Line, ModelError, run_cli
-from model.data import load, write_json_line
+from model.base import METRICS_FILE, MODEL_UNIT, DataError, Line, ModelError, run_cli, write_file
+from model.data import TEXT_SUFFIX, json_line, load
 from model.network import keras, sample_points, tf
 from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
 from model.weights import artefact_folder, load_model
@@ -274,10 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         prime = _prime(args.prime, args.prime_text) if args.prime else None
         writer = load_writer(args.weights)
         line = writer.write_text(args.text, WriteConfig(args.bias, args.seed, args.width), prime)
-        if out.suffix == ".svg":
-            out.write_text(to_svg(line))
-        else:
-            write_json_line(line, out)
+        # each file whole or not at all: a full disk keeps what was there and names the file
+        write_file(out, to_svg(line) if out.suffix == ".svg" else json_line(line))
+        if out.suffix == ".json":
+            write_file(out.with_suffix(TEXT_SUFFIX), line.text)
         print(f"wrote {out} ({len(line.points)} points)")
 
     return run_cli(command)

@@ -23,10 +23,10 @@ def visible_text(site) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
-def build_tiny(tmp_path_factory, tiny_artefact, data: str):
+def build_tiny(tmp_path_factory, tiny_artefact, data: str, **options):
     root = tmp_path_factory.mktemp("words")
     build.build(build.BuildConfig(weights=str(tiny_artefact), data=data, seed=0, out=str(root / "site"),
-                                  cache=str(root / "cache")), say=lambda message: None)
+                                  cache=str(root / "cache"), **options), say=lambda message: None)
     return visible_text(root / "site")
 
 
@@ -88,3 +88,39 @@ def test_every_note_and_citation_has_its_target(tiny_site):
     targets = set(re.findall(r'id="([^"]+)"', page))
     links = re.findall(r'href="#([^"]+)"', page)
     assert links and all(link in targets for link in links), sorted(set(links) - targets)
+
+
+def test_every_number_in_the_text_is_the_models_own(tmp_path_factory, tiny_artefact, tiny_lines):
+    text = build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), writer="none")  # 1 x 16 cells, 3 mixtures
+    assert "one layer of 16 memory cells" in text and "a blend of three overlapping" in text
+    assert "16 numbers updated at every step" in text
+    assert "each of the three gets" in text and "among its three clouds" in text
+    assert "twenty" not in text and "hundred" not in text
+    metrics = json.loads((tiny_artefact / "metrics.json").read_text())
+    assert f"on {metrics['train_lines']} lines from {tiny_lines.name} in " in text
+
+
+def test_the_acknowledgements_name_only_what_the_page_uses(tmp_path_factory, tiny_artefact, tiny_lines):
+    own = build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), writer="none")
+    assert "Hershey" not in own and "this page uses their" not in own
+    synthetic = build_tiny(tmp_path_factory, tiny_artefact, "synthetic:2", writer="none")
+    assert "set in A. V. Hershey’s script fonts" in synthetic
+
+
+def test_the_page_links_to_its_source_when_it_is_known(tmp_path_factory, tiny_artefact, tiny_lines, monkeypatch):
+    url = "https://github.com/someone/handwriting"
+    root = tmp_path_factory.mktemp("linked")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "someone/handwriting")  # as GitHub Actions sets them
+    assert build.main(["--weights", str(tiny_artefact), "--data", str(tiny_lines), "--writer", "none",
+                       "--out", str(root / "site"), "--cache", str(root / "cache")]) == 0
+    page = (root / "site" / "index.html").read_text()
+    assert f'<a href="{url}">its source</a>' in page
+    assert json.loads((root / "site" / "build.json").read_text())["source_url"] == url
+    unlinked = build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), writer="none")
+    assert "its source" not in unlinked
+
+
+def test_the_writers_rows_follow_the_lines_it_learned(tiny_site):
+    text = visible_text(tiny_site)  # the committed writer: synthetic:30000:chars=3-12
+    assert "It learned from lines of at most 12 characters; a longer text is written in rows" in text

@@ -221,6 +221,17 @@ def test_the_model_stages_key_follows_code_and_inputs_not_templates(tiny_artefac
     assert build.stage_key(config) != key
 
 
+def test_the_model_stages_key_names_a_folder_however_it_is_spelled(tiny_artefact, tiny_lines, tmp_path,
+                                                                  monkeypatch):
+    shutil.copytree(tiny_lines, tmp_path / "my lines")
+    shutil.copytree(tiny_artefact, tmp_path / "my model")
+    monkeypatch.chdir(tmp_path)
+    keys = {build.stage_key(build.BuildConfig(weights=weights, data=data, writer="none"))
+            for weights, data in (("my model", "my lines"), ("./my model", "my lines/"), ("my model/", "./my lines"),
+                                  (str(tmp_path / "my model"), str(tmp_path / "my lines")))}
+    assert len(keys) == 1
+
+
 def test_a_killed_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_lines, tmp_path):
     site = cli_site
     before = tree(site)

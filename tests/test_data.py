@@ -4,8 +4,10 @@ Real files throughout: JSON lines and IAM-OnDB lineStrokes XML written to tmp_pa
 archives built there, and the original article's 145 lines (Carter et al., Distill 2016)
 through the `distill` fixture, which skips when they are absent.
 """
+import errno
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -88,6 +90,30 @@ def test_json_folder_natural_order_text_and_skipped_files(tmp_path):
     assert [line.points[0, 0] for line in lines] == [1, 2, 10]
     assert [line.text for line in lines] == ["", "two words", ""]
     assert [line.points[0, 0] for line in load(tmp_path, limit=2)] == [1, 2]
+
+
+def test_a_data_folder_does_not_follow_links_out_of_itself(tmp_path):
+    secret = tmp_path / "home" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("my password")
+    (tmp_path / "elsewhere.json").write_text("[[0, 0, 0], [1, 0, 1]]")
+    lines = tmp_path / "lines"
+    (lines / "sub").mkdir(parents=True)
+    (lines / "1.json").write_text("[[0, 0, 0], [1, 0, 1]]")
+    (lines / "1.txt").symlink_to(secret)
+    with pytest.raises(DataError) as caught:
+        load(lines)
+    one_line_error(caught, str(lines / "1.txt"), "links out of", "copy the file in")
+    with pytest.raises(DataError, match="links out of"):
+        load(lines / "1.json")  # the line alone: its text still may not come from elsewhere
+    (lines / "1.txt").unlink()
+    (lines / "sub" / "1.txt").write_text("inside")
+    (lines / "1.txt").symlink_to(lines / "sub" / "1.txt")  # a link inside the folder is fine
+    (lines / "2.json").symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(DataError, match="2.json: links out of"):
+        load(lines)
+    (lines / "2.json").unlink()
+    assert [line.text for line in load(lines)] == ["inside"]
 
 
 def test_iam_xml_file_gives_offsets_and_pen_lifts(tmp_path):
@@ -451,6 +477,33 @@ def test_cli_convert_archive_then_stats(tmp_path):
     described = run_cli("stats", tmp_path / "out")
     assert described.returncode == 0 and len(described.stdout.splitlines()) == 1
     assert json.loads(described.stdout)["strokes"] == 6
+
+
+def test_convert_on_a_full_disk_leaves_no_partial_corpus(tmp_path, monkeypatch):
+    real = data.write_json_line
+    written = []
+
+    def full_after_two(line, path):  # a full disk simulated (no root, no small tmpfs here)
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        written.append(path)
+        return real(line, path)
+
+    monkeypatch.setattr(data, "write_json_line", full_after_two)
+    out = tmp_path / "my lines"
+    assert data.main(["convert", "synthetic:4", "--out", str(out)]) == 2
+    assert list(tmp_path.iterdir()) == []  # nothing half written, no hidden leftovers
+    monkeypatch.setattr(data, "write_json_line", real)
+    assert data.main(["convert", "synthetic:4", "--out", str(out)]) == 0  # the next convert is not refused
+    assert len(load(out)) == 4
+
+
+def test_convert_records_no_local_path(tmp_path):
+    (tmp_path / "my source").mkdir()
+    (tmp_path / "my source" / "1.json").write_text("[[0, 0, 0], [1, 0, 1]]")
+    assert run_cli("convert", tmp_path / "my source", "--out", tmp_path / "out").returncode == 0
+    config = (tmp_path / "out" / "_config.json").read_text()
+    assert json.loads(config)["source"] == "my source" and str(tmp_path) not in config
 
 
 def test_cli_convert_names_each_line_by_its_source(tmp_path):

@@ -124,6 +124,9 @@ def test_model_card_covers_the_text_model(tiny_context, monkeypatch):
                                       "alphabet_size": ALPHABET.size}
     assert writer["parameters"] == tiny_context.writer.model.count_params()
     assert writer["trained_on"] == "synthetic:10:chars=3-12" and writer["measured"] == MEASURED
+    assert writer["longest_text"] == 12  # the synthetic corpus's chars=3-12, without model.train's record
+    monkeypatch.setitem(tiny_context.writer.about, "metrics", {"longest_text": 37})
+    assert model_card.build(tiny_context)[0].data["writer"]["longest_text"] == 37
     monkeypatch.setattr(tiny_context, "writer", None)
     assert model_card.build(tiny_context)[0].data["writer"] is None
 

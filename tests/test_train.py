@@ -1,5 +1,8 @@
 """model/train.py on a tiny real Keras model: learning, resumption after SIGKILL, the guards."""
+import errno
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +14,7 @@ import numpy as np
 import pytest
 
 from model.alphabet import Alphabet
-from model.base import Line
+from model.base import Line, locked
 from model.data import split_lines, write_json_lines
 from model.evaluate import evaluate, held_out_lines
 from model.synthesis import TEXT_PADDING
@@ -243,3 +246,128 @@ def test_text_training_needs_texts_and_a_text_model_to_start_from(trained, tmp_p
     assert "3 of 3 lines" in one_line_error(capsys)
     assert main([*TINY_TEXT, "--init", str(trained), "--out", str(tmp_path / "b")]) == 2
     assert "--text only with a model trained with it" in one_line_error(capsys)
+
+
+# --- a run knows its data and its folder; what --publish writes ---------------------------------
+
+
+def tiny_lines(folder: Path, seed: int) -> Path:
+    lines = [Line(np.random.default_rng([seed, index]).normal(0, 20, (60, 3)).astype(np.float32) * [1, 1, 0]
+                  + [0, 0, 0]) for index in range(6)]
+    for line in lines:
+        line.points[9::10, 2] = 1
+    write_json_lines(lines, folder)
+    return folder
+
+
+def test_other_lines_under_the_same_name_are_another_run(tmp_path, capsys):
+    lines = tiny_lines(tmp_path / "lines", seed=1)
+    arguments = [*TINY, "--data", str(lines), "--out", str(tmp_path / "run"), "--epochs", "1"]
+    assert main(arguments) == 0
+    shutil.rmtree(lines)
+    tiny_lines(lines, seed=2)  # the author's real lines, converted into the demo's folder
+    assert main(arguments) == 2
+    assert "other lines" in one_line_error(capsys)
+
+
+def test_raising_epochs_continues_a_finished_run(trained, tmp_path):
+    run = shutil.copytree(trained, tmp_path / "run")
+    assert main([*TINY, "--out", str(run), "--epochs", "4"]) == 0
+    record, before = metrics(run), metrics(trained)
+    assert [epoch["epoch"] for epoch in record["epochs"]] == [1, 2, 3, 4]
+    assert record["epochs"][:3] == before["epochs"] and record["finished"] == "all epochs"
+    assert record["initial_val_nll"] == before["initial_val_nll"]
+    # it went on from epoch 3's weights, not from scratch
+    assert record["epochs"][3]["val_nll"] < before["epochs"][0]["val_nll"]
+    assert json.loads((run / "train.json").read_text())["epochs"] == 4
+
+
+def test_a_second_run_into_the_same_out_stops_at_once(tmp_path, capsys):
+    out = tmp_path / "run"
+    with locked(out, "held"):  # what a first model.train holds while it trains (model.base.locked)
+        assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 2
+    assert "another model.train is training into this folder" in one_line_error(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("damaged", ["metrics.json", "train.json", "about.json", "config.json"])
+def test_a_truncated_json_file_is_mended_or_named(trained, tmp_path, capsys, damaged):
+    run = shutil.copytree(trained, tmp_path / "run")
+    text = (run / damaged).read_text()
+    (run / damaged).write_text(text[:len(text) // 2])
+    code = main([*TINY, "--out", str(run), "--epochs", "3"])
+    if damaged in ("metrics.json", "train.json"):  # what the run is, or where it stands: the author decides
+        assert code == 2
+        error = one_line_error(capsys)
+        assert str(run / damaged) in error and "delete" in error
+    else:  # written again from the finished run
+        assert code == 0 and (run / damaged).read_text() == text
+        load_model(str(run))
+
+
+def published_files(folder: Path) -> dict:
+    return {path.name: path.read_text() for path in folder.iterdir() if path.suffix == ".json"}
+
+
+def test_publish_names_no_local_path_and_keeps_what_the_author_set(tmp_path):
+    lines = tiny_lines(tmp_path / "my lines", seed=1)
+    run, published = tmp_path / "runs" / "mine", tmp_path / "models" / "mine"
+    command = [*TINY, "--data", str(lines), "--out", str(run), "--epochs", "1", "--publish", str(published)]
+    assert main(command) == 0
+    files = published_files(published)
+    assert sorted(files) == ["about.json", "config.json", "metrics.json", "publication.json", "train.json"]
+    assert not [name for name, text in files.items() if str(tmp_path) in text]
+    assert json.loads(files["train.json"])["data"] == "my lines"
+    about = json.loads(files["about.json"])
+    assert about == {"name": "mine", "source": "model.train on my lines", "credit": ""}
+    (published / "about.json").write_text(json.dumps({**about, "name": "My hand", "credit": "Ada",
+                                                      "licence": "CC-BY 4.0"}))
+    assert main(command) == 0  # a rerun keeps what the author wrote
+    assert json.loads((published / "about.json").read_text()) == {
+        "name": "My hand", "source": "model.train on my lines", "credit": "Ada", "licence": "CC-BY 4.0"}
+    assert main([*command, "--credit", "Ada Lovelace"]) == 0
+    assert json.loads((published / "about.json").read_text())["credit"] == "Ada Lovelace"
+    assert load_model(str(published))[2]["name"] == "My hand"
+
+
+def test_publish_writes_only_into_an_empty_folder_or_its_own_publication(trained, tmp_path, capsys):
+    someone = tmp_path / "someone"
+    someone.mkdir()
+    (someone / "thesis.tex").write_text("years of work")
+    arguments = [*TINY, "--out", str(trained), "--epochs", "3"]
+    assert main([*arguments, "--publish", str(someone)]) == 2
+    assert "not a publication" in one_line_error(capsys)
+    assert [path.name for path in someone.iterdir()] == ["thesis.tex"]
+    other = tmp_path / "other"
+    other_run = [*TINY, "--out", str(tmp_path / "other-run"), "--epochs", "1", "--seed", "1"]
+    assert main([*other_run, "--publish", str(other)]) == 0
+    capsys.readouterr()
+    before = published_files(other)
+    assert main([*arguments, "--publish", str(other)]) == 2
+    assert "another run" in one_line_error(capsys)
+    assert published_files(other) == before
+
+
+def test_a_publication_that_fails_keeps_the_earlier_one(trained, tmp_path, capsys, monkeypatch):
+    published = tmp_path / "published"
+    arguments = [*TINY, "--out", str(trained), "--epochs", "3", "--publish", str(published)]
+    assert main(arguments) == 0
+    capsys.readouterr()
+    before = published_files(published)
+
+    def full_disk(*args, **kwargs):  # a full disk simulated: no root, no small tmpfs here
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    assert main(arguments) == 2
+    error = one_line_error(capsys)
+    assert str(published) in error and "No space left" in error and "kept" in error
+    assert published_files(published) == before
+    assert [path.name for path in tmp_path.iterdir()] == ["published"]
+
+
+def test_a_half_written_file_of_a_killed_first_run_is_no_ones(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / ".train.json.4242.partial").write_text('{"data": "synth')  # killed while train.json was written
+    assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 0

@@ -1,6 +1,8 @@
 """Writing a text (model.write, Graves 2013 sections 5.3-5.5): the stop rule, priming, biased
 sampling, wrapping, the files it writes and its one-line errors."""
+import errno
 import math
+import os
 
 import numpy as np
 import pytest
@@ -158,6 +160,22 @@ def test_cli_writes_json_that_loads_back_and_svg(artefact, tmp_path, capsys):
                  "--prime", str(primer / "0.json")]) == 0
     svg = (tmp_path / "x.svg").read_text()
     assert svg.startswith("<svg") and "<title>you</title>" in svg and "<polyline" in svg
+
+
+@pytest.mark.parametrize("name", ["x.svg", "my writing.json"])
+def test_a_full_disk_keeps_the_old_file_and_names_it(artefact, tmp_path, capsys, monkeypatch, name):
+    out = tmp_path / name
+    out.write_text("a good file from before")
+
+    def full(descriptor):  # where a real full disk shows a delayed write's ENOSPC (no root needed)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("model.base.os.fsync", full)
+    assert main(["--weights", str(artefact), "--text", "hello", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and str(out) in error and "No space left" in error, error
+    assert out.read_text() == "a good file from before"
+    assert [path.name for path in tmp_path.iterdir()] == [name]  # nothing empty or partial left
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -9,12 +9,14 @@ as about["metrics"]) when it has one; otherwise (the original weights) they are 
 on the lines the article shows by model.evaluate, and cached.
 
 With a text model (build.py --writer, ctx.writer) the card covers it too: its shape, read from
-the network itself; the data it learned from (train.json's, by name); its size; and what
+the network itself; the data it learned from (train.json's, by name) and its longest line; its size; and what
 model.evaluate measured of it, as the folder's about.json records it (`measured`: the held-out
 NLL beside an unconditional baseline's, the recogniser's character error rate on its writing,
 the share of texts it stopped on time); a folder that records nothing shows no measures.
 """
 from __future__ import annotations
+
+import re
 
 import altair as alt
 import numpy as np
@@ -119,4 +121,14 @@ def writer_card(writer) -> dict | None:
             "credit": writer.about.get("credit", ""),
             "architecture": architecture(config),
             "parameters": parameter_count(writer.model), "trained_on": shown_name(writer.trained_on),
+            "longest_text": longest_text(writer.about.get("metrics", {}), writer.trained_on),
             "measured": writer.about.get("measured")}
+
+
+def longest_text(metrics: dict, trained_on: str) -> int | None:
+    """The most characters of a line the text model learned from: what model.train recorded,
+    else the synthetic corpus's chars=LOW-HIGH; None when neither says."""
+    if "longest_text" in metrics:
+        return metrics["longest_text"]
+    chars = re.search(r"chars=\d+-(\d+)", trained_on)
+    return int(chars.group(1)) if chars else None

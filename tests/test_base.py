@@ -1,0 +1,104 @@
+"""model.base's shared ways: how a path is named in public, how a file is written whole or not
+at all (a full disk simulated by an ENOSPC raised from the write itself: no root, no tmpfs), and
+the one lock of the house."""
+import errno
+import os
+
+import pytest
+
+from model.base import UserError, locked, replacing, shown_name, write_file
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("distill", "distill"), ("synthetic:16", "synthetic:16"), ("synthetic:300:chars=3-12", "synthetic:300:chars=3-12"),
+    ("/home/me/my lines", "my lines"), ("/home/me/lines/", "lines"), ("./lines", "lines"), ("lines/", "lines"),
+    ("~/hand writing/My Lines", "My Lines"), ("~", "~"),
+    ("C:\\Users\\Me\\My Lines", "My Lines"), ("D:/data/lines", "lines"),
+    ("model.train on /home/me/my lines", "model.train on my lines"),
+    ("model.train on C:\\Program Files\\lines 2", "model.train on lines 2"),
+])
+def test_a_shown_name_is_the_last_part_of_any_path(source, shown):
+    assert shown_name(source) == shown
+
+
+def test_a_local_path_with_spaces_is_named_by_its_last_part_whole(tmp_path, monkeypatch):
+    (tmp_path / "my data" / "the lines").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert shown_name("my data/the lines") == "the lines"
+    assert shown_name(".") == tmp_path.name
+
+
+def full_disk(monkeypatch, after: int = 0):
+    """Every write to a temporary `.partial` file fails with ENOSPC once `after` bytes are written."""
+    written = {"bytes": 0}
+
+    class FullFile:
+        def __init__(self, file):
+            self.file = file
+
+        def write(self, data):
+            if written["bytes"] + len(data) > after:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written["bytes"] += len(data)
+            return self.file.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.file.__exit__(*exc)
+
+    real_open = open
+
+    def opening(path, mode="r", *args, **kwargs):
+        file = real_open(path, mode, *args, **kwargs)
+        return FullFile(file) if "w" in mode and str(path).endswith(".partial") else file
+
+    monkeypatch.setattr("builtins.open", opening)
+
+
+def test_a_full_disk_keeps_the_old_file_and_names_it_in_one_line(tmp_path, monkeypatch):
+    target = tmp_path / "metrics.json"
+    target.write_text("the good old file")
+    full_disk(monkeypatch, after=3)
+    with pytest.raises(UserError) as caught:
+        write_file(target, "a new file, longer than the disk has room for")
+    message = str(caught.value)
+    assert "\n" not in message and str(target) in message and "No space left" in message and "kept" in message
+    assert target.read_text() == "the good old file"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.json"]  # no 0-byte or partial file
+
+
+def test_a_full_disk_leaves_no_new_file(tmp_path, monkeypatch):
+    full_disk(monkeypatch)
+    with pytest.raises(UserError, match="nothing was written"):
+        write_file(tmp_path / "new.svg", "<svg/>")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path):
+    folder = tmp_path / "published"
+    folder.mkdir()
+    (folder / "old.json").write_text("old")
+    with pytest.raises(RuntimeError), replacing(folder) as building:
+        building.mkdir()
+        (building / "new.json").write_text("new")
+        raise RuntimeError("killed half way")
+    assert [path.name for path in tmp_path.iterdir()] == ["published"]
+    assert [path.name for path in folder.iterdir()] == ["old.json"]
+    with replacing(folder) as building:
+        building.mkdir()
+        (building / "new.json").write_text("new")
+    assert [path.name for path in tmp_path.iterdir()] == ["published"]
+    assert [path.name for path in folder.iterdir()] == ["new.json"]
+
+
+def test_one_holder_of_a_lock_at_a_time(tmp_path):
+    with locked(tmp_path / "runs", "busy: wait for it"):
+        with pytest.raises(UserError, match="^busy: wait for it$"), locked(tmp_path / "runs", "busy: wait for it"):
+            pass
+    with locked(tmp_path / "runs", "busy"):  # released at the end of the block
+        pass
