@@ -50,6 +50,7 @@ import numpy as np
 from model.alphabet import ALPHABET_FILE, Alphabet
 from model.base import (
     METRICS_FILE,
+    MODEL_UNIT,
     PARTIAL_SUFFIX,
     Line,
     UserError,
@@ -442,6 +443,7 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
         about["unknown_characters"] = sum(len(alphabet.unknown(line.text)) for line in lines)
         about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
         about["longest_text"] = max(len(line.text) for line in train_lines)  # model.write's and the page's rows
+        about["units_per_character"] = units_per_character(train_lines)  # how many fit the page's width
     if alphabet or not config.seq_len:
         training = line_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
         validation = line_dataset(val_lines, alphabet, config.batch_size)
@@ -505,6 +507,11 @@ def _save_run(out: Path, shape: ModelConfig, settings: dict, metrics: dict, alph
     save_artefact(best, shape, out, train=settings, metrics=metrics, about=about)
     if alphabet:
         alphabet.save(out)
+
+
+def units_per_character(lines: list[Line]) -> float:
+    """The lines' median width per character of their text, in model units."""
+    return round(float(np.median([np.ptp(line.absolute()[:, 0]) / MODEL_UNIT / len(line.text) for line in lines])), 2)
 
 
 def _alphabet(config: TrainConfig, lines: list[Line]) -> Alphabet:

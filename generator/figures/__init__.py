@@ -98,6 +98,16 @@ class TextModel:
     about: dict
     trained_on: str = ""
 
+    @property
+    def longest_text(self) -> int | None:
+        """The most characters of a line it learned from: what model.train recorded in its
+        metrics, else the synthetic corpus's chars=LOW-HIGH; None when neither says."""
+        metrics = self.about.get("metrics", {})
+        if "longest_text" in metrics:
+            return metrics["longest_text"]
+        chars = re.search(r"chars=\d+-(\d+)", self.trained_on)
+        return int(chars.group(1)) if chars else None
+
 
 @dataclass
 class BuildContext:

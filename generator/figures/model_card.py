@@ -16,8 +16,6 @@ the share of texts it stopped on time); a folder that records nothing shows no m
 """
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import numpy as np
 
@@ -121,14 +119,5 @@ def writer_card(writer) -> dict | None:
             "credit": writer.about.get("credit", ""),
             "architecture": architecture(config),
             "parameters": parameter_count(writer.model), "trained_on": shown_name(writer.trained_on),
-            "longest_text": longest_text(writer.about.get("metrics", {}), writer.trained_on),
+            "longest_text": writer.longest_text,
             "measured": writer.about.get("measured")}
-
-
-def longest_text(metrics: dict, trained_on: str) -> int | None:
-    """The most characters of a line the text model learned from: what model.train recorded,
-    else the synthetic corpus's chars=LOW-HIGH; None when neither says."""
-    if "longest_text" in metrics:
-        return metrics["longest_text"]
-    chars = re.search(r"chars=\d+-(\d+)", trained_on)
-    return int(chars.group(1)) if chars else None

@@ -17,12 +17,16 @@ from model.synthesis import POINTS_PER_CHARACTER
 
 @dataclass
 class WriteAnythingConfig:
-    # Short words the corpus (model/words.txt) has: the model learned lines of 3 to 12 characters.
-    text: str = "write what you like"
+    text: str = "Write what you like, in your own words!"
     bias: float = 1.0  # Graves's section 5.4: 0 samples the model as trained, higher is neater
-    row_chars: int = 12  # longer texts are written in rows of at most this many characters
+    # Rows hold as many characters as fit the box at `scale`, at most the longest lines the model
+    # learned (its metrics' longest_text; this for a model that doesn't say).
+    row_chars: int = 12
+    # Width of its writing per character (model units), for models whose metrics don't say: the
+    # synthetic corpus's median, as model.train measures it (units_per_character).
+    units_per_character: float = 4.8
     max_chars: int = 200
-    scale: float = 7.0  # CSS pixels per model unit, less when a row would not fit the width
+    scale: float = 5.0  # CSS pixels per model unit, less when a row would not fit the width
     row_units: float = 16.0  # model units per row: the corpus's tallest lines are about 13
 
 
@@ -30,8 +34,11 @@ def build(ctx) -> list[Figure]:
     if ctx.writer is None:
         return []
     config = WriteAnythingConfig()
+    metrics = ctx.writer.about.get("metrics", {})
     return [Figure("write-anything", data={
-        "text": config.text, "bias": config.bias, "rowChars": config.row_chars, "maxChars": config.max_chars,
+        "text": config.text, "bias": config.bias, "rowChars": ctx.writer.longest_text or config.row_chars,
+        "unitsPerCharacter": metrics.get("units_per_character", config.units_per_character),
+        "maxChars": config.max_chars,
         "scale": config.scale, "rowUnits": config.row_units, "seed": ctx.seed, "alphabet": ctx.writer.alphabet.chars,
         "pointsPerCharacter": POINTS_PER_CHARACTER, "corpus": corpus(ctx.writer.trained_on)})]
 
