@@ -243,3 +243,27 @@ def test_futures_over_workers_match_one_thread(tiny, serve, page, cores, workers
     assert got["two"] == got["one"] and got["again"] == got["one"]
     assert np.array(got["one"][0][1]).shape == (4, 3, 3)
     assert page.console_errors == []
+
+
+DRAWS_IN_PAGE = """async ([y, rows, temperature, bias]) => {
+  const {headLayout, mulberry32, newMixture, readMixture, sampleMixture} = await import("/assets/js/handwriting.js");
+  const {sampleBiased} = await import("/assets/js/writer-model.js");
+  const head = headLayout((y.length - 1) / 6);
+  const random = mulberry32(9);
+  const points = [];
+  for (let row = 0; row < rows; row++) {
+    const point = new Float32Array(3);
+    if (bias === null) sampleMixture(readMixture(y, 0, head, temperature, newMixture(head.mixtures)), random, point, 0);
+    else point.set(sampleBiased(head, y, bias, random));
+    points.push(Array.from(point));
+  }
+  return points;
+}"""
+
+
+@pytest.mark.parametrize("temperature,bias", [(1.0, None), (0.5, None), (1.0, 0.0), (1.0, 1.0)])
+def test_page_draws_have_the_mixtures_statistics(model_page, fixed_mixture, temperature, bias):
+    """The page's samplers (the article's temperature, and the writer's bias) against the same
+    analytic mixture as model.network.sample_points (test_network.py), correlation included."""
+    y, check = fixed_mixture
+    check(model_page.evaluate(DRAWS_IN_PAGE, [y.tolist(), 20000, temperature, bias]), temperature, bias or 0.0)

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from model.network import ModelConfig, Runner, build_model, mixture, nll_terms
+from model.network import ModelConfig, Runner, build_model, mixture, nll_terms, sample_points
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 
@@ -123,3 +123,14 @@ def test_temperature_as_in_the_article():
     assert drawn[~first, 0].std() == pytest.approx(2.0 * tau, rel=0.05)
     assert drawn[:, 1].std() == pytest.approx(tau, rel=0.05)
     assert drawn[:, 2].mean() == pytest.approx(0.2, abs=0.015)  # eos: no temperature
+
+
+@pytest.mark.parametrize("temperature,bias", [(1.0, 0.0), (0.5, 0.0), (1.0, 1.0)])
+def test_draws_have_the_mixtures_statistics_correlation_included(fixed_mixture, temperature, bias):
+    """sample_points against the analytic mixture, with correlations of both signs (a head
+    with rho = 0 would hide a sign error in the correlated normal)."""
+    y, check = fixed_mixture
+    rows = 20000
+    seeds = np.array([[7, 0], [7, 1], [7, 2]], np.int32)
+    check(np.asarray(sample_points(np.repeat(y[None], rows, axis=0), temperature, seeds, rows, bias=bias)),
+          temperature, bias)

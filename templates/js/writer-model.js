@@ -130,7 +130,7 @@ function windowStep(net, x, state, codes) {
 const pastEnd = (phi) => phi[phi.length - 1] > Math.max(...phi.subarray(0, phi.length - 1));
 
 /** One point drawn from raw head outputs y with Graves's bias b, as model.network.sample_points. */
-function sampleBiased(head, y, bias, random) {
+export function sampleBiased(head, y, bias, random) {
   const mixture = readMixture(y, 0, head, undefined, newMixture(head.mixtures));
   logSoftmax(mixture.logPi, 0, head.mixtures, 1 + bias, mixture.logPi);
   for (let k = 0; k < head.mixtures; k++) {
