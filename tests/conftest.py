@@ -177,3 +177,27 @@ def fixed_mixture():
         assert points[:, 2].mean() == pytest.approx(m["eos"], abs=0.015)
 
     return y, check
+
+
+@pytest.fixture(scope="session")
+def textbook_nll():
+    """textbook_nll(y, targets) -> (nll_xy, nll_eos) per point: Graves 2013 eqs. 23-26 term by
+    term in float64, from raw head outputs y (..., 1 + 6M) and targets (..., 3)."""
+    import numpy as np
+
+    def nll(y, targets):
+        y, targets = np.asarray(y, np.float64), np.asarray(targets, np.float64)
+        m = (y.shape[-1] - 1) // 6
+        eos = 1 / (1 + np.exp(-y[..., 0]))
+        pi = np.exp(y[..., 1:1 + m]) / np.exp(y[..., 1:1 + m]).sum(-1, keepdims=True)
+        mu1, mu2 = y[..., 1 + m:1 + 2 * m], y[..., 1 + 2 * m:1 + 3 * m]
+        s1, s2 = np.exp(y[..., 1 + 3 * m:1 + 4 * m]), np.exp(y[..., 1 + 4 * m:1 + 5 * m])
+        rho = np.tanh(y[..., 1 + 5 * m:])
+        z1 = (targets[..., :1] - mu1) / s1
+        z2 = (targets[..., 1:2] - mu2) / s2
+        z = z1 ** 2 + z2 ** 2 - 2 * rho * z1 * z2
+        density = np.exp(-z / (2 * (1 - rho ** 2))) / (2 * np.pi * s1 * s2 * np.sqrt(1 - rho ** 2))
+        nll_eos = -np.log(np.where(targets[..., 2] == 1, eos, 1 - eos))
+        return -np.log((pi * density).sum(-1)), nll_eos
+
+    return nll
