@@ -5,13 +5,14 @@ page's modules and vendor libraries; the page's explicit TF.js LSTM steps must r
 Keras's mixture parameters and cell states, sample reproducibly with the article's
 temperature, keep TF.js memory flat, and fall back to the cpu backend without WebAssembly.
 """
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from generator import assets
+from model.base import MODEL_UNIT
+from model.export import export_tfjs
 
 TINY = dict(layers=2, cells=24, mixtures=3)
 STEPS = 40
@@ -19,13 +20,10 @@ STEPS = 40
 
 def assemble_site(folder: Path, model) -> Path:
     """The site's layout with only what the model needs (assets/, model/), the model exported
-    in float32: the site's quantised export would hide small numeric errors."""
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython under pytest
-    import tensorflowjs
-
+    (model.export) in float32: the site's quantised export would hide small numeric errors."""
     assets.copy_vendor(folder)
     assets.copy_page_files(folder)
-    tensorflowjs.converters.save_keras_model(model, str(folder / "model"))
+    export_tfjs(model, folder / "model")
     (folder / "index.html").write_text(
         "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>model</title>")
     return folder
@@ -80,7 +78,7 @@ def test_page_step_reproduces_keras(tiny, model_page, backend, via_worker):
     points = input_points()
     expected = Runner(model).run(points)
     got = model_page.evaluate(TRACE_IN_PAGE, [points.tolist(), backend, via_worker])
-    assert got["info"] == {"backend": backend, **TINY}
+    assert got["info"] == {"backend": backend, **TINY, "modelUnit": MODEL_UNIT}
     M, cells, layers = TINY["mixtures"], TINY["cells"], TINY["layers"]
     for name, values in keras_params(expected.y, M).items():
         page_values = np.array(got["trace"]["params"][name]).reshape(values.shape)

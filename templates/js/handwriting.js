@@ -15,7 +15,8 @@
  * point of a stroke):
  *
  *   const model = await loadModel("model/model.json", {backend: "wasm" | "cpu"})
- *   model.info         {backend, layers, cells, mixtures}; cells is per layer
+ *   model.info         {backend, layers, cells, mixtures, modelUnit}; cells is per layer, modelUnit
+ *        the raw pen units per model unit (the export's metadata, as the start point)
  *   model.zeroState(batch)          -> state {batch, h: [Float32Array(batch*cells)] per layer, c}
  *   model.step(points, state)       -> {params, state}: feed one point per batch entry
  *        (points.length == state.batch; state defaults to zero). params describe each entry's
@@ -50,7 +51,6 @@ import "../vendor/tf-backend-wasm.min.js";  // needs only tf-core; the cpu fallb
 
 const tf = globalThis.tf;
 const VENDOR_URL = new URL("../vendor/", import.meta.url).href;
-const START_POINT = [0, 0, 0];
 // Futures of two points share one batch: a 100-row matMul does more per row than a 50-row one.
 const FUTURE_POINTS_PER_BATCH = 2;
 
@@ -128,11 +128,26 @@ function joinColumns(weights) {
   return weights;
 }
 
-/** A LayersModel export's weights and the names of its LSTM layers, in order. */
+/** A LayersModel export's weights, the names of its LSTM layers in order, and its metadata. */
 async function fetchWeights(url) {
   const {modelJson, weights} = await fetchExport(url);
   const layers = modelJson.modelTopology.model_config.config.layers;
-  return {weights, lstmNames: layers.filter((layer) => layer.class_name === "LSTM").map((layer) => layer.name)};
+  return {weights, lstmNames: layers.filter((layer) => layer.class_name === "LSTM").map((layer) => layer.name),
+    metadata: sharedConstants(url, modelJson)};
+}
+
+/**
+ * The export's metadata (model/export.py), checked for the constants the page shares with
+ * Python rather than repeating them: start_point, model_unit and, for a text model, more.
+ */
+export function sharedConstants(url, modelJson, names = ["start_point", "model_unit"]) {
+  const metadata = modelJson.userDefinedMetadata ?? {};
+  const missing = names.filter((name) => metadata[name] === undefined);
+  if (missing.length) {
+    throw new Error(`model export ${url} has no ${missing.join(", ")} in its metadata; `
+      + "rebuild the site (python build.py)");
+  }
+  return metadata;
 }
 
 export function weightNamed(weights, layerName, suffix) {
@@ -164,7 +179,7 @@ export function stackLstm(weights, layerName) {
  * layer's three input rows as plain numbers (sharedGates); the head's kernel and bias.
  */
 async function loadNetwork(url) {
-  const {weights, lstmNames} = await fetchWeights(url);
+  const {weights, lstmNames, metadata} = await fetchWeights(url);
   if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; rebuild the site (python build.py)`);
   const lstms = lstmNames.map((name) => stackLstm(weights, name));
   const inputRows = tf.slice(lstms[0].stacked, [0, 0], [3, -1]);
@@ -175,7 +190,8 @@ async function loadNetwork(url) {
   tf.dispose(Object.values(weights).filter((tensor) => tensor !== headKernel && tensor !== headBias));
   const cells = lstms[0].bias.shape[0] / 4;
   const head = headLayout((headBias.shape[0] - 1) / 6);
-  return {lstms, inputKernel, headKernel, headBias, cells, head};
+  return {lstms, inputKernel, headKernel, headBias, cells, head, startPoint: metadata.start_point,
+    modelUnit: metadata.model_unit};
 }
 
 /**
@@ -299,7 +315,8 @@ function lstmStep(net, x, state) {
 const advance = (net, points, state) => lstmStep(net, Float32Array.from(points.flat()), state);
 
 /** The state the article starts sampling from: one [0, 0, 0] fed to the zero state. */
-const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => START_POINT), zeroState(net, batch));
+const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => net.startPoint),
+  zeroState(net, batch));
 
 /** An empty mixture for `mixtures` components, which readMixture fills row after row. */
 export function newMixture(mixtures) {
@@ -435,7 +452,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const net = await loadNetwork(url);
   const {cells, head} = net;
   const layers = net.lstms.length;
-  const info = {backend, layers, cells, mixtures: head.mixtures};
+  const info = {backend, layers, cells, mixtures: head.mixtures, modelUnit: net.modelUnit};
 
   function generate(steps, {state, batch = state?.batch ?? 1, temperature = 0.65, seed = 0} = {}) {
     let start = state ? predicting(net, state) : startRows(net, batch);

@@ -20,7 +20,8 @@
  * API (points are [dx, dy, pen_up] in model units, as in handwriting.js):
  *
  *   const writer = await loadWriter("writer/model.json", {backend: "wasm" | "cpu"})
- *   writer.info        {backend, layers, cells, mixtures, windowMixtures, alphabet (its chars)}
+ *   writer.info        {backend, layers, cells, mixtures, windowMixtures, alphabet (its chars),
+ *        modelUnit, rowChars (the characters per row model/write.py wraps a text at)}
  *   writer.encode(text)              -> Int32Array codes: 1 + index in the alphabet, 0 for any
  *        other character (model/alphabet.py's placeholder)
  *   writer.trace(text, points)       -> {params (one row per point, as handwriting.js's step),
@@ -28,8 +29,8 @@
  *        from the zero state (teacher forcing), nothing sampled
  *   writer.start(text, {bias = 1, seed = 0, prime}) -> a writing whose step() returns
  *        {done: false, point, params, phi, kappa} for each sampled point, or, once finished,
- *        {done: true, stopped} (stopped: by the stop rule, else cut off after
- *        GIVE_UP_PACE times the corpus's points per character); phi and kappa are the window's
+ *        {done: true, stopped} (stopped: by the stop rule, else cut off after the export's
+ *        give_up_points_per_character times the text's length); phi and kappa are the window's
  *        when that point was drawn. prime = {points, text}: feed a real line and its text
  *        first, then write the text after it in that hand (section 5.5)
  *   writer.write(text, options)      -> {points, stopped}: start(...).step() until done
@@ -37,24 +38,21 @@
  */
 import {
   fetchExport, headLayout, logSoftmax, matMul, mixtureParams, mulberry32, newMixture, readMixture, sampleMixture,
-  stackLstm, updateCells, useBackend, weightNamed,
+  sharedConstants, stackLstm, updateCells, useBackend, weightNamed,
 } from "./handwriting.js";
 
 const tf = globalThis.tf;
 const CELL = "synthesis/window_cell";
-const START_POINT = [0, 0, 0];
-// model/write.py's: a line not past its last character after this many times the corpus's
-// points per character (the export's points_per_character) is cut off.
-const GIVE_UP_PACE = 3;
 
 /** The export's weights as the step needs them, and its metadata's shape and alphabet. */
 async function loadTextNetwork(url) {
   const {modelJson, weights} = await fetchExport(url);
-  const metadata = modelJson.userDefinedMetadata ?? {};
-  if (modelJson.format !== "weights-only" || !metadata.alphabet) {
+  if (modelJson.format !== "weights-only" || !modelJson.userDefinedMetadata?.alphabet) {
     throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
       + "--weights writer");
   }
+  const metadata = sharedConstants(url, modelJson,
+    ["start_point", "model_unit", "give_up_points_per_character", "row_chars"]);
   const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize} = metadata.model;
   const net = {
     lstms: Array.from({length: layers}, (_, layer) => stackLstm(weights, `${CELL}/lstm_${layer}`)),
@@ -63,7 +61,8 @@ async function loadTextNetwork(url) {
     headKernel: weightNamed(weights, "mixture", "kernel"),
     headBias: weightNamed(weights, "mixture", "bias"),
     cells, windowMixtures, alphabetSize, head: headLayout(mixtures), chars: metadata.alphabet.chars,
-    giveUpPerCharacter: GIVE_UP_PACE * metadata.points_per_character,
+    giveUpPerCharacter: metadata.give_up_points_per_character, startPoint: metadata.start_point,
+    modelUnit: metadata.model_unit, rowChars: metadata.row_chars,
   };
   const kept = new Set([net.windowKernel, net.windowBias, net.headKernel, net.headBias]);
   tf.dispose(Object.values(weights).filter((tensor) => !kept.has(tensor)));
@@ -154,7 +153,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
     const codes = encode(prime ? `${prime.text} ${text}` : text);
     let state = zeroState(net);
-    let fed = Float32Array.from(START_POINT);
+    let fed = Float32Array.from(net.startPoint);
     for (const point of prime?.points ?? []) {
       state = windowStep(net, fed, state, codes).state;
       fed = Float32Array.from(point);
@@ -181,7 +180,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
 
   return {
     info: {backend, layers: net.lstms.length, cells: net.cells, mixtures: head.mixtures,
-      windowMixtures: net.windowMixtures, alphabet: net.chars},
+      windowMixtures: net.windowMixtures, alphabet: net.chars, modelUnit: net.modelUnit, rowChars: net.rowChars},
     encode,
     trace(text, points) {
       const codes = encode(text);
