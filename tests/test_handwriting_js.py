@@ -4,6 +4,8 @@ A tiny tf-keras model (model.network.build_model) is exported with tensorflowjs 
 page's modules and vendor libraries; the page's explicit TF.js LSTM steps must reproduce
 Keras's mixture parameters and cell states, sample reproducibly with the article's
 temperature, keep TF.js memory flat, and fall back to the cpu backend without WebAssembly.
+Its samplers (temperature, and the writer's bias) must match an analytic mixture's statistics
+and, fed the same uniforms, draw exactly what model.network.sample_points draws.
 """
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from generator import assets
 from model.base import MODEL_UNIT
 from model.export import export_tfjs
+from model.network import tf
 
 TINY = dict(layers=2, cells=24, mixtures=3)
 STEPS = 40
@@ -243,11 +246,12 @@ def test_futures_over_workers_match_one_thread(tiny, serve, page, cores, workers
     assert page.console_errors == []
 
 
-DRAWS_IN_PAGE = """async ([y, rows, temperature, bias]) => {
+DRAWS_IN_PAGE = """async ([y, rows, temperature, bias, uniforms]) => {
   const {headLayout, mulberry32, newMixture, readMixture, sampleMixture} = await import("/assets/js/handwriting.js");
   const {sampleBiased} = await import("/assets/js/writer-model.js");
   const head = headLayout((y.length - 1) / 6);
-  const random = mulberry32(9);
+  let used = 0;
+  const random = uniforms ? () => uniforms[used++] : mulberry32(9);
   const points = [];
   for (let row = 0; row < rows; row++) {
     const point = new Float32Array(3);
@@ -255,7 +259,7 @@ DRAWS_IN_PAGE = """async ([y, rows, temperature, bias]) => {
     else point.set(sampleBiased(head, y, bias, random));
     points.push(Array.from(point));
   }
-  return points;
+  return {points, used};
 }"""
 
 
@@ -264,4 +268,39 @@ def test_page_draws_have_the_mixtures_statistics(model_page, fixed_mixture, temp
     """The page's samplers (the article's temperature, and the writer's bias) against the same
     analytic mixture as model.network.sample_points (test_network.py), correlation included."""
     y, check = fixed_mixture
-    check(model_page.evaluate(DRAWS_IN_PAGE, [y.tolist(), 20000, temperature, bias]), temperature, bias or 0.0)
+    got = model_page.evaluate(DRAWS_IN_PAGE, [y.tolist(), 20000, temperature, bias, None])
+    check(got["points"], temperature, bias or 0.0)
+
+
+@pytest.mark.parametrize("temperature,bias", [(0.5, None), (1.0, None), (1.0, 1.0), (1.0, 0.5)])
+def test_python_and_the_page_draw_the_same_points_from_the_same_uniforms(model_page, fixed_mixture, monkeypatch,
+                                                                         temperature, bias):
+    """One stream of uniforms drives both samplers: per point the page takes one for the
+    component (its cumulative weights), two for the normals (Box-Muller) and one for the pen;
+    model.network.sample_points gets the same through stand-ins for TensorFlow's stateless
+    draws (inverse CDF of its own tempered logits, the same Box-Muller, the same uniform), so
+    the two must agree point for point on the mixture, temperature and bias."""
+    from model.network import sample_points
+
+    y, _ = fixed_mixture
+    rows = 400
+    uniforms = np.random.default_rng(3).random((rows, 4))
+    got = model_page.evaluate(DRAWS_IN_PAGE, [y.tolist(), rows, temperature, bias, uniforms.ravel().tolist()])
+    assert got["used"] == uniforms.size
+    pick, radius, angle, pen = uniforms.T
+    radius = np.sqrt(-2 * np.log(1 - radius))
+
+    def categorical(logits, samples, seed):
+        weights = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+        cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+        return tf.constant(np.minimum((cumulative <= pick[:, None]).sum(axis=1), logits.shape[1] - 1)[:, None])
+
+    monkeypatch.setattr(tf.random, "stateless_categorical", categorical)
+    monkeypatch.setattr(tf.random, "stateless_normal", lambda shape, seed: tf.constant(
+        np.stack([radius * np.cos(2 * np.pi * angle), radius * np.sin(2 * np.pi * angle)], axis=1), tf.float32))
+    monkeypatch.setattr(tf.random, "stateless_uniform", lambda shape, seed: tf.constant(pen, tf.float32))
+    python = sample_points(np.repeat(y[None], rows, axis=0), temperature, np.zeros((3, 2), np.int32), rows,
+                           bias=bias or 0.0)
+    page = np.array(got["points"])
+    assert 0.1 < (page[:, 0] < 0).mean() < 0.9 and 0.05 < page[:, 2].mean() < 0.5  # both components, both pens
+    np.testing.assert_allclose(np.asarray(python), page, atol=2e-5)
