@@ -47,12 +47,12 @@ const CELL = "synthesis/window_cell";
 /** The export's weights as the step needs them, and its metadata's shape and alphabet. */
 async function loadTextNetwork(url) {
   const {modelJson, weights} = await fetchExport(url);
-  if (modelJson.format !== "weights-only" || !modelJson.userDefinedMetadata?.alphabet) {
+  const metadata = modelJson.userDefinedMetadata ?? {};
+  if (modelJson.format !== "weights-only" || !metadata.alphabet) {
     throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
       + "--weights writer");
   }
-  const metadata = sharedConstants(url, modelJson,
-    ["start_point", "model_unit", "give_up_points_per_character", "row_chars"]);
+  sharedConstants(url, modelJson, ["start_point", "model_unit", "give_up_points_per_character", "row_chars"]);
   const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize} = metadata.model;
   const net = {
     lstms: Array.from({length: layers}, (_, layer) => stackLstm(weights, `${CELL}/lstm_${layer}`)),
