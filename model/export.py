@@ -29,10 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import ModelError, run_cli
+from model.base import MODEL_UNIT, Line, ModelError, run_cli
+from model.evaluate import zero_start_batch
 from model.network import ModelConfig, keras
 from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
 from model.weights import artefact_folder, load_model
+from model.write import GIVE_UP_POINTS_PER_CHARACTER
 
 MODEL_JSON = "model.json"
 CONFIG_FILE = "export_config.json"
@@ -74,6 +76,12 @@ def model_config(model: keras.Model) -> ModelConfig:
     return ModelConfig(layers=len(lstms), cells=lstms[0].units, mixtures=mixtures)
 
 
+def start_point() -> list[float]:
+    """The point fed before a line's first (model.evaluate.zero_start_batch's, as in training)."""
+    inputs, _, _ = zero_start_batch([Line(np.ones((1, 3), np.float32))])
+    return inputs[0, 0].tolist()
+
+
 def _tensorflowjs():
     # tensorflowjs imports tensorflow_decision_forests, whose welcome banner needs IPython
     # whenever stdout is not a terminal (pipes, pytest): switch the banner off.
@@ -88,7 +96,9 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     """Write model.json, its weight shards and export_config.json into out_dir; return them.
 
     model.json also carries the network's shape and the export settings as user-defined
-    metadata, so the page can read the mixture count without parsing the topology. With an
+    metadata, so the page can read the mixture count without parsing the topology, and the
+    constants the page shares with Python, so that they have one source: raw units per model
+    unit, the start point and, for a text model, the stop rule's give-up pace. With an
     alphabet, the model is text-conditional and exported as weights only (module docstring).
     """
     tensorflowjs = _tensorflowjs()
@@ -98,13 +108,15 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     quantization = {config.quantize: [*QUANTIZED_WEIGHTS, f"*/{CODES}"]} if config.quantize else None
-    metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config)}
+    metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config), "model_unit": MODEL_UNIT,
+                      "start_point": start_point()}
     if alphabet is None:  # tensorflowjs writes the topology; its weights are replaced by ours below
         tensorflowjs.converters.save_keras_model(model, str(out_dir), metadata=metadata)
         document = json.loads((out_dir / MODEL_JSON).read_text())
     else:
         metadata |= {"alphabet": alphabet.to_json(), "text_padding": TEXT_PADDING,
-                     "points_per_character": POINTS_PER_CHARACTER}
+                     "points_per_character": POINTS_PER_CHARACTER,
+                     "give_up_points_per_character": GIVE_UP_POINTS_PER_CHARACTER}
         document = {"format": "weights-only", "generatedBy": "model.export", "userDefinedMetadata": metadata}
     weights = [stored for weight in model.weights for stored in _stored(weight, config.quantize)]
     for stale in out_dir.glob("group*-shard*of*.bin"):  # tensorflowjs's, or a previous, larger export's

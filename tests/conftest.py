@@ -140,3 +140,64 @@ def tiny_site(tmp_path_factory, tiny_artefact, tiny_lines):
                                out=str(root / "site"), cache=str(root / "cache"))
     build.build(config, say=lambda message: None)
     return root / "site"
+
+
+# --- one mixture, drawn from by Python and by the page ------------------------------------------
+
+# Two well separated components (mu1 -10 and 10), correlations of both signs, eos 0.2: the
+# draws' statistics pin down every part of a sampler, the sign of rho included.
+FIXED_MIXTURE = {"pi": [0.7, 0.3], "mu1": [-10.0, 10.0], "mu2": [1.0, -2.0], "sigma1": [0.5, 2.0],
+                 "sigma2": [1.0, 1.5], "rho": [0.8, -0.6], "eos": 0.2}
+
+
+@pytest.fixture(scope="session")
+def fixed_mixture():
+    """(y, check): y (1 + 6 * 2,) raw head outputs of FIXED_MIXTURE, and check(points,
+    temperature, bias) asserting that draws (N, 3) from y have the analytic statistics: each
+    component's share (softmax(log pi (1 + bias) / temperature)), means, sigmas (times
+    temperature exp(-bias)) and correlation, and the pen-lift rate (neither changes eos)."""
+    import numpy as np
+
+    m = FIXED_MIXTURE
+    y = np.concatenate([[np.log(m["eos"] / (1 - m["eos"]))], np.log(m["pi"]), m["mu1"], m["mu2"],
+                        np.log(m["sigma1"]), np.log(m["sigma2"]), np.arctanh(m["rho"])]).astype(np.float32)
+
+    def check(points, temperature=1.0, bias=0.0):
+        points = np.asarray(points, np.float64)
+        weights = np.array(m["pi"]) ** ((1 + bias) / temperature)
+        spread = temperature * np.exp(-bias)
+        first = points[:, 0] < 0
+        assert first.mean() == pytest.approx(weights[0] / weights.sum(), abs=0.015)
+        for k, drawn in enumerate([points[first], points[~first]]):
+            assert drawn[:, 0].mean() == pytest.approx(m["mu1"][k], abs=0.1)
+            assert drawn[:, 1].mean() == pytest.approx(m["mu2"][k], abs=0.1)
+            assert drawn[:, 0].std() == pytest.approx(m["sigma1"][k] * spread, rel=0.05)
+            assert drawn[:, 1].std() == pytest.approx(m["sigma2"][k] * spread, rel=0.05)
+            assert np.corrcoef(drawn[:, 0], drawn[:, 1])[0, 1] == pytest.approx(m["rho"][k], abs=0.03), k
+        assert points[:, 2].mean() == pytest.approx(m["eos"], abs=0.015)
+
+    return y, check
+
+
+@pytest.fixture(scope="session")
+def textbook_nll():
+    """textbook_nll(y, targets) -> (nll_xy, nll_eos) per point: Graves 2013 eqs. 23-26 term by
+    term in float64, from raw head outputs y (..., 1 + 6M) and targets (..., 3)."""
+    import numpy as np
+
+    def nll(y, targets):
+        y, targets = np.asarray(y, np.float64), np.asarray(targets, np.float64)
+        m = (y.shape[-1] - 1) // 6
+        eos = 1 / (1 + np.exp(-y[..., 0]))
+        pi = np.exp(y[..., 1:1 + m]) / np.exp(y[..., 1:1 + m]).sum(-1, keepdims=True)
+        mu1, mu2 = y[..., 1 + m:1 + 2 * m], y[..., 1 + 2 * m:1 + 3 * m]
+        s1, s2 = np.exp(y[..., 1 + 3 * m:1 + 4 * m]), np.exp(y[..., 1 + 4 * m:1 + 5 * m])
+        rho = np.tanh(y[..., 1 + 5 * m:])
+        z1 = (targets[..., :1] - mu1) / s1
+        z2 = (targets[..., 1:2] - mu2) / s2
+        z = z1 ** 2 + z2 ** 2 - 2 * rho * z1 * z2
+        density = np.exp(-z / (2 * (1 - rho ** 2))) / (2 * np.pi * s1 * s2 * np.sqrt(1 - rho ** 2))
+        nll_eos = -np.log(np.where(targets[..., 2] == 1, eos, 1 - eos))
+        return -np.log((pi * density).sum(-1)), nll_eos
+
+    return nll

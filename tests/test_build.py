@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,76 @@ def test_the_page_names_no_local_path(tiny_artefact, tiny_lines, tmp_path):
                 assert folder not in text, f"{path.relative_to(site)} names {folder}"
     card = (site / "index.html").read_text()
     assert "model.train on my lines" in card and "<code>lines</code>" in card and "<code>earlier</code>" in card
+
+
+# What a reader's data may hold: markup and quotes in a line's text and in its folder's name
+# (where a path allows no slash), and a model source naming that folder.
+HOSTILE_TEXT = "</script><script>alert(1)</script> \"'&<> <!-- \u2028"
+HOSTILE_FOLDER = "lines <img src=x onerror=alert(2)> \"'&"
+
+
+class _Elements(HTMLParser):
+    """The page as a browser parses it: each script's type and text, and each option's text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.scripts, self.options, self._in = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts.append([dict(attrs).get("type", ""), ""])
+        elif tag == "img":
+            self.scripts.append(["img", dict(attrs).get("onerror") or ""])
+        if tag in ("script", "option"):
+            self._in = tag
+            self.options += [""] if tag == "option" else []
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script":
+            self.scripts[-1][1] += data
+        elif self._in == "option":
+            self.options[-1] += data
+
+
+def strings_in(value):
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_markup_in_line_texts_and_folder_names_stays_text(tiny_artefact, tiny_lines, tmp_path, serve, page):
+    """A site built from lines whose text and folder name hold markup: no markup of theirs
+    becomes an element or leaves its script, the inline JSON parses back to the very text,
+    and the page opens without running any of it."""
+    lines = shutil.copytree(tiny_lines, tmp_path / HOSTILE_FOLDER)
+    for number, path in enumerate(sorted(lines.glob("*.json"))):
+        path.with_suffix(".txt").write_text(f"{HOSTILE_TEXT} {number}")
+    artefact = shutil.copytree(tiny_artefact, tmp_path / "model")
+    about = json.loads((artefact / "about.json").read_text())
+    (artefact / "about.json").write_text(json.dumps({**about, "source": f"model.train on {lines}"}))
+    config = build.BuildConfig(weights=str(artefact), data=str(lines), out=str(tmp_path / "site"),
+                               cache=str(tmp_path / "cache"))
+    build.build(config, say=lambda message: None)
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert HOSTILE_FOLDER.split()[1] in html.replace("&lt;", "<"), "the test's folder name is not on the page"
+    for markup in ("<script>alert", "alert(1)</script>", "<img src=x", "<!--"):
+        assert markup not in html, markup
+    elements = _Elements()
+    elements.feed(html)
+    assert not [element for element in elements.scripts if "alert(" in element[1] and element[0] != "application/json"]
+    data = [json.loads(text) for kind, text in elements.scripts if kind == "application/json"]
+    texts = [text for value in data for text in strings_in(value) if HOSTILE_TEXT in text]
+    assert any(text.endswith(f"{HOSTILE_TEXT} 0”") for text in texts), texts
+    assert any(option.endswith(f"{HOSTILE_TEXT} 0”") for option in elements.options), elements.options
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    page.goto(serve(tmp_path / "site"))
+    assert alerts == [] and page.console_errors == []
 
 
 def test_two_builds_are_byte_identical(cli_sites):

@@ -142,6 +142,40 @@ def test_correlations_recover_planted_signals_and_groups():
     assert lifts[0].signal == "lift_soon" and lifts[0].mean_abs_r > 0.6
 
 
+def test_analyse_end_to_end_flips_sorts_and_names_the_planted_cells():
+    """analyse() alone, from raw cell states, on cells whose signs, groups and signals are known:
+    six follow the pen's horizontal position and six a coming pen lift, half of each negated,
+    scattered among noise. analyse must flip the negated ones itself, bring each six to adjacent
+    rows, name the position run at those rows, and tell position from time."""
+    position, lift = [2, 7, 13, 19, 24, 29], [0, 5, 10, 16, 21, 26]
+    negated = set(position[1::2] + lift[::2] + list(range(1, 30, 4)))
+    signs = np.array([-1 if cell in negated else 1 for cell in range(30)])
+    rng = np.random.default_rng(5)
+    lines = [looped_points(300, seed) for seed in range(3)]
+    states = []
+    for points in lines:
+        signals = cell_analysis.point_signals(points, CONFIG)
+        cells = 1 + rng.normal(size=(300, 30))
+        cells[:, position] = 1 + signals["x"][:, None] / 100 + 0.1 * rng.normal(size=(300, 6))
+        cells[:, lift] = 1 + 2 * signals["lift_soon"][:, None] + 0.3 * rng.normal(size=(300, 6))
+        states.append(cells * signs)
+    analysis = cell_analysis.analyse(states, lines, CONFIG)
+    assert analysis.signs.tolist() == signs.tolist()
+    names = list(cell_analysis.SIGNALS)
+    assert analysis.r[names.index("x"), position].min() > 0.9  # on the flipped values
+    assert analysis.r[names.index("lift_soon"), lift].min() > 0.7
+    for planted in (position, lift):
+        rows = np.flatnonzero(np.isin(analysis.order, planted))
+        assert rows[-1] - rows[0] == 5, (planted, analysis.order.tolist())
+    rows = np.flatnonzero(np.isin(analysis.order, position))
+    named = [group for group in analysis.groups if group.family == "horizontal position"]
+    assert len(named) == 1 and named[0].first_row <= rows[0] + 1 and named[0].last_row >= rows[-1] - 1, named
+    assert named[0].strongest_cell in position and analysis.order[named[0].strongest_row] == named[0].strongest_cell
+    shown = analysis.to_json()
+    assert min(shown["partial_x_given_time"][cell] for cell in position) > 0.5
+    assert max(abs(shown["partial_time_given_x"][cell]) for cell in position) < 0.3
+
+
 def test_pack_line_layout():
     points = np.array([[3, -4, 0], [5, 6, 1], [-7, 8, 0]], np.float32)
     cells = np.array([[0.5, -1.0], [1.0, 0.25], [-0.5, 0.0]], np.float32)

@@ -8,11 +8,12 @@ import pytest
 
 from generator import assets
 from model.alphabet import Alphabet
-from model.base import REPO_ROOT
+from model.base import MODEL_UNIT, REPO_ROOT
 from model.export import HEAD_KERNEL, ExportConfig, export_tfjs, main, read_exported, set_exported_weights
 from model.network import ModelConfig, keras
 from model.synthesis import build_synthesis_model
 from model.weights import load_model, save_artefact
+from model.write import GIVE_UP_POINTS_PER_CHARACTER
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 TFJS = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
@@ -134,6 +135,8 @@ def test_export_is_deterministic_and_sized(tiny, tmp_path):
     assert shard_bytes == kernels + 4 * biases + 2 * 4 * head_columns
     metadata = json.loads(first[0].read_text())["userDefinedMetadata"]
     assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3, "window_mixtures": 0, "alphabet_size": 0}
+    # what the page's model reads instead of repeating it (test_handwriting_js.py, test_writer_js.py)
+    assert metadata["model_unit"] == MODEL_UNIT and metadata["start_point"] == [0, 0, 0]
 
 
 def test_a_new_export_leaves_no_stale_shards(tiny, tmp_path):
@@ -171,6 +174,8 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
     metadata = document["userDefinedMetadata"]
     assert document["format"] == "weights-only" and metadata["model"] == asdict(config)
     assert metadata["alphabet"]["chars"] == Alphabet.default().chars and metadata["text_padding"] == -1
+    assert metadata["give_up_points_per_character"] == GIVE_UP_POINTS_PER_CHARACTER
+    assert metadata["start_point"] == [0, 0, 0]
     manifest = json.loads((folder / "uint8" / "model.json").read_text())["weightsManifest"][0]["weights"]
     stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest}
     assert {name for name, dtype in stored.items() if dtype == "uint8"} == {

@@ -4,14 +4,18 @@ A tiny tf-keras model (model.network.build_model) is exported with tensorflowjs 
 page's modules and vendor libraries; the page's explicit TF.js LSTM steps must reproduce
 Keras's mixture parameters and cell states, sample reproducibly with the article's
 temperature, keep TF.js memory flat, and fall back to the cpu backend without WebAssembly.
+Its samplers (temperature, and the writer's bias) must match an analytic mixture's statistics
+and, fed the same uniforms, draw exactly what model.network.sample_points draws.
 """
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from generator import assets
+from model.base import MODEL_UNIT
+from model.export import export_tfjs
+from model.network import tf
 
 TINY = dict(layers=2, cells=24, mixtures=3)
 STEPS = 40
@@ -19,13 +23,10 @@ STEPS = 40
 
 def assemble_site(folder: Path, model) -> Path:
     """The site's layout with only what the model needs (assets/, model/), the model exported
-    in float32: the site's quantised export would hide small numeric errors."""
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython under pytest
-    import tensorflowjs
-
+    (model.export) in float32: the site's quantised export would hide small numeric errors."""
     assets.copy_vendor(folder)
     assets.copy_page_files(folder)
-    tensorflowjs.converters.save_keras_model(model, str(folder / "model"))
+    export_tfjs(model, folder / "model")
     (folder / "index.html").write_text(
         "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>model</title>")
     return folder
@@ -80,7 +81,7 @@ def test_page_step_reproduces_keras(tiny, model_page, backend, via_worker):
     points = input_points()
     expected = Runner(model).run(points)
     got = model_page.evaluate(TRACE_IN_PAGE, [points.tolist(), backend, via_worker])
-    assert got["info"] == {"backend": backend, **TINY}
+    assert got["info"] == {"backend": backend, **TINY, "modelUnit": MODEL_UNIT}
     M, cells, layers = TINY["mixtures"], TINY["cells"], TINY["layers"]
     for name, values in keras_params(expected.y, M).items():
         page_values = np.array(got["trace"]["params"][name]).reshape(values.shape)
@@ -243,3 +244,63 @@ def test_futures_over_workers_match_one_thread(tiny, serve, page, cores, workers
     assert got["two"] == got["one"] and got["again"] == got["one"]
     assert np.array(got["one"][0][1]).shape == (4, 3, 3)
     assert page.console_errors == []
+
+
+DRAWS_IN_PAGE = """async ([y, rows, temperature, bias, uniforms]) => {
+  const {headLayout, mulberry32, newMixture, readMixture, sampleMixture} = await import("/assets/js/handwriting.js");
+  const {sampleBiased} = await import("/assets/js/writer-model.js");
+  const head = headLayout((y.length - 1) / 6);
+  let used = 0;
+  const random = uniforms ? () => uniforms[used++] : mulberry32(9);
+  const points = [];
+  for (let row = 0; row < rows; row++) {
+    const point = new Float32Array(3);
+    if (bias === null) sampleMixture(readMixture(y, 0, head, temperature, newMixture(head.mixtures)), random, point, 0);
+    else point.set(sampleBiased(head, y, bias, random));
+    points.push(Array.from(point));
+  }
+  return {points, used};
+}"""
+
+
+@pytest.mark.parametrize("temperature,bias", [(1.0, None), (0.5, None), (1.0, 0.0), (1.0, 1.0)])
+def test_page_draws_have_the_mixtures_statistics(model_page, fixed_mixture, temperature, bias):
+    """The page's samplers (the article's temperature, and the writer's bias) against the same
+    analytic mixture as model.network.sample_points (test_network.py), correlation included."""
+    y, check = fixed_mixture
+    got = model_page.evaluate(DRAWS_IN_PAGE, [y.tolist(), 20000, temperature, bias, None])
+    check(got["points"], temperature, bias or 0.0)
+
+
+@pytest.mark.parametrize("temperature,bias", [(0.5, None), (1.0, None), (1.0, 1.0), (1.0, 0.5)])
+def test_python_and_the_page_draw_the_same_points_from_the_same_uniforms(model_page, fixed_mixture, monkeypatch,
+                                                                         temperature, bias):
+    """One stream of uniforms drives both samplers: per point the page takes one for the
+    component (its cumulative weights), two for the normals (Box-Muller) and one for the pen;
+    model.network.sample_points gets the same through stand-ins for TensorFlow's stateless
+    draws (inverse CDF of its own tempered logits, the same Box-Muller, the same uniform), so
+    the two must agree point for point on the mixture, temperature and bias."""
+    from model.network import sample_points
+
+    y, _ = fixed_mixture
+    rows = 400
+    uniforms = np.random.default_rng(3).random((rows, 4))
+    got = model_page.evaluate(DRAWS_IN_PAGE, [y.tolist(), rows, temperature, bias, uniforms.ravel().tolist()])
+    assert got["used"] == uniforms.size
+    pick, radius, angle, pen = uniforms.T
+    radius = np.sqrt(-2 * np.log(1 - radius))
+
+    def categorical(logits, samples, seed):
+        weights = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+        cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+        return tf.constant(np.minimum((cumulative <= pick[:, None]).sum(axis=1), logits.shape[1] - 1)[:, None])
+
+    monkeypatch.setattr(tf.random, "stateless_categorical", categorical)
+    monkeypatch.setattr(tf.random, "stateless_normal", lambda shape, seed: tf.constant(
+        np.stack([radius * np.cos(2 * np.pi * angle), radius * np.sin(2 * np.pi * angle)], axis=1), tf.float32))
+    monkeypatch.setattr(tf.random, "stateless_uniform", lambda shape, seed: tf.constant(pen, tf.float32))
+    python = sample_points(np.repeat(y[None], rows, axis=0), temperature, np.zeros((3, 2), np.int32), rows,
+                           bias=bias or 0.0)
+    page = np.array(got["points"])
+    assert 0.1 < (page[:, 0] < 0).mean() < 0.9 and 0.05 < page[:, 2].mean() < 0.5  # both components, both pens
+    np.testing.assert_allclose(np.asarray(python), page, atol=2e-5)

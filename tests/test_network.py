@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from model.network import ModelConfig, Runner, build_model, mixture, nll_terms
+from model.network import ModelConfig, Runner, build_model, mixture, nll_terms, sample_points
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 
@@ -21,23 +21,6 @@ def points(steps, seed=1):
     return np.column_stack([xy, pen]).astype(np.float32)
 
 
-def reference_nll(y, targets):
-    """The textbook formula in float64, term by term (Graves 2013, eqs. 23-26)."""
-    y, targets = np.asarray(y, np.float64), np.asarray(targets, np.float64)
-    m = (y.shape[-1] - 1) // 6
-    eos = 1 / (1 + np.exp(-y[..., 0]))
-    pi = np.exp(y[..., 1:1 + m]) / np.exp(y[..., 1:1 + m]).sum(-1, keepdims=True)
-    mu1, mu2 = y[..., 1 + m:1 + 2 * m], y[..., 1 + 2 * m:1 + 3 * m]
-    s1, s2 = np.exp(y[..., 1 + 3 * m:1 + 4 * m]), np.exp(y[..., 1 + 4 * m:1 + 5 * m])
-    rho = np.tanh(y[..., 1 + 5 * m:])
-    z1 = (targets[..., :1] - mu1) / s1
-    z2 = (targets[..., 1:2] - mu2) / s2
-    z = z1 ** 2 + z2 ** 2 - 2 * rho * z1 * z2
-    density = np.exp(-z / (2 * (1 - rho ** 2))) / (2 * math.pi * s1 * s2 * np.sqrt(1 - rho ** 2))
-    nll_eos = -np.log(np.where(targets[..., 2] == 1, eos, 1 - eos))
-    return -np.log((pi * density).sum(-1)), nll_eos
-
-
 def test_layout_matches_the_original():
     model = build_model(ModelConfig())
     assert [layer.name for layer in model.layers[1:]] == ["lstm_0", "mixture"]
@@ -45,12 +28,12 @@ def test_layout_matches_the_original():
     assert model.get_layer("lstm_0").get_weights()[1].shape == (500, 2000)
 
 
-def test_nll_matches_the_textbook_formula():
+def test_nll_matches_the_textbook_formula(textbook_nll):
     rng = np.random.default_rng(2)
     y = rng.normal(0, 1, (4, 30, TINY.outputs)).astype(np.float32)
     targets = np.stack([points(30, seed) for seed in range(4)])
     nll_xy, nll_eos = (np.asarray(t) for t in nll_terms(y, targets))
-    expected_xy, expected_eos = reference_nll(y, targets)
+    expected_xy, expected_eos = textbook_nll(y, targets)
     assert nll_xy.shape == nll_eos.shape == (4, 30)
     np.testing.assert_allclose(nll_xy, expected_xy, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(nll_eos, expected_eos, rtol=1e-5, atol=1e-5)
@@ -123,3 +106,14 @@ def test_temperature_as_in_the_article():
     assert drawn[~first, 0].std() == pytest.approx(2.0 * tau, rel=0.05)
     assert drawn[:, 1].std() == pytest.approx(tau, rel=0.05)
     assert drawn[:, 2].mean() == pytest.approx(0.2, abs=0.015)  # eos: no temperature
+
+
+@pytest.mark.parametrize("temperature,bias", [(1.0, 0.0), (0.5, 0.0), (1.0, 1.0)])
+def test_draws_have_the_mixtures_statistics_correlation_included(fixed_mixture, temperature, bias):
+    """sample_points against the analytic mixture, with correlations of both signs (a head
+    with rho = 0 would hide a sign error in the correlated normal)."""
+    y, check = fixed_mixture
+    rows = 20000
+    seeds = np.array([[7, 0], [7, 1], [7, 2]], np.int32)
+    check(np.asarray(sample_points(np.repeat(y[None], rows, axis=0), temperature, seeds, rows, bias=bias)),
+          temperature, bias)

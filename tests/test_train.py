@@ -371,3 +371,26 @@ def test_a_half_written_file_of_a_killed_first_run_is_no_ones(tmp_path):
     out.mkdir()
     (out / ".train.json.4242.partial").write_text('{"data": "synth')  # killed while train.json was written
     assert main([*TINY, "--out", str(out), "--epochs", "1"]) == 0
+
+
+def test_the_training_loss_is_both_terms_of_the_nll_over_real_points(random_model, textbook_nll):
+    """The loss Keras minimises and the three logged metrics, on a fixed batch with padding,
+    against Graves's eq. 26 transcribed in NumPy: the xy term and the pen-lift term, each
+    averaged over the real points only (the loss going down would not notice a term missing)."""
+    from model.network import ModelConfig
+    from model.train import compile_for_training, masked_nll
+
+    lines = [Line(np.column_stack([np.random.default_rng(seed).normal(0, 20, (n, 2)),
+                                   np.arange(n) % 7 == 6]).astype(np.float32)) for seed, n in [(1, 70), (2, 45)]]
+    inputs, targets = windows(lines, seq_len=30)  # 70 + 45 points in 5 windows of 30: 35 padded
+    model = compile_for_training(random_model(ModelConfig(layers=1, cells=8, mixtures=3), seed=2),
+                                 TrainConfig(model=ModelConfig(layers=1, cells=8, mixtures=3)))
+    nll_xy, nll_eos = textbook_nll(model.predict(inputs, verbose=0), targets[..., :3])
+    real = targets[..., 3] == 1
+    assert real.sum() == 115 and (~real).sum() == 35
+    expected = {"nll_xy": nll_xy[real].mean(), "nll_eos": nll_eos[real].mean()}
+    expected["nll"] = expected["loss"] = expected["nll_xy"] + expected["nll_eos"]
+    assert expected["nll_eos"] > 0.1 and abs(expected["nll_xy"]) > 0.1  # both terms weigh
+    got = model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0, return_dict=True)
+    assert got == pytest.approx(expected, rel=1e-4)
+    assert float(masked_nll(targets, model(inputs))) == pytest.approx(expected["loss"], rel=1e-4)

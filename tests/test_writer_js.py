@@ -3,16 +3,20 @@
 A tiny text model (model.synthesis) with random weights is exported in float32 as weights
 only (model.export) beside the page's modules; fed the same points and text, the page's
 window and head must reproduce WindowCell.step's phi, kappa and mixture parameters, and
-writing a word must end by the stop rule (Graves 2013, section 5.3).
+writing a word must end by the stop rule (Graves 2013, section 5.3): at exactly the point
+where model.write's Writer, fed the page's draws, ends it. The page wraps a text into rows,
+and scales model units, as Python does.
 """
 import numpy as np
 import pytest
 
 from generator import assets
 from model.alphabet import Alphabet
+from model.base import MODEL_UNIT, Line
 from model.export import export_tfjs
 from model.network import ModelConfig, keras, mixture, tf
 from model.synthesis import build_synthesis_model, one_hot_text, window_cell
+from model.write import GIVE_UP_POINTS_PER_CHARACTER, WriteConfig, Writer, Written
 
 ALPHABET = Alphabet(" abhi")
 CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_size=ALPHABET.size)
@@ -27,9 +31,10 @@ MEASURED = {"held_out": {"nll_per_point": -4.25, "nll_xy": -4.3, "nll_eos": 0.05
 PAGE = "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>writer</title>"
 
 
-def tiny_writer() -> keras.Model:
+def tiny_writer(kappa_bias: float = np.log(0.3)) -> keras.Model:
     """Every weight random (N(0, 0.3^2)), the window's larger, and kappa's bias set so the
-    window crosses the text in about STEPS points: every term of the window matters."""
+    window crosses the text in about STEPS points: every term of the window matters. A much
+    lower kappa_bias makes a writer whose window never reaches the end of a text."""
     keras.utils.set_random_seed(6)
     model = build_synthesis_model(CONFIG)
     rng = np.random.default_rng(6)
@@ -37,7 +42,7 @@ def tiny_writer() -> keras.Model:
     dense = window_cell(model).window
     kernel, bias = dense.get_weights()
     K = CONFIG.window_mixtures
-    bias = np.concatenate([rng.normal(0, 0.5, 2 * K), np.log(0.3) + rng.normal(0, 0.1, K)])
+    bias = np.concatenate([rng.normal(0, 0.5, 2 * K), kappa_bias + rng.normal(0, 0.1, K)])
     dense.set_weights([rng.normal(0, 0.5, kernel.shape).astype(np.float32), bias.astype(np.float32)])
     return model
 
@@ -49,6 +54,7 @@ def writer(tmp_path_factory):
     assets.copy_vendor(folder)
     assets.copy_page_files(folder)
     export_tfjs(model, folder / "writer", None, alphabet=ALPHABET)
+    export_tfjs(tiny_writer(kappa_bias=-12.0), folder / "stuck", None, alphabet=ALPHABET)
     (folder / "index.html").write_text(PAGE)
     return model, folder
 
@@ -94,7 +100,7 @@ def test_page_window_and_head_reproduce_keras(writer, writer_page, backend):
     phi, kappa, params = keras_trace(model, points, TEXT)
     got = writer_page.evaluate(TRACE_IN_PAGE, [TEXT, points.tolist(), backend])
     assert got["info"] == {"backend": backend, "layers": 2, "cells": 6, "mixtures": 3, "windowMixtures": 3,
-                           "alphabet": ALPHABET.chars}
+                           "alphabet": ALPHABET.chars, "modelUnit": MODEL_UNIT}
     assert got["codes"] == ALPHABET.encode(TEXT).tolist() and 0 in got["codes"]
     differences = {"phi": np.abs(np.array(got["phi"]).reshape(phi.shape) - phi).max(),
                    "kappa": np.abs(np.array(got["kappa"]).reshape(kappa.shape) - kappa).max()}
@@ -137,3 +143,76 @@ def test_writing_a_word_stops_by_the_stop_rule(writer_page):
     assert got["primed"]["stopped"] and np.isfinite(got["primed"]["points"]).all()
     assert got["leaked"] == 0
     assert writer_page.console_errors == [] and writer_page.foreign_requests == []
+
+
+WRITES_IN_PAGE = """async ([folder, cases]) => {
+  const {loadWriter} = await import("/assets/js/writer-model.js");
+  const writer = await loadWriter(`/${folder}/model.json`);
+  return cases.map(([text, bias, seed]) => writer.write(text, {bias, seed}));
+}"""
+
+
+def replaying(monkeypatch, points):
+    """Makes model.write's sampler hand out `points` in turn (then zeros), whatever the head
+    says: Python's Writer then draws what the page drew, so both stop rules see one stream."""
+    table = tf.constant(np.concatenate([np.reshape(points, (-1, 3)), np.zeros((1, 3))]).astype(np.float32))
+    drawn = tf.Variable(0)
+
+    def replay(y, temperature, seeds, batch, bias=0.0):
+        return tf.gather(table, tf.minimum(drawn.assign_add(1) - 1, len(table) - 1))[None]
+
+    monkeypatch.setattr("model.write.sample_points", replay)
+
+
+@pytest.mark.parametrize("folder,cases", [
+    ("writer", [("hi", 1.0, 3), ("hi ab", 0.5, 4), ("b", 0.0, 5)]),
+    ("stuck", [("hi", 1.0, 3)]),
+])
+def test_python_and_the_page_stop_at_the_same_point(writer, writer_page, monkeypatch, folder, cases):
+    """model.write's Writer, fed the page's draws, must end each text exactly where the page's
+    writer ended it: by section 5.3's stop rule, or (the stuck writer) cut off after the same
+    number of points, the give-up pace both read from one place."""
+    model = writer[0] if folder == "writer" else tiny_writer(kappa_bias=-12.0)
+    written = writer_page.evaluate(WRITES_IN_PAGE, [folder, [list(case) for case in cases]])
+    for (text, bias, _), page_wrote in zip(cases, written):
+        replaying(monkeypatch, page_wrote["points"])
+        python_wrote, = Writer(model, ALPHABET).write([text], WriteConfig(bias=bias))
+        print(folder, repr(text), "page:", len(page_wrote["points"]), page_wrote["stopped"],
+              "python:", python_wrote.points, python_wrote.stopped)
+        assert (python_wrote.points, python_wrote.stopped) == (len(page_wrote["points"]), page_wrote["stopped"])
+        assert page_wrote["stopped"] == (folder == "writer")
+        assert python_wrote.points > len(text)
+    if folder == "stuck":
+        assert len(written[0]["points"]) == int(GIVE_UP_POINTS_PER_CHARACTER * 2)
+
+
+# What readers type: capitals, digits, punctuation, runs of spaces, words longer than a row, hyphens.
+TYPED = ["write what you like", "Capitals, digits 1234 and more!?", "  spaces   between   words  ",
+         "exactly twelve chars", "x", "a verylongwordindeed", "Capitals, digits 1234 and punctuation!?",
+         "a state-of-the-art pen", "It's 3:00 am; go home, KAYAK! internationalization--and fifty-five"]
+SHARED_IN_PAGE = """async ([text, width]) => {
+  const {wrap} = await import("/assets/js/figures/write-anything.js");
+  const {RAW_PER_MODEL_UNIT} = await import("/assets/js/ink.js");
+  const {loadWriter} = await import("/assets/js/writer-model.js");
+  const {info} = await loadWriter("/writer/model.json");
+  return {rows: wrap(text, width), inkUnit: RAW_PER_MODEL_UNIT, info};
+}"""
+
+
+def python_rows(model, text: str, width: int, monkeypatch) -> list[str]:
+    """The rows model.write's write_text writes a text in, `width` characters at most."""
+    rows_written = []
+    monkeypatch.setattr(Writer, "write", lambda self, rows, config, prime: rows_written.append(rows) or [
+        Written(Line(np.array([[1, 0, 1]], np.float32)), stopped=True, points=1) for _ in rows])
+    Writer(model, Alphabet.default()).write_text(text, WriteConfig(width=width))
+    return rows_written[0]
+
+
+@pytest.mark.parametrize("width", [5, 12, 40])
+@pytest.mark.parametrize("text", TYPED)
+def test_the_page_wraps_and_scales_as_python_does(writer, writer_page, monkeypatch, text, width):
+    """Rows: the page's wrap against model.write's write_text, at several widths; units: the
+    page's drawing kit against model.base.MODEL_UNIT, which the export hands the page's models."""
+    got = writer_page.evaluate(SHARED_IN_PAGE, [text, width])
+    assert got["info"]["modelUnit"] == got["inkUnit"] == MODEL_UNIT
+    assert got["rows"] == python_rows(writer[0], text, width, monkeypatch)

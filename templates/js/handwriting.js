@@ -16,7 +16,8 @@
  * point of a stroke):
  *
  *   const model = await loadModel("model/model.json", {backend: "wasm" | "cpu"})
- *   model.info         {backend, layers, cells, mixtures}; cells is per layer
+ *   model.info         {backend, layers, cells, mixtures, modelUnit}; cells is per layer, modelUnit
+ *        the raw pen units per model unit (the export's metadata, as the start point)
  *   model.zeroState(batch)          -> state {batch, h: [Float32Array(batch*cells)] per layer, c}
  *   model.step(points, state)       -> {params, state}: feed one point per batch entry
  *        (points.length == state.batch; state defaults to zero). params describe each entry's
@@ -93,7 +94,12 @@ import "../vendor/tf-backend-wasm.min.js";  // needs only tf-core; the cpu fallb
  * @property {Tensor} headBias
  * @property {number} cells
  * @property {HeadLayout} head
- * @typedef {{backend: Backend, layers: number, cells: number, mixtures: number}} ModelInfo
+ * @property {Point} startPoint
+ * @property {number} modelUnit
+ * @typedef {object} SharedConstants  what the page takes from the export's metadata (model/export.py)
+ * @property {Point} start_point  the point fed before a line's first
+ * @property {number} model_unit  raw pen units per model unit
+ * @typedef {{backend: Backend, layers: number, cells: number, mixtures: number, modelUnit: number}} ModelInfo
  * @typedef {{batch?: number, temperature?: number, seed?: number, state?: LstmState}} SampleOptions
  * @typedef {object} FuturesOptions
  * @property {number} [steps]
@@ -109,8 +115,6 @@ import "../vendor/tf-backend-wasm.min.js";  // needs only tf-core; the cpu fallb
 
 const tf = globalThis.tf;
 const VENDOR_URL = new URL("../vendor/", import.meta.url).href;
-/** @type {Point} */
-const START_POINT = [0, 0, 0];
 // Futures of two points share one batch: a 100-row matMul does more per row than a 50-row one.
 const FUTURE_POINTS_PER_BATCH = 2;
 
@@ -214,13 +218,32 @@ function joinColumns(weights) {
 }
 
 /**
- * A LayersModel export's weights and the names of its LSTM layers, in order.
+ * A LayersModel export's weights, the names of its LSTM layers in order, and its metadata.
  * @param {string} url
  */
 async function fetchWeights(url) {
   const {modelJson, weights} = await fetchExport(url);
   const layers = modelJson.modelTopology.model_config.config.layers;
-  return {weights, lstmNames: layers.filter((layer) => layer.class_name === "LSTM").map((layer) => layer.name)};
+  return {weights, lstmNames: layers.filter((layer) => layer.class_name === "LSTM").map((layer) => layer.name),
+    metadata: sharedConstants(url, modelJson)};
+}
+
+/**
+ * The export's metadata (model/export.py), checked for the constants the page shares with
+ * Python rather than repeating them: start_point, model_unit and, for a text model, more.
+ * @param {string} url
+ * @param {ModelJson} modelJson
+ * @param {string[]} [names]
+ * @returns {SharedConstants}
+ */
+export function sharedConstants(url, modelJson, names = ["start_point", "model_unit"]) {
+  const metadata = /** @type {Record<string, unknown>} */ (modelJson.userDefinedMetadata ?? {});
+  const missing = names.filter((name) => metadata[name] === undefined);
+  if (missing.length) {
+    throw new Error(`model export ${url} has no ${missing.join(", ")} in its metadata; `
+      + "rebuild the site (python build.py)");
+  }
+  return /** @type {SharedConstants} */ (/** @type {unknown} */ (metadata));
 }
 
 /**
@@ -262,7 +285,7 @@ export function stackLstm(weights, layerName) {
  * @returns {Promise<Network>}
  */
 async function loadNetwork(url) {
-  const {weights, lstmNames} = await fetchWeights(url);
+  const {weights, lstmNames, metadata} = await fetchWeights(url);
   if (!lstmNames.length) throw new Error(`model export ${url} has no LSTM layer; rebuild the site (python build.py)`);
   const lstms = lstmNames.map((name) => stackLstm(weights, name));
   const inputRows = tf.slice(lstms[0].stacked, [0, 0], [3, -1]);
@@ -273,7 +296,8 @@ async function loadNetwork(url) {
   tf.dispose(Object.values(weights).filter((tensor) => tensor !== headKernel && tensor !== headBias));
   const cells = lstms[0].bias.shape[0] / 4;
   const head = headLayout((headBias.shape[0] - 1) / 6);
-  return {lstms, inputKernel, headKernel, headBias, cells, head};
+  return {lstms, inputKernel, headKernel, headBias, cells, head, startPoint: metadata.start_point,
+    modelUnit: metadata.model_unit};
 }
 
 /**
@@ -433,10 +457,11 @@ function lstmStep(net, x, state) {
 const advance = (net, points, state) => lstmStep(net, Float32Array.from(points.flat()), state);
 
 /**
- * The state the article starts sampling from: one [0, 0, 0] fed to the zero state.
+ * The state the article starts sampling from: the export's start point fed to the zero state.
  * @type {(net: Network, batch: number) => Prediction}
  */
-const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => START_POINT), zeroState(net, batch));
+const startRows = (net, batch) => advance(net, Array.from({length: batch}, () => net.startPoint),
+  zeroState(net, batch));
 
 /**
  * An empty mixture for `mixtures` components, which readMixture fills row after row.
@@ -617,7 +642,7 @@ export async function loadModel(url, {backend: preferred = "wasm"} = {}) {
   const net = await loadNetwork(url);
   const {cells, head} = net;
   const layers = net.lstms.length;
-  const info = {backend, layers, cells, mixtures: head.mixtures};
+  const info = {backend, layers, cells, mixtures: head.mixtures, modelUnit: net.modelUnit};
 
   /**
    * @param {number} steps

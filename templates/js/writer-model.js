@@ -21,7 +21,8 @@
  * API (points are [dx, dy, pen_up] in model units, as in handwriting.js):
  *
  *   const writer = await loadWriter("writer/model.json", {backend: "wasm" | "cpu"})
- *   writer.info        {backend, layers, cells, mixtures, windowMixtures, alphabet (its chars)}
+ *   writer.info        {backend, layers, cells, mixtures, windowMixtures, alphabet (its chars),
+ *        modelUnit}
  *   writer.encode(text)              -> Int32Array codes: 1 + index in the alphabet, 0 for any
  *        other character (model/alphabet.py's placeholder)
  *   writer.trace(text, points)       -> {params (one row per point, as handwriting.js's step),
@@ -29,8 +30,8 @@
  *        from the zero state (teacher forcing), nothing sampled
  *   writer.start(text, {bias = 1, seed = 0, prime}) -> a writing whose step() returns
  *        {done: false, point, params, phi, kappa} for each sampled point, or, once finished,
- *        {done: true, stopped} (stopped: by the stop rule, else cut off after
- *        GIVE_UP_PACE times the corpus's points per character); phi and kappa are the window's
+ *        {done: true, stopped} (stopped: by the stop rule, else cut off after the export's
+ *        give_up_points_per_character times the text's length); phi and kappa are the window's
  *        when that point was drawn. prime = {points, text}: read a real line (and its text,
  *        which may be empty) first, then write the text in that hand (section 5.5), the
  *        window starting afresh at the text's first character
@@ -39,7 +40,7 @@
  */
 import {
   fetchExport, headLayout, logSoftmax, matMul, mixtureParams, mulberry32, newMixture, readMixture, sampleMixture,
-  stackLstm, updateCells, useBackend, weightNamed,
+  sharedConstants, stackLstm, updateCells, useBackend, weightNamed,
 } from "./handwriting.js";
 
 /**
@@ -52,6 +53,9 @@ import {
  * @property {{layers: number, cells: number, mixtures: number, window_mixtures: number, alphabet_size: number}} model
  * @property {{chars: string}} alphabet
  * @property {number} points_per_character
+ * @property {Point} start_point
+ * @property {number} model_unit
+ * @property {number} give_up_points_per_character
  * @typedef {object} TextNetwork  the loaded weights and shape (loadTextNetwork)
  * @property {StackedLstm[]} lstms
  * @property {Tensor} windowKernel
@@ -64,6 +68,8 @@ import {
  * @property {HeadLayout} head
  * @property {string} chars
  * @property {number} giveUpPerCharacter
+ * @property {Point} startPoint
+ * @property {number} modelUnit
  * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array}} SoftWindow  the window at one step
  * @typedef {{h: Float32Array[], c: Float32Array[], kappa: Float32Array, w: Float32Array}} WriterState
  * @typedef {{points: Point[], text: string}} Prime  a real line and its text, read before writing
@@ -82,11 +88,6 @@ import {
 
 const tf = globalThis.tf;
 const CELL = "synthesis/window_cell";
-/** @type {Point} */
-const START_POINT = [0, 0, 0];
-// model/write.py's: a line not past its last character after this many times the corpus's
-// points per character (the export's points_per_character) is cut off.
-const GIVE_UP_PACE = 3;
 
 /**
  * The export's weights as the step needs them, and its metadata's shape and alphabet.
@@ -100,6 +101,7 @@ async function loadTextNetwork(url) {
     throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
       + "--weights writer");
   }
+  sharedConstants(url, modelJson, ["start_point", "model_unit", "give_up_points_per_character"]);
   const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize} = metadata.model;
   const net = {
     lstms: Array.from({length: layers}, (_, layer) => stackLstm(weights, `${CELL}/lstm_${layer}`)),
@@ -108,7 +110,8 @@ async function loadTextNetwork(url) {
     headKernel: weightNamed(weights, "mixture", "kernel"),
     headBias: weightNamed(weights, "mixture", "bias"),
     cells, windowMixtures, alphabetSize, head: headLayout(mixtures), chars: metadata.alphabet.chars,
-    giveUpPerCharacter: GIVE_UP_PACE * metadata.points_per_character,
+    giveUpPerCharacter: metadata.give_up_points_per_character, startPoint: metadata.start_point,
+    modelUnit: metadata.model_unit,
   };
   const kept = new Set([net.windowKernel, net.windowBias, net.headKernel, net.headBias]);
   tf.dispose(Object.values(weights).filter((tensor) => !kept.has(tensor)));
@@ -203,7 +206,7 @@ const pastEnd = (phi) => phi[phi.length - 1] > Math.max(...phi.subarray(0, phi.l
  * @param {number} bias
  * @param {() => number} random
  */
-function sampleBiased(head, y, bias, random) {
+export function sampleBiased(head, y, bias, random) {
   const mixture = readMixture(y, 0, head, undefined, newMixture(head.mixtures));
   logSoftmax(mixture.logPi, 0, head.mixtures, 1 + bias, mixture.logPi);
   for (let k = 0; k < head.mixtures; k++) {
@@ -237,7 +240,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   function readPrime(prime) {
     const primeCodes = encode(prime.text || " ");
     let state = zeroState(net);
-    let fed = Float32Array.from(START_POINT);
+    let fed = Float32Array.from(net.startPoint);
     for (const point of prime.points) {
       state = windowStep(net, fed, state, primeCodes).state;
       fed = Float32Array.from(point);
@@ -254,7 +257,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   function start(text, {bias = 1, seed = 0, prime} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
     const codes = encode(text);
-    let {state, fed} = prime ? readPrime(prime) : {state: zeroState(net), fed: Float32Array.from(START_POINT)};
+    let {state, fed} = prime ? readPrime(prime) : {state: zeroState(net), fed: Float32Array.from(net.startPoint)};
     const random = mulberry32(seed);
     const limit = Math.floor(net.giveUpPerCharacter * Array.from(text).length);
     let written = 0;
@@ -278,7 +281,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
 
   return {
     info: {backend, layers: net.lstms.length, cells: net.cells, mixtures: head.mixtures,
-      windowMixtures: net.windowMixtures, alphabet: net.chars},
+      windowMixtures: net.windowMixtures, alphabet: net.chars, modelUnit: net.modelUnit},
     encode,
     /**
      * @param {string} text
