@@ -3,12 +3,16 @@
 Four of the 145 human lines (Distill's validation data, as model.data.load("distill") reads
 them) on the left, four lines of the synthetic corpus (model/synth.py) on the right, all at
 one scale so sizes compare. With --hands, docs/hands.png instead: one sentence written in
-each of the corpus's six hands, the joined ones on the left, print on the right. Written as
-SVG, then photographed by headless Chromium (the project has no plotting library; this
-script is not part of the build).
+each of the corpus's six hands, the joined ones on the left, print on the right. With
+--writer W, the text model's card pictures: FOLDER/hands.png, a held-out line of each hand
+as the prime and what the model wrote after it, and FOLDER/samples.png, texts with
+capitals, digits and punctuation written at bias 1 (model.write). Written as SVG, then
+photographed by headless Chromium (the project has no plotting library; this script is not
+part of the build).
 
     python docs/make_picture.py [--seed 0] [--human 0 3 5 8] [--out docs/synthetic-vs-human.png]
     python docs/make_picture.py --hands [--seed 0] [--out docs/hands.png]
+    python docs/make_picture.py --writer model/writer [--seed 0]
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from model.synth import JOINED_FONTS, SynthConfig, synthesize, write
 CHROMIUM = "/usr/bin/chromium"
 COLUMN_WIDTH, ROW_HEIGHT, MARGIN, TITLE = 760, 90, 16, 40
 SENTENCE = 'Zoe\'s "x-ray" (#3) at 9:15 & 4.50; OK?'
+SAMPLE_TEXTS = ("It's 3:00 am; go home, KAYAK!", "Meet Anna at 9:15 (room 4B).", "NASA's well-known x-ray",
+                'Oslo, 12/05/2026: "fifty-five"', "Is it #1? Smith & Sons + 42*3", "the quick brown fox jumps")
 
 
 def pen_paths(line: data.Line, scale: float, left: float, top: float) -> str:
@@ -63,8 +69,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default %(default)s)")
     parser.add_argument("--human", type=int, nargs="+", default=[0, 3, 5, 8], help="which human lines")
     parser.add_argument("--hands", action="store_true", help="draw one sentence in every hand instead")
+    parser.add_argument("--writer", metavar="FOLDER", help="draw a text model's card pictures into its folder")
     parser.add_argument("--out", help="the picture (default docs/synthetic-vs-human.png, or docs/hands.png)")
     args = parser.parse_args()
+    if args.writer:
+        return writer_pictures(args.writer, args.seed)
     out = args.out or str(Path(__file__).with_name("hands.png" if args.hands else "synthetic-vs-human.png"))
     if args.hands:
         hands = SynthConfig().fonts
@@ -84,6 +93,23 @@ def main() -> None:
         "synthetic (model/synth.py)": synthesize(len(args.human), args.seed),
     }
     photograph(columns, out)
+
+
+def writer_pictures(folder: str, seed: int) -> None:
+    """FOLDER/hands.png and FOLDER/samples.png (module docstring)."""
+    from model.evaluate import held_out_lines
+    from model.hands import hand_of
+    from model.write import WriteConfig, load_writer
+
+    writer = load_writer(folder)
+    held_out = held_out_lines(folder)
+    primes = [next(line for line in held_out if hand_of(line) == hand) for hand in SynthConfig().fonts]
+    after = [item.line for item in writer.write([SENTENCE] * len(primes), WriteConfig(seed=seed), prime=primes)]
+    photograph({"prime: a held-out line of each hand": primes, "written after it (bias 1)": after},
+               str(Path(folder) / "hands.png"))
+    written = [item.line for item in writer.write(list(SAMPLE_TEXTS), WriteConfig(seed=seed))]
+    half = len(written) // 2
+    photograph({"written at bias 1": written[:half], "": written[half:]}, str(Path(folder) / "samples.png"))
 
 
 def photograph(columns: dict[str, list[data.Line]], out: str) -> None:
