@@ -12,7 +12,8 @@ exactly the lines its training held out, and `--baseline W` scores an unconditio
 the same lines beside it: the text should lower the NLL. `--write N` then writes the texts
 of N of those lines (model.write, bias `--bias`) and reports two more measures:
 - legibility: the character error rate of the project's recogniser (model.recognizer,
-  trained on the synthetic corpus) reading the writing, beside its rate on the real lines;
+  trained on the synthetic corpus) reading the writing, overall and per class of character
+  (lower case, capitals, digits, punctuation, space), beside its rate on the real lines;
 - alignment: the share of texts whose stop rule fired within 1.5 times the corpus's points
   per character.
 `--hands N` measures whether priming (section 5.5) carries the hand: N held-out lines of each
@@ -39,7 +40,7 @@ from model.base import DataError, Line, run_cli
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_of, train_hand_classifier
 from model.network import keras, nll_terms, tf
-from model.recognizer import Recognizer, character_error_rate, load_recognizer
+from model.recognizer import Recognizer, character_error_rate, class_error_rates, load_recognizer
 from model.synth import synthesize
 from model.synthesis import padded_codes
 from model.weights import TRAIN_FILE, artefact_folder, load_model
@@ -126,6 +127,7 @@ def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: 
     aligned = [item.stopped and item.points <= ALIGNED_WITHIN * per_character * len(item.line.text) for item in written]
     return {"texts": len(lines), "bias": bias,
             "cer": character_error_rate(recognizer, [item.line for item in written]),
+            "cer_by_class": class_error_rates(recognizer, [item.line for item in written]),
             "recogniser_cer_on_the_real_lines": character_error_rate(recognizer, lines),
             "aligned_share": float(np.mean(aligned)), "corpus_points_per_character": round(per_character, 2)}
 

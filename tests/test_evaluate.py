@@ -109,6 +109,7 @@ def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writ
     written = report["written"]
     assert written["texts"] == 2 and written["bias"] == 2.0 and 0 <= written["aligned_share"] <= 1
     assert written["cer"] > 0.5  # an untrained writer's scribble is not read as the text
+    assert set(written["cer_by_class"]) == {"lower case", "capitals", "digits", "punctuation", "space"}
     assert written["recogniser_cer_on_the_real_lines"] < 0.2  # while the real lines are
 
 
