@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import ALPHABET_FILE, Alphabet
-from model.base import METRICS_FILE, Line, UserError, run_cli
+from model.base import METRICS_FILE, ArgumentParser, Line, UserError, ranged, run_cli, seed_argument
 from model.data import CleanConfig, clean, load, split_lines
 from model.evaluate import text_codes, zero_start_batch
 from model.network import ModelConfig, keras, nll_terms, tf
@@ -53,9 +53,9 @@ from model.weights import (
     CONFIG_FILE,
     TRAIN_FILE,
     WEIGHTS_FILE,
-    artefact_folder,
     build_network,
     load_model,
+    pretrained,
     save_artefact,
 )
 
@@ -427,7 +427,7 @@ def _alphabet(config: TrainConfig, lines: list[Line]) -> Alphabet:
     if untexted:
         raise TrainError(f"--text: {untexted} of {len(lines)} lines of {config.data} have no text; give lines "
                          "with their text (N.txt beside N.json, IAM-OnDB with ascii-all, or synthetic)")
-    alphabet = Alphabet.load(artefact_folder(config.init)) if config.init else Alphabet.default()
+    alphabet = (pretrained(config.init, "--init", text=True).alphabet if config.init else None) or Alphabet.default()
     if alphabet.size != config.model.alphabet_size:
         raise TrainError(f"the alphabet has {alphabet.size} codes, the model reads {config.model.alphabet_size}")
     return alphabet
@@ -460,7 +460,7 @@ def publish(run: Path, dest: Path) -> None:
 def _positive(kind, zero: bool = False):
     def parse(text: str):
         value = kind(text)
-        if value < 0 or (value == 0 and not zero):
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
             raise argparse.ArgumentTypeError(f"{text} is not {'0 or more' if zero else 'above 0'}")
         return value
     return parse
@@ -468,7 +468,7 @@ def _positive(kind, zero: bool = False):
 
 def main(argv: list[str] | None = None) -> int:
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=defaults.data, help="a model.data source (default %(default)s)")
     parser.add_argument("--out", required=True, help="folder for checkpoints, metrics and the trained model")
     parser.add_argument("--lines", type=_positive(int), help="use only the first N lines of the source")
@@ -493,14 +493,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name}", type=_positive(float), help=default_help(name))
     parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
+    parser.add_argument("--seed", type=seed_argument, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here")
     scale = parser.add_argument_group("more devices (--batch-size stays the global batch: lines per update)")
     scale.add_argument("--strategy", choices=STRATEGIES, default=defaults.strategy,
                        help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
                        "each running this command with --out on a shared filesystem (default %(default)s)")
     scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (weights stay float32)")
-    parser.add_argument("--threads-per-op", type=int, default=1,
+    parser.add_argument("--threads-per-op", type=ranged(int, 0), default=1,
                         help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
     use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)
