@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
                        "each running this command with --out on a shared filesystem (default %(default)s)")
     scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (weights stay float32)")
-    parser.add_argument("--threads-per-op", type=ranged(int, 0), default=1,
+    parser.add_argument("--threads-per-op", type=ranged(int, 0, 1024), default=1,
                         help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
     use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Callable
 
 from model import original
 from model.alphabet import ALPHABET_FILE, Alphabet
@@ -132,25 +133,27 @@ def pretrained(spec: str, option: str = "--weights", text: bool | None = None) -
     an alphabet that does not fit the weights): a ModelError names the file and what to do.
     `text` True asks for a text model, False for a handwriting model; `option` names the
     command-line option in those messages."""
+    def check_kind(config: ModelConfig) -> None:
+        if text is not None and config.conditional != text:
+            raise ModelError(f"{option} {spec}: a text model (it writes a given text), not a handwriting model; "
+                             "give default, distill or a folder made by `python -m model.train`" if not text else
+                             f"{option} {spec}: an unconditional model, which reads no text; give writer or a "
+                             "folder made by `python -m model.train --text`")
+
     if spec == "distill":
-        artefact = Artefact(original.load_original(), ModelConfig(), dict(original.ABOUT))
-    else:
-        artefact = _load_folder(spec)
-    if text is not None and artefact.config.conditional != text:
-        raise ModelError(f"{option} {spec}: a text model (it writes a given text), not a handwriting model; "
-                         "give default, distill or a folder made by `python -m model.train`" if not text else
-                         f"{option} {spec}: an unconditional model, which reads no text; give writer or a "
-                         "folder made by `python -m model.train --text`")
-    return artefact
+        check_kind(ModelConfig())
+        return Artefact(original.load_original(), ModelConfig(), dict(original.ABOUT))
+    return _load_folder(spec, check_kind)
 
 
-def _load_folder(spec: str) -> Artefact:
+def _load_folder(spec: str, check_kind: Callable[[ModelConfig], None]) -> Artefact:
     folder = artefact_folder(spec)
     if spec in NAMED_MODEL_DIRS and not (folder / CONFIG_FILE).is_file():
         raise ModelError(f"{folder}: the {spec} model is not there yet; "
                          "train it with `python -m model.train` or give another --weights")
     # every small file is checked before the network is built: a mistake costs no TensorFlow time
     config = read_config(_artefact_dir(folder))
+    check_kind(config)
     hand_edit = "fix it by hand, or remove it"
     about = {"name": folder.name, "source": str(folder), "credit": ""}
     if (folder / ABOUT_FILE).is_file():
