@@ -106,7 +106,7 @@ def _check_size(size: int, where: str) -> None:
     """Refuses a line file over MAX_LINE_BYTES before it is read."""
     if size > MAX_LINE_BYTES:
         raise DataError(f"{where}: {size:,} bytes, over the {MAX_LINE_BYTES:,} a line file may have "
-                        f"(about half a million points): split it into lines")
+                        f"(some {MAX_LINE_BYTES // 16:,} points): split it into lines")
 
 
 # --- JSON lines (the original article's format) --------------------------------------------
