@@ -7,6 +7,10 @@ Johnson and Olah (2016), imported by model.original; any other name is an artefa
 that model.train wrote: config.json (the ModelConfig), weights.h5, and NAME.json for each
 further record (train.json, metrics.json, about.json: the name, source and credit shown).
 A text-conditional model (Graves section 5, model.synthesis) also has its alphabet.json.
+
+`pretrained(spec)` is the one place that reads such a folder (as nanoGPT's from_pretrained):
+the model with its config, about, alphabet, metrics and training settings, every file
+checked first, so a hand-edited or cut file is one line naming it, never a traceback.
 """
 from __future__ import annotations
 
@@ -52,7 +56,9 @@ def save_artefact(model: keras.Model, config: ModelConfig, folder, **extra) -> P
     return folder
 
 
-# What each record of a model folder holds (model.base.read_record's schemas), and the sizes a network may have.
+# The sizes a network may have: far above any model here (500 cells), and low enough that a
+# mistyped config.json cannot ask TensorFlow for gigabytes. Then what each record of a model
+# folder holds (model.base.read_record's schemas).
 SHAPE_RANGES = {"layers": (1, 8), "cells": (1, 2048), "mixtures": (1, 100), "window_mixtures": (0, 100),
                 "alphabet_size": (0, 1000)}
 CONFIG_SCHEMA = {f"{name}?": int for name in SHAPE_RANGES}
@@ -83,7 +89,7 @@ class Artefact:
     train: dict = field(default_factory=dict)  # model.train's settings (train.json), {} without one
 
 
-def read_config(folder: Path) -> ModelConfig:
+def _read_config(folder: Path) -> ModelConfig:
     """The ModelConfig in folder/config.json, every size a whole number in range."""
     path = folder / CONFIG_FILE
     settings = read_record(path, CONFIG_SCHEMA, "rewrite it as model.train wrote it, or retrain", ModelError)
@@ -100,7 +106,7 @@ def read_config(folder: Path) -> ModelConfig:
 
 def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
     """The model and config that `save_artefact` wrote into folder."""
-    config = read_config(_artefact_dir(folder))
+    config = _read_config(_artefact_dir(folder))
     return _filled(Path(folder), config), config
 
 
@@ -152,7 +158,7 @@ def _load_folder(spec: str, check_kind: Callable[[ModelConfig], None]) -> Artefa
         raise ModelError(f"{folder}: the {spec} model is not there yet; "
                          "train it with `python -m model.train` or give another --weights")
     # every small file is checked before the network is built: a mistake costs no TensorFlow time
-    config = read_config(_artefact_dir(folder))
+    config = _read_config(_artefact_dir(folder))
     check_kind(config)
     hand_edit = "fix it by hand, or remove it"
     about = {"name": folder.name, "source": str(folder), "credit": ""}
