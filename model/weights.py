@@ -71,7 +71,7 @@ EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll":
                 "val_nll_eos": float}
 METRICS_SCHEMA = {"data?": str, "init?": (str, None), "train_lines?": int, "train_points?": int,
                   "val_lines?": int, "val_points?": int, "epochs?": [EPOCH_SCHEMA], "best_epoch?": int,
-                  "train_seconds?": float}
+                  "train_seconds?": float, "longest_text?": int, "points_per_character?": float}
 TRAIN_SCHEMA = {"data": str, "lines?": (int, None), "val_fraction": float, "seed": int, "clean?": {
     "max_step_raw?": (float, None), "step_percentile?": float, "step_factor?": float, "clip_raw?": float,
     "min_points?": int}}
@@ -166,6 +166,9 @@ def _load_folder(spec: str, check_kind: Callable[[ModelConfig], None]) -> Artefa
         about.update(read_record(folder / ABOUT_FILE, ABOUT_SCHEMA, hand_edit, ModelError))
     metrics = read_record(folder / METRICS_FILE, METRICS_SCHEMA, f"restore model.train's log, or {hand_edit}",
                           ModelError) if (folder / METRICS_FILE).is_file() else {}
+    if metrics.get("longest_text", 1) < 1:  # model.write's row width
+        raise ModelError(f"{folder / METRICS_FILE}: longest_text is {metrics['longest_text']}, not 1 or more: "
+                         f"restore model.train's log, or {hand_edit}")
     train = read_record(folder / TRAIN_FILE, TRAIN_SCHEMA, f"restore model.train's settings, or {hand_edit}",
                         ModelError) if (folder / TRAIN_FILE).is_file() else {}
     alphabet = _alphabet(folder, config) if config.conditional else None

@@ -205,6 +205,7 @@ def test_cells_out_of_range_or_of_the_wrong_type_is_one_line(cells, expected, tm
 @pytest.mark.parametrize("name, content, expected", [
     ("metrics.json", "[1, 2]", "not an object"),
     ("metrics.json", '{"epochs": [{"epoch": 1, "val_nll": "low"}]}', "epochs[0].val_nll"),
+    ("metrics.json", '{"longest_text": 0}', "longest_text is 0, not 1 or more"),
     ("train.json", '{"data": 7, "val_fraction": 0.1, "seed": 0}', "data is 7, not a string"),
     ("about.json", '{"name": ["x"]}', "name"),
 ])
