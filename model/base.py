@@ -182,8 +182,8 @@ def ranged(kind: type, low: float, high: float = math.inf) -> Callable[[str], fl
             raise argparse.ArgumentTypeError(f"{shown!r} is not {'a whole number' if kind is int else 'a number'}") \
                 from None
         if not (math.isfinite(value) and low <= value <= high):
-            raise argparse.ArgumentTypeError(f"{shown} is outside {low:g} to {high:g}" if high < math.inf
-                                             else f"{shown} is not {low:g} or more")
+            raise argparse.ArgumentTypeError(f"{shown}: must be from {low:g} to {high:g}" if high < math.inf
+                                             else f"{shown}: must be at least {low:g}")
         return value
     return parse
 
