@@ -30,7 +30,17 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.base import CONFIG_FILE, METRICS_FILE, UserError, distill_dir, locked, run_cli, shown_name
+from model.base import (
+    CONFIG_FILE,
+    ArgumentParser,
+    UserError,
+    distill_dir,
+    locked,
+    ranged,
+    run_cli,
+    seed_argument,
+    shown_name,
+)
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -60,7 +70,7 @@ def _default_data() -> str:
 
 
 def load_inputs(config: BuildConfig, say=print):
-    """The lines shown by the figures, then the model (weights.load_model) and the writer
+    """The lines shown by the figures, then the model (weights.pretrained) and the writer
     (load_writer): bad lines are reported before TensorFlow is even imported."""
     from model import data
 
@@ -69,11 +79,9 @@ def load_inputs(config: BuildConfig, say=print):
         raise BuildError(f"--data {config.data}: no lines found; give a folder of JSON lines, IAM XML or 'synthetic'")
     from model import weights  # imports TensorFlow: only once the lines are known to be good
 
-    model, model_config, about = weights.load_model(config.weights)
-    folder = weights.artefact_folder(config.weights)
-    if (folder / METRICS_FILE).is_file():  # the model card's training curve
-        about = {**about, "metrics": json.loads((folder / METRICS_FILE).read_text())}
-    return model, model_config, about, lines, load_writer(config.writer, say)
+    artefact = weights.pretrained(config.weights, text=False)
+    about = {**artefact.about, "metrics": artefact.metrics} if artefact.metrics else artefact.about  # the card's curve
+    return artefact.model, artefact.config, about, lines, load_writer(config.writer, say)
 
 
 def load_writer(spec: str, say=print):
@@ -82,22 +90,17 @@ def load_writer(spec: str, say=print):
     section is left out, and the build says so in one line."""
     from generator.figures import TextModel
     from model import weights
-    from model.alphabet import Alphabet
 
     folder = weights.artefact_folder(spec)
     if spec == "none" or (spec == "writer" and not (folder / CONFIG_FILE).is_file()):
         say("write-anything: left out (" + ("--writer none" if spec == "none" else
             f"no text model in {shown_name(str(folder))}/; give one with --writer FOLDER") + ")")
         return None
-    model, model_config, about = weights.load_model(spec)
-    if not model_config.conditional:
-        raise BuildError(f"--writer {spec}: not a text model (it reads no text); give a folder made by "
-                         "`python -m model.train --text`, or 'none'")
-    trained = folder / "train.json"  # model.train's config: what the page says the model learned from
-    trained_on = json.loads(trained.read_text()).get("data") or "" if trained.is_file() else ""
-    if (folder / METRICS_FILE).is_file():  # the longest line it learned, which the article names
-        about = {**about, "metrics": json.loads((folder / METRICS_FILE).read_text())}
-    return TextModel(model=model, alphabet=Alphabet.load(folder), about=about, trained_on=trained_on)
+    artefact = weights.pretrained(spec, "--writer", text=True)
+    # model.train's settings name what the page says the model learned from; its metrics, the
+    # longest line it learned, which the article names and the figure's rows keep within
+    return TextModel(model=artefact.model, alphabet=artefact.alphabet,
+                     about={**artefact.about, "metrics": artefact.metrics}, trained_on=artefact.train.get("data", ""))
 
 
 def _refuse_foreign(out: Path) -> None:
@@ -145,7 +148,7 @@ def stage_key(config: BuildConfig) -> str:
     def model_files(spec: str) -> str:  # default and writer are under model/, in STAGE_CODE
         if spec == "distill":
             return files_fingerprint(distill_dir())
-        folder = Path(spec)  # an artefact folder: load_model reads its own files, not subfolders
+        folder = Path(spec)  # an artefact folder: weights.pretrained reads its own files, not subfolders
         return files_fingerprint(*[path for path in sorted(folder.iterdir()) if path.is_file()]) \
             if folder.is_dir() else ""
 
@@ -329,7 +332,7 @@ COMMANDS = ("build", "serve")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         usage="%(prog)s [build|serve] [options]",
         description="Build site/ (the default command) or serve it and rebuild on changes (serve).")
     # weights, data and seed default to None: serve tells the given ones from those it reuses
@@ -345,13 +348,13 @@ def _parser() -> argparse.ArgumentParser:
                              "(default: the shared human lines if present, else synthetic)")
     parser.add_argument("--out", default=str(REPO_ROOT / "site"),
                         help="output folder (default: site/ in the repository)")
-    parser.add_argument("--seed", type=int, help="seed for every random choice (default: 0)")
+    parser.add_argument("--seed", type=seed_argument, help="seed for every random choice (default: 0)")
     parser.add_argument("--cache", default=str(REPO_ROOT / ".cache"),
                         help="folder for cached precomputes and model stages (default: .cache); "
                              "'' disables the cache")
     parser.add_argument("--source-url", help="the page links to its source here (default: this repository on "
                         "GitHub Actions, from GITHUB_SERVER_URL and GITHUB_REPOSITORY; else no link)")
-    parser.add_argument("--port", type=int, default=8000, help="port for `serve` (default: 8000)")
+    parser.add_argument("--port", type=ranged(int, 0, 65535), default=8000, help="port for `serve` (default: 8000)")
     return parser
 
 

@@ -121,8 +121,10 @@ def tsne_order(cells_per_line: list[np.ndarray], config: CellAnalysisConfig) -> 
     cell order[k]."""
     from sklearn.manifold import TSNE  # slow to import; only builds that sort cells need it
 
-    features = np.concatenate([neighbourhood_features(cells[:config.tsne_points], config.window)
-                               for cells in cells_per_line if len(cells) > config.window], axis=1)
+    long_enough = [cells[:config.tsne_points] for cells in cells_per_line if len(cells) > config.window]
+    if not long_enough:  # no line spans one window (two-point lines): no neighbourhoods to compare
+        return np.arange(cells_per_line[0].shape[1])  # the cells as numbered
+    features = np.concatenate([neighbourhood_features(cells, config.window) for cells in long_enough], axis=1)
     # Euclidean distances through the 500 x 500 Gram matrix: far cheaper than letting t-SNE
     # (or a PCA) touch the ~10^4-dimensional features again. (t-SNE squares them itself.)
     features = features.astype(np.float64)
@@ -240,7 +242,8 @@ def position_or_time(r: np.ndarray, signals_per_line: list[dict]) -> tuple[float
     with one correlates with the other. Partial correlations tell them apart: returns r(x, time)
     over the lines and (2, cells) [r with x given time, r with time given x]."""
     x, time = (np.concatenate([signals[name] for signals in signals_per_line]) for name in ("x", "time"))
-    x_time = float(np.corrcoef(x, time)[0, 1])
+    spread = x.std() * time.std()  # 0 for a pen that never moves, or a line of one point: r taken as 0
+    x_time = float(np.mean((x - x.mean()) * (time - time.mean())) / spread) if spread > 0 else 0.0
     with_x, with_time = r[list(SIGNALS).index("x")], r[list(SIGNALS).index("time")]
 
     def partial(first, second):
@@ -261,7 +264,8 @@ def family_strength(r: np.ndarray) -> tuple[list[str], np.ndarray]:
 def distinctiveness(strength: np.ndarray) -> np.ndarray:
     """Family strength over that family's median over all cells: direction correlates a little
     with most cells, so raw |r| alone would call nearly every cell a direction cell."""
-    return strength / np.median(strength, axis=1, keepdims=True)
+    median = np.median(strength, axis=1, keepdims=True)  # 0 when a family correlates with no cell at all
+    return np.divide(strength, median, out=np.zeros_like(strength), where=median > 0)
 
 
 def find_groups(r: np.ndarray, order: np.ndarray, config: CellAnalysisConfig) -> list[Group]:

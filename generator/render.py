@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import traceback
 from pathlib import Path
 
 import jinja2
@@ -15,12 +16,29 @@ import numpy as np
 from markupsafe import Markup
 
 from generator.figures import FIGURE_NAMES, Figure
+from model.base import UserError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # Six significant digits: well below a pixel for pen coordinates and below what a reader can
 # see in a colour; figures that ship many numbers quantise further themselves.
 SIGNIFICANT_DIGITS = 6
+
+
+class TemplateError(UserError):
+    """A template under templates/ that cannot be rendered: where, and what Jinja2 said."""
+
+
+def _template_error(error: jinja2.TemplateError) -> TemplateError:
+    """The template file and line an error is in: a syntax error knows them; for one met while
+    rendering (an undefined name), the innermost frame in a template tells."""
+    filename, line = getattr(error, "filename", None), getattr(error, "lineno", None)
+    if not filename:
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.endswith(".j2")]
+        filename, line = (frames[-1].filename, frames[-1].lineno) if frames else (str(TEMPLATES), None)
+    where = f"{filename}:{line}" if line else filename
+    message = " ".join(str(error.message or error).split())
+    return TemplateError(f"{where}: {type(error).__name__}: {message}: fix the template")
 
 
 def _plain(value):
@@ -110,7 +128,10 @@ def render_article(figures: list[Figure], charts: dict[str, dict], context: dict
         return by_name.get(name, Figure(name)).data or {}
 
     env.globals.update(figure=place, figure_data=data_of, figure_scripts=scripts)
-    return env.get_template("article.html.j2").render(**context)
+    try:
+        return env.get_template("article.html.j2").render(**context)
+    except jinja2.TemplateError as error:
+        raise _template_error(error) from None
 
 
 def write_figure_files(figures: list[Figure], site: Path) -> int:

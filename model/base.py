@@ -9,15 +9,18 @@ site builder) imports what it needs from here, so no import ever runs in a circl
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
+import json
+import math
 import os
 import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NoReturn
 
 import numpy as np
 
@@ -109,6 +112,60 @@ class ModelError(UserError, ValueError):
     """A model that cannot be found or loaded."""
 
 
+# --- JSON records a user may have edited -----------------------------------------------------------
+
+# A schema: a type (int, float, str, dict or list; a tuple allows several, None allowing null), a
+# dict of key -> schema (a key ending in "?" may be missing; other keys are not looked at), or a
+# one-item list for a list of such. float takes an int too, never NaN; bool is neither.
+KINDS = {int: "a whole number", float: "a finite number", str: "a string", dict: "an object", list: "a list"}
+
+
+class _Mismatch(Exception):
+    """Where in a record it departs from its schema, and how."""
+
+
+def _shown(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check(value, schema, where: str = "") -> None:
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            raise _Mismatch(f"{where or 'the whole file'} is {_shown(value)}, not an object")
+        for key, inner in schema.items():
+            name = key.removesuffix("?")
+            if name in value:
+                _check(value[name], inner, f"{where}.{name}" if where else name)
+            elif not key.endswith("?"):
+                raise _Mismatch(f"{where + '.' if where else ''}{name} is missing")
+    elif isinstance(schema, list):
+        if not isinstance(value, list):
+            raise _Mismatch(f"{where} is {_shown(value)}, not a list")
+        for index, item in enumerate(value):
+            _check(item, schema[0], f"{where}[{index}]")
+    else:
+        allowed = schema if isinstance(schema, tuple) else (schema,)
+        number = float in allowed and type(value) in (int, float) and math.isfinite(value)
+        if not (number or (value is None and None in allowed) or
+                (type(value) in allowed and not isinstance(value, float))):
+            names = " or ".join("null" if kind is None else KINDS[kind] for kind in allowed)
+            raise _Mismatch(f"{where} is {_shown(value)}, not {names}")
+
+
+def read_record(path: Path, schema, advice: str, error: type[UserError] = UserError):
+    """The JSON at path, checked against schema; unreadable or departing from it, one line
+    naming the file, where in it and `advice` (what to do) as `error`."""
+    try:
+        value = json.loads(path.read_bytes())
+        _check(value, schema)
+    except (ValueError, RecursionError) as problem:  # JSONDecodeError, bad UTF-8, over-long integers
+        raise error(f"{path}: not readable JSON ({str(problem).splitlines()[0][:80]}): {advice}") from None
+    except _Mismatch as mismatch:
+        raise error(f"{path}: {mismatch}: {advice}") from None
+    return value
+
+
 def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lambda: "interrupted") -> int:
     """How every command line ends: 0 when `command()` returns; for a UserError or an OSError
     (a file that cannot be read or written), `error: <message>` on stderr and 2; for Ctrl-C,
@@ -183,3 +240,33 @@ def locked(folder: str | Path, busy: str) -> Iterator[None]:
         except BlockingIOError:
             raise UserError(busy) from None
         yield
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse for every command line, a bad argument answered as a UserError is: one line
+    (`error: ...`, exit 2), where argparse's own prints its usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+SEED_MAX = 2**31 - 1  # TensorFlow's samplers take int32 seeds; NumPy and scikit-learn take these too
+
+
+def ranged(kind: type, low: float, high: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` (int or float) from low to high; NaN and infinities refused."""
+    def parse(text: str):
+        shown = text if len(text) <= 20 else text[:17] + "..."
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown!r} is not {'a whole number' if kind is int else 'a number'}") \
+                from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{shown}: must be from {low:g} to {high:g}" if high < math.inf
+                                             else f"{shown}: must be at least {low:g}")
+        return value
+    return parse
+
+
+seed_argument = ranged(int, 0, SEED_MAX)

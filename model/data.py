@@ -37,7 +37,7 @@ import numpy as np
 
 from model import remote, synth
 from model.alphabet import Alphabet
-from model.base import DataError, Line, replacing, run_cli, shown_name
+from model.base import ArgumentParser, DataError, Line, ranged, replacing, run_cli, seed_argument, shown_name
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -48,6 +48,9 @@ CONFIG_NAME = "_config.json"
 DEFAULT_SYNTHETIC_LINES = 2000
 COLUMNS = ("dx", "dy", "pen_up")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+# The largest line file read (JSON or XML): 8 MiB, about half a million points, where IAM's longest
+# line has under 2,000. json.loads takes about 16 times a line's size (a Python object per number).
+MAX_LINE_BYTES = 8 * 2**20
 
 
 def _natural_key(name: str) -> list:
@@ -99,11 +102,25 @@ def _absolute(line: Line) -> tuple[np.ndarray, np.ndarray]:
     return xy, pen_up
 
 
-# --- JSON lines (the original article's format) --------------------------------------------
+def _check_size(size: int, where: str) -> None:
+    """Refuses a line file over MAX_LINE_BYTES before it is read."""
+    if size > MAX_LINE_BYTES:
+        raise DataError(f"{where}: {size:,} bytes, over the {MAX_LINE_BYTES:,} a line file may have "
+                        f"(some {MAX_LINE_BYTES // 16:,} points): split it into lines")
 
+
+# --- JSON lines (the original article's format) --------------------------------------------
 
 def _parse_json_line(data: bytes, where: str) -> Line:
     """Rows [dx, dy, pen_up]: row 0 the absolute start, every later row the offset from the last."""
+    table = _checked_rows(data, where)
+    meta = {"start_pen_up": 1} if table[0, 2] else {}
+    return Line(points=table[1:].astype(np.float32), start=(float(table[0, 0]), float(table[0, 1])),
+                meta=meta)
+
+
+def _checked_rows(data: bytes, where: str) -> np.ndarray:
+    """The rows as float64 (N, 3), each checked, the first bad one described."""
     try:
         rows = json.loads(data)
     except json.JSONDecodeError as error:
@@ -111,6 +128,11 @@ def _parse_json_line(data: bytes, where: str) -> Line:
                         f"repair the file or leave it out") from None
     except UnicodeDecodeError as error:
         raise DataError(f"{where}: byte {error.start}: not UTF-8 text: is this a JSON line file?") from None
+    except RecursionError:
+        raise DataError(f"{where}: arrays nested too deep to read: expected rows [dx, dy, pen_up] "
+                        f"inside one array") from None
+    except ValueError as error:  # an integer of more digits than Python converts (4,300)
+        raise DataError(f"{where}: {str(error).split(';')[0]}: give every row three numbers") from None
     if not isinstance(rows, list) or len(rows) < 2:
         raise DataError(f"{where}: expected an array of [dx, dy, pen_up] rows, the absolute start "
                         f"and at least one point, got {_brief(rows)}: write the line in that format")
@@ -125,10 +147,7 @@ def _parse_json_line(data: bytes, where: str) -> Line:
         if row[2] not in (0, 1):
             raise DataError(f"{where}: row {index}, pen_up: {_brief(row[2])} is neither 0 nor 1: "
                             f"mark the last point of each stroke with 1, others with 0")
-    table = np.asarray(rows, np.float64)
-    meta = {"start_pen_up": 1} if table[0, 2] else {}
-    return Line(points=table[1:].astype(np.float32), start=(float(table[0, 0]), float(table[0, 1])),
-                meta=meta)
+    return np.asarray(rows, np.float64)
 
 
 def _json_number(value: float, precision: type = np.float32) -> int | float:
@@ -332,7 +351,9 @@ def _load_file(path: Path, folder: Path | None = None) -> Line:
     """The line at `path`, with the text of N.txt beside N.json; a file of the data `folder` it
     was found in may not link out of it, nor may N.txt out of the line's own folder."""
     try:
-        line = LINE_PARSERS[path.suffix.lower()]((_inside(path, folder) if folder else path).read_bytes(), str(path))
+        source = _inside(path, folder) if folder else path
+        _check_size(source.stat().st_size, str(path))
+        line = LINE_PARSERS[path.suffix.lower()](source.read_bytes(), str(path))
         text_path = path.with_suffix(TEXT_SUFFIX)
         if path.suffix.lower() == ".json" and text_path.is_file() and _inside(text_path, folder or path.parent):
             line.text = text_path.read_text(encoding="utf-8")
@@ -387,6 +408,7 @@ def _load_archive(path: Path, limit: int | None) -> list[Line]:
         if member.name not in pending:
             continue
         where = f"{path}:{member.name}"
+        _check_size(member.size, where)
         try:
             data = archive.extractfile(member).read()
         except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
@@ -709,30 +731,28 @@ def _write_corpus(lines: list[Line], out_dir: str, config: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.data", description=(
+    parser = ArgumentParser(prog="python -m model.data", description=(
         "Handwriting lines: render the synthetic corpus, convert any source to JSON lines, "
         "print corpus statistics. Sources: " + SOURCES_HELP + ". " + TRANSCRIPTIONS_HELP + "."))
     commands = parser.add_subparsers(dest="command", required=True)
     synth = commands.add_parser("synth", help="write N synthetic cursive lines as JSON line files")
-    synth.add_argument("--lines", type=int, default=DEFAULT_SYNTHETIC_LINES,
+    synth.add_argument("--lines", type=ranged(int, 1), default=DEFAULT_SYNTHETIC_LINES,
                        help="how many lines (default %(default)s)")
-    synth.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    synth.add_argument("--seed", type=seed_argument, default=0, help="random seed (default %(default)s)")
     synth.add_argument("--out", required=True, help="new or empty folder for NAME.json (+ NAME.txt) files")
     convert = commands.add_parser("convert", help="convert any source to JSON line files")
     convert.add_argument("source", help=f"{SOURCES_HELP}; {TRANSCRIPTIONS_HELP}")
     convert.add_argument("--out", required=True, help="new or empty folder for NAME.json (+ NAME.txt) files")
-    convert.add_argument("--limit", type=int, help="keep only the first N lines")
+    convert.add_argument("--limit", type=ranged(int, 1), help="keep only the first N lines")
     describe = commands.add_parser("stats", help="print one JSON line of corpus statistics")
     describe.add_argument("source", help=f"{SOURCES_HELP}; {TRANSCRIPTIONS_HELP}")
-    describe.add_argument("--limit", type=int, help="only the first N lines")
+    describe.add_argument("--limit", type=ranged(int, 1), help="only the first N lines")
     args = parser.parse_args(argv)
     return run_cli(lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> None:
     if args.command == "synth":
-        if args.lines < 1:
-            raise DataError(f"--lines {args.lines}: must be at least 1")
         _write_corpus(_load_synthetic(args.lines, args.seed), args.out,
                       {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": asdict(synth.SynthConfig())})
     elif args.command == "convert":

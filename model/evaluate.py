@@ -35,16 +35,16 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from model import weights
 from model.alphabet import Alphabet
-from model.base import DataError, Line, run_cli
+from model.base import ArgumentParser, DataError, Line, ranged, run_cli
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_of, train_hand_classifier
 from model.network import keras, nll_terms, tf
 from model.recognizer import Recognizer, character_error_rate, class_error_rates, load_recognizer
 from model.synth import synthesize
 from model.synthesis import padded_codes
-from model.weights import TRAIN_FILE, artefact_folder, load_model
-from model.write import WriteConfig, Writer, load_writer
+from model.write import MAX_BIAS, WriteConfig, Writer, load_writer
 
 WRITE_BATCH = 50  # texts written side by side
 HAND_TRAINING_LINES = 1200  # fresh corpus lines (seed HAND_TRAINING_SEED) the hand classifier learns from
@@ -108,13 +108,14 @@ def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = Eva
             "nll_eos": total_eos / points, "points": points, "lines": len(lines)}
 
 
-def held_out_lines(spec: str) -> list[Line]:
-    """The lines a training run held out for validation, cleaned as it cleaned them (its train.json)."""
-    train_file = artefact_folder(spec) / TRAIN_FILE
-    if not train_file.is_file():
-        raise DataError(f"--data held-out: {train_file} not found; it needs a model trained by model.train, "
-                        "or give --data a source")
-    settings = json.loads(train_file.read_text())
+def held_out_lines(model: str | weights.Artefact) -> list[Line]:
+    """The lines a training run (a model name, or the model loaded) held out for validation,
+    cleaned as it cleaned them (its train.json)."""
+    artefact = weights.pretrained(model) if isinstance(model, str) else model
+    settings = artefact.train
+    if not settings:
+        raise DataError(f"--data held-out: {artefact.about['source']} has no {weights.TRAIN_FILE}; it needs a "
+                        "model trained by model.train, or give --data a source")
     lines = clean(load(settings["data"], limit=settings.get("lines")), CleanConfig(**settings.get("clean", {})))
     return split_lines(lines, settings["val_fraction"], settings["seed"])[1]
 
@@ -152,7 +153,7 @@ def measure_hands(writer: Writer, lines: list[Line], per_hand: int, bias: float,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=(
+    parser = ArgumentParser(prog="python -m model.evaluate", description=(
         "Print one JSON line: the model's mean negative log-likelihood per point (nats, density "
         "per model unit^2, zero-start) on every point of every line of a source; for a model that "
         "writes a text, also its legibility and alignment (--write)."))
@@ -162,34 +163,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="distill",
                         help="any source model.data.load reads (default: the article's 145 lines), or held-out: "
                         "the lines the model's training held out")
-    parser.add_argument("--batch-lines", type=int, default=EvaluateConfig.batch_lines,
+    parser.add_argument("--batch-lines", type=ranged(int, 1), default=EvaluateConfig.batch_lines,
                         help="lines scored together (default %(default)s)")
     parser.add_argument("--baseline", help="also score this unconditional model on the same lines")
-    parser.add_argument("--write", type=int, default=0, metavar="N",
+    parser.add_argument("--write", type=ranged(int, 0), default=0, metavar="N",
                         help="a model that writes a text: write the texts of the first N lines and measure them")
-    parser.add_argument("--hands", type=int, default=0, metavar="N",
+    parser.add_argument("--hands", type=ranged(int, 0), default=0, metavar="N",
                         help="a model that writes a text, on corpus lines: prime it with N lines of each hand "
                         "and measure whether the writing keeps the hand")
-    parser.add_argument("--bias", type=float, default=1.0,
+    parser.add_argument("--bias", type=ranged(float, 0, MAX_BIAS), default=1.0,
                         help="with --write and --hands: sampling bias (default %(default)s)")
     args = parser.parse_args(argv)
     return run_cli(lambda: _evaluate(args))
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    if args.batch_lines < 1:
-        raise DataError(f"--batch-lines {args.batch_lines}: must be at least 1")
-    model, config, _ = load_model(args.weights)  # a wrong --weights is named before any download of --data
-    alphabet = Alphabet.load(artefact_folder(args.weights)) if config.conditional else None
-    if (args.write or args.hands) and not alphabet:
+    artefact = weights.pretrained(args.weights)  # a wrong --weights is named before any download of --data
+    if (args.write or args.hands) and not artefact.alphabet:
         raise DataError(f"--write/--hands: {args.weights} is an unconditional model, which writes no given text")
-    lines = held_out_lines(args.weights) if args.data == "held-out" else load(args.data)
+    lines = held_out_lines(artefact) if args.data == "held-out" else load(args.data)
     settings = EvaluateConfig(batch_lines=args.batch_lines)
-    report = evaluate(model, lines, settings, alphabet)
+    report = evaluate(artefact.model, lines, settings, artefact.alphabet)
     if args.baseline:
-        baseline, baseline_config, _ = load_model(args.baseline)
-        if baseline_config.conditional:
-            raise DataError(f"--baseline {args.baseline}: give an unconditional model to compare with")
+        baseline = weights.pretrained(args.baseline, "--baseline", text=False).model
         report["baseline"] = {"weights": args.baseline, **evaluate(baseline, lines, settings)}
         report["text_lowers_nll_by"] = report["baseline"]["nll_per_point"] - report["nll_per_point"]
     if args.write:

@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import MODEL_UNIT, Line, ModelError, run_cli
+from model.base import MODEL_UNIT, ArgumentParser, Line, ModelError, run_cli
 from model.evaluate import zero_start_batch
 from model.network import ModelConfig, keras
 from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
-from model.weights import artefact_folder, load_model
+from model.weights import pretrained
 from model.write import GIVE_UP_POINTS_PER_CHARACTER
 
 MODEL_JSON = "model.json"
@@ -163,7 +163,7 @@ def set_exported_weights(model: keras.Model, out_dir) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.export", description=(
+    parser = ArgumentParser(prog="python -m model.export", description=(
         "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
     parser.add_argument("--weights", default="default",
                         help="default (model/default), distill (the original article's), writer (model/writer) "
@@ -176,9 +176,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _export(args: argparse.Namespace) -> None:
-    model, config, _ = load_model(args.weights)
-    alphabet = Alphabet.load(artefact_folder(args.weights)) if config.conditional else None
-    written = export_tfjs(model, args.out, None if args.quantize == "none" else args.quantize, alphabet=alphabet)
+    artefact = pretrained(args.weights)
+    written = export_tfjs(artefact.model, args.out, None if args.quantize == "none" else args.quantize,
+                          alphabet=artefact.alphabet)
     print(json.dumps({"out": args.out, "files": [path.name for path in written],
                       "bytes": sum(path.stat().st_size for path in written)}))
 

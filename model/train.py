@@ -52,11 +52,14 @@ from model.base import (
     METRICS_FILE,
     MODEL_UNIT,
     PARTIAL_SUFFIX,
+    ArgumentParser,
     Line,
     UserError,
     locked,
+    ranged,
     replacing,
     run_cli,
+    seed_argument,
     shown_name,
     write_file,
 )
@@ -68,9 +71,9 @@ from model.weights import (
     CONFIG_FILE,
     TRAIN_FILE,
     WEIGHTS_FILE,
-    artefact_folder,
     build_network,
     load_model,
+    pretrained,
     save_artefact,
 )
 
@@ -520,7 +523,7 @@ def _alphabet(config: TrainConfig, lines: list[Line]) -> Alphabet:
     if untexted:
         raise TrainError(f"--text: {untexted} of {len(lines)} lines of {config.data} have no text; give lines "
                          "with their text (N.txt beside N.json, IAM-OnDB with ascii-all, or synthetic)")
-    alphabet = Alphabet.load(artefact_folder(config.init)) if config.init else Alphabet.default()
+    alphabet = (pretrained(config.init, "--init", text=True).alphabet if config.init else None) or Alphabet.default()
     if alphabet.size != config.model.alphabet_size:
         raise TrainError(f"the alphabet has {alphabet.size} codes, the model reads {config.model.alphabet_size}")
     return alphabet
@@ -588,7 +591,7 @@ def _earlier_publication(dest: Path, identity: str) -> dict:
 def _positive(kind, zero: bool = False):
     def parse(text: str):
         value = kind(text)
-        if value < 0 or (value == 0 and not zero):
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
             raise argparse.ArgumentTypeError(f"{text} is not {'0 or more' if zero else 'above 0'}")
         return value
     return parse
@@ -596,7 +599,7 @@ def _positive(kind, zero: bool = False):
 
 def main(argv: list[str] | None = None) -> int:
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=defaults.data, help="a model.data source (default %(default)s)")
     parser.add_argument("--out", required=True, help="folder for checkpoints, metrics and the trained model")
     parser.add_argument("--lines", type=_positive(int), help="use only the first N lines of the source")
@@ -621,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name}", type=_positive(float), help=default_help(name))
     parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
+    parser.add_argument("--seed", type=seed_argument, default=defaults.seed, help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
                         "a new or empty folder, or an earlier publication of this run")
     parser.add_argument("--name", help="with --publish: the model's name in about.json (default: the folder's, "
@@ -633,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
                        "each running this command with --out on a shared filesystem (default %(default)s)")
     scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (weights stay float32)")
-    parser.add_argument("--threads-per-op", type=int, default=1,
+    parser.add_argument("--threads-per-op", type=ranged(int, 0, 1024), default=1,
                         help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
     args = parser.parse_args(argv)
     use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)

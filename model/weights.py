@@ -7,15 +7,21 @@ Johnson and Olah (2016), imported by model.original; any other name is an artefa
 that model.train wrote: config.json (the ModelConfig), weights.h5, and NAME.json for each
 further record (train.json, metrics.json, about.json: the name, source and credit shown).
 A text-conditional model (Graves section 5, model.synthesis) also has its alphabet.json.
+
+`pretrained(spec)` is the one place that reads such a folder (as nanoGPT's from_pretrained):
+the model with its config, about, alphabet, metrics and training settings, every file
+checked first, so a hand-edited or cut file is one line naming it, never a traceback.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Callable
 
 from model import original
-from model.base import CONFIG_FILE, REPO_ROOT, WEIGHTS_FILE, ModelError
+from model.alphabet import ALPHABET_FILE, Alphabet
+from model.base import CONFIG_FILE, METRICS_FILE, REPO_ROOT, WEIGHTS_FILE, DataError, ModelError, read_record
 from model.network import ModelConfig, build_model, keras
 from model.synthesis import build_synthesis_model
 
@@ -50,8 +56,61 @@ def save_artefact(model: keras.Model, config: ModelConfig, folder, **extra) -> P
     return folder
 
 
+# The sizes a network may have: far above any model here (500 cells), and low enough that a
+# mistyped config.json cannot ask TensorFlow for gigabytes. Then what each record of a model
+# folder holds (model.base.read_record's schemas).
+SHAPE_RANGES = {"layers": (1, 8), "cells": (1, 2048), "mixtures": (1, 100), "window_mixtures": (0, 100),
+                "alphabet_size": (0, 1000)}
+CONFIG_SCHEMA = {f"{name}?": int for name in SHAPE_RANGES}
+ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
+    "held_out": {"nll_per_point": float, "nll_xy": float, "nll_eos": float, "points": int, "lines": int},
+    "baseline?": {"nll_per_point": float, "epochs": int, "this_model_after_as_many": float},
+    "written?": {"texts": int, "bias": float, "cer": float, "recogniser_cer_on_the_real_lines": float,
+                 "aligned_share": float, "aligned_within": float}}}
+EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll": float, "val_nll_xy": float,
+                "val_nll_eos": float}
+METRICS_SCHEMA = {"data?": str, "init?": (str, None), "train_lines?": int, "train_points?": int,
+                  "val_lines?": int, "val_points?": int, "epochs?": [EPOCH_SCHEMA], "best_epoch?": int,
+                  "train_seconds?": float, "longest_text?": int, "points_per_character?": float}
+TRAIN_SCHEMA = {"data": str, "lines?": (int, None), "val_fraction": float, "seed": int, "clean?": {
+    "max_step_raw?": (float, None), "step_percentile?": float, "step_factor?": float, "clip_raw?": float,
+    "min_points?": int}}
+
+
+@dataclass
+class Artefact:
+    """A model and everything its folder says about it, each file checked (pretrained)."""
+
+    model: keras.Model
+    config: ModelConfig
+    about: dict  # name, source, credit (and a text model's `measured`): what the page shows
+    alphabet: Alphabet | None = None  # a text model's (alphabet.json)
+    metrics: dict = field(default_factory=dict)  # model.train's log (metrics.json), {} without one
+    train: dict = field(default_factory=dict)  # model.train's settings (train.json), {} without one
+
+
+def _read_config(folder: Path) -> ModelConfig:
+    """The ModelConfig in folder/config.json, every size a whole number in range."""
+    path = folder / CONFIG_FILE
+    settings = read_record(path, CONFIG_SCHEMA, "rewrite it as model.train wrote it, or retrain", ModelError)
+    config = ModelConfig(**{f.name: settings[f.name] for f in fields(ModelConfig) if f.name in settings})
+    for name, (low, high) in SHAPE_RANGES.items():
+        if not low <= getattr(config, name) <= high:
+            raise ModelError(f"{path}: {name} is {getattr(config, name)}, outside {low}..{high}: "
+                             "rewrite it as model.train wrote it, or retrain")
+    if config.conditional and config.alphabet_size < 2:
+        raise ModelError(f"{path}: window_mixtures {config.window_mixtures} needs an alphabet_size of 2 "
+                         f"or more, not {config.alphabet_size}: rewrite it as model.train wrote it, or retrain")
+    return config
+
+
 def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
     """The model and config that `save_artefact` wrote into folder."""
+    config = _read_config(_artefact_dir(folder))
+    return _filled(Path(folder), config), config
+
+
+def _artefact_dir(folder) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelError(f"{folder}: does not exist; give default, distill, writer or a folder written by model.train")
@@ -59,19 +118,73 @@ def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
         if not (folder / name).is_file():
             raise ModelError(f"{folder}: no {name}, so not a model artefact; "
                              "give a folder written by model.train (or 'default' / 'distill')")
-    try:
-        settings = json.loads((folder / CONFIG_FILE).read_text())
-        config = ModelConfig(**{f.name: settings[f.name] for f in fields(ModelConfig) if f.name in settings})
-    except (ValueError, TypeError) as error:
-        raise ModelError(f"{folder / CONFIG_FILE}: unreadable model config ({error}); "
-                         "rewrite it or retrain") from error
+    return folder
+
+
+def _filled(folder: Path, config: ModelConfig) -> keras.Model:
+    """The network of config with the folder's weights."""
     model = build_network(config)
     try:
         model.load_weights(str(folder / WEIGHTS_FILE))
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, KeyError) as error:
         raise ModelError(f"{folder / WEIGHTS_FILE}: weights do not fit config {asdict(config)} "
-                         f"({str(error).splitlines()[0]}); retrain or fix config.json") from error
-    return model, config
+                         f"({str(error).splitlines()[0][:120]}); retrain or fix config.json") from error
+    return model
+
+
+def pretrained(spec: str, option: str = "--weights", text: bool | None = None) -> Artefact:
+    """The model a name stands for ('default', 'writer', 'distill' or an artefact folder) with
+    its config, about, alphabet, metrics and training settings: the one place that knows a
+    model folder's layout. Each file is checked (missing, not JSON, wrong type, out of range,
+    an alphabet that does not fit the weights): a ModelError names the file and what to do.
+    `text` True asks for a text model, False for a handwriting model; `option` names the
+    command-line option in those messages."""
+    def check_kind(config: ModelConfig) -> None:
+        if text is not None and config.conditional != text:
+            raise ModelError(f"{option} {spec}: a text model (it writes a given text), not a handwriting model; "
+                             "give default, distill or a folder made by `python -m model.train`" if not text else
+                             f"{option} {spec}: an unconditional model, which reads no text; give writer or a "
+                             "folder made by `python -m model.train --text`")
+
+    if spec == "distill":
+        check_kind(ModelConfig())
+        return Artefact(original.load_original(), ModelConfig(), dict(original.ABOUT))
+    return _load_folder(spec, check_kind)
+
+
+def _load_folder(spec: str, check_kind: Callable[[ModelConfig], None]) -> Artefact:
+    folder = artefact_folder(spec)
+    if spec in NAMED_MODEL_DIRS and not (folder / CONFIG_FILE).is_file():
+        raise ModelError(f"{folder}: the {spec} model is not there yet; "
+                         "train it with `python -m model.train` or give another --weights")
+    # every small file is checked before the network is built: a mistake costs no TensorFlow time
+    config = _read_config(_artefact_dir(folder))
+    check_kind(config)
+    hand_edit = "fix it by hand, or remove it"
+    about = {"name": folder.name, "source": str(folder), "credit": ""}
+    if (folder / ABOUT_FILE).is_file():
+        about.update(read_record(folder / ABOUT_FILE, ABOUT_SCHEMA, hand_edit, ModelError))
+    metrics = read_record(folder / METRICS_FILE, METRICS_SCHEMA, f"restore model.train's log, or {hand_edit}",
+                          ModelError) if (folder / METRICS_FILE).is_file() else {}
+    if metrics.get("longest_text", 1) < 1:  # model.write's row width
+        raise ModelError(f"{folder / METRICS_FILE}: longest_text is {metrics['longest_text']}, not 1 or more: "
+                         f"restore model.train's log, or {hand_edit}")
+    train = read_record(folder / TRAIN_FILE, TRAIN_SCHEMA, f"restore model.train's settings, or {hand_edit}",
+                        ModelError) if (folder / TRAIN_FILE).is_file() else {}
+    alphabet = _alphabet(folder, config) if config.conditional else None
+    return Artefact(_filled(folder, config), config, about, alphabet, metrics, train)
+
+
+def _alphabet(folder: Path, config: ModelConfig) -> Alphabet:
+    try:
+        alphabet = Alphabet.load(folder)
+    except DataError as error:
+        raise ModelError(str(error)) from None
+    if alphabet.size != config.alphabet_size:
+        raise ModelError(f"{folder / ALPHABET_FILE}: {alphabet.size} codes ({len(alphabet.chars)} characters and "
+                         f"the placeholder), but the weights read {config.alphabet_size} (config.json): "
+                         "put back the alphabet.json the model was trained with")
+    return alphabet
 
 
 def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
@@ -79,14 +192,5 @@ def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
 
     Returns (model, config, about) where about has the name, source and credit to show.
     """
-    if spec == "distill":
-        return original.load_original(), ModelConfig(), dict(original.ABOUT)
-    folder = artefact_folder(spec)
-    if spec in NAMED_MODEL_DIRS and not (folder / CONFIG_FILE).is_file():
-        raise ModelError(f"{folder}: the {spec} model is not there yet; "
-                         "train it with `python -m model.train` or give another --weights")
-    model, config = load_artefact(folder)
-    about = {"name": folder.name, "source": str(folder), "credit": ""}
-    if (folder / ABOUT_FILE).is_file():
-        about.update(json.loads((folder / ABOUT_FILE).read_text()))
-    return model, config, about
+    artefact = pretrained(spec)
+    return artefact.model, artefact.config, artefact.about

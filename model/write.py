@@ -28,7 +28,6 @@ in .txt); the SVG is the same strokes drawn.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from dataclasses import dataclass
@@ -37,15 +36,21 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import METRICS_FILE, MODEL_UNIT, DataError, Line, ModelError, run_cli, write_file
+from model.base import (
+    MODEL_UNIT,
+    ArgumentParser,
+    DataError,
+    Line,
+    ModelError,
+    ranged,
+    run_cli,
+    seed_argument,
+    write_file,
+)
 from model.data import TEXT_SUFFIX, json_line, load
-from model.network import keras, sample_points, tf
-from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
-from model.weights import artefact_folder, load_model
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
-# A line that has not passed its last character after this many points per character is cut off.
-GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
+MAX_BIAS = 10.0  # Graves's figures go to 10; beyond, sigma shrinks below a float32's reach
 LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apart
 # Rows for a model whose metrics don't say how long its lines were: the first writer's 3-12.
 LEARNED_ROW_FALLBACK = 12
@@ -66,6 +71,37 @@ class Written:
     line: Line
     stopped: bool
     points: int
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    defaults = WriteConfig()
+    parser = ArgumentParser(prog="python -m model.write", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--text", required=True, help=f"what to write (at most {MAX_TEXT} characters)")
+    parser.add_argument("--out", required=True, help="x.svg (a picture) or x.json (a line, its text in x.txt)")
+    parser.add_argument("--weights", default="writer", help="writer (model/writer/, default) or a folder "
+                        "written by `python -m model.train --text`")
+    parser.add_argument("--bias", type=ranged(float, 0, MAX_BIAS), default=defaults.bias,
+                        help=f"0 to {MAX_BIAS:g}: 0 writes as trained, higher is neater and less varied "
+                        "(default %(default)s)")
+    parser.add_argument("--seed", type=seed_argument, default=defaults.seed, help="default %(default)s")
+    parser.add_argument("--width", type=ranged(int, 2), default=defaults.width,
+                        help="characters per written row (default: the longest lines the writer learned)")
+    parser.add_argument("--prime", help="a line (.json, with its text in a .txt beside it where known, or IAM "
+                        ".xml) whose hand to write in")
+    parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it (optional: "
+                        "the hand carries without it)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":  # --help and a bad argument are answered at once, before TensorFlow's seconds below
+    parse_arguments(sys.argv[1:])
+
+from model.network import keras, sample_points, tf  # noqa: E402
+from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
+from model.weights import pretrained  # noqa: E402
+
+# A line that has not passed its last character after this many points per character is cut off.
+GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
 
 
 class Writer:
@@ -240,32 +276,13 @@ def _escape(text: str) -> str:
 
 def load_writer(spec: str) -> Writer:
     """A Writer for a text-conditional model: `writer` (model/writer/) or an artefact folder."""
-    model, config, _ = load_model(spec)
-    if not config.conditional:
-        raise ModelError(f"--weights {spec}: an unconditional model, which cannot read a text; "
-                         "give a model trained with text (the default, writer, is one)")
-    folder = artefact_folder(spec)
-    metrics = json.loads((folder / METRICS_FILE).read_text()) if (folder / METRICS_FILE).is_file() else {}
-    return Writer(model, Alphabet.load(folder), metrics.get("longest_text", LEARNED_ROW_FALLBACK))
+    artefact = pretrained(spec, text=True)
+    assert artefact.alphabet is not None  # load's promise for a text model
+    return Writer(artefact.model, artefact.alphabet, artefact.metrics.get("longest_text", LEARNED_ROW_FALLBACK))
 
 
 def main(argv: list[str] | None = None) -> int:
-    defaults = WriteConfig()
-    parser = argparse.ArgumentParser(prog="python -m model.write", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--text", required=True, help=f"what to write (at most {MAX_TEXT} characters)")
-    parser.add_argument("--out", required=True, help="x.svg (a picture) or x.json (a line, its text in x.txt)")
-    parser.add_argument("--weights", default="writer", help="writer (model/writer/, default) or a folder "
-                        "written by `python -m model.train --text`")
-    parser.add_argument("--bias", type=float, default=defaults.bias,
-                        help="0 writes as trained, higher is neater and less varied (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="default %(default)s")
-    parser.add_argument("--width", type=int, default=defaults.width,
-                        help="characters per written row (default: the longest lines the writer learned)")
-    parser.add_argument("--prime", help="a line (.json, with its text in a .txt beside it where known, or IAM "
-                        ".xml) whose hand to write in")
-    parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it (optional: "
-                        "the hand carries without it)")
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     out = Path(args.out)
 
     def command():

@@ -1,5 +1,6 @@
 """Shared test settings: where the original article's files are, and skipping without them."""
 import os
+import sys
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -17,6 +18,13 @@ def distill():
         pytest.skip(f"the original article's weights and lines are not in {path}: put its files there "
                     "(../shared/distill beside the checkout) or set HANDWRITING_DISTILL to their folder")
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many cases tests/test_fuzz.py generated, when it ran."""
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is not None and fuzz.CASES:
+        terminalreporter.write_line(fuzz.summary())
 
 
 def pytest_collection_modifyitems(items):
@@ -117,6 +125,21 @@ def tiny_artefact(tmp_path_factory, tiny_lines):
     config = TrainConfig(data=str(tiny_lines), model=ModelConfig(**TINY_MODEL), epochs=2, batch_size=4, seq_len=60,
                          seed=0)
     train(config, folder, verbose=0)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_writer_artefact(tmp_path_factory):
+    """A text model's artefact folder: test_writer_js's tiny writer (random weights), its
+    alphabet.json and an about.json with the figures model.evaluate measures."""
+    from test_writer_js import ALPHABET, CONFIG, MEASURED, tiny_writer
+
+    from model.weights import save_artefact
+
+    folder = tmp_path_factory.mktemp("tiny-writer")
+    save_artefact(tiny_writer(), CONFIG, folder, about={"name": "tiny-writer", "source": "test", "credit": "",
+                                                        "measured": MEASURED})
+    ALPHABET.save(folder)
     return folder
 
 

@@ -8,22 +8,12 @@ few points, and the alphabet " abhi", so most characters are outside it.
 import json
 
 import pytest
-from test_writer_js import ALPHABET, CONFIG, MEASURED, tiny_writer
+from test_writer_js import ALPHABET
 
 import build
-from model.weights import save_artefact
 
 FIGURE = '[data-figure="write-anything"]'
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
-
-
-@pytest.fixture(scope="module")
-def writer_artefact(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny-writer")
-    save_artefact(tiny_writer(), CONFIG, folder, about={"name": "tiny-writer", "source": "test", "credit": "",
-                                                        "measured": MEASURED})
-    ALPHABET.save(folder)
-    return folder
 
 
 def built(root, weights, tiny_lines, writer):
@@ -35,8 +25,8 @@ def built(root, weights, tiny_lines, writer):
 
 
 @pytest.fixture(scope="module")
-def writer_site(tmp_path_factory, tiny_artefact, tiny_lines, writer_artefact):
-    return built(tmp_path_factory.mktemp("writer-site"), tiny_artefact, tiny_lines, str(writer_artefact))[0]
+def writer_site(tmp_path_factory, tiny_artefact, tiny_lines, tiny_writer_artefact):
+    return built(tmp_path_factory.mktemp("writer-site"), tiny_artefact, tiny_lines, str(tiny_writer_artefact))[0]
 
 
 @pytest.fixture
@@ -198,10 +188,10 @@ def test_fits_a_phone(writer_site, serve, browser):
     context.close()
 
 
-def test_the_writer_works_beside_the_original_weights(distill, tmp_path, tiny_lines, writer_artefact, serve, page):
+def test_the_writer_works_beside_the_original_weights(distill, tmp_path, tiny_lines, tiny_writer_artefact, serve, page):
     """--weights distill with a writer: the original's 500 cells and the text model share the page's
     worker; each writes in turn (the writer before and after the handwriting model)."""
-    site = built(tmp_path, "distill", tiny_lines, str(writer_artefact))[0]
+    site = built(tmp_path, "distill", tiny_lines, str(tiny_writer_artefact))[0]
     page.goto(serve(site))
     page.locator(FIGURE).scroll_into_view_if_needed()
     write(page, "hi abba")
@@ -224,11 +214,11 @@ def test_writer_none_builds_without_the_section(tmp_path, tiny_artefact, tiny_li
     assert [line for line in said if "write-anything" in line] == ["write-anything: left out (--writer none)"]
 
 
-def test_the_writer_is_exported_beside_the_model(writer_site, writer_artefact):
+def test_the_writer_is_exported_beside_the_model(writer_site, tiny_writer_artefact):
     exported = json.loads((writer_site / "writer" / "model.json").read_text())
     assert exported["format"] == "weights-only" and exported["userDefinedMetadata"]["alphabet"]["chars"] == " abhi"
     assert exported["userDefinedMetadata"]["export"]["quantize"] == "uint8"
-    assert json.loads((writer_site / "build.json").read_text())["writer"] == writer_artefact.name
+    assert json.loads((writer_site / "build.json").read_text())["writer"] == tiny_writer_artefact.name
 
 
 def test_the_model_card_covers_the_writer(writer_site):

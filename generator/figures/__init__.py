@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 import pkgutil
 import re
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.base import DataError, read_record
 from model.data import CONFIG_NAME
 
 # Where each figure sits in the article (templates/article.html.j2 places them by these names).
@@ -64,18 +64,21 @@ LINE_WORDS = {
 IAM_LINE = re.compile(r"(\d+-)?[a-z]\d\d-\d{3}[a-z]?-\d\d(-\d+)?")
 
 
-def _source_kind(source: str) -> str:
-    """'human', 'synthetic' or '' for one source as model.data.load names it."""
+def _source_kind(source: str, followed: frozenset[Path] = frozenset()) -> str:
+    """'human', 'synthetic' or '' for one source as model.data.load names it (and, for a line
+    file, as the _config.json beside it says; `followed`: those read so far, never read twice)."""
     if source == "distill" or source.startswith("distill:") or source.lower().endswith(".xml"):
         return "human"  # the original article's lines, or IAM-OnDB's (XML, in a folder or archive)
     if source.startswith("synthetic"):
         return "synthetic"
     path = Path(source)
-    described = path.parent / CONFIG_NAME  # lines written by `model.data synth` or `convert`
-    stage = json.loads(described.read_text()) if path.suffix == ".json" and described.is_file() else {}
+    described = (path.parent / CONFIG_NAME).resolve()  # lines written by `model.data synth` or `convert`
+    read = path.suffix == ".json" and described.is_file() and described not in followed
+    stage = read_record(described, {"stage?": str, "source?": str}, "write the lines again with model.data, "
+                        "or remove it", DataError) if read else {}
     if stage.get("stage") == "synth":
         return "synthetic"
-    converted = _source_kind(str(stage.get("source", ""))) if stage.get("stage") == "convert" else ""
+    converted = _source_kind(stage.get("source", ""), followed | {described}) if stage.get("stage") == "convert" else ""
     # a converted IAM-OnDB folder or archive says nothing of its kind, but its lines keep IAM's names
     return converted or ("human" if path.suffix == ".json" and IAM_LINE.fullmatch(path.stem) else "")
 
