@@ -28,7 +28,7 @@ import re
 import sys
 import tarfile
 import zlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
@@ -589,6 +589,20 @@ class CleanConfig:
     step_factor: float = 2.0
     clip_raw: float = 1000.0
     min_points: int = 10
+
+    def __post_init__(self):
+        if not (self.max_step_raw is None or self.max_step_raw > 0) or not 0 < self.step_percentile <= 100 \
+                or not self.step_factor > 0 or not self.clip_raw > 0 or not self.min_points >= 1:
+            raise DataError(f"clean settings {asdict(self)}: max_step_raw, step_factor and clip_raw must be above 0, "
+                            "step_percentile from above 0 to 100, min_points at least 1")
+
+    @classmethod
+    def from_json(cls, settings: dict, where: str) -> CleanConfig:
+        """The settings a run saved (train.json's `clean`), checked: one line naming `where` if not."""
+        unknown = set(settings) - {field.name for field in fields(cls)}
+        if unknown:
+            raise DataError(f"{where}: clean has unknown settings {sorted(unknown)}: remove them")
+        return cls(**settings)
 
 
 def _lifted_before(line: Line) -> np.ndarray:

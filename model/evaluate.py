@@ -116,7 +116,8 @@ def held_out_lines(model: str | weights.Artefact) -> list[Line]:
     if not settings:
         raise DataError(f"--data held-out: {artefact.about['source']} has no {weights.TRAIN_FILE}; it needs a "
                         "model trained by model.train, or give --data a source")
-    lines = clean(load(settings["data"], limit=settings.get("lines")), CleanConfig(**settings.get("clean", {})))
+    clean_config = CleanConfig.from_json(settings.get("clean", {}), f"{artefact.about['source']} {weights.TRAIN_FILE}")
+    lines = clean(load(settings["data"], limit=settings.get("lines")), clean_config)
     return split_lines(lines, settings["val_fraction"], settings["seed"])[1]
 
 

@@ -71,7 +71,8 @@ EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll":
                 "val_nll_eos": float}
 METRICS_SCHEMA = {"data?": str, "init?": (str, None), "train_lines?": int, "train_points?": int,
                   "val_lines?": int, "val_points?": int, "epochs?": [EPOCH_SCHEMA], "best_epoch?": int,
-                  "train_seconds?": float, "longest_text?": int, "points_per_character?": float}
+                  "train_seconds?": float, "longest_text?": int, "points_per_character?": float,
+                  "units_per_character?": float}
 TRAIN_SCHEMA = {"data": str, "lines?": (int, None), "val_fraction": float, "seed": int, "clean?": {
     "max_step_raw?": (float, None), "step_percentile?": float, "step_factor?": float, "clip_raw?": float,
     "min_points?": int}}

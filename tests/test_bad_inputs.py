@@ -16,7 +16,7 @@ import pytest
 import build
 from generator import render
 from generator.figures import lines_kind
-from model import data, weights
+from model import data, evaluate, weights
 from model.base import DataError, ModelError, UserError
 from model.write import main as write_main
 
@@ -265,3 +265,12 @@ def test_a_name_a_template_does_not_know_is_one_line_naming_its_line(tmp_path, m
     monkeypatch.setattr(render, "TEMPLATES", tmp_path)
     refused(lambda: render.render_article([], {}, {}), "article.html.j2:2", "nowhere", error=render.TemplateError)
 
+
+
+@pytest.mark.parametrize("clean, expected", [({"speed": 1}, "unknown settings ['speed']"),
+                                             ({"step_percentile": 200.0}, "step_percentile from above 0 to 100"),
+                                             ({"min_points": 0}, "min_points at least 1")])
+def test_held_out_lines_of_a_hand_edited_clean_setting_are_one_line(clean, expected, tmp_path, tiny_artefact):
+    train = {**json.loads((tiny_artefact / "train.json").read_text()), "clean": clean}
+    folder = spoiled(tiny_artefact, tmp_path, "train.json", json.dumps(train))
+    refused(lambda: evaluate.held_out_lines(str(folder)), expected, error=DataError)
