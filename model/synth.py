@@ -119,7 +119,9 @@ class SynthConfig:
 
 # How the fonts' polylines become pen strokes (font units).
 LETTER_JOIN_GAP = 12.0  # ninths of the x-height: a letter's entry this near the previous exit is joined
-TOUCH = 1.5  # a segment starting on ink already drawn is reached by retracing that ink
+# After a capital, only a short connector: the long ones (H to a) would strike through the letter.
+CAPITAL_JOIN_GAP = 6.0
+TOUCH = 1.5  # a point this near a polyline is on its ink
 MARK_SIZE = 8.0  # pieces up to this size touching no other (dots, full stops) are marks
 DOT_SIZE = 2.5  # a mark this small is a dot
 # scriptc and the Times fonts draw thick parts twice: a segment ending on its letter's ink and
@@ -193,8 +195,11 @@ def _glyph(char: str, strokes: list, left: float, width: float) -> Glyph:
     retraces: list[bool] = []
     body: list[np.ndarray] = []
     for segment, aside in zip(kept, np.logical_or(marks, late)):
-        # The second hump of an n starts on the first one's downstroke: the pen retraces it.
-        on_body = bool(body) and (_on_any(segment[:1], body)[0] or _near(body[-1][-1:], segment)[0])
+        # The second hump of an n starts on the first one's downstroke: the pen goes back up it
+        # with the pen down. Only along ink, though: from the foot of an H's right stem to the
+        # start of its bar the pen lifts.
+        on_body = bool(body) and bool(_on_any(_along(np.vstack([body[-1][-1:], segment[:1]])),
+                                              [*body, segment]).all())
         retraces.append(on_body and not aside)
         body += [] if aside else [segment]
     # A dot is a quick dab of the pen, not the font's little loop.
@@ -255,7 +260,8 @@ def _plan(font_name: str, word: str) -> WordPlan:
                 late.append((segment, position, False))
                 continue
             gap = np.hypot(*(segment[0] - exit_point)) if joins and not entered else np.inf
-            pieces.append((segment, position, retrace or gap <= LETTER_JOIN_GAP * font.x_height * SPACING_UNIT))
+            reach = CAPITAL_JOIN_GAP if previous.isupper() else LETTER_JOIN_GAP
+            pieces.append((segment, position, retrace or gap <= reach * font.x_height * SPACING_UNIT))
             exit_point, entered = segment[-1], True
         (after_word if font.joined else pieces).extend(late)
         x += glyph.width
