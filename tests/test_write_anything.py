@@ -9,6 +9,7 @@ import json
 import random
 
 import pytest
+from test_live import CHECK_WRITES_INK
 from test_writer_js import ALPHABET, CONFIG, MEASURED, tiny_writer
 
 import build
@@ -269,23 +270,9 @@ def test_a_missing_committed_writer_leaves_the_section_out_in_one_line(tmp_path,
     assert said == ["write-anything: left out (no text model in writer/; give one with --writer FOLDER)"]
 
 
-# Every segment drawn on the writing's canvas, checked as it is drawn: both ends, with half the
-# line's width around them, inside the canvas (CSS pixels, as paintPoints's moveTo/lineTo take them).
-CHECK_INK = """(() => {
-  const context = CanvasRenderingContext2D.prototype, {moveTo, lineTo} = context;
-  window.writtenInk = {segments: 0, outside: []};
-  context.moveTo = function (x, y) { this.segmentStart = [x, y]; return moveTo.call(this, x, y); };
-  context.lineTo = function (x, y) {
-    if (this.canvas.classList.contains("write-anything-canvas")) {
-      const half = this.lineWidth / 2 - 0.01, {clientWidth: width, clientHeight: height} = this.canvas;
-      for (const [px, py] of [this.segmentStart, [x, y]]) {
-        if (px < half || px > width - half || py < half || py > height - half) window.writtenInk.outside.push([px, py]);
-      }
-      window.writtenInk.segments++;
-    }
-    return lineTo.call(this, x, y);
-  };
-})();"""
+# test_live's check of every segment drawn (both ends, with half the line's width around them,
+# inside the canvas), on this figure's canvas; window.writesInk counts and keeps what is outside
+CHECK_INK = CHECK_WRITES_INK.replace('"writes-canvas"', '"write-anything-canvas"')
 
 
 def generated_texts(count, seed=0):
@@ -313,8 +300,8 @@ def test_no_ink_leaves_the_box(writer_site, serve, browser, viewport):
         bias.evaluate(f"input => {{ input.value = '{neatness}'; input.dispatchEvent(new Event('change')); }}")
         write(page, text)
         assert int(attribute(page, "data-drawn-points")) > 0, text
-    assert page.evaluate("window.writtenInk.segments") > 300
-    assert page.evaluate("window.writtenInk.outside") == []
+    assert page.evaluate("window.writesInk.segments") > 300
+    assert page.evaluate("window.writesInk.outside") == []
     context.close()
 
 
