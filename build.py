@@ -6,15 +6,16 @@ its figures (generator/figures/), the model exported for TensorFlow.js and the b
 libraries it needs. A rebuild of the Distill article by Carter, Ha, Johnson and Olah (2016).
 
     python build.py [build] [--weights default|distill|PATH] [--writer writer|PATH|none] [--data SRC]
-                    [--out DIR] [--seed N] [--source-url URL]
+                    [--out DIR] [--seed N] [--source-url URL] [--edition FILE]
     python build.py serve [--port N] [--weights ...]   serve site/ on 127.0.0.1 and rebuild on
         changes, with the options site/ was built with unless given others
 
 The build is atomic (made in a folder beside the output and swapped in at the end, so a
 failed or killed build leaves the previous site) and deterministic (same inputs and seed,
-byte-identical site). It caches in .cache/ the expensive precomputes and, whole, what the page
-takes from the model (model_stage), keyed by the bytes of its inputs and code (stage_key): a
-build after a template edit renders the page without importing TensorFlow, in under a second.
+byte-identical site; the page's dates are the edition's, given in edition.json, never the
+clock's). It caches in .cache/ the expensive precomputes and, whole, what the page takes from
+the model (model_stage), keyed by the bytes of its inputs and code (stage_key): a build after a
+template edit renders the page without importing TensorFlow, in under a second.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 from model.base import (
@@ -46,6 +48,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent
 BUILD_FILE = "build.json"
+EDITION_FILE = REPO_ROOT / "edition.json"
 
 
 @dataclass
@@ -59,10 +62,51 @@ class BuildConfig:
     out: str = "site"
     cache: str = ".cache"
     source_url: str = ""  # the repository the page links to as its source; "": no link
+    edition: str = ""  # this edition's byline, dates and contributions (load_edition); "": EDITION_FILE
 
 
 class BuildError(UserError):
     """Bad input to the build."""
+
+
+def load_edition(path: str | Path) -> dict:
+    """The edition's apparatus, as the page shows it: its authors (name, affiliation, url), the
+    dates it was published and updated (YYYY-MM-DD, given, so that builds stay byte-identical),
+    its url for citations ("": none), its authors' contributions, and the same of the original
+    article under "original" (its doi too). Every problem is one line naming the file."""
+    name = shown_name(str(path))
+    try:
+        edition = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise BuildError(f"--edition {name}: cannot read it ({error.strerror}); give the edition's settings "
+                         "file (see edition.json)") from None
+    except json.JSONDecodeError as error:
+        raise BuildError(f"--edition {name}: not JSON ({error.msg}, line {error.lineno}); see edition.json") from None
+
+    def check(part: object, where: str, dated: tuple[str, ...]) -> dict:
+        if not isinstance(part, dict):
+            raise BuildError(f"--edition {name}: {where.rstrip('.') or 'the file'} must be an object with authors, "
+                             "published, url and contributions; see edition.json")
+        authors = part.get("authors")
+        if not isinstance(authors, list) or not authors or not all(
+                isinstance(author, dict) and isinstance(author.get("name"), str) and author["name"].strip()
+                for author in authors):
+            raise BuildError(f"--edition {name}: {where}authors must be a list of at least one "
+                             '{"name": ..., "affiliation": ..., "url": ...}')
+        for key in dated:
+            try:
+                date.fromisoformat(str(part.get(key)))
+            except ValueError:
+                raise BuildError(f"--edition {name}: {where}{key} is {part.get(key)!r}; give a date as YYYY-MM-DD") \
+                    from None
+        return {**part, "authors": [{"affiliation": "", "url": "", **author} for author in authors],
+                "url": part.get("url") or "", "contributions": part.get("contributions") or ""}
+
+    checked = check(edition, "", ("published", "updated"))
+    if checked["updated"] < checked["published"]:
+        raise BuildError(f"--edition {name}: updated ({checked['updated']}) is before published "
+                         f"({checked['published']})")
+    return {**checked, "original": check(edition.get("original"), "original.", ("published",))}
 
 
 def _default_data() -> str:
@@ -202,6 +246,7 @@ def build_site(config: BuildConfig, say=print) -> dict:
     from generator.cache import Cache
 
     started = time.perf_counter()
+    edition = load_edition(config.edition or EDITION_FILE)  # a mistyped date is known before the model loads
     out = Path(config.out)
     building = _prepare_output(out)
     try:
@@ -220,7 +265,8 @@ def build_site(config: BuildConfig, say=print) -> dict:
         data_source, context = config.data or _default_data(), stage["context"]
         page = render.render_article(stage["figures"], stage["charts"], {
             **context, "data_source": describe_source(data_source, context["words"]),
-            "uses_original": _original_material(context["about"], data_source), "source_url": config.source_url})
+            "uses_original": _original_material(context["about"], data_source), "source_url": config.source_url,
+            "edition": edition})
         (building / "index.html").write_text(page)
         (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         files = [path for path in building.rglob("*") if path.is_file()]
@@ -244,7 +290,7 @@ def describe_source(source: str, words: dict) -> str:
     if source == "distill":
         return "the original article's human handwriting"
     if source.startswith("synthetic"):
-        return "the synthetic cursive corpus (Hershey script fonts, model/synth.py)"
+        return "synthetic handwriting, written by a program in A. V. Hershey’s fonts"
     return shown_name(source) + (f" ({words['lines']})" if words["kind"] else "")
 
 
@@ -261,7 +307,8 @@ def _original_material(about: dict, data_source: str) -> str:
 def _public_settings(config: BuildConfig) -> dict:
     # Only names, never local paths: the site is published and must not depend on where it was built.
     return {"weights": shown_name(config.weights), "writer": shown_name(config.writer),
-            "data": shown_name(config.data or "default"), "seed": config.seed, "source_url": config.source_url}
+            "data": shown_name(config.data or "default"), "seed": config.seed, "source_url": config.source_url,
+            "edition": shown_name(config.edition or EDITION_FILE.name)}
 
 
 def _record(out: Path) -> Path:
@@ -279,14 +326,15 @@ def _located(source: str | None) -> str | None:
 def _local_settings(config: BuildConfig) -> dict:
     """What makes the site, local paths absolute (serve may run from another folder)."""
     return {"weights": _located(config.weights), "writer": _located(config.writer), "data": _located(config.data),
-            "seed": config.seed, "source_url": config.source_url}
+            "seed": config.seed, "source_url": config.source_url, "edition": _located(config.edition or None) or ""}
 
 
 def _options(settings: dict) -> list[str]:
     return ["--weights", settings["weights"], *(["--data", settings["data"]] if settings["data"] else []),
             *(["--writer", settings["writer"]] if settings.get("writer", "writer") != "writer" else []),
             "--seed", str(settings["seed"]),
-            *(["--source-url", settings["source_url"]] if settings.get("source_url") else [])]
+            *(["--source-url", settings["source_url"]] if settings.get("source_url") else []),
+            *(["--edition", settings["edition"]] if settings.get("edition") else [])]
 
 
 def build(config: BuildConfig, say=print) -> dict:
@@ -354,6 +402,8 @@ def _parser() -> argparse.ArgumentParser:
                              "'' disables the cache")
     parser.add_argument("--source-url", help="the page links to its source here (default: this repository on "
                         "GitHub Actions, from GITHUB_SERVER_URL and GITHUB_REPOSITORY; else no link)")
+    parser.add_argument("--edition", help="this edition's byline, dates and contributions, a JSON file "
+                        "(default: edition.json in the repository)")
     parser.add_argument("--port", type=ranged(int, 0, 65535), default=8000, help="port for `serve` (default: 8000)")
     return parser
 
@@ -372,7 +422,7 @@ def _parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
 
 def main(argv=None) -> int:
     command, args = _parse(sys.argv[1:] if argv is None else list(argv))
-    given = {name: getattr(args, name) for name in ("weights", "writer", "data", "seed", "source_url")
+    given = {name: getattr(args, name) for name in ("weights", "writer", "data", "seed", "source_url", "edition")
              if getattr(args, name) is not None}
     if "source_url" not in given and os.environ.get("GITHUB_SERVER_URL") and os.environ.get("GITHUB_REPOSITORY"):
         given["source_url"] = f"{os.environ['GITHUB_SERVER_URL']}/{os.environ['GITHUB_REPOSITORY']}"

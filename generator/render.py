@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import traceback
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -74,6 +75,36 @@ def spelled(count: int) -> str:
     return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 92nd, 93rd, 111th (the `ordinal` filter)."""
+    number = int(number)
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def long_date(iso: str) -> str:
+    """2026-12-05 as the page writes it, 5 December 2026, in English whatever the machine's locale
+    (the `long_date` filter)."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def listed(items) -> str:
+    """Names as prose lists them: "A", "A and B", "A, B and C" (the `listed` filter)."""
+    items = [str(item) for item in items]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def bibtex(kind: str, key: str, fields: dict) -> str:
+    """A BibTeX entry, its fields in the order given; empty fields left out."""
+    lines = [f"  {name} = {{{value}}}" for name, value in fields.items() if value]
+    return f"@{kind}{{{key},\n" + ",\n".join(lines) + "\n}"
+
+
 def _script_json(value) -> str:
     # Inside <script>, "</script" or "<!--" in a string would end or confuse the element.
     return to_json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -86,7 +117,8 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
         keep_trailing_newline=True,
     )
-    env.filters["spelled"] = spelled
+    env.filters.update(spelled=spelled, ordinal=ordinal, long_date=long_date, listed=listed)
+    env.globals["bibtex"] = bibtex
     return env
 
 

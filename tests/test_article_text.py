@@ -8,18 +8,23 @@ import html
 import json
 import re
 
+import pytest
+
 import build
 from generator.figures import lines_kind
+from generator.render import ordinal
 from model.data import CONFIG_NAME, load, write_json_lines
 
 BUILDER_PHRASES = ("computed when the page was built", "the build found", "the build measures",
                    "python -m model.train", "when the page was built")
+# What only a builder knows: file names, corpus specs, modules, commands and their options.
+IDENTIFIERS = (r"\b[\w-]+\.(?:json|py|h5|txt|gz|xml)\b", r"\bsynthetic:\d", r"\bmodel\.[a-z]+\b",
+               r"post--handwriting", r"\bpython\b", r"(?<![\w-])--[a-z]", r"\bb64_")
 
 
 def visible_text(site) -> str:
     page = (site / "index.html").read_text()
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    page = re.sub(r"<pre\b.*?</pre>", " ", page, flags=re.S)  # the appendix's commands are meant for builders
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
@@ -77,7 +82,7 @@ def test_no_builder_phrases_and_the_back_matter_is_there(tiny_site):
     text = visible_text(tiny_site)
     for phrase in BUILDER_PHRASES:
         assert phrase not in text.lower(), phrase
-    for part in ("Shan Carter, David Ha, Ian Johnson and Chris Olah", "Acknowledgements", "Notes",
+    for part in ("Shan Carter, David Ha, Ian Johnson and Chris Olah", "Acknowledgements", "Contributions", "Cite",
                  "Hochreiter", "van der Maaten", "Appendix: the cells, measured", "Appendix: rebuild it yourself"):
         assert part in text, part
     assert "bits" in text and "nats" not in text.split("Appendix: about the model")[0]
@@ -124,3 +129,84 @@ def test_the_page_links_to_its_source_when_it_is_known(tmp_path_factory, tiny_ar
 def test_the_writers_rows_follow_the_lines_it_learned(tiny_site):
     text = visible_text(tiny_site)  # the committed writer: synthetic:30000:chars=3-12
     assert "It learned from lines of at most 12 characters; a longer text is written in rows" in text
+
+
+def test_no_internal_identifier_reaches_the_reader(tiny_site):
+    """The tiny model's about.json names its source as model.train does ("model.train on ..."), the
+    committed writer's train.json a corpus spec (synthetic:30000:chars=3-12): the page says what
+    they are in words."""
+    text = visible_text(tiny_site)
+    for pattern in IDENTIFIERS:
+        assert not re.search(pattern, text), re.search(pattern, text).group(0)
+    assert "in lines of 3 to 12 characters" in text  # the writer's corpus, in words
+
+
+def test_ordinals():
+    expected = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st",
+                22: "22nd", 92: "92nd", 93: "93rd", 100: "100th", 101: "101st", 111: "111th", 112: "112th"}
+    assert {number: ordinal(number) for number in expected} == expected
+
+
+def test_every_ordinal_in_the_page_is_right(tiny_site):
+    found = re.findall(r"\b(\d+)(st|nd|rd|th)\b", visible_text(tiny_site))
+    assert found, "the appendix ranks cells by percentile"
+    assert [number + suffix for number, suffix in found] == [ordinal(int(number)) for number, _ in found]
+
+
+def section(text, title, following):
+    return text.split(f" {title} ", 1)[1].split(f" {following} ", 1)[0]
+
+
+def test_the_conclusion_says_what_the_page_does_and_what_is_next(tiny_site, tmp_path_factory, tiny_artefact,
+                                                                 tiny_lines):
+    with_writer = section(visible_text(tiny_site), "Conclusion", "Acknowledgements")
+    assert "A second network writes whatever you type" in with_writer
+    assert "a model that adapts to your hand in the page itself" in with_writer
+    assert "a network that writes a given text" not in with_writer
+    assert "people’s hands, in the IAM On-Line Handwriting Database" in with_writer  # the writer's are synthetic
+    without = section(build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), writer="none"),
+                      "Conclusion", "Acknowledgements")
+    assert "a network that writes a given text" in without and "A second network" not in without
+
+
+EDITION = {
+    "authors": [{"name": "Ada Lovelace", "affiliation": "Analytical Society", "url": "https://example.org/ada"},
+                {"name": "Charles Babbage"}],
+    "published": "2027-03-01", "updated": "2027-04-02", "url": "https://example.org/handwriting/",
+    "contributions": "Ada wrote the text; Charles built the engine.",
+    "original": {"authors": [{"name": "Shan Carter"}, {"name": "David Ha"}], "published": "2016-12-06",
+                 "url": "https://distill.pub/2016/handwriting/", "doi": "10.23915/distill.00004",
+                 "contributions": "They wrote the original."},
+}
+
+
+def test_the_apparatus_follows_the_editions_settings(tmp_path_factory, tiny_artefact, tiny_lines):
+    folder = tmp_path_factory.mktemp("edition with spaces")
+    (folder / "my edition.json").write_text(json.dumps(EDITION))
+    options = {"writer": "none", "edition": str(folder / "my edition.json")}
+    text = re.sub(r" ([,;.])", r"\1", build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), **options))
+    assert "This edition Ada Lovelace (Analytical Society), Charles Babbage Published" in text  # (tags left spaces)
+    assert "Published 1 March 2027; updated 2 April 2027" in text
+    assert "Original article and figures Shan Carter and David Ha, Distill, 6 December 2016" in text
+    assert "Ada wrote the text; Charles built the engine." in section(text, "Contributions", "Notes")
+    cite = section(text, "Cite", "Appendix: the cells, measured")
+    assert "author = {Ada Lovelace and Charles Babbage}" in cite and "year = {2027}" in cite
+    assert "url = {https://example.org/handwriting/}" in cite and "updated 2027-04-02" in cite
+    assert "@article{carter2016experiments," in cite and "doi = {10.23915/distill.00004}" in cite
+    again = re.sub(r" ([,;.])", r"\1", build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), **options))
+    assert again == text, "the dates are the settings', never the clock's"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"published": "1 March 2027"}, "published is '1 March 2027'; give a date as YYYY-MM-DD"),
+    ({"updated": "2027-02-01"}, "updated (2027-02-01) is before published (2027-03-01)"),
+    ({"authors": []}, "authors must be a list of at least one"),
+    ({"original": None}, "original must be an object"),
+])
+def test_a_bad_edition_is_one_line(tmp_path, tiny_artefact, tiny_lines, capsys, change, message):
+    (tmp_path / "edition.json").write_text(json.dumps({**EDITION, **change}))
+    code = build.main(["--weights", str(tiny_artefact), "--data", str(tiny_lines), "--writer", "none",
+                       "--edition", str(tmp_path / "edition.json"), "--out", str(tmp_path / "site"), "--cache", ""])
+    error = capsys.readouterr().err
+    assert code == 2 and error == f"error: --edition edition.json: {message}" + error.split(message, 1)[1]
+    assert error.count("\n") == 1 and not (tmp_path / "site").exists()

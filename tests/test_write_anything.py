@@ -6,8 +6,10 @@ The text model is test_writer_js's: random weights, a window that crosses a char
 few points, and the alphabet " abhi", so most characters are outside it.
 """
 import json
+import random
 
 import pytest
+from test_live import CHECK_WRITES_INK
 from test_writer_js import ALPHABET
 
 import build
@@ -84,14 +86,21 @@ def saved_svg(page, path):
     return path.read_text()
 
 
-def hand_ink(page):
-    """How many pixels of the reader's pen box are inked."""
+def hand_pixels(page):
+    """How many pixels of the reader's pen box are inked, and how many show the empty box's hint
+    (lighter than any ink)."""
     return page.locator(".write-anything-hand").evaluate("""canvas => {
       const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-      let inked = 0;
-      for (let i = 3; i < data.length; i += 4) inked += data[i] > 0;
-      return inked;
+      const pixels = {ink: 0, hint: 0};
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 0) pixels[data[i] < 100 ? 'ink' : 'hint']++;
+      }
+      return pixels;
     }""")
+
+
+def hand_ink(page):
+    return hand_pixels(page)["ink"]
 
 
 def draw(page, strokes):
@@ -109,6 +118,8 @@ def test_write_like_me_primes_the_model_with_the_readers_hand(figure_page, tmp_p
     page = figure_page
     write(page, "abba")
     unprimed = saved_svg(page, tmp_path / "unprimed.svg")
+    assert page.get_by_role("group", name="Write like me").is_visible()
+    assert hand_pixels(page) == {"ink": 0, "hint": hand_pixels(page)["hint"]} and hand_pixels(page)["hint"] > 0
     page.click(".write-anything-like-me")
     assert "Write a few words in the small box first" in message(page)
     draw(page, [[(20, 60), (30, 40), (40, 70), (50, 40), (60, 70)], [(80, 50), (90, 70), (100, 45), (110, 70)]])
@@ -125,7 +136,7 @@ def test_write_like_me_primes_the_model_with_the_readers_hand(figure_page, tmp_p
     assert saved_svg(page, tmp_path / "primed.svg") != unprimed, "the same seed writes otherwise after the prime"
     page.click(".write-anything-hand-clear")
     wait_written(page)
-    assert attribute(page, "data-primed") == "false" and hand_ink(page) == 0
+    assert attribute(page, "data-primed") == "false" and hand_ink(page) == 0 and hand_pixels(page)["hint"] > 0
     assert saved_svg(page, tmp_path / "cleared.svg") == unprimed
     assert page.console_errors == [] and page.foreign_requests == []
 
@@ -227,10 +238,11 @@ def test_the_model_card_covers_the_writer(writer_site):
     card = " ".join(page.split('<h3 id="model-card-writer">', 1)[1].split("</dl>", 1)[0].split())
     assert "2 LSTM layers of 6 cells that read the text through a soft window of 3 Gaussians" in card
     assert f"({ALPHABET.size} character codes, one of them for any character outside its alphabet)" in card
-    assert "-4.2500 nats per point" in card and "stopped after 2 epochs, where this one had reached -3.0000" in card
-    assert "fully trained, this one is 1.50 nats per point below it" in card and "at neatness 1 (" in card
-    assert "12.5% of characters misread" in card and "90% of those texts finished on time" in card
-    assert "Training" not in card  # the tiny writer has no train.json: nothing to name
+    assert "-4.2500 nats per point" in card and "trained on the same lines for two passes, scored" in card
+    assert "where this one scored -3.0000 after as many" in card
+    assert "fully trained, this one does 1.50 nats per point better" in card and "at neatness 1;" in card
+    assert "misreads 12.5% of the characters" in card and "90% of those texts ended on time" in card
+    assert "What it learned from" not in card  # the tiny writer has no train.json: nothing to name
 
 
 def test_serve_rebuilds_with_the_writer_the_site_was_built_with():
@@ -246,3 +258,52 @@ def test_a_missing_committed_writer_leaves_the_section_out_in_one_line(tmp_path,
     said = []
     assert build.load_writer("writer", said.append) is None
     assert said == ["write-anything: left out (no text model in writer/; give one with --writer FOLDER)"]
+
+
+# test_live's check of every segment drawn (both ends, with half the line's width around them,
+# inside the canvas), on this figure's canvas; window.writesInk counts and keeps what is outside
+CHECK_INK = CHECK_WRITES_INK.replace('"writes-canvas"', '"write-anything-canvas"')
+
+
+def generated_texts(count, seed=0):
+    """Texts of one to fifty characters of the tiny writer's alphabet: words of every length, one
+    longer than any row, runs of one letter."""
+    chooser = random.Random(seed)
+    words = ["".join(chooser.choice(ALPHABET.chars.strip()) for _ in range(chooser.randint(1, 14)))
+             for _ in range(4 * count)]
+    return [" ".join(words[index * 4:index * 4 + chooser.randint(1, 4)]) for index in range(count)]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}])
+def test_no_ink_leaves_the_box(writer_site, serve, browser, viewport):
+    """At every neatness from the slider's 0 to its 3, over many generated texts, every segment the
+    figure draws lies inside its canvas (rows grow for loops and descenders, and the writing
+    shrinks for ink too wide or too tall)."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.add_init_script(CHECK_INK)
+    page.goto(serve(writer_site))
+    page.locator(FIGURE).scroll_into_view_if_needed()
+    bias = page.locator(".write-anything-bias")
+    for index, text in enumerate(generated_texts(16)):
+        neatness = ["0", "0.5", "1", "3"][index % 4]
+        bias.evaluate(f"input => {{ input.value = '{neatness}'; input.dispatchEvent(new Event('change')); }}")
+        write(page, text)
+        assert int(attribute(page, "data-drawn-points")) > 0, text
+    assert page.evaluate("window.writesInk.segments") > 300
+    assert page.evaluate("window.writesInk.outside") == []
+    context.close()
+
+
+def test_the_windows_characters_stay_readable_on_a_long_text(figure_page):
+    page = figure_page
+    write(page, " ".join(["abba hi"] * 12))
+    heights = page.locator(".write-anything-chars span").evaluate_all("spans => spans.map((s) => s.offsetHeight)")
+    texts = page.locator(".write-anything-chars span").all_text_contents()
+    assert len(texts) > 60
+    assert min(heights) >= 11 and all(texts), "every character labelled, at least 11 px tall"
+    window = page.locator(".write-anything-window").bounding_box()
+    assert window["height"] <= 230, "a long text scrolls in the window"
+    reading = page.locator(".write-anything-chars span.reading").bounding_box()
+    assert window["y"] <= reading["y"] and reading["y"] + reading["height"] <= window["y"] + window["height"]
+    assert page.console_errors == []

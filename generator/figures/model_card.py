@@ -8,13 +8,17 @@ point). Numbers come from the artefact's metrics.json (model.train's log, which 
 as about["metrics"]) when it has one; otherwise (the original weights) they are measured here
 on the lines the article shows by model.evaluate, and cached.
 
-With a text model (build.py --writer, ctx.writer) the card covers it too: its shape, read from
-the network itself; the data it learned from (train.json's, by name) and its longest line; its size; and what
+The card speaks to readers: a training source is named in words (`learned_from`), never by its
+corpus spec or path. With a text model (build.py --writer, ctx.writer) the card covers it too:
+its shape, read from the network itself; the data it learned from (train.json's) and its longest
+line; its size; and what
 model.evaluate measured of it, as the folder's about.json records it (`measured`: the held-out
 NLL beside an unconditional baseline's, the recogniser's character error rate on its writing,
 the share of texts it stopped on time); a folder that records nothing shows no measures.
 """
 from __future__ import annotations
+
+import re
 
 import altair as alt
 import numpy as np
@@ -72,6 +76,21 @@ def duration(seconds: float) -> str:
     return f"{count:g} {unit}{'' if count == 1 else 's'}"
 
 
+def learned_from(spec: str) -> str:
+    """A training source in a reader's words, to follow "from": never a corpus spec, a module or
+    a local path (a folder of the author's own lines by its name)."""
+    synthetic = re.fullmatch(r"synthetic(?::(\d+))?(?::chars=(\d+)-(\d+))?", spec)
+    if synthetic:
+        low, high = synthetic.groups()[1:]
+        return ("synthetic handwriting, written by a program in A. V. Hershey’s fonts with a pen’s rhythm"
+                + (f", in lines of {low} to {high} characters" if low else ""))
+    if spec == "distill":
+        return "the original article’s lines of human handwriting"
+    if "linestrokes" in spec.lower():
+        return "people’s handwriting in the IAM On-Line Handwriting Database"
+    return shown_name(spec)
+
+
 def held_out_from_training(metrics: dict) -> dict | None:
     """Validation NLL of the best epoch (the weights the artefact keeps), from metrics.json."""
     best = [record for record in metrics.get("epochs", []) if record["epoch"] == metrics.get("best_epoch")]
@@ -89,7 +108,6 @@ def build(ctx) -> list[Figure]:
         held_out = {**held_out, "measured_on": f"the {held_out['lines']} lines shown in this article"}
     data = {
         "name": ctx.about.get("name", ""),
-        "source": shown_name(ctx.about.get("source", "")),  # model.train's names its --data, maybe a local path
         "credit": ctx.about.get("credit", ""),
         "architecture": architecture(ctx.config),
         "parameters": parameter_count(ctx.model),
@@ -97,7 +115,8 @@ def build(ctx) -> list[Figure]:
         "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds") if key in metrics}
                     | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
                     | ({"duration": duration(metrics["train_seconds"])} if "train_seconds" in metrics else {})
-                    | {key: shown_name(metrics[key]) for key in ("data", "init") if key in metrics},
+                    | {key: shown_name(metrics[key]) for key in ("data", "init") if key in metrics}
+                    | ({"learned_from": learned_from(shown_name(metrics["data"]))} if "data" in metrics else {}),
     }
     spec = training_curve(metrics["epochs"]).to_dict() if metrics.get("epochs") else None
     return [Figure("model-card", data=data | {"writer": writer_card(ctx.writer)}, spec=spec)]
@@ -115,9 +134,9 @@ def writer_card(writer) -> dict | None:
     if writer is None:
         return None
     config = model_config(writer.model)
-    return {"name": writer.about.get("name", ""), "source": shown_name(writer.about.get("source", "")),
-            "credit": writer.about.get("credit", ""),
+    return {"name": writer.about.get("name", ""), "credit": writer.about.get("credit", ""),
             "architecture": architecture(config),
             "parameters": parameter_count(writer.model), "trained_on": shown_name(writer.trained_on),
+            "learned_from": learned_from(shown_name(writer.trained_on)) if writer.trained_on else "",
             "longest_text": writer.longest_text,
             "measured": writer.about.get("measured")}

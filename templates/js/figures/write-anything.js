@@ -46,21 +46,33 @@ import {HandBox} from "./write-like-me.js";
  * @property {number[][]} phis  the window over the row's characters at each point
  * @property {number} drawn  points painted
  * @property {Pen} pen  where painting goes on
- * @property {number} x  the pen's, in model units
- * @property {number} left  the furthest x to the left
- * @property {number} right  the furthest x to the right
- * @property {number} shownLeft  the left the row was laid out for (the pen may start right of its first letter)
+ * @property {number} x  the pen's, in model units from the row's start
+ * @property {number} y
+ * @property {number} up  whether the pen is up after the last point (the next segment is not inked)
+ * @property {number} left  the ink's extent, in model units from the row's start
+ * @property {number} right
+ * @property {number} top
+ * @property {number} bottom
+ * @property {number} shownLeft  the extent the row was laid out for (the pen may start right of its
+ *   first letter, and loops and descenders reach above and below a row's usual height)
+ * @property {number} shownTop
+ * @property {number} shownBottom
+ * @property {number} startY  the pen's start in the canvas, in CSS pixels
  */
 
 const NAME = "write-anything";
 const INK = "#1d1d1f";
 const MARGIN = 12;  // CSS pixels left of each row
+const PAD = 4;  // CSS pixels above and below each row's ink: half the ink's width, and the box's 2 px border
+const SHRINK = 0.9;  // of the scale at which the ink just fits, when it must be written smaller
+const TALLEST_ROW = 3;  // rows a row may grow to for its ink before everything is written smaller
 const MIN_ROW_CHARS = 8;  // a box narrower than this many characters writes smaller instead
 // Where a row starts, as a share of the row's height: the model's pen goes about as far up as down.
 const BASELINE = 0.55;
 const TYPING_PAUSE = 250;  // ms without a keystroke before the new text is written (first point goal: 300)
-const WINDOW_HEIGHT = 220;  // CSS pixels the window's rows share, between these heights per character
-const CHAR_HEIGHT = {min: 3, max: 14, labelled: 8};  // (labelled: the least that shows the characters)
+const WINDOW_HEIGHT = 220;  // CSS pixels the window's rows share, between these heights per character;
+// a longer text scrolls in the window, which follows the character being read
+const CHAR_HEIGHT = {min: 11, max: 14};
 
 /**
  * The typed text as the model writes it: spaces collapsed, cut at maxChars, characters outside
@@ -149,6 +161,7 @@ class WindowStrip {
     this.pointsPerCharacter = pointsPerCharacter;
     this.heat = part(root, ".write-anything-heat", HTMLCanvasElement);
     this.labels = part(root, ".write-anything-chars", HTMLElement);
+    this.scroller = part(root, ".write-anything-window", HTMLElement);
     this.marker = part(root, ".write-anything-now", HTMLElement);
     this.columns = 0;  // painted
   }
@@ -161,11 +174,12 @@ class WindowStrip {
     this.heat.style.height = `${height * chars.length}px`;
     this.labels.replaceChildren(...Array.from(chars, (char) => {
       const label = document.createElement("span");
-      label.textContent = height >= CHAR_HEIGHT.labelled ? char : "";
+      label.textContent = char;
       label.style.height = `${height}px`;
       return label;
     }));
-    this.labels.hidden = height < CHAR_HEIGHT.labelled;
+    this.scroller.style.maxHeight = `${WINDOW_HEIGHT + 2}px`;
+    this.scroller.scrollTop = 0;
     this.columns = 0;
     this.marker.hidden = true;
     this.root.dataset.windowSteps = "0";
@@ -197,8 +211,32 @@ class WindowStrip {
     const {phi, row} = steps.at(-1);
     const reading = row.offset + phi.slice(0, row.text.length).indexOf(Math.max(...phi.slice(0, row.text.length)));
     labels.querySelector(".reading")?.classList.remove("reading");
-    labels.children[reading]?.classList.add("reading");
+    const label = /** @type {HTMLElement | undefined} */ (labels.children[reading]);
+    if (!label) return;
+    label.classList.add("reading");
+    const {scroller} = this;  // the character being read stays in view, mid-window
+    if (scroller.scrollHeight > scroller.clientHeight) {
+      const below = label.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+      scroller.scrollTop = below - (scroller.clientHeight - label.offsetHeight) / 2;
+    }
   }
+}
+
+/**
+ * Moves the row's pen by one point and widens the row's extent to the ink: both ends of a segment
+ * drawn with the pen down (paintPoints's), none of a move in the air.
+ * @param {Row} row
+ * @param {Point} point
+ */
+function inkExtent(row, [dx, dy, up]) {
+  const [x, y] = [row.x + dx, row.y + dy];
+  if (!row.up) {
+    row.left = Math.min(row.left, row.x, x);
+    row.right = Math.max(row.right, row.x, x);
+    row.top = Math.min(row.top, row.y, y);
+    row.bottom = Math.max(row.bottom, row.y, y);
+  }
+  [row.x, row.y, row.up] = [x, y, up];
 }
 
 /** The figure: the text box, the writing, the window, and the text model behind them. */
@@ -290,10 +328,6 @@ class WriteAnything {
     this.restart();
   }
 
-  rowHeight() {
-    return this.settings.rowUnits * this.scale;
-  }
-
   /** @param {Row} row */
   rowStart(row) {
     return MARGIN - row.shownLeft * this.scale;
@@ -306,19 +340,38 @@ class WriteAnything {
     return Math.max(MIN_ROW_CHARS, Math.min(rowChars, fit));
   }
 
+  /** The largest scale at which every row's ink fits the box's width and TALLEST_ROW rows' height. */
   fittingScale() {
-    return Math.min(this.settings.scale,
-      ...this.rows.map((row) => (this.canvas.clientWidth - 2 * MARGIN) / Math.max(row.right - row.left, 1)));
+    const {scale, rowUnits} = this.settings;
+    return Math.min(scale, ...this.rows.map((row) => Math.min(
+      (this.canvas.clientWidth - 2 * MARGIN) / Math.max(row.right - row.left, 1),
+      (TALLEST_ROW * rowUnits * scale - 2 * PAD) / Math.max(row.bottom - row.top, 1))));
   }
 
+  /**
+   * Places the rows one below the other, each as tall as its ink (at least a row's usual height),
+   * and paints them afresh.
+   */
   layout() {
-    this.view = fitCanvas(this.canvas, Math.max(this.rows.length, 1) * this.rowHeight());
-    for (const [index, row] of this.rows.entries()) {
+    const {rowUnits} = this.settings;
+    let top = 0;
+    for (const row of this.rows) {
       row.drawn = 0;
       row.shownLeft = row.left;
+      row.shownTop = Math.min(row.top, -BASELINE * rowUnits);
+      row.shownBottom = Math.max(row.bottom, (1 - BASELINE) * rowUnits);
+      row.startY = top + PAD - row.shownTop * this.scale;
       // the first offset leaves the start
-      row.pen = {x: this.rowStart(row), y: (index + BASELINE) * this.rowHeight(), penUp: 1};
+      row.pen = {x: this.rowStart(row), y: row.startY, penUp: 1};
+      top += (row.shownBottom - row.shownTop) * this.scale + 2 * PAD;
     }
+    this.view = fitCanvas(this.canvas, Math.max(top, rowUnits * this.scale));
+  }
+
+  /** Whether some row's ink reaches out of the place it was laid out in. */
+  outgrown() {
+    return this.rows.some((row) => row.left < row.shownLeft || row.top < row.shownTop || row.bottom > row.shownBottom)
+      || this.fittingScale() < this.scale;
   }
 
   /** Starts writing the text box's text afresh (a new seed only when asked). */
@@ -333,8 +386,8 @@ class WriteAnything {
     this.wrappedAt = this.rowChars();
     this.rows = wrap(text, this.wrappedAt).map((rowText) => {
       /** @type {Row} */
-      const row = {text: rowText, offset, points: [], phis: [], drawn: 0, pen: null, x: 0, left: 0, right: 0,
-        shownLeft: 0};
+      const row = {text: rowText, offset, points: [], phis: [], drawn: 0, pen: null, x: 0, y: 0, up: 1, left: 0,
+        right: 0, top: 0, bottom: 0, shownLeft: 0, shownTop: 0, shownBottom: 0, startY: 0};
       offset += rowText.length;
       return row;
     });
@@ -362,9 +415,7 @@ class WriteAnything {
         if (asked !== this.version) return;
         row.points.push(step.point);
         row.phis.push(step.phi);
-        row.x += step.point[0];
-        row.left = Math.min(row.left, row.x);
-        row.right = Math.max(row.right, row.x);
+        inkExtent(row, step.point);
         this.schedule();
       });
       this.writing = writing;
@@ -393,9 +444,9 @@ class WriteAnything {
   /** Paints the points that came since the last frame, the window's new columns, the counts. */
   draw() {
     const {rows} = this;
-    if (this.fittingScale() < this.scale * 0.98 || rows.some((row) => row.left < row.shownLeft)) {
-      // a row would leave the box: write everything smaller, or further right
-      this.scale = Math.min(this.scale, this.fittingScale());
+    if (this.outgrown()) {  // a row would leave the box: everything smaller, or further right, or taller
+      const fitting = this.fittingScale();
+      if (fitting < this.scale) this.scale = SHRINK * fitting;  // with room to grow, not laid out at every point
       this.layout();
     }
     for (const row of rows) {
@@ -408,8 +459,8 @@ class WriteAnything {
   }
 
   save() {
-    const lines = this.rows.map((row, index) => ({points: row.points.slice(0, row.drawn), x: this.rowStart(row),
-      y: (index + BASELINE) * this.rowHeight()}));
+    const lines = this.rows.map((row) => ({points: row.points.slice(0, row.drawn), x: this.rowStart(row),
+      y: row.startY}));
     download("my-text.svg", linesToSvg(lines, {scale: this.scale, width: this.view.width, height: this.view.height,
       colour: INK}), "image/svg+xml");
   }

@@ -18,6 +18,7 @@ import {PenInput} from "../writing-box.js";
  */
 
 const INK = "#1d1d1f";
+const HINT = "#8a8a8e";  // the empty box's hint, lighter than any ink
 
 export class HandBox {
   /**
@@ -44,6 +45,7 @@ export class HandBox {
     this.view = fitCanvas(this.canvas, this.height);
     this.pen = new PenInput(this.canvas, {scale: this.scale, onPoint: () => this.paint(),
       onStrokeEnd: () => this.paint()});
+    this.paint();
     part(this.root, ".write-anything-like-me", HTMLButtonElement).addEventListener("click", () => this.use());
     part(this.root, ".write-anything-hand-clear", HTMLButtonElement).addEventListener("click", () => this.clear());
     onWidthChange(this.canvas, () => {
@@ -55,7 +57,13 @@ export class HandBox {
   paint() {
     const {view, pen} = this;
     view.context.clearRect(0, 0, view.width, view.height);
-    if (!pen.start) return;
+    if (!pen.start) {  // an empty box says what it is for
+      view.context.fillStyle = HINT;
+      view.context.font = "italic 15px system-ui, sans-serif";
+      view.context.textBaseline = "middle";
+      view.context.fillText("Write a few words here", 12, view.height / 2);
+      return;
+    }
     paintPoints(view.context, pen.points, {x: pen.start[0], y: pen.start[1], scale: this.scale, colour: INK,
       width: 1.8});
   }
