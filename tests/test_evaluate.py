@@ -152,5 +152,5 @@ def test_hands_rows_are_the_primes_hands_columns_what_the_writing_shows(keeps_th
     assert (matrix.sum(axis=1) == 4).all()
     if keeps_the_hand:
         assert report["accuracy"] >= 0.6, report  # chance: 1 / hands; alike hands are confused
-    else:  # every writing is in the first hand: one column holds them all, the diagonal one in a row
-        assert (matrix.sum(axis=0) > 0).sum() <= 2 and report["accuracy"] < 0.5, report
+    else:  # every writing is in the first hand: its column holds most of them, the diagonal little
+        assert matrix[:, 0].sum() >= 0.75 * matrix.sum() and report["accuracy"] < 0.5, report
