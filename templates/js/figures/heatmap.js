@@ -290,9 +290,7 @@ export class Heatmap {
     });
     this.ranges = colourRanges(this.data, mountKey(root, this.data.sharedRange, (shared) => {
       this.ranges = colourRanges(this.data, shared);
-      if (!this.line) return;
-      this.drawHeatmap();
-      this.drawStrokes();
+      if (this.line) this.drawHeatmap();
     }));
     placeGroupLabels(root, this.heightPx);
     root.addEventListener("click", (event) => {
@@ -360,7 +358,9 @@ export class Heatmap {
     const {context, width, x, y, scale} = this.ink;
     const {line, cell} = this;
     context.clearRect(0, 0, width, STROKE_HEIGHT_PX);
-    const range = this.ranges[cell];
+    // The strokes show one cell: on its own scale, whatever the heatmap's, or a quiet cell's
+    // strokes would be grey on the shared one.
+    const range = this.data.colourRange[cell];
     paintPoints(context, line.points, {
       x, y, scale, width: 2.5, air: true, colourOf: (t) => INK[level(this.value(cell, t), range)],
     });
