@@ -220,6 +220,10 @@ def test_heatmap_choosing_a_row_recolours_the_strokes(tiny_site, serve, page, na
     assert root.get_attribute("data-row") == str(target)
     chosen_cell = root.get_attribute("data-cell")
     assert strokes_pixels(page, name) != before
+    # the chosen row is outlined across the whole heatmap, around that row
+    outline, box = root.locator(".cells-row-outline").bounding_box(), heatmap.bounding_box()
+    assert outline["x"] <= box["x"] and outline["x"] + outline["width"] >= box["x"] + box["width"]
+    assert outline["y"] <= box["y"] + row_position(page, name, target)["y"] <= outline["y"] + outline["height"]
 
     # keyboard: the arrow key moves the choice one row down and recolours again
     coloured = strokes_pixels(page, name)
@@ -237,15 +241,22 @@ def test_heatmap_choosing_a_row_recolours_the_strokes(tiny_site, serve, page, na
     heatmap.hover(position=row_position(page, name, target))
     assert "c = " in root.locator(".cells-readout").inner_text()
 
-    # the key names its scale; one shared scale recolours the heatmap and says so in the key
-    assert root.locator(".cells-key-high").inner_text() == "+1"
-    assert "own scale" in root.locator(".cells-key-meaning").inner_text()
-    pixels = root.locator(".cells-heatmap").evaluate("canvas => canvas.toDataURL()")
-    root.locator(".cells-key input[value=shared]").check()
+    # the key names its scale: the unsorted map opens on the shared one (in the model's order,
+    # rows each on their own scale read as noise), the sorted on each row's; the other one
+    # recolours the heatmap and says so in the key
     shared = json.loads(page.locator(f"#figure-data-{name}").text_content())["sharedRange"]
-    assert root.get_attribute("data-scale") == "shared"
-    assert float(root.locator(".cells-key-high").inner_text()) == pytest.approx(shared, rel=0.01)
-    assert root.locator(".cells-heatmap").evaluate("canvas => canvas.toDataURL()") != pixels
+    first, other = ("shared", "row") if name == "cells" else ("row", "shared")
+    for scale in (first, other):
+        if scale == other:
+            pixels = root.locator(".cells-heatmap").evaluate("canvas => canvas.toDataURL()")
+            root.locator(f".cells-key input[value={scale}]").check()
+            assert root.locator(".cells-heatmap").evaluate("canvas => canvas.toDataURL()") != pixels
+        assert root.get_attribute("data-scale") == scale
+        if scale == "shared":
+            assert float(root.locator(".cells-key-high").inner_text()) == pytest.approx(shared, rel=0.01)
+        else:
+            assert root.locator(".cells-key-high").inner_text() == "+1"
+            assert "own scale" in root.locator(".cells-key-meaning").inner_text()
 
     # another line keeps the chosen cell
     root.locator(".cells-line").select_option("1")
@@ -253,6 +264,32 @@ def test_heatmap_choosing_a_row_recolours_the_strokes(tiny_site, serve, page, na
     assert root.get_attribute("data-cell") == chosen_cell
     assert float(root.get_attribute("data-recolour-ms")) >= 0
     assert page.console_errors == []
+
+
+def test_group_labels_never_overlap_and_stay_beside_the_heatmap(tiny_site, serve, page):
+    """Crowded groups (three bands within a few rows, two at the foot): the labels are laid out
+    apart, inside the heatmap's height, each joined to its band by a leader."""
+    page.goto(serve(tiny_site))
+    boxes = page.evaluate("""async () => {
+        const {placeGroupLabels} = await import("./assets/js/figures/heatmap.js");
+        const root = document.createElement("div");
+        root.innerHTML = '<div class="cells-groups" style="position: relative; height: 300px; width: 11rem">'
+          + [0.10, 0.11, 0.12, 0.5, 0.98, 0.99].map((centre) => `<button class="cells-group"
+              style="position: absolute; left: 1rem; font-size: 12px" data-centre="${centre}">group</button>`).join("")
+          + "</div>";
+        document.body.append(root);
+        placeGroupLabels(root, 300);
+        const top = root.firstElementChild.getBoundingClientRect().top;
+        return {labels: [...root.querySelectorAll(".cells-group")].map((label) => {
+                  const box = label.getBoundingClientRect();
+                  return [box.top - top, box.bottom - top];
+                }),
+                leaders: root.querySelectorAll(".cells-group-leaders polyline").length};
+    }""")
+    labels = sorted(boxes["labels"])
+    assert all(bottom <= next_top + 0.5 for (_, bottom), (next_top, _) in zip(labels, labels[1:])), labels
+    assert labels[0][0] >= -0.5 and labels[-1][1] <= 300.5, labels
+    assert boxes["leaders"] == 6
 
 
 def test_sorted_text_comes_from_the_measurements(tiny_site):

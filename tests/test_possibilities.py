@@ -281,3 +281,97 @@ def test_no_hair_is_cut_off_at_ten_steps_and_full_variation(tiny_site, serve, pa
     size = figure.locator(".poss-futures").evaluate("canvas => [canvas.clientWidth, canvas.clientHeight]")
     assert 0 <= left < right <= size[0] and 0 <= top < bottom <= size[1]
     assert page.console_errors == []
+
+
+def test_a_phone_keeps_the_scale_and_cuts_nothing_off(tiny_site, serve, browser):
+    """At 390 px a long line is drawn at the scale it has at 1280 px (it scrolls sideways instead
+    of shrinking), and every key, legend and control lies within the screen, none cut off."""
+    scales = {}
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(serve(tiny_site))
+        figure = page.locator(FIGURE)
+        figure.scroll_into_view_if_needed()
+        page.wait_for_selector(f'{FIGURE}[data-state="done"]', timeout=15000)
+        menu = json.loads(page.locator("#figure-data-possibilities").text_content())["lines"]
+        show(page, line=[line["kind"] for line in menu].index("straight"))  # 50 model units long
+        scales[width] = figure.locator(".poss-futures").evaluate("canvas => canvas.clientHeight")
+        outside = figure.evaluate("""(root) => [...root.querySelectorAll(
+            '.poss-controls > *, .poss-keys > span, .poss-strip-legend > span, .poss-inset, figcaption, .poss-scroll')]
+            .filter((element) => { const box = element.getBoundingClientRect();
+                                   return box.left < 0 || box.right > innerWidth + 0.5; })
+            .map((element) => element.className || element.tagName)""")
+        assert outside == [], (width, outside)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 390:  # the drawing is wider than the screen: it scrolls, the strip with it
+            scroller = figure.locator(".poss-scroll")
+            assert scroller.evaluate("element => element.scrollWidth > element.clientWidth")
+            assert figure.locator(".poss-strip").evaluate("strip => strip.clientWidth") == \
+                figure.locator(".poss-futures").evaluate("canvas => canvas.clientWidth")
+        numbers = figure.locator(".poss-strip-legend").inner_text()
+        assert numbers.count("bits") == 2 and sum(char.isdigit() for char in numbers) >= 4
+        page.close()
+    assert scales[390] == scales[1280]
+
+
+def test_the_fork_is_found_with_each_bundle_counted_and_aimed():
+    """Futures that split 40 rightward, 10 downward at one point of the second line: that point,
+    that line, each bundle's count and mean end, as the figure draws them."""
+    rng = np.random.default_rng(0)
+    views, lines = [], []
+    for index in range(2):
+        futures = rng.normal(0, 0.3, (30, 50, 4, 2)) / 4  # a fan with no two bundles
+        if index == 1:
+            futures[12] = rng.normal(0, 0.02, (50, 4, 2))
+            futures[12, :40] += [0.5, 0.0]
+            futures[12, 40:] += [0.0, 0.5]
+        views.append({"futures": possibilities.pack(futures, possibilities.FUTURE_SCALE, "int8"),
+                      "futurePen": possibilities.pack_bits(np.zeros((30, 50, 4))),
+                      "pen": possibilities.pack_bits(np.zeros(30))})
+        lines.append({"name": f"line {index}", "kind": "sample"})
+    fork = possibilities.observations(lines, views)["fork"]
+    assert (fork["line"], fork["lineIndex"], fork["point"]) == ("line 1", 1, 13)
+    assert [bundle["count"] for bundle in fork["bundles"]] == fork["sizes"] == [40, 10]
+    assert np.allclose([bundle["end"] for bundle in fork["bundles"]], [[2, 0], [0, 2]], atol=0.1)
+
+
+def show_a_fork(route, fork):
+    """Serves the page as if the build had measured `fork` (the tiny model's futures never split)."""
+    html = route.fetch().text()
+    start = html.index(">", html.index('id="figure-data-possibilities"')) + 1
+    end = html.index("</script>", start)
+    data = json.loads(html[start:end])
+    data["observed"]["fork"] = fork
+    button = '<button type="button" class="poss-fork-button">Show the fork</button>'
+    html = html[:start] + json.dumps(data) + html[end:]
+    route.fulfill(body=html.replace('<span class="poss-status"', button + '<span class="poss-status"', 1),
+                  content_type="text/html")
+
+
+def test_the_fork_the_article_names_is_marked_and_in_view(tiny_site, serve, page):
+    """The fork button shows the fork's line at the default settings, scrolled to the fork (here
+    near the end of the straight line, wider than a phone), its prediction in the inset."""
+    url = serve(tiny_site)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(url)
+    menu = json.loads(page.locator("#figure-data-possibilities").text_content())["lines"]
+    straight = [line["kind"] for line in menu].index("straight")
+    fork = {"line": menu[straight]["name"], "lineIndex": straight, "point": menu[straight]["points"] - 5,
+            "sizes": [40, 10], "angle": 90, "rejoined": None,
+            "bundles": [{"count": 40, "end": [1.0, 0.0]}, {"count": 10, "end": [0.0, 1.0]}]}
+    page.route(url, lambda route: show_a_fork(route, fork))
+    page.goto(url)
+    figure = page.locator(FIGURE)
+    figure.scroll_into_view_if_needed()
+    page.wait_for_selector(f'{FIGURE}[data-state="done"][data-fork=""]', timeout=15000)
+    figure.locator(".poss-steps").fill("2")  # another setting: the fork is not marked on it
+    page.wait_for_selector(f'{FIGURE}[data-state="done"][data-shown="0/2/0.65"][data-fork=""]', timeout=60000)
+    figure.locator(".poss-fork-button").click()
+    page.wait_for_selector(f'{FIGURE}[data-state="done"][data-shown="{straight}/4/0.65"]', timeout=60000)
+    x, _ = map(float, figure.get_attribute("data-fork").split())
+    scroll, visible, wide = figure.locator(".poss-scroll").evaluate(
+        "element => [element.scrollLeft, element.clientWidth, element.scrollWidth]")
+    assert wide > visible and scroll > 0 and scroll <= x <= scroll + visible
+    page.wait_for_function("(point) => document.querySelector('.poss-readout').textContent"
+                           ".startsWith(`Point ${point} `)", arg=fork["point"])
+    assert page.console_errors == []

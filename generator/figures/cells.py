@@ -126,11 +126,14 @@ def strongest_chart(strongest: list[dict]) -> dict:
     hovered = alt.selection_point(name="hovered", on="pointerover", clear="pointerout", empty=False)
     bars = [{**best, "abs_r": abs(best["r"])} for best in strongest]
     return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
-        y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=300)),
+        # labels at the body text's small size; long ones are cut (the tooltip names them whole)
+        y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=200, labelFontSize=12)),
         # the title ends where the axis does: centred, it ran past a phone's edge when the labels are long
         x=alt.X("abs_r:Q", title="|r| of the cell that follows it most closely", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(titleAnchor="end")),
-        color=alt.Color("family:N", legend=None),  # the tooltip names the family: no legend to squeeze
+                axis=alt.Axis(titleAnchor="end", labelFontSize=11, titleFontSize=12)),
+        # the key below the bars, one column, so that it fits a phone's width
+        color=alt.Color("family:N", title="behaviour", legend=alt.Legend(
+            orient="bottom", direction="vertical", labelFontSize=12, titleFontSize=12, labelLimit=180)),
         opacity=alt.when(hovered).then(alt.value(1)).otherwise(alt.value(0.7)),
         tooltip=[alt.Tooltip("label:N", title="signal"), alt.Tooltip("family:N", title="behaviour"),
                  alt.Tooltip("cell:Q"), alt.Tooltip("row:Q", title="sorted row"), alt.Tooltip("r:Q", format=".2f")],

@@ -203,12 +203,13 @@ def observations(lines: list[dict], views: list[dict]) -> dict:
 
     fork: the point of a generated or given line where the futures split most clearly into
     two bundles heading different ways (each at least a fifth of them, no pen lift among them),
-    and the first point after it where they no longer do (separation below the line's median).
+    each bundle's count and mean end, and the first point after it where they no longer do
+    (separation below the line's median).
     surprise: on the given lines, the mean surprise in bits at a point that continues a stroke
     and at the first point after the pen lifts.
     """
     found = None
-    for line, view in zip(lines, views):
+    for index, (line, view) in enumerate(zip(lines, views)):
         if line["kind"] == "straight":
             continue
         offsets = unpack(view["futures"])  # (points, futures, steps, 2)
@@ -225,8 +226,13 @@ def observations(lines: list[dict], views: list[dict]) -> dict:
             continue
         a, b = centres[point]
         later = np.flatnonzero(separation[point + 1:point + 21] < np.median(separation))
-        found = {"line": line["name"], "point": point + 1, "separation": float(separation[point]),
-                 "sizes": sorted([int(labels[point].sum()), int((~labels[point]).sum())], reverse=True),
+        bundles = sorted([(int((~labels[point]).sum()), a), (int(labels[point].sum()), b)],
+                         key=lambda bundle: -bundle[0])
+        found = {"line": line["name"], "lineIndex": index, "point": point + 1, "separation": float(separation[point]),
+                 "sizes": [count for count, _ in bundles],
+                 # where each bundle's futures end on average, from the point (model units): the figure draws them
+                 "bundles": [{"count": count, "end": [round(float(x), 3), round(float(y), 3)]}
+                             for count, (x, y) in bundles],
                  "angle": float(np.degrees(abs(np.angle(complex(*a) / complex(*b))))),
                  "rejoined": int(point + 2 + later[0]) if len(later) else None}
     within, after_lift = [], []

@@ -107,12 +107,14 @@ const fmt = (/** @type {number} */ value) => String(Number(value.toPrecision(3))
 /**
  * The colour key (.cells-key, the `colour_key` macro of templates/partials/cells.html.j2):
  * the bar's end labels and the sentence that says what the colours mean on the chosen scale,
- * and its two scale buttons, which call onScale(shared) when the reader switches.
+ * and its two scale buttons, which call onScale(shared) when the reader switches. Returns
+ * whether the scale checked in the markup, the first view's, is the shared one.
  */
 /**
  * @param {HTMLElement} root
  * @param {number} sharedRange
  * @param {(shared: boolean) => void} onScale
+ * @returns {boolean}
  */
 export function mountKey(root, sharedRange, onScale) {
   const key = part(root, ".cells-key", HTMLElement);
@@ -137,7 +139,9 @@ export function mountKey(root, sharedRange, onScale) {
       onScale(shared);
     });
   }
-  show(false);
+  const shared = key.querySelector("input[value=shared]:checked") !== null;
+  show(shared);
+  return shared;
 }
 
 /**
@@ -190,20 +194,39 @@ export function decodeLine(buffer) {
   return {count, width, points, values};
 }
 
-/** Puts each group label (.cells-group, in row order) beside the middle of its band, pushed
- * down just enough not to cover the label above it. */
+const SVG = "http://www.w3.org/2000/svg";
+
 /**
+ * Puts each group label (.cells-group, in row order) as near the middle of its band as it can
+ * without touching another: pushed down below the label above, then, where that runs past the
+ * heatmap's foot, back up; a thin leader joins each label to its band, so a label set off from
+ * its band still points at it.
  * @param {HTMLElement} root
  * @param {number} heightPx
  */
-function placeGroupLabels(root, heightPx) {
-  let bottom = -Infinity;
-  for (const label of root.querySelectorAll(".cells-group")) {
-    if (!(label instanceof HTMLElement)) continue;
-    const top = Math.max(Number(label.dataset.centre) * heightPx - label.offsetHeight / 2, bottom);
-    label.style.top = `${top}px`;
-    bottom = top + label.offsetHeight;
+export function placeGroupLabels(root, heightPx) {
+  const labels = [...root.querySelectorAll(".cells-group")].filter((label) => label instanceof HTMLElement);
+  if (!labels.length) return;
+  const column = /** @type {HTMLElement} */ (labels[0].parentElement);
+  const heights = labels.map((label) => /** @type {HTMLElement} */ (label).offsetHeight);
+  const centres = labels.map((label) => Number(/** @type {HTMLElement} */ (label).dataset.centre) * heightPx);
+  const tops = centres.map((centre, i) => centre - heights[i] / 2);
+  for (let i = 0; i < tops.length; i++) tops[i] = Math.max(tops[i], i ? tops[i - 1] + heights[i - 1] : 0);
+  for (let i = tops.length - 1; i >= 0; i--) {
+    tops[i] = Math.min(tops[i], (i + 1 < tops.length ? tops[i + 1] : heightPx) - heights[i]);
   }
+  column.querySelector(".cells-group-leaders")?.remove();
+  const leaders = document.createElementNS(SVG, "svg");
+  leaders.setAttribute("class", "cells-group-leaders");
+  leaders.setAttribute("aria-hidden", "true");
+  labels.forEach((label, i) => {
+    const element = /** @type {HTMLElement} */ (label);
+    element.style.top = `${tops[i]}px`;
+    const leader = document.createElementNS(SVG, "polyline");
+    leader.setAttribute("points", `3,${centres[i]} 8,${centres[i]} ${element.offsetLeft},${tops[i] + heights[i] / 2}`);
+    leaders.append(leader);
+  });
+  column.append(leaders);
 }
 
 /**
@@ -232,6 +255,7 @@ export class Heatmap {
     this.strokes = part(root, ".cells-strokes", HTMLCanvasElement);
     this.heatmap = part(root, ".cells-heatmap", HTMLCanvasElement);
     this.marker = part(root, ".cells-marker", HTMLElement);
+    this.outline = part(root, ".cells-row-outline", HTMLElement);
     this.step = part(root, ".cells-step", HTMLElement);
     this.readout = part(root, ".cells-readout", HTMLElement);
     this.heightPx = heatmapHeight(this.rows);
@@ -239,7 +263,8 @@ export class Heatmap {
     this.line = null;
     this.cell = data.defaultCell ?? order[0];
     this.lineIndex = 0;
-    this.ranges = colourRanges(data, false);
+    /** @type {ArrayLike<number>} */
+    this.ranges = [];
     /** @type {Ink | null} the strokes' canvas context and placement, set per line and width */
     this.ink = null;
   }
@@ -263,12 +288,10 @@ export class Heatmap {
       const wanted = Math.min(rows - 1, Math.max(0, Math.round(Number(number.value)) || 0));
       this.choose(this.sorted ? this.order[wanted] : wanted);
     });
-    mountKey(root, this.data.sharedRange, (shared) => {
+    this.ranges = colourRanges(this.data, mountKey(root, this.data.sharedRange, (shared) => {
       this.ranges = colourRanges(this.data, shared);
-      if (!this.line) return;
-      this.drawHeatmap();
-      this.drawStrokes();
-    });
+      if (this.line) this.drawHeatmap();
+    }));
     placeGroupLabels(root, this.heightPx);
     root.addEventListener("click", (event) => {
       const button = event.target instanceof Element ? event.target.closest("[data-choose-cell]") : null;
@@ -335,7 +358,9 @@ export class Heatmap {
     const {context, width, x, y, scale} = this.ink;
     const {line, cell} = this;
     context.clearRect(0, 0, width, STROKE_HEIGHT_PX);
-    const range = this.ranges[cell];
+    // The strokes show one cell: on its own scale, whatever the heatmap's, or a quiet cell's
+    // strokes would be grey on the shared one.
+    const range = this.data.colourRange[cell];
     paintPoints(context, line.points, {
       x, y, scale, width: 2.5, air: true, colourOf: (t) => INK[level(this.value(cell, t), range)],
     });
@@ -354,6 +379,9 @@ export class Heatmap {
   showChoice() {
     const row = this.rowOf[this.cell];
     this.marker.style.top = `${((row + 0.5) / this.rows) * 100}%`;
+    // the chosen row, outlined across the heatmap (a little taller than one row, to be seen at 1 px rows)
+    this.outline.style.top = `calc(${(row / this.rows) * 100}% - 2px)`;
+    this.outline.style.height = `calc(${100 / this.rows}% + 4px)`;
     this.number.value = String(this.sorted ? row : this.cell);
     this.root.dataset.cell = String(this.cell);
     this.root.dataset.row = String(row);

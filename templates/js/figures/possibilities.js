@@ -80,7 +80,13 @@ import {extent, fitCanvas, paintPoints} from "../ink.js";
  * @property {number} futures  futures per point
  * @property {number} seed
  * @property {number} mixtures  M
- * @typedef {{view: View, futures: Futures, drawn: number, place?: Place, lineIndex: number}} Shown
+ * @property {{fork?: Fork | null}} [observed]  what the article says of the first views
+ * @typedef {object} Fork  the clearest split of the futures in the first views (the build's `observations`)
+ * @property {number} lineIndex
+ * @property {number} point  counted from 1
+ * @property {{count: number, end: [number, number]}[]} bundles  futures in each, where they end on average
+ * @typedef {{view: View, futures: Futures, drawn: number, place?: Place, lineIndex: number,
+ *   fork: Fork | null}} Shown  fork: the one to mark on this view, if any
  */
 
 const DATA_URL = new URL("../../../data/possibilities/", import.meta.url);
@@ -96,8 +102,11 @@ const HAIR_OPACITY = 0.15;  // each hair faint, so where many agree the ink is d
 const LINE_INK = "#1d1d1f";
 const LIFT_INK = "hsl(330 60% 45%)";
 const LIFT_RADIUS_PX = 9;  // a circle of this radius: the pen certainly lifts next
-const MAX_PX_PER_UNIT = 16;
-const MAX_HEIGHT_PX = 420;
+// A legible scale whatever the line's length: hairs a few steps long stay tens of pixels long
+// and apart, at least the original's (its images of a line are 350 px tall); a long line scrolls
+// sideways instead of shrinking to the figure's width.
+const MAX_PX_PER_UNIT = 24;
+const MAX_HEIGHT_PX = 380;
 const MARGIN_UNITS = 1; // room around the line and its futures
 const STRIP_ROW_PX = 12;
 /** @type {[number, number]} */
@@ -238,7 +247,8 @@ const inside = (bounds, drawn) => bounds.minX >= drawn.minX && bounds.maxX <= dr
 /**
  * Scale and placement for the line and the futures drawn so far (reach), so that no hair is
  * cut off: the line's extent from its first point (the offset into it comes from nowhere in
- * particular) joined with the futures', plus a margin.
+ * particular) joined with the futures', plus a margin. The scale depends on the height only:
+ * the drawing is as wide as it needs (at least widthPx), and scrolls.
  */
 /**
  * @param {View} view
@@ -252,13 +262,12 @@ function layout(view, widthPx, reach) {
   const maxX = Math.max(view.xs[0] + box.right, reach.maxX);
   const minY = Math.min(view.ys[0] + box.top, reach.minY);
   const maxY = Math.max(view.ys[0] + box.bottom, reach.maxY);
-  const scale = Math.min(MAX_PX_PER_UNIT, widthPx / (maxX - minX + 2 * MARGIN_UNITS),
-    MAX_HEIGHT_PX / (maxY - minY + 2 * MARGIN_UNITS));
+  const scale = Math.min(MAX_PX_PER_UNIT, MAX_HEIGHT_PX / (maxY - minY + 2 * MARGIN_UNITS));
   return {
     scale,
     bounds: {minX: minX - MARGIN_UNITS, maxX: maxX + MARGIN_UNITS,
       minY: minY - MARGIN_UNITS, maxY: maxY + MARGIN_UNITS},
-    width: widthPx,
+    width: Math.max(widthPx, Math.ceil((maxX - minX + 2 * MARGIN_UNITS) * scale)),
     height: Math.ceil((maxY - minY + 2 * MARGIN_UNITS) * scale),
     px: (x) => (x - minX + MARGIN_UNITS) * scale,
     py: (y) => (y - minY + MARGIN_UNITS) * scale,
@@ -340,43 +349,50 @@ function drawLine(context, view, place) {
   }
 }
 
-/** The drawn key above the figure: stroke · sampled strokes (both turns) · pen-lift chance. */
-/** @param {HTMLCanvasElement} canvas */
-function drawKey(canvas) {
-  const {context} = fitCanvas(canvas, 20, Math.min(canvas.parentElement.clientWidth || 600, 640));
-  context.font = "12px sans-serif";
-  context.textBaseline = "middle";
-  let x = 2;
-  const label = (/** @type {string} */ text) => {
-    context.fillStyle = "#555";
-    context.fillText(text, x, 10);
-    x += context.measureText(text).width + 16;
-  };
-  paintPoints(context, [[1, -0.3, 0], [1, 0.2, 0], [1, -0.1, 0]], {x, y: 11, scale: 8, colour: LINE_INK, width: 1});
-  context.fillStyle = LINE_INK;
-  for (const dx of [0, 8, 16, 24]) context.fillRect(x + dx - 1, 10, 2, 2);
-  x += 32;
-  label("stroke");
+/**
+ * The fork the article points to: from its point an arrow to where each bundle of futures ends
+ * on average, labelled with how many futures it holds (the higher arrow's label above it).
+ * @param {CanvasRenderingContext2D} context
+ * @param {View} view
+ * @param {Place} place
+ * @param {Fork} fork
+ */
+function drawFork(context, view, place, fork) {
+  const i = fork.point - 1;
+  const [x, y] = [place.px(view.xs[i]), place.py(view.ys[i])];
+  const ends = fork.bundles.map(({end: [dx, dy]}) => [x + dx * place.scale, y + dy * place.scale]);
+  const topmost = ends[0][1] <= ends[1][1] ? 0 : 1;
   context.save();
-  context.globalAlpha = 0.6;
-  for (const [hue, dy] of [[0, -4], [1, 4]]) {
-    context.strokeStyle = PALETTE[hue][LEVELS - 1];
+  context.strokeStyle = LINE_INK;
+  context.fillStyle = LINE_INK;
+  context.lineWidth = 1.5;
+  context.font = "bold 13px sans-serif";
+  context.beginPath();
+  context.arc(x, y, 7, 0, 2 * Math.PI);
+  context.stroke();
+  fork.bundles.forEach(({count}, k) => {
+    const [endX, endY] = ends[k];
+    const angle = Math.atan2(endY - y, endX - x);
     context.beginPath();
-    context.moveTo(x, 10);
-    context.quadraticCurveTo(x + 12, 10, x + 22, 10 + dy);
+    context.moveTo(x, y);
+    context.lineTo(endX, endY);
+    for (const side of [-1, 1]) {  // the arrowhead
+      context.moveTo(endX, endY);
+      context.lineTo(endX - 7 * Math.cos(angle + side * 0.45), endY - 7 * Math.sin(angle + side * 0.45));
+    }
     context.stroke();
-  }
+    context.textAlign = endX >= x ? "left" : "right";
+    context.textBaseline = k === topmost ? "bottom" : "top";
+    context.lineWidth = 4;
+    context.strokeStyle = "#fff";
+    const label = `${count} futures`;
+    const [labelX, labelY] = [endX + (endX >= x ? 4 : -4), endY + (k === topmost ? -3 : 3)];
+    context.strokeText(label, labelX, labelY);
+    context.fillText(label, labelX, labelY);
+    context.strokeStyle = LINE_INK;
+    context.lineWidth = 1.5;
+  });
   context.restore();
-  x += 28;
-  label("sampled strokes (blue: turning right, orange: left)");
-  context.strokeStyle = LIFT_INK;
-  for (const [dx, r] of [[3, 2], [11, 4], [23, 7]]) {
-    context.beginPath();
-    context.arc(x + dx, 10, r, 0, 2 * Math.PI);
-    context.stroke();
-  }
-  x += 34;
-  label("probability the pen is raised");
 }
 
 /**
@@ -408,8 +424,38 @@ function drawStrip(context, view, place, mixtures) {
   });
 }
 
-/** The mixture predicted after point i of view, read from row `row` of `mixture`. */
 /**
+ * Where the inset looks: at the likeliest clouds, nine tenths of the weight, and the point that
+ * came next, centred on them and spanning 3 sigma around each. Centred on the pen instead, a
+ * confident model's clouds (a hundredth of a step wide) were a dot; a faint wide cloud of 1%
+ * setting the scale did the same.
+ * @param {(name: string, k: number) => number} at  component k's parameter
+ * @param {number} M
+ * @param {number[]} next  the offset that came next, if any
+ * @returns {{centre: number[], extent: number}}  model units from the pen; half the inset's width
+ */
+function mixtureFrame(at, M, next) {
+  const likeliest = Array.from({length: M}, (_, k) => k).sort((a, b) => at("pi", b) - at("pi", a));
+  /** @type {number[]} */
+  const chosen = [];
+  for (let weight = 0, n = 0; weight < 0.9 && n < M; n++) {
+    chosen.push(likeliest[n]);
+    weight += at("pi", likeliest[n]);
+  }
+  const total = chosen.reduce((sum, k) => sum + at("pi", k), 0);
+  const centre = ["mu1", "mu2"].map((name) => chosen.reduce((sum, k) => sum + at("pi", k) * at(name, k), 0) / total);
+  let extent = 1e-3;
+  if (next) extent = Math.max(extent, Math.abs(next[0] - centre[0]), Math.abs(next[1] - centre[1]));
+  for (const k of chosen) {
+    const reach = 3 * Math.exp(Math.max(at("logSigma1", k), at("logSigma2", k)));
+    extent = Math.max(extent, Math.abs(at("mu1", k) - centre[0]) + reach, Math.abs(at("mu2", k) - centre[1]) + reach);
+  }
+  return {centre, extent};
+}
+
+/**
+ * The mixture predicted after point i of view, read from row `row` of `mixture`: its clouds, the
+ * point that came next (a dot) and a grey line from where the pen is, which may lie outside.
  * @param {HTMLCanvasElement} canvas
  * @param {MixtureRows} mixture
  * @param {number} row
@@ -420,30 +466,27 @@ function drawMixture(canvas, mixture, row, view, i) {
   const {context} = fitCanvas(canvas, 160, 160);
   const M = mixture.pi.length / mixture.eos.length;
   const at = (/** @type {string} */ name, /** @type {number} */ k) => mixture[name][row * M + k];
-  let extent = 0.5;
-  for (let k = 0; k < M; k++) {
-    if (at("pi", k) < 0.01) continue;
-    const reach = 2 * Math.exp(Math.max(at("logSigma1", k), at("logSigma2", k)));
-    extent = Math.max(extent, Math.abs(at("mu1", k)) + reach, Math.abs(at("mu2", k)) + reach);
-  }
+  const next = i + 1 < view.length ? [view.offsets[2 * (i + 1)], view.offsets[2 * (i + 1) + 1]] : null;
+  const {centre, extent} = mixtureFrame(at, M, next);
   const scale = 72 / extent;
-  context.translate(80, 80);
-  context.strokeStyle = "#ddd";
+  context.translate(80 - centre[0] * scale, 80 - centre[1] * scale);  // the pen at (0, 0)
+  context.strokeStyle = "#bbb";
   context.beginPath();
-  context.moveTo(-80, 0); context.lineTo(80, 0); context.moveTo(0, -80); context.lineTo(0, 80);
+  context.moveTo(0, 0);
+  context.lineTo(centre[0] * scale, centre[1] * scale);
   context.stroke();
   for (let k = 0; k < M; k++) {
     const {rx, ry, angle} = ellipseAxes(Math.exp(at("logSigma1", k)), Math.exp(at("logSigma2", k)), at("rho", k));
     context.beginPath();
-    context.ellipse(at("mu1", k) * scale, at("mu2", k) * scale, Math.max(rx * scale, 0.5), Math.max(ry * scale, 0.5),
+    context.ellipse(at("mu1", k) * scale, at("mu2", k) * scale, Math.max(rx * scale, 1), Math.max(ry * scale, 1),
       angle, 0, 2 * Math.PI);
     context.fillStyle = `hsl(220 60% 45% / ${0.85 * at("pi", k)})`;
     context.fill();
   }
-  if (i + 1 < view.length) { // the point that actually came next
+  if (next) { // the point that actually came next
     context.fillStyle = "#1d1d1f";
     context.beginPath();
-    context.arc(view.offsets[2 * (i + 1)] * scale, view.offsets[2 * (i + 1) + 1] * scale, 3, 0, 2 * Math.PI);
+    context.arc(next[0] * scale, next[1] * scale, 3, 0, 2 * Math.PI);
     context.fill();
   }
 }
@@ -469,7 +512,7 @@ class Possibilities {
     this.mixtureCanvas = part(root, ".poss-mixture", HTMLCanvasElement);
     this.readout = part(root, ".poss-readout", HTMLElement);
     this.idleReadout = this.readout.textContent;
-    this.keyCanvas = document.createElement("canvas");
+    this.scroller = part(root, ".poss-scroll", HTMLElement);
     /** @type {Map<number, Promise<View>>} */
     this.views = new Map([[0, Promise.resolve(decodeView(data.first))]]);
     /** @type {Map<number, Promise<MixtureRows>>} */
@@ -482,10 +525,15 @@ class Possibilities {
   }
 
   mount() {
-    const {keyCanvas, root} = this;
-    keyCanvas.className = "poss-drawn-key";
-    keyCanvas.setAttribute("aria-label", "Key: stroke, sampled strokes, probability the pen is raised");
-    part(root, ".poss-body", HTMLElement).before(keyCanvas);
+    const {root, data} = this;
+    // The strips' keys: what their lightest and darkest shades stand for, in bits.
+    const surprise = NLL_RANGE.map((nats) => (bits(nats) + RAW_GRID_BITS).toFixed(1));
+    part(root, ".poss-surprise-low", HTMLElement).textContent = `≤ ${surprise[0]}`;
+    part(root, ".poss-surprise-high", HTMLElement).textContent = `≥ ${surprise[1]}`;
+    part(root, ".poss-spread-low", HTMLElement).textContent = "0";
+    part(root, ".poss-spread-high", HTMLElement).textContent =
+      `${Math.log2(data.mixtures).toFixed(1)} (all ${data.mixtures} alike)`;
+    root.querySelector(".poss-fork-button")?.addEventListener("click", () => this.showFork());
     this.select.addEventListener("change", () => {
       this.readout.textContent = this.idleReadout;
       fitCanvas(this.mixtureCanvas, 160, 160);
@@ -545,9 +593,13 @@ class Possibilities {
     const {view, futures} = this.shown;
     const place = layout(view, this.stage.clientWidth || 600, futuresBounds(view, futures, 0, futures.ready));
     this.shown.place = place;
-    drawKey(this.keyCanvas);
     const futuresContext = fitCanvas(this.futuresCanvas, place.height, place.width).context;
-    drawLine(fitCanvas(this.lineCanvas, place.height, place.width).context, view, place);
+    const lineContext = fitCanvas(this.lineCanvas, place.height, place.width).context;
+    drawLine(lineContext, view, place);
+    const {fork} = this.shown;
+    if (fork) drawFork(lineContext, view, place, fork);
+    const at = fork ? fork.point - 1 : -1;
+    this.root.dataset.fork = fork ? `${place.px(view.xs[at]).toFixed(1)} ${place.py(view.ys[at]).toFixed(1)}` : "";
     fitCanvas(this.marksCanvas, place.height, place.width);
     drawStrip(fitCanvas(this.stripCanvas, 2 * STRIP_ROW_PX + 2, place.width).context, view, place,
       this.data.mixtures);
@@ -589,10 +641,13 @@ class Possibilities {
       : {count: data.futures, steps, ready: 0,
         offsets: new Float32Array(view.length * data.futures * steps * 2),
         pen: new Uint8Array(view.length * data.futures * steps)};
-    this.shown = {view, futures, drawn: 0, lineIndex};
+    // The fork the article points to is marked on the view it was measured on, and centred.
+    const fork = precomputed && data.observed?.fork?.lineIndex === lineIndex ? data.observed.fork : null;
+    this.shown = {view, futures, drawn: 0, lineIndex, fork};
     this.redraw();
-    // A prediction in the inset before any hover: the middle point's, which the view carries.
-    this.showPoint(view.middle.index).catch((error) => console.error(error));
+    this.scroller.scrollLeft = fork ? this.shown.place.px(view.xs[fork.point - 1]) - this.scroller.clientWidth / 2 : 0;
+    // A prediction in the inset before any hover: the fork's, or the middle point's, which the view carries.
+    this.showPoint(fork ? fork.point - 1 : view.middle.index).catch((error) => console.error(error));
     if (precomputed) {
       finish("sampled ahead of time");
       return;
@@ -656,6 +711,17 @@ class Possibilities {
       this.redraw();  // a hair reaches past the drawing: lay it out again so that none is cut off
     }
     this.status.textContent = `sampling in your browser: ${futures.ready} of ${view.length} points`;
+  }
+
+  /** Shows the view the article's fork was measured on: its line at the default settings. */
+  showFork() {
+    const {data} = this;
+    this.select.value = String(data.observed.fork.lineIndex);
+    this.stepsInput.value = String(data.steps);
+    this.variationInput.value = String(data.temperature);
+    for (const input of [this.stepsInput, this.variationInput]) input.dispatchEvent(new Event("input"));
+    clearTimeout(this.settleTimer);
+    this.run();
   }
 
   /** @param {PointerEvent} event */
