@@ -153,7 +153,7 @@ def stage_key(config: BuildConfig) -> str:
     if source == "distill":
         lines = files_fingerprint(distill_dir())
     elif source.startswith("synthetic"):
-        lines = ""  # made by model/synth.py, in STAGE_CODE
+        lines = ""  # made by model/corpus.py, in STAGE_CODE
     else:
         transcriptions = transcription_source(Path(source)) if Path(source).exists() else None
         lines = files_fingerprint(Path(source), *([transcriptions] if transcriptions else []))
@@ -241,7 +241,7 @@ def describe_source(source: str, words: dict) -> str:
     if source == "distill":
         return "the original article's human handwriting"
     if source.startswith("synthetic"):
-        return "the synthetic cursive corpus (Hershey script fonts, model/synth.py)"
+        return "the synthetic cursive corpus (Hershey script fonts, model/corpus.py)"
     return shown_name(source) + (f" ({words['lines']})" if words["kind"] else "")
 
 

@@ -4,7 +4,7 @@ the one way a user's error ends a command.
 A line is a sequence of pen points, each the offset (dx, dy) from the previous point plus a
 pen-lift flag (Graves 2013, section 4.2), as the Distill article by Carter, Ha, Johnson and
 Olah (2016) stores them. This module is the floor of the house: it imports nothing from the
-project, and every other module (model.data, model.synth, model.remote, model.weights, the
+project, and every other module (model.data, model.corpus, model.remote, model.weights, the
 site builder) imports what it needs from here, so no import ever runs in a circle.
 """
 from __future__ import annotations

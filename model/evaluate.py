@@ -36,12 +36,12 @@ from tqdm import tqdm
 
 from model.alphabet import Alphabet
 from model.base import DataError, Line, run_cli
+from model.corpus import synthesize
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_of, train_hand_classifier
 from model.network import keras, nll_terms, tf
 from model.recognizer import Recognizer, character_error_rate, load_recognizer
-from model.synth import synthesize
-from model.synthesis import padded_codes
+from model.text_network import padded_codes
 from model.weights import TRAIN_FILE, artefact_folder, load_model
 from model.write import WriteConfig, Writer, load_writer
 

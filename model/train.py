@@ -5,7 +5,7 @@ teacher-forced the way evaluation scores it: the model reads [0, 0, 0] and then 
 but the last, and after every input predicts the next point. Long lines are cut into windows
 of `seq_len` steps, each started from the zero state; the last window of a line is padded and
 a mask keeps the padding out of the loss. With `seq_len` 0, and always with --text (the
-network also reads each line's text, Graves section 5, model.synthesis, so the window starts
+network also reads each line's text, Graves section 5, model.text_network, so the window starts
 at its first character), lines stay whole, each from the zero state as evaluation scores
 them, and are batched with lines of similar length, one batch made at a time, so memory is
 bounded by the batch and not by the corpus. With --init, the settings the user does not give

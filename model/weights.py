@@ -6,7 +6,7 @@ model/default/; `distill` is the pretrained model of the Distill article by Cart
 Johnson and Olah (2016), imported by model.original; any other name is an artefact folder
 that model.train wrote: config.json (the ModelConfig), weights.h5, and NAME.json for each
 further record (train.json, metrics.json, about.json: the name, source and credit shown).
-A text-conditional model (Graves section 5, model.synthesis) also has its alphabet.json.
+A text-conditional model (Graves section 5, model.text_network) also has its alphabet.json.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from model import original
 from model.base import CONFIG_FILE, REPO_ROOT, WEIGHTS_FILE, ModelError
 from model.network import ModelConfig, build_model, keras
-from model.synthesis import build_synthesis_model
+from model.text_network import build_synthesis_model
 
 # Models committed with the project, by name: the unconditional default and the writer, which
 # writes a given text (Graves section 5).

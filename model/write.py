@@ -1,6 +1,6 @@
 """Writing a typed text in handwriting with the synthesis network (Graves 2013, section 5).
 
-The network (model.synthesis) reads the text through its soft window and predicts each pen
+The network (model.text_network) reads the text through its soft window and predicts each pen
 point from the points before it; `Writer.write` samples points one at a time, feeding each
 back, until the window has moved past the last character (section 5.3's stop rule:
 phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's devices:
@@ -40,7 +40,7 @@ from model.alphabet import Alphabet
 from model.base import METRICS_FILE, MODEL_UNIT, DataError, Line, ModelError, run_cli, write_file
 from model.data import TEXT_SUFFIX, json_line, load
 from model.network import keras, sample_points, tf
-from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
+from model.text_network import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell
 from model.weights import artefact_folder, load_model
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU

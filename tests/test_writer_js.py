@@ -1,6 +1,6 @@
 """The in-page synthesis network (templates/js/writer-model.js) against Keras, in headless Chromium.
 
-A tiny text model (model.synthesis) with random weights is exported in float32 as weights
+A tiny text model (model.text_network) with random weights is exported in float32 as weights
 only (model.export) beside the page's modules; fed the same points and text, the page's
 window and head must reproduce WindowCell.step's phi, kappa and mixture parameters, and
 writing a word must end by the stop rule (Graves 2013, section 5.3): at exactly the point
@@ -15,7 +15,7 @@ from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, Line
 from model.export import export_tfjs
 from model.network import ModelConfig, keras, mixture, tf
-from model.synthesis import build_synthesis_model, one_hot_text, window_cell
+from model.text_network import build_synthesis_model, one_hot_text, window_cell
 from model.write import GIVE_UP_POINTS_PER_CHARACTER, WriteConfig, Writer, Written
 
 ALPHABET = Alphabet(" abhi")

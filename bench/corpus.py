@@ -1,4 +1,4 @@
-"""How fast the synthetic corpus (model/synth.py) renders, and how human its numbers are.
+"""How fast the synthetic corpus (model/corpus.py) renders, and how human its numbers are.
 
 Renders N lines (default 2,000, fonts parsed from cold) and prints one JSON object: lines per
 second in wall and CPU time (the machine is shared, so CPU time says more about the code),
@@ -8,7 +8,7 @@ points per character are compared through line width: median width and points pe
 units of width. The goal (issue 2): 2,000 lines in under a minute on 2 cores, median step
 length and points per stroke within a factor 1.5 of the human lines.
 
-    python bench/synth.py [--lines 2000] [--seed 0]
+    python bench/corpus.py [--lines 2000] [--seed 0]
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from model import data
-from model.synth import synthesize
+from model.corpus import synthesize
 
 COMPARED = ("median_step_raw", "p99_step_raw", "median_points_per_stroke", "mean_points_per_line",
             "median_move_raw")
