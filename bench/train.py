@@ -43,8 +43,9 @@ SETTINGS = [
 
 def measure(args) -> dict:
     from model import network
+    from model.batches import dataset, windows
     from model.data import load
-    from model.train import TrainConfig, compile_for_training, dataset, use_threads, windows
+    from model.train import TrainConfig, compile_for_training, use_threads
 
     use_threads(args.intra, args.inter)
 

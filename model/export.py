@@ -30,7 +30,7 @@ import numpy as np
 
 from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, Line, ModelError, run_cli
-from model.evaluate import zero_start_batch
+from model.batches import zero_start_batch
 from model.network import ModelConfig, keras
 from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
 from model.weights import artefact_folder, load_model
@@ -77,7 +77,7 @@ def model_config(model: keras.Model) -> ModelConfig:
 
 
 def start_point() -> list[float]:
-    """The point fed before a line's first (model.evaluate.zero_start_batch's, as in training)."""
+    """The point fed before a line's first (model.batches.zero_start_batch's, as in training)."""
     inputs, _, _ = zero_start_batch([Line(np.ones((1, 3), np.float32))])
     return inputs[0, 0].tolist()
 
