@@ -25,6 +25,8 @@ import numpy as np
 MODEL_UNIT = 40.0
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The trained models committed with the project (default, writer, recognizer), apart from the code.
+MODELS_DIR = REPO_ROOT / "models"
 # The two files every model folder holds, the handwriting models' (model.weights) as the
 # recogniser's (model.recognizer): its shape as JSON, and its weights.
 CONFIG_FILE = "config.json"

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         "per model unit^2, zero-start) on every point of every line of a source; for a model that "
         "writes a text, also its legibility and alignment (--write)."))
     parser.add_argument("--weights", default="default",
-                        help="default (model/default), distill (the original article's), writer (model/writer) "
+                        help="default (models/default), distill (the original article's), writer (models/writer) "
                         "or an artefact folder")
     parser.add_argument("--data", default="distill",
                         help="any source model.data.load reads (default: the article's 145 lines), or held-out: "

@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.export", description=(
         "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
     parser.add_argument("--weights", default="default",
-                        help="default (model/default), distill (the original article's), writer (model/writer) "
+                        help="default (models/default), distill (the original article's), writer (models/writer) "
                         "or an artefact folder")
     parser.add_argument("--out", required=True, help="folder to write model.json and the shards into")
     parser.add_argument("--quantize", choices=["none", "float16", "uint8"], default="none",

@@ -81,7 +81,7 @@ CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # been trained so far.
 RESUMABLE_CHANGES = ("epochs", "patience", "strategy")
 # With --init, unless given: the best that bench/finetune.py measured (the original weights
-# tuned on 90 of the article's lines, scored on 42 others; model/default/MODEL_CARD.md). A
+# tuned on 90 of the article's lines, scored on 42 others; models/default/MODEL_CARD.md). A
 # small learning rate keeps the pretrained weights (1e-3 first undoes them) and its cosine
 # decay settles the validation NLL; whole lines from the zero state are what evaluation
 # scores, where windows also train on zero states in mid-line.

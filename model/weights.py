@@ -2,7 +2,7 @@
 
 The network (model.network, Graves 2013, section 4.2) is only a shape; this module fills it.
 `default` is the model this project trained on its synthetic corpus, committed in
-model/default/; `distill` is the pretrained model of the Distill article by Carter, Ha,
+models/default/; `distill` is the pretrained model of the Distill article by Carter, Ha,
 Johnson and Olah (2016), imported by model.original; any other name is an artefact folder
 that model.train wrote: config.json (the ModelConfig), weights.h5, and NAME.json for each
 further record (train.json, metrics.json, about.json: the name, source and credit shown).
@@ -15,13 +15,13 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from model import original
-from model.base import CONFIG_FILE, REPO_ROOT, WEIGHTS_FILE, ModelError
+from model.base import CONFIG_FILE, MODELS_DIR, WEIGHTS_FILE, ModelError
 from model.network import ModelConfig, build_model, keras
 from model.text_network import build_synthesis_model
 
 # Models committed with the project, by name: the unconditional default and the writer, which
 # writes a given text (Graves section 5).
-NAMED_MODEL_DIRS = {"default": REPO_ROOT / "model" / "default", "writer": REPO_ROOT / "model" / "writer"}
+NAMED_MODEL_DIRS = {"default": MODELS_DIR / "default", "writer": MODELS_DIR / "writer"}
 ABOUT_FILE = "about.json"
 TRAIN_FILE = "train.json"
 
@@ -75,7 +75,7 @@ def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
 
 
 def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
-    """spec 'default' (model/default/), 'distill' (the original weights) or an artefact folder.
+    """spec 'default' (models/default/), 'distill' (the original weights) or an artefact folder.
 
     Returns (model, config, about) where about has the name, source and credit to show.
     """

@@ -239,7 +239,7 @@ def _escape(text: str) -> str:
 
 
 def load_writer(spec: str) -> Writer:
-    """A Writer for a text-conditional model: `writer` (model/writer/) or an artefact folder."""
+    """A Writer for a text-conditional model: `writer` (models/writer/) or an artefact folder."""
     model, config, _ = load_model(spec)
     if not config.conditional:
         raise ModelError(f"--weights {spec}: an unconditional model, which cannot read a text; "
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.write", description=__doc__.split("\n\n")[0])
     parser.add_argument("--text", required=True, help=f"what to write (at most {MAX_TEXT} characters)")
     parser.add_argument("--out", required=True, help="x.svg (a picture) or x.json (a line, its text in x.txt)")
-    parser.add_argument("--weights", default="writer", help="writer (model/writer/, default) or a folder "
+    parser.add_argument("--weights", default="writer", help="writer (models/writer/, default) or a folder "
                         "written by `python -m model.train --text`")
     parser.add_argument("--bias", type=float, default=defaults.bias,
                         help="0 writes as trained, higher is neater and less varied (default %(default)s)")

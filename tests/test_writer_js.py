@@ -23,7 +23,7 @@ CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_
 TEXT = "hi ab\u00e9ba hi"  # \u00e9 is outside the alphabet: the placeholder, code 0
 STEPS = 40
 # What model.evaluate measured of a text model, as about.json records it for the model card
-# (model/writer/about.json): made-up figures, for the tiny model of the tests that build a page
+# (models/writer/about.json): made-up figures, for the tiny model of the tests that build a page
 MEASURED = {"held_out": {"nll_per_point": -4.25, "nll_xy": -4.3, "nll_eos": 0.05, "points": 3000, "lines": 10},
             "baseline": {"nll_per_point": -2.75, "epochs": 2, "this_model_after_as_many": -3.0},
             "written": {"texts": 10, "bias": 1.0, "cer": 0.125, "recogniser_cer_on_the_real_lines": 0.01,
