@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
+from model.base import run_cli
 
 ORIGINAL_MS_PER_STEP = 6.0  # the article's own model code (numjs), batch 1, measured here
 GOAL_SPEEDUP = 15
@@ -103,7 +104,7 @@ def measure(config: BenchConfig) -> dict:
     return results
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=BenchConfig.site, help="a built site folder (python build.py)")
     parser.add_argument("--steps", type=int, default=BenchConfig.steps)
@@ -114,8 +115,7 @@ def main(argv=None) -> int:
     results = measure(config)
     results["bench_seconds"] = time.perf_counter() - started
     print(json.dumps(results, indent=2))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from model import data
+from model.base import run_cli
 from model.corpus import synthesize
 
 COMPARED = ("median_step_raw", "p99_step_raw", "median_points_per_stroke", "mean_points_per_line",
@@ -43,10 +44,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000, help="lines to render (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     args = parser.parse_args()
-    try:
-        human = shape(data.load("distill"))
-    except data.DataError as error:
-        sys.exit(f"error: {error}")
+    human = shape(data.load("distill"))
     wall, cpu = time.perf_counter(), time.process_time()
     lines = synthesize(args.lines, args.seed)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -65,4 +63,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))
