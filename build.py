@@ -231,7 +231,7 @@ def build_site(config: BuildConfig, say=print) -> dict:
     summary = {"out": str(out), "files": len(files), "bytes": total_bytes,
                "seconds": round(time.perf_counter() - started, 1),
                "cache": "the model's stages as cached" if stages.hits else stage["cache"]}
-    say(f"built {out}/: {summary['files']} files, {summary['bytes'] / 1e6:.2f} MB in "
+    say(f"built {out}/: {len(files)} files, {total_bytes / 1e6:.2f} MB in "
         f"{summary['seconds']} s (cache: {summary['cache']})")
     return summary
 

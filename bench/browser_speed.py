@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
 from model.base import run_cli
@@ -76,7 +77,7 @@ def measure(config: BenchConfig) -> dict:
     site = Path(config.site)
     server, url = start(site)
     # Two cores are shared with other work: the load shows how far the numbers are inflated.
-    results = {"config": asdict(config), "original_ms_per_step": ORIGINAL_MS_PER_STEP,
+    results: dict[str, Any] = {"config": asdict(config), "original_ms_per_step": ORIGINAL_MS_PER_STEP,
                "cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
     try:
         with sync_playwright() as playwright:

@@ -40,8 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     lines = data.load(args.source)
     points = sum(len(line.points) for line in lines)
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
         data.write_json_lines(lines, folder / "json")
         (folder / "lineStrokes").mkdir()
         for index, line in enumerate(lines):

@@ -73,7 +73,7 @@ def measure(config: PageWeightConfig) -> dict:
             browser.close()
     finally:
         server.shutdown()
-    sizes = {}
+    sizes: dict[str, tuple[int, int]] = {}  # address: (bytes, gzip bytes)
     for address in fetched:
         path = site / unquote(urlparse(address).path).lstrip("/")
         path = path / "index.html" if path.is_dir() else path

@@ -33,7 +33,7 @@ def main() -> None:
     from model.text_network import build_synthesis_model
     from model.train import TrainConfig, compile_for_training, use_threads
 
-    use_threads(1, os.cpu_count())
+    use_threads()
     keras.utils.set_random_seed(0)
     alphabet = Alphabet.default()
     config = ModelConfig(args.layers, args.cells, 20, args.window_mixtures, alphabet.size)

@@ -116,7 +116,7 @@ def ceiling(args) -> dict:
 
 
 def compare(argv: list[str]) -> dict:
-    results = {}
+    results: dict[str, dict] = {}
     for name, extra, environment in SETTINGS:
         run = subprocess.run([sys.executable, __file__, *argv, *extra], capture_output=True, text=True,
                              env={**os.environ, **environment})
