@@ -34,6 +34,7 @@ from pathlib import Path
 
 from model.base import (
     CONFIG_FILE,
+    MODELS_DIR,
     ArgumentParser,
     UserError,
     distill_dir,
@@ -130,7 +131,7 @@ def load_inputs(config: BuildConfig, say=print):
 
 def load_writer(spec: str, say=print):
     """The text model the write-anything figure runs (a generator.figures.TextModel), or None
-    when `spec` is 'none' or the committed writer (model/writer/) is not there: then the
+    when `spec` is 'none' or the committed writer (models/writer/) is not there: then the
     section is left out, and the build says so in one line."""
     from generator.figures import TextModel
     from model import weights
@@ -177,7 +178,8 @@ def _swap_in(building: Path, out: Path) -> None:
 
 # What the model's stages run besides their inputs: the project's code and committed models, and
 # the pinned Node packages that draw the charts. Not templates/: the page is rendered afresh.
-STAGE_CODE = [REPO_ROOT / "model", REPO_ROOT / "generator", REPO_ROOT / "build.py", REPO_ROOT / "package-lock.json"]
+STAGE_CODE = [REPO_ROOT / "model", MODELS_DIR / "default", MODELS_DIR / "writer", REPO_ROOT / "generator",
+              REPO_ROOT / "build.py", REPO_ROOT / "package-lock.json"]
 
 
 def stage_key(config: BuildConfig) -> str:
@@ -189,7 +191,7 @@ def stage_key(config: BuildConfig) -> str:
     from generator.cache import files_fingerprint, fingerprint
     from model.data import transcription_source
 
-    def model_files(spec: str) -> str:  # default and writer are under model/, in STAGE_CODE
+    def model_files(spec: str) -> str:  # default and writer are under models/, in STAGE_CODE
         if spec == "distill":
             return files_fingerprint(distill_dir())
         folder = Path(spec)  # an artefact folder: weights.pretrained reads its own files, not subfolders
@@ -200,7 +202,7 @@ def stage_key(config: BuildConfig) -> str:
     if source == "distill":
         lines = files_fingerprint(distill_dir())
     elif source.startswith("synthetic"):
-        lines = ""  # made by model/synth.py, in STAGE_CODE
+        lines = ""  # made by model/corpus.py, in STAGE_CODE
     else:
         transcriptions = transcription_source(Path(source)) if Path(source).exists() else None
         lines = files_fingerprint(Path(source), *([transcriptions] if transcriptions else []))
@@ -279,7 +281,7 @@ def build_site(config: BuildConfig, say=print) -> dict:
     summary = {"out": str(out), "files": len(files), "bytes": total_bytes,
                "seconds": round(time.perf_counter() - started, 1),
                "cache": "the model's stages as cached" if stages.hits else stage["cache"]}
-    say(f"built {out}/: {summary['files']} files, {summary['bytes'] / 1e6:.2f} MB in "
+    say(f"built {out}/: {len(files)} files, {total_bytes / 1e6:.2f} MB in "
         f"{summary['seconds']} s (cache: {summary['cache']})")
     return summary
 
@@ -385,10 +387,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Build site/ (the default command) or serve it and rebuild on changes (serve).")
     # weights, data and seed default to None: serve tells the given ones from those it reuses
     parser.add_argument("--weights",
-                        help="default (model/default/, the default), distill (the original article's weights) "
+                        help="default (models/default/, the default), distill (the original article's weights) "
                              "or an artefact folder")
     parser.add_argument("--writer",
-                        help="the text model of the write-anything figure: writer (model/writer/, the default; "
+                        help="the text model of the write-anything figure: writer (models/writer/, the default; "
                              "left out when it is not there), an artefact folder, or none")
     parser.add_argument("--data", default=None,
                         help="handwriting lines shown in the figures: a JSON lines folder, IAM XML, "

@@ -17,8 +17,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
+from model.base import run_cli
 
 ORIGINAL_MS_PER_STEP = 6.0  # the article's own model code (numjs), batch 1, measured here
 GOAL_SPEEDUP = 15
@@ -75,7 +77,7 @@ def measure(config: BenchConfig) -> dict:
     site = Path(config.site)
     server, url = start(site)
     # Two cores are shared with other work: the load shows how far the numbers are inflated.
-    results = {"config": asdict(config), "original_ms_per_step": ORIGINAL_MS_PER_STEP,
+    results: dict[str, Any] = {"config": asdict(config), "original_ms_per_step": ORIGINAL_MS_PER_STEP,
                "cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
     try:
         with sync_playwright() as playwright:
@@ -103,7 +105,7 @@ def measure(config: BenchConfig) -> dict:
     return results
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=BenchConfig.site, help="a built site folder (python build.py)")
     parser.add_argument("--steps", type=int, default=BenchConfig.steps)
@@ -114,8 +116,7 @@ def main(argv=None) -> int:
     results = measure(config)
     results["bench_seconds"] = time.perf_counter() - started
     print(json.dumps(results, indent=2))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

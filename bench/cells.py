@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
+from model.base import run_cli
 
 FIGURES = ("cells", "cells-sorted")
 GOAL_RENDER_MS = 1000.0
@@ -121,7 +122,7 @@ def measure(config: BenchConfig) -> dict:
     return result
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=BenchConfig.site, help="a site built by build.py (default: site)")
     parser.add_argument("--clicks", type=int, default=BenchConfig.clicks, help="rows clicked per figure")
@@ -129,8 +130,7 @@ def main(argv=None) -> int:
     config = BenchConfig(site=args.site, clicks=args.clicks)
     require_browser_site(config.site, "data/cells")
     print(json.dumps(measure(config), indent=2))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

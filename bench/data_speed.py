@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from model import data
+from model.base import run_cli
 
 
 def best_of(repeat: int, work) -> float:
@@ -37,13 +38,10 @@ def main() -> None:
     parser.add_argument("--source", default="distill", help="any source model.data.load reads (default distill)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
     args = parser.parse_args()
-    try:
-        lines = data.load(args.source)
-    except data.DataError as error:
-        sys.exit(f"error: {error}")
+    lines = data.load(args.source)
     points = sum(len(line.points) for line in lines)
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
         data.write_json_lines(lines, folder / "json")
         (folder / "lineStrokes").mkdir()
         for index, line in enumerate(lines):
@@ -63,4 +61,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))

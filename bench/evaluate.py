@@ -11,10 +11,12 @@ the site's model in NLL.
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from dataclasses import asdict
 
+from model.base import run_cli
 from model.data import load
 from model.evaluate import EvaluateConfig, evaluate
 from model.export import export_tfjs, set_exported_weights
@@ -52,4 +54,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))

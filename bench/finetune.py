@@ -19,13 +19,14 @@ import sys
 import time
 from pathlib import Path
 
+from model.base import run_cli
 from model.data import load, write_json_lines
 from model.evaluate import evaluate
 from model.train import FINE_TUNE_DEFAULTS, TrainConfig, train
 from model.weights import load_model
 
 
-def main() -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="folder for the training lines and the fine-tuned model")
     parser.add_argument("--train-lines", type=int, default=100, help="default %(default)s")
@@ -54,8 +55,7 @@ def main() -> int:
                       "nll_xy": [before["nll_xy"], after["nll_xy"]], "nll_eos": [before["nll_eos"], after["nll_eos"]],
                       "epochs": len(metrics["epochs"]), "best_epoch": metrics["best_epoch"],
                       "train_seconds": round(seconds), "train": config.to_json()}))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

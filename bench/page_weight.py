@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
+from model.base import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,7 @@ def measure(config: PageWeightConfig) -> dict:
             browser.close()
     finally:
         server.shutdown()
-    sizes = {}
+    sizes: dict[str, tuple[int, int]] = {}  # address: (bytes, gzip bytes)
     for address in fetched:
         path = site / unquote(urlparse(address).path).lstrip("/")
         path = path / "index.html" if path.is_dir() else path
@@ -95,7 +96,7 @@ def measure(config: PageWeightConfig) -> dict:
     }
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=str(REPO_ROOT / "site"), help="a built site (default: site/)")
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let each figure load (default: 4)")
@@ -103,8 +104,7 @@ def main(argv=None) -> int:
     config = PageWeightConfig(site=args.site, wait=args.wait)
     require_browser_site(config.site)
     print(json.dumps(measure(config), sort_keys=True))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
+from model.base import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +94,7 @@ def measure(config: PossibilitiesBenchConfig) -> dict:
     }
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=str(REPO_ROOT / "site"), help="a built site (default: site/)")
     parser.add_argument("--steps", type=int, nargs="+", default=[4, 10], help="steps to time (default: 4 10)")
@@ -104,8 +105,7 @@ def main(argv=None) -> int:
         parser.error("--steps must be between 1 and 10 (the figure's range)")
     require_browser_site(config.site)
     print(json.dumps(measure(config), sort_keys=True))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

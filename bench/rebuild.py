@@ -24,13 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from model.base import REPO_ROOT, UserError, run_cli
 
 
 def timed_build(options: list[str]) -> float:
     began = time.perf_counter()
-    subprocess.run([sys.executable, str(REPO_ROOT / "build.py"), *options], check=True, cwd=REPO_ROOT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "build.py"), *options], cwd=REPO_ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:  # build.py's own one-line error, its last line, says why
+        said = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
+        raise UserError(f"python build.py {' '.join(options)}: {said[-1].removeprefix('error: ')}")
     return time.perf_counter() - began
 
 
@@ -58,4 +61,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))

@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 
+from model.base import run_cli
+
 # (name, extra arguments, environment): model.train's settings first, then other thread pools
 # (0: TensorFlow's choice), oneDNN off, the LSTM code path and XLA.
 SETTINGS = [
@@ -43,8 +45,9 @@ SETTINGS = [
 
 def measure(args) -> dict:
     from model import network
+    from model.batches import dataset, windows
     from model.data import load
-    from model.train import TrainConfig, compile_for_training, dataset, use_threads, windows
+    from model.train import TrainConfig, compile_for_training, use_threads
 
     use_threads(args.intra, args.inter)
 
@@ -113,7 +116,7 @@ def ceiling(args) -> dict:
 
 
 def compare(argv: list[str]) -> dict:
-    results = {}
+    results: dict[str, dict] = {}
     for name, extra, environment in SETTINGS:
         run = subprocess.run([sys.executable, __file__, *argv, *extra], capture_output=True, text=True,
                              env={**os.environ, **environment})
@@ -127,7 +130,7 @@ def compare(argv: list[str]) -> dict:
     return results
 
 
-def main() -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for name, default in (("layers", 1), ("cells", 500), ("mixtures", 20), ("batch-size", 32), ("seq-len", 300),
                           ("steps", 5), ("warmup", 2), ("lines", 40), ("intra", 1), ("inter", os.cpu_count() or 1)):
@@ -149,8 +152,7 @@ def main() -> int:
         print(json.dumps(ceiling(args)))
     else:
         print(json.dumps(measure(args)))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -33,6 +33,7 @@ from page_weight import measure as measure_page_weight
 
 from generator.figures.write_anything import WriteAnythingConfig
 from generator.serve import CHROMIUM, CHROMIUM_ARGS, require_browser_site, start
+from model.base import run_cli
 from model.data import load
 
 SENTENCE = "write what you like and see it take form"  # 40 characters of the corpus's common words
@@ -172,7 +173,7 @@ def measure(config: WriteBenchConfig) -> dict:
     return results
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=WriteBenchConfig.site, help="a built site folder (python build.py)")
     parser.add_argument("--runs", type=int, default=WriteBenchConfig.runs)
@@ -185,8 +186,7 @@ def main(argv=None) -> int:
     results = measure(config)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results, sort_keys=True))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -1,7 +1,7 @@
 """Draw docs/synthetic-vs-human.png: human lines of the original article beside synthetic ones.
 
 Four of the 145 human lines (Distill's validation data, as model.data.load("distill") reads
-them) on the left, four lines of the synthetic corpus (model/synth.py) on the right, all at
+them) on the left, four lines of the synthetic corpus (model/corpus.py) on the right, all at
 one scale so sizes compare. With --hands, docs/hands.png instead: one sentence written in
 each of the corpus's six hands, the joined ones on the left, print on the right. With
 --writer W, the text model's card pictures: FOLDER/hands.png, a held-out line of each hand
@@ -12,7 +12,7 @@ part of the build).
 
     python docs/make_picture.py [--seed 0] [--human 0 3 5 8] [--out docs/synthetic-vs-human.png]
     python docs/make_picture.py --hands [--seed 0] [--out docs/hands.png]
-    python docs/make_picture.py --writer model/writer [--seed 0]
+    python docs/make_picture.py --writer models/writer [--seed 0]
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from model import data
-from model.synth import JOINED_FONTS, SynthConfig, synthesize, write
+from model.corpus import JOINED_FONTS, SynthConfig, synthesize, write
 
 CHROMIUM = "/usr/bin/chromium"
 COLUMN_WIDTH, ROW_HEIGHT, MARGIN, TITLE = 760, 90, 16, 40
@@ -90,7 +90,7 @@ def main() -> None:
         sys.exit(f"error: --human {args.human}: line numbers must be 0 to {len(human) - 1}")
     columns = {
         "human (Distill validation lines)": [human[index] for index in args.human],
-        "synthetic (model/synth.py)": synthesize(len(args.human), args.seed),
+        "synthetic (model/corpus.py)": synthesize(len(args.human), args.seed),
     }
     photograph(columns, out)
 

@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Code every precompute runs through besides its own module: changing the model's maths or the
 # shared precomputes must invalidate cached results.
 SHARED_CODE = [REPO_ROOT / "generator" / "precompute.py", REPO_ROOT / "model" / "network.py",
-               REPO_ROOT / "model" / "evaluate.py"]
+               REPO_ROOT / "model" / "evaluate.py", REPO_ROOT / "model" / "batches.py"]
 
 
 def fingerprint(*parts: Any) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import functools
 import http.server
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
+
+from model.base import UserError
 
 # Debian's chromium: Playwright's own browser download cannot work on these machines.
 CHROMIUM = "/usr/bin/chromium"
@@ -65,13 +66,9 @@ def watch(folders: list[Path], command: list[str], interval: float = 1.0) -> Non
 
 
 def require_browser_site(site, needs: str = "index.html") -> None:
-    """For the benchmarks: exits with a one-line error (status 2) unless headless Chromium
+    """For the benchmarks: a UserError (one line, run_cli's exit 2) unless headless Chromium
     can open the built `site`."""
     if not (Path(site) / needs).exists():
-        problem = f"{Path(site) / needs} not found: build the site first (python build.py --out {site})"
-    elif not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} not installed: run bash setup.sh"
-    else:
-        return
-    print(f"error: {problem}", file=sys.stderr)
-    sys.exit(2)
+        raise UserError(f"{Path(site) / needs} not found: build the site first (python build.py --out {site})")
+    if not Path(CHROMIUM).exists():
+        raise UserError(f"{CHROMIUM} not installed: run bash setup.sh")

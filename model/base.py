@@ -4,7 +4,7 @@ the one way a user's error ends a command.
 A line is a sequence of pen points, each the offset (dx, dy) from the previous point plus a
 pen-lift flag (Graves 2013, section 4.2), as the Distill article by Carter, Ha, Johnson and
 Olah (2016) stores them. This module is the floor of the house: it imports nothing from the
-project, and every other module (model.data, model.synth, model.remote, model.weights, the
+project, and every other module (model.data, model.corpus, model.remote, model.weights, the
 site builder) imports what it needs from here, so no import ever runs in a circle.
 """
 from __future__ import annotations
@@ -28,6 +28,8 @@ import numpy as np
 MODEL_UNIT = 40.0
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The trained models committed with the project (default, writer, recognizer), apart from the code.
+MODELS_DIR = REPO_ROOT / "models"
 # The two files every model folder holds, the handwriting models' (model.weights) as the
 # recogniser's (model.recognizer): its shape as JSON, and its weights.
 CONFIG_FILE = "config.json"

@@ -9,7 +9,7 @@ Sources (`load`): the original article's JSON line files (Carter, Ha, Johnson, O
 Distill 2016: row 0 the absolute start, then [dx, dy, pen_up] rows), IAM-OnDB lineStrokes
 XML (Liwicki and Bunke 2005: absolute x, y per Point, read from files, folder trees or the
 distributed tar.gz; texts from IAM's ascii transcriptions when they lie beside), the
-synthetic cursive corpus (model/synth.py) and the article's own 145 lines (model/remote.py).
+synthetic cursive corpus (model/corpus.py) and the article's own 145 lines (model/remote.py).
 Writers: `write_json_lines` (the article's format, text in NAME.txt beside NAME.json; `convert`
 and `synth` name each line by its source, a01-000u-01.json, see `line_names`) and
 `write_iam_xml`. A start point that is a stroke of its own (row 0 with pen_up 1, in 9 of the
@@ -35,7 +35,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from model import remote, synth
+from model import corpus, remote
 from model.alphabet import Alphabet
 from model.base import ArgumentParser, DataError, Line, ranged, replacing, run_cli, seed_argument, shown_name
 
@@ -506,8 +506,8 @@ def _add_transcriptions(lines: list[Line], path: Path) -> list[Line]:
     return lines
 
 
-def _load_synthetic(count: int, seed: int, config: synth.SynthConfig = synth.SynthConfig()) -> list[Line]:
-    lines = synth.synthesize(count, seed, config)
+def _load_synthetic(count: int, seed: int, config: corpus.SynthConfig = corpus.SynthConfig()) -> list[Line]:
+    lines = corpus.synthesize(count, seed, config)
     for index, line in enumerate(lines):
         line.source = f"synthetic:seed={seed}:{index}"  # its name when converted: synthetic-000017
     return lines
@@ -527,7 +527,7 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
 
     `source` is a JSON line file or a folder tree of them (with N.txt texts beside), an
     IAM-OnDB lineStrokes XML file, folder tree or tar archive (read without unpacking),
-    `synthetic` / `synthetic:N` (model.synth, seed 0; `synthetic:N:chars=3-12` writes lines of
+    `synthetic` / `synthetic:N` (model.corpus, seed 0; `synthetic:N:chars=3-12` writes lines of
     3 to 12 characters), or `distill` (the original article's 145 human lines, model.remote).
     `limit` keeps the first lines only. All or nothing: the first bad input raises DataError
     naming the file and the place in it.
@@ -550,8 +550,8 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
             raise DataError(f"{name}: N must be a whole number above 0 (and LOW <= HIGH): write synthetic:N "
                             "or synthetic:N:chars=LOW-HIGH, e.g. synthetic:200:chars=3-12")
         count = int(match.group(1) or DEFAULT_SYNTHETIC_LINES)
-        chars = (int(match.group(2)), int(match.group(3))) if match.group(2) else synth.SynthConfig.chars_per_line
-        config = synth.SynthConfig(chars_per_line=chars)
+        chars = (int(match.group(2)), int(match.group(3))) if match.group(2) else corpus.SynthConfig.chars_per_line
+        config = corpus.SynthConfig(chars_per_line=chars)
         return _load_synthetic(min(count, limit or count), seed=0, config=config)
     path = Path(source)
     if path.is_dir():
@@ -768,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> None:
     if args.command == "synth":
         _write_corpus(_load_synthetic(args.lines, args.seed), args.out,
-                      {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": asdict(synth.SynthConfig())})
+                      {"stage": "synth", "lines": args.lines, "seed": args.seed, "synth": asdict(corpus.SynthConfig())})
     elif args.command == "convert":
         _write_corpus(load(args.source, limit=args.limit), args.out,
                       {"stage": "convert", "source": shown_name(args.source), "limit": args.limit})

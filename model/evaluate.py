@@ -38,12 +38,12 @@ from tqdm import tqdm
 from model import weights
 from model.alphabet import Alphabet
 from model.base import ArgumentParser, DataError, Line, ranged, run_cli
+from model.batches import text_codes, zero_start_batch
+from model.corpus import synthesize
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_of, train_hand_classifier
 from model.network import keras, nll_terms, tf
 from model.recognizer import Recognizer, character_error_rate, class_error_rates, load_recognizer
-from model.synth import synthesize
-from model.synthesis import padded_codes
 from model.write import MAX_BIAS, WriteConfig, Writer, load_writer
 
 WRITE_BATCH = 50  # texts written side by side
@@ -57,24 +57,6 @@ class EvaluateConfig:
     # Lines are sorted by length and scored this many at a time, padded to the longest of the
     # batch: a causal LSTM never sees the padding, and its terms are masked out of the sums.
     batch_lines: int = 16
-
-
-def zero_start_batch(lines: list[Line]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(inputs, targets, mask), each (batch, longest, ...): inputs are [0, 0, 0] then every
-    point but the last, targets every point, mask 1 where a line has a point."""
-    longest = max(len(line.points) for line in lines)
-    targets = np.zeros((len(lines), longest, 3), np.float32)
-    mask = np.zeros((len(lines), longest), np.float32)
-    for row, line in enumerate(lines):
-        targets[row, :len(line.points)] = line.model_inputs()
-        mask[row, :len(line.points)] = 1.0
-    inputs = np.concatenate([np.zeros_like(targets[:, :1]), targets[:, :-1]], axis=1)
-    return inputs, targets, mask
-
-
-def text_codes(lines: list[Line], alphabet: Alphabet) -> np.ndarray:
-    """(B, U) int32 codes of the lines' texts, padded with TEXT_PADDING to the longest."""
-    return padded_codes([alphabet.encode(line.text) for line in lines])
 
 
 def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = EvaluateConfig(),
@@ -159,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "per model unit^2, zero-start) on every point of every line of a source; for a model that "
         "writes a text, also its legibility and alignment (--write)."))
     parser.add_argument("--weights", default="default",
-                        help="default (model/default), distill (the original article's), writer (model/writer) "
+                        help="default (models/default), distill (the original article's), writer (models/writer) "
                         "or an artefact folder")
     parser.add_argument("--data", default="distill",
                         help="any source model.data.load reads (default: the article's 145 lines), or held-out: "

@@ -9,7 +9,7 @@ The same model always gives byte-identical files, so the site build and its cach
 exports. tf.loadLayersModel reads the float32 and float16 exports; the uint8 one is the page's,
 read by its own loader (templates/js/handwriting.js fetchExport), which joins the columns.
 
-A text-conditional model (Graves section 5, model.synthesis) has a custom window cell that no
+A text-conditional model (Graves section 5, model.text_network) has a custom window cell that no
 TF.js layer implements, so it is exported as weights only: model.json holds the weights
 manifest (the same shards and quantisation) and, as metadata, its ModelConfig, window settings
 and alphabet; the page steps the network itself, as it does the LSTM of section 4.2.
@@ -30,9 +30,9 @@ import numpy as np
 
 from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, ArgumentParser, Line, ModelError, run_cli
-from model.evaluate import zero_start_batch
+from model.batches import zero_start_batch
 from model.network import ModelConfig, keras
-from model.synthesis import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
+from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
 from model.weights import pretrained
 from model.write import GIVE_UP_POINTS_PER_CHARACTER
 
@@ -66,7 +66,7 @@ class ExportConfig:
 
 def model_config(model: keras.Model) -> ModelConfig:
     """The ModelConfig a built handwriting network has, read from its layers: the LSTM layers
-    of model.network, or the window cell of a text-conditional model.synthesis network."""
+    of model.network, or the window cell of a text-conditional model.text_network network."""
     mixtures = (model.get_layer("mixture").units - 1) // 6
     if any(layer.name == "synthesis" for layer in model.layers):
         cell = window_cell(model)
@@ -77,7 +77,7 @@ def model_config(model: keras.Model) -> ModelConfig:
 
 
 def start_point() -> list[float]:
-    """The point fed before a line's first (model.evaluate.zero_start_batch's, as in training)."""
+    """The point fed before a line's first (model.batches.zero_start_batch's, as in training)."""
     inputs, _, _ = zero_start_batch([Line(np.ones((1, 3), np.float32))])
     return inputs[0, 0].tolist()
 
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m model.export", description=(
         "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
     parser.add_argument("--weights", default="default",
-                        help="default (model/default), distill (the original article's), writer (model/writer) "
+                        help="default (models/default), distill (the original article's), writer (models/writer) "
                         "or an artefact folder")
     parser.add_argument("--out", required=True, help="folder to write model.json and the shards into")
     parser.add_argument("--quantize", choices=["none", "float16", "uint8"], default="none",

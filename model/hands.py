@@ -2,7 +2,7 @@
 
 Graves (2013, section 5.5) primes the synthesis network with a real line so that it writes a
 new text "in the style of" that line. To measure whether the hand carries, this module learns
-to tell the synthetic corpus's hands apart (model/synth.py: each line's `meta["writer"]["font"]`)
+to tell the synthetic corpus's hands apart (model/corpus.py: each line's `meta["writer"]["font"]`)
 from statistics of the strokes alone, and then labels what the writer wrote after a prime.
 
 The statistics ignore what is written and how large: the slant of the down-strokes, how often

@@ -52,7 +52,7 @@ LOG_2 = math.log(2.0)
 class ModelConfig:
     """The network's shape; the default is the original article's (one layer of 500 cells).
 
-    window_mixtures > 0 makes it Graves's synthesis network (section 5, model.synthesis): a soft
+    window_mixtures > 0 makes it Graves's synthesis network (section 5, model.text_network): a soft
     window of that many Gaussians over a one-hot text of alphabet_size columns.
     """
 

@@ -102,7 +102,7 @@ def read_line(path: Path) -> Line:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.read", description=__doc__.split("\n\n")[0])
     parser.add_argument("line", help="a line: LINE.json (the project's format) or LINE.svg (from model.write)")
-    parser.add_argument("--weights", help="a recogniser folder (default model/recognizer/)")
+    parser.add_argument("--weights", help="a recogniser folder (default models/recognizer/)")
     args = parser.parse_args(argv)
 
     def command():

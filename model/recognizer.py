@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import CONFIG_FILE, REPO_ROOT, WEIGHTS_FILE, DataError, Line, ModelError, run_cli
+from model.base import CONFIG_FILE, MODELS_DIR, WEIGHTS_FILE, DataError, Line, ModelError, run_cli
 from model.data import load
 from model.network import keras, tf
 
-DEFAULT_RECOGNIZER_DIR = REPO_ROOT / "model" / "recognizer"
+DEFAULT_RECOGNIZER_DIR = MODELS_DIR / "recognizer"
 
 
 @dataclass

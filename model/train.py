@@ -5,7 +5,7 @@ teacher-forced the way evaluation scores it: the model reads [0, 0, 0] and then 
 but the last, and after every input predicts the next point. Long lines are cut into windows
 of `seq_len` steps, each started from the zero state; the last window of a line is padded and
 a mask keeps the padding out of the loss. With `seq_len` 0, and always with --text (the
-network also reads each line's text, Graves section 5, model.synthesis, so the window starts
+network also reads each line's text, Graves section 5, model.text_network, so the window starts
 at its first character), lines stay whole, each from the zero state as evaluation scores
 them, and are batched with lines of similar length, one batch made at a time, so memory is
 bounded by the batch and not by the corpus. With --init, the settings the user does not give
@@ -63,8 +63,8 @@ from model.base import (
     shown_name,
     write_file,
 )
+from model.batches import dataset, line_dataset, windows
 from model.data import CleanConfig, clean, load, split_lines
-from model.evaluate import text_codes, zero_start_batch
 from model.network import ModelConfig, keras, nll_terms, tf
 from model.weights import (
     ABOUT_FILE,
@@ -84,7 +84,7 @@ CHECKPOINT_PATTERN = "epoch-{epoch:03d}.weights.h5"
 # been trained so far.
 RESUMABLE_CHANGES = ("epochs", "patience", "strategy")
 # With --init, unless given: the best that bench/finetune.py measured (the original weights
-# tuned on 90 of the article's lines, scored on 42 others; model/default/MODEL_CARD.md). A
+# tuned on 90 of the article's lines, scored on 42 others; models/default/MODEL_CARD.md). A
 # small learning rate keeps the pretrained weights (1e-3 first undoes them) and its cosine
 # decay settles the validation NLL; whole lines from the zero state are what evaluation
 # scores, where windows also train on zero states in mid-line.
@@ -130,61 +130,6 @@ def use_threads(per_op: int = 1, side_by_side: int = os.cpu_count() or 1) -> Non
         tf.config.threading.set_inter_op_parallelism_threads(side_by_side)
     except RuntimeError:  # TensorFlow has already run in this process (main() called from Python): its pools stay
         pass
-
-
-# --- data: lines -> teacher-forced windows -> tf.data ------------------------------------------
-
-
-def windows(lines: list[Line], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs (N, seq_len, 3), targets (N, seq_len, 4)): the zero-start sequences of the lines
-    cut into windows; target channel 3 is the mask, 1 on real points and 0 on padding."""
-    inputs, targets = [], []
-    for line in lines:
-        fed, expected, mask = zero_start_batch([line])
-        padding = -len(line.points) % seq_len
-        pad = ((0, 0), (0, padding), (0, 0))
-        inputs.append(np.pad(fed, pad).reshape(-1, seq_len, 3))
-        masked = np.concatenate([expected, mask[..., None]], axis=-1)
-        targets.append(np.pad(masked, pad).reshape(-1, seq_len, 4))
-    return np.concatenate(inputs), np.concatenate(targets)
-
-
-def dataset(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
-    """A tf.data pipeline of (inputs, targets) batches, reshuffled every epoch when seeded."""
-    data = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    if shuffle_seed is not None:
-        data = data.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def line_batch(lines: list[Line], alphabet: Alphabet | None):
-    """(inputs (B, T, 3), targets (B, T, 4)) of whole lines: zero-start inputs, padding masked
-    by target channel 3; with an alphabet the inputs are (inputs, text codes (B, U)), texts
-    padded with TEXT_PADDING."""
-    fed, expected, mask = zero_start_batch(lines)
-    inputs = (fed, text_codes(lines, alphabet)) if alphabet else fed
-    return inputs, np.concatenate([expected, mask[..., None]], axis=-1)
-
-
-def line_dataset(lines: list[Line], alphabet: Alphabet | None, batch_size: int, shuffle_seed: int | None = None):
-    """A tf.data pipeline of line_batch batches of lines of similar length, made one at a time;
-    the order of the batches reshuffled every epoch when seeded."""
-    ordered = sorted(lines, key=lambda line: len(line.points))
-    groups = [ordered[start:start + batch_size] for start in range(0, len(ordered), batch_size)]
-    epoch = [0]
-
-    def generate():
-        order = np.arange(len(groups))
-        if shuffle_seed is not None:
-            np.random.default_rng([shuffle_seed, epoch[0]]).shuffle(order)
-            epoch[0] += 1
-        for index in order:
-            yield line_batch(groups[index], alphabet)
-
-    points = tf.TensorSpec((None, None, 3), tf.float32)
-    inputs = (points, tf.TensorSpec((None, None), tf.int32)) if alphabet else points
-    signature = (inputs, tf.TensorSpec((None, None, 4), tf.float32))
-    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
 
 
 # --- loss and metrics --------------------------------------------------------------------------

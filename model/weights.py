@@ -2,11 +2,11 @@
 
 The network (model.network, Graves 2013, section 4.2) is only a shape; this module fills it.
 `default` is the model this project trained on its synthetic corpus, committed in
-model/default/; `distill` is the pretrained model of the Distill article by Carter, Ha,
+models/default/; `distill` is the pretrained model of the Distill article by Carter, Ha,
 Johnson and Olah (2016), imported by model.original; any other name is an artefact folder
 that model.train wrote: config.json (the ModelConfig), weights.h5, and NAME.json for each
 further record (train.json, metrics.json, about.json: the name, source and credit shown).
-A text-conditional model (Graves section 5, model.synthesis) also has its alphabet.json.
+A text-conditional model (Graves section 5, model.text_network) also has its alphabet.json.
 
 `pretrained(spec)` is the one place that reads such a folder (as nanoGPT's from_pretrained):
 the model with its config, about, alphabet, metrics and training settings, every file
@@ -21,13 +21,13 @@ from typing import Callable
 
 from model import original
 from model.alphabet import ALPHABET_FILE, Alphabet
-from model.base import CONFIG_FILE, METRICS_FILE, REPO_ROOT, WEIGHTS_FILE, DataError, ModelError, read_record
+from model.base import CONFIG_FILE, METRICS_FILE, MODELS_DIR, WEIGHTS_FILE, DataError, ModelError, read_record
 from model.network import ModelConfig, build_model, keras
-from model.synthesis import build_synthesis_model
+from model.text_network import build_synthesis_model
 
 # Models committed with the project, by name: the unconditional default and the writer, which
 # writes a given text (Graves section 5).
-NAMED_MODEL_DIRS = {"default": REPO_ROOT / "model" / "default", "writer": REPO_ROOT / "model" / "writer"}
+NAMED_MODEL_DIRS = {"default": MODELS_DIR / "default", "writer": MODELS_DIR / "writer"}
 ABOUT_FILE = "about.json"
 TRAIN_FILE = "train.json"
 
@@ -189,7 +189,7 @@ def _alphabet(folder: Path, config: ModelConfig) -> Alphabet:
 
 
 def load_model(spec: str) -> tuple[keras.Model, ModelConfig, dict]:
-    """spec 'default' (model/default/), 'distill' (the original weights) or an artefact folder.
+    """spec 'default' (models/default/), 'distill' (the original weights) or an artefact folder.
 
     Returns (model, config, about) where about has the name, source and credit to show.
     """

@@ -1,6 +1,6 @@
 """Writing a typed text in handwriting with the synthesis network (Graves 2013, section 5).
 
-The network (model.synthesis) reads the text through its soft window and predicts each pen
+The network (model.text_network) reads the text through its soft window and predicts each pen
 point from the points before it; `Writer.write` samples points one at a time, feeding each
 back, until the window has moved past the last character (section 5.3's stop rule:
 phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's devices:
@@ -78,7 +78,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = ArgumentParser(prog="python -m model.write", description=__doc__.split("\n\n")[0])
     parser.add_argument("--text", required=True, help=f"what to write (at most {MAX_TEXT} characters)")
     parser.add_argument("--out", required=True, help="x.svg (a picture) or x.json (a line, its text in x.txt)")
-    parser.add_argument("--weights", default="writer", help="writer (model/writer/, default) or a folder "
+    parser.add_argument("--weights", default="writer", help="writer (models/writer/, default) or a folder "
                         "written by `python -m model.train --text`")
     parser.add_argument("--bias", type=ranged(float, 0, MAX_BIAS), default=defaults.bias,
                         help=f"0 to {MAX_BIAS:g}: 0 writes as trained, higher is neater and less varied "
@@ -97,7 +97,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model.network import keras, sample_points, tf  # noqa: E402
-from model.synthesis import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
+from model.text_network import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
 from model.weights import pretrained  # noqa: E402
 
 # A line that has not passed its last character after this many points per character is cut off.
@@ -275,7 +275,7 @@ def _escape(text: str) -> str:
 
 
 def load_writer(spec: str) -> Writer:
-    """A Writer for a text-conditional model: `writer` (model/writer/) or an artefact folder."""
+    """A Writer for a text-conditional model: `writer` (models/writer/) or an artefact folder."""
     artefact = pretrained(spec, text=True)
     assert artefact.alphabet is not None  # load's promise for a text model
     return Writer(artefact.model, artefact.alphabet, artefact.metrics.get("longest_text", LEARNED_ROW_FALLBACK))

@@ -6,7 +6,7 @@ import pytest
 
 from model.alphabet import ALPHABET_FILE, UNKNOWN_CODE, Alphabet
 from model.base import DataError
-from model.synth import SynthConfig, _line_text, _words
+from model.corpus import SynthConfig, _line_text, _words
 
 
 def test_codes_round_trip_and_unknown_characters_share_the_placeholder():

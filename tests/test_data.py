@@ -220,7 +220,7 @@ def test_missing_or_mismatched_transcriptions_are_one_line_errors(tmp_path, chan
 
 
 def test_synthetic_lines_have_text_and_source():
-    pytest.importorskip("model.synth", reason="model/synth.py (the synthetic corpus) has not landed")
+    pytest.importorskip("model.corpus", reason="model/corpus.py (the synthetic corpus) has not landed")
     lines = load("synthetic:3")
     assert len(lines) == 3 and all(line.text and line.source for line in lines)
     assert len(load("synthetic", limit=2)) == 2
@@ -562,7 +562,7 @@ def test_cli_convert_keeps_hostile_member_names_inside_out(tmp_path):
 
 
 def test_cli_synth(tmp_path):
-    pytest.importorskip("model.synth", reason="model/synth.py (the synthetic corpus) has not landed")
+    pytest.importorskip("model.corpus", reason="model/corpus.py (the synthetic corpus) has not landed")
     done = run_cli("synth", "--lines", 2, "--seed", 5, "--out", tmp_path / "synth")
     assert done.returncode == 0, done.stderr
     lines = load(tmp_path / "synth")

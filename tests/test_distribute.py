@@ -23,7 +23,8 @@ from model.network import tf, keras, ModelConfig, build_model
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from model.base import Line
-from model.train import TrainConfig, compile_for_training, dataset, distribution, windows
+from model.batches import dataset, windows
+from model.train import TrainConfig, compile_for_training, distribution
 
 rng = np.random.default_rng(0)
 lines = [Line(np.column_stack([rng.normal(0, 40, (50, 2)), rng.random(50) < 0.1]).astype(np.float32))

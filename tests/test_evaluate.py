@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from model.base import Line
+from model.corpus import synthesize
 from model.data import write_json_lines
 from model.evaluate import EvaluateConfig, evaluate, main, measure_hands
 from model.hands import hand_of
 from model.network import ModelConfig, nll_terms
 from model.original import load_original
-from model.synth import synthesize
 from model.train import main as train_main
 from model.weights import save_artefact
 from model.write import Written

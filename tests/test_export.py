@@ -11,7 +11,7 @@ from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, REPO_ROOT
 from model.export import HEAD_KERNEL, ExportConfig, export_tfjs, main, read_exported, set_exported_weights
 from model.network import ModelConfig, keras
-from model.synthesis import build_synthesis_model
+from model.text_network import build_synthesis_model
 from model.weights import load_model, save_artefact
 from model.write import GIVE_UP_POINTS_PER_CHARACTER
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from model.base import DataError, Line
+from model.corpus import SynthConfig, synthesize
 from model.hands import confusion, hand_of, stroke_features, train_hand_classifier
-from model.synth import SynthConfig, synthesize
 
 
 @pytest.fixture(scope="module")

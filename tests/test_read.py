@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
+from model.corpus import write
 from model.data import write_json_line
 from model.read import main, rows, svg_line
-from model.synth import write
 from model.write import stack, to_svg
 
 

@@ -15,10 +15,11 @@ import pytest
 
 from model.alphabet import Alphabet
 from model.base import Line, locked
+from model.batches import line_batch, line_dataset, windows
 from model.data import split_lines, write_json_lines
 from model.evaluate import evaluate, held_out_lines
-from model.synthesis import TEXT_PADDING
-from model.train import FINE_TUNE_DEFAULTS, TrainConfig, line_batch, line_dataset, main, windows
+from model.text_network import TEXT_PADDING
+from model.train import FINE_TUNE_DEFAULTS, TrainConfig, main
 from model.weights import load_model
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from model.alphabet import Alphabet
 from model.base import DataError, Line
 from model.data import load, write_json_lines
 from model.network import ModelConfig, sample_points, tf
-from model.synthesis import build_synthesis_model, window_cell
+from model.text_network import build_synthesis_model, window_cell
 from model.weights import save_artefact
 from model.write import GIVE_UP_POINTS_PER_CHARACTER, MAX_TEXT, WriteConfig, Writer, main, wrap
 

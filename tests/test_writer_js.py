@@ -1,6 +1,6 @@
 """The in-page synthesis network (templates/js/writer-model.js) against Keras, in headless Chromium.
 
-A tiny text model (model.synthesis) with random weights is exported in float32 as weights
+A tiny text model (model.text_network) with random weights is exported in float32 as weights
 only (model.export) beside the page's modules; fed the same points and text, the page's
 window and head must reproduce WindowCell.step's phi, kappa and mixture parameters, and
 writing a word must end by the stop rule (Graves 2013, section 5.3): at exactly the point
@@ -15,7 +15,7 @@ from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, Line
 from model.export import export_tfjs
 from model.network import ModelConfig, keras, mixture, tf
-from model.synthesis import build_synthesis_model, one_hot_text, window_cell
+from model.text_network import build_synthesis_model, one_hot_text, window_cell
 from model.write import GIVE_UP_POINTS_PER_CHARACTER, WriteConfig, Writer, Written
 
 ALPHABET = Alphabet(" abhi")
@@ -23,7 +23,7 @@ CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_
 TEXT = "hi ab\u00e9ba hi"  # \u00e9 is outside the alphabet: the placeholder, code 0
 STEPS = 40
 # What model.evaluate measured of a text model, as about.json records it for the model card
-# (model/writer/about.json): made-up figures, for the tiny model of the tests that build a page
+# (models/writer/about.json): made-up figures, for the tiny model of the tests that build a page
 MEASURED = {"held_out": {"nll_per_point": -4.25, "nll_xy": -4.3, "nll_eos": 0.05, "points": 3000, "lines": 10},
             "baseline": {"nll_per_point": -2.75, "epochs": 2, "this_model_after_as_many": -3.0},
             "written": {"texts": 10, "bias": 1.0, "cer": 0.125, "recogniser_cer_on_the_real_lines": 0.01,

@@ -92,7 +92,7 @@ def lines_kind(lines) -> str:
 
 @dataclass
 class TextModel:
-    """The text-conditional model (model.synthesis) the write-anything figure runs: the tf-keras
+    """The text-conditional model (model.text_network) the write-anything figure runs: the tf-keras
     model, its model.alphabet.Alphabet, what model.weights.load_model said about it, and the
     data it was trained on (train.json's `data`; '' when unknown)."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from generator.figures import Figure
 from model.base import shown_name
-from model.synthesis import POINTS_PER_CHARACTER
+from model.text_network import POINTS_PER_CHARACTER
 
 
 @dataclass

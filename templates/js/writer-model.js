@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The text-conditional handwriting model in the page: Graves's synthesis network (Graves 2013,
- * section 5; model/synthesis.py), run with TensorFlow.js on the weights-only export of
+ * section 5; model/text_network.py), run with TensorFlow.js on the weights-only export of
  * model/export.py, which no TF.js layer implements.
  *
  * The LSTM layers are handwriting.js's (the same stacked weights, fused sigmoid matMul and

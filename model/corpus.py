@@ -36,7 +36,7 @@ back with the kinematics of a hand:
   smooth tremor.
 
 `synthesize(n_lines, seed)` returns `model.base.Line`s in raw units whose step lengths and
-points per stroke sit close to the human lines of the original article (see bench/synth.py).
+points per stroke sit close to the human lines of the original article (see bench/corpus.py).
 Line i depends only on (seed, i), so a corpus grows without changing its first lines.
 """
 from __future__ import annotations
@@ -547,5 +547,5 @@ def synthesize(n_lines: int, seed: int, config: SynthConfig = SynthConfig()) -> 
 def write(text: str, font_name: str, seed: int = 0, config: SynthConfig = SynthConfig()) -> Line:
     """`text` written in one hand (a Hershey font name) by a writer drawn from `seed`."""
     if not text.strip():
-        raise DataError("synth.write: the text is empty: give at least one character")
+        raise DataError("corpus.write: the text is empty: give at least one character")
     return _line(text, font_name, np.random.default_rng([seed]), config)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.network import ModelConfig, keras, tf
-from model.synthesis import TEXT_PADDING, build_synthesis_model, one_hot_text, window_cell
+from model.text_network import TEXT_PADDING, build_synthesis_model, one_hot_text, window_cell
 
 ALPHABET = 6
 

@@ -1,11 +1,11 @@
-"""Training throughput of the synthesis network (Graves 2013, section 5; model/synthesis.py).
+"""Training throughput of the synthesis network (Graves 2013, section 5; model/text_network.py).
 
 Trains the real window cell with the real loss (model.train.compile_for_training) on random
 points and text of one shape, after a warm-up batch, and prints one JSON object: points per
 second of wall time and per CPU-second of this process (the machine is shared: CPU time says
 more about the code).
 
-    python bench/synthesis.py [--cells 256 --layers 1 --batch-size 32 --steps 360 --chars 16 --repeats 4 --jit]
+    python bench/text_network.py [--cells 256 --layers 1 --batch-size 32 --steps 360 --chars 16 --repeats 4 --jit]
 """
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from model.base import run_cli
 
 
 def main() -> None:
@@ -31,10 +30,10 @@ def main() -> None:
 
     from model.alphabet import Alphabet
     from model.network import ModelConfig, keras
-    from model.synthesis import build_synthesis_model
+    from model.text_network import build_synthesis_model
     from model.train import TrainConfig, compile_for_training, use_threads
 
-    use_threads(1, os.cpu_count())
+    use_threads()
     keras.utils.set_random_seed(0)
     alphabet = Alphabet.default()
     config = ModelConfig(args.layers, args.cells, 20, args.window_mixtures, alphabet.size)
@@ -55,4 +54,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))

@@ -30,7 +30,7 @@ import numpy as np
 from model.network import ModelConfig, keras, tf
 
 TEXT_PADDING = -1  # a padded character position: one-hot of -1 is all zeros
-# The synthetic corpus writes about 27 points per character (clean()ed, model/synth.py):
+# The synthetic corpus writes about 27 points per character (clean()ed, model/corpus.py):
 # kappa's bias starts the window moving at that pace, so it begins roughly in step.
 POINTS_PER_CHARACTER = 27.0
 

@@ -1,4 +1,4 @@
-"""The synthetic corpus (model/synth.py): deterministic, valid, human-like in its numbers, in six
+"""The synthetic corpus (model/corpus.py): deterministic, valid, human-like in its numbers, in six
 hands, with texts that use every character of the model's alphabet.
 
 The statistics and the two-thirds power law are measured on the output lines, the same way
@@ -13,8 +13,8 @@ import pytest
 
 from model.alphabet import Alphabet
 from model.base import DataError
+from model.corpus import DOT_SIZE, WORDS_FILE, SynthConfig, _font, _line_text, _lists, _plan, synthesize, write
 from model.data import load, stats
-from model.synth import DOT_SIZE, WORDS_FILE, SynthConfig, _font, _line_text, _lists, _plan, synthesize, write
 
 HANDS = ("scripts", "scriptc", "cursive", "futural", "timesr", "timesi")
 

@@ -1,4 +1,4 @@
-"""How fast the synthetic corpus (model/synth.py) renders, and how human its numbers are.
+"""How fast the synthetic corpus (model/corpus.py) renders, and how human its numbers are.
 
 Renders N lines (default 2,000, fonts parsed from cold) and prints one JSON object: lines per
 second in wall and CPU time (the machine is shared, so CPU time says more about the code),
@@ -8,7 +8,7 @@ points per character are compared through line width: median width and points pe
 units of width. The goal (issue 2): 2,000 lines in under a minute on 2 cores, median step
 length and points per stroke within a factor 1.5 of the human lines.
 
-    python bench/synth.py [--lines 2000] [--seed 0]
+    python bench/corpus.py [--lines 2000] [--seed 0]
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ import time
 import numpy as np
 
 from model import data
-from model.synth import synthesize
+from model.base import run_cli
+from model.corpus import synthesize
 
 COMPARED = ("median_step_raw", "p99_step_raw", "median_points_per_stroke", "mean_points_per_line",
             "median_move_raw")
@@ -43,10 +44,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000, help="lines to render (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     args = parser.parse_args()
-    try:
-        human = shape(data.load("distill"))
-    except data.DataError as error:
-        sys.exit(f"error: {error}")
+    human = shape(data.load("distill"))
     wall, cpu = time.perf_counter(), time.process_time()
     lines = synthesize(args.lines, args.seed)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -65,4 +63,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))
