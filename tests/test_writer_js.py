@@ -114,6 +114,16 @@ def test_page_window_and_head_reproduce_keras(writer, writer_page, backend):
 
 
 WRITE_IN_PAGE = """async () => {
+  const primedInParts = (writer, prime) => {
+    const writing = writer.start("hi", {seed: 3, prime});
+    let partReads = 0;
+    while (!writing.read(1)) partReads++;
+    const first = writing.step();
+    const points = [first.point];
+    for (let step = writing.step(); !step.done; step = writing.step()) points.push(step.point);
+    return {partReads, primeLength: prime.points.length, firstPhi: first.phi.length, codes: writing.codes.length,
+      inParts: points, whole: writer.write("hi", {seed: 3, prime}).points};
+  };
   const {loadWriter} = await import("/assets/js/writer-model.js");
   const writer = await loadWriter("/writer/model.json");
   const tensors = writer.memory();
@@ -126,6 +136,7 @@ WRITE_IN_PAGE = """async () => {
     lastPhi: Array.from(last.phi), again: writer.write("hi", {bias: 1, seed: 3}).points,
     other: writer.write("hi", {bias: 1, seed: 4}).points,
     primed: writer.write("hi", {seed: 3, prime: {text: "ab", points: steps.map((step) => step.point)}}),
+    ...primedInParts(writer, {text: "a much longer prime than its strokes", points: steps.map((step) => step.point)}),
     leaked: writer.memory() - tensors,
   };
 }"""
@@ -141,6 +152,10 @@ def test_writing_a_word_stops_by_the_stop_rule(writer_page):
     assert phi[2] <= max(phi[:2]), "the last written point's window had not passed the end yet"
     assert got["again"] == got["points"] and got["other"] != got["points"], "a seed decides the line"
     assert got["primed"]["stopped"] and np.isfinite(got["primed"]["points"]).all()
+    # A prime is read a point at a time when asked, then the window starts at the new text alone
+    # (its phi spans "hi" and the place past its end), whatever the prime's text was.
+    assert got["partReads"] == got["primeLength"] - 1 and (got["codes"], got["firstPhi"]) == (2, 3)
+    assert got["inParts"] == got["whole"]
     assert got["leaked"] == 0
     assert writer_page.console_errors == [] and writer_page.foreign_requests == []
 

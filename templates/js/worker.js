@@ -27,6 +27,7 @@ import {loadWriter} from "./writer-model.js";
 const ready = {model: null, writer: null};  // promises of the handwriting and the text model
 /** @type {Map<number, AbortController>} */
 const running = new Map();
+const PRIME_POINTS_PER_TASK = 50;  // a prime's points read between two looks at the message queue
 
 /** @param {Request} request */
 async function answer({id, method, args}) {
@@ -54,8 +55,9 @@ async function answer({id, method, args}) {
 }
 
 /**
- * The text model writes `text`, each point handed on as it is sampled, with the window over
- * the characters then (phi); other messages (a cancel) run between points. Resolves
+ * The text model writes `text` (after reading options.prime, a part at a time), each point
+ * handed on as it is sampled, with the window over the characters then (phi); other messages
+ * (a cancel) run between points and between the prime's parts. Resolves
  * {stopped} (writer-model.js's), or false when cancelled.
  * @param {Writer} writer
  * @param {string} text
@@ -65,6 +67,10 @@ async function answer({id, method, args}) {
  */
 async function write(writer, text, options, signal, onPoint) {
   const writing = writer.start(text, options);
+  while (!writing.read(PRIME_POINTS_PER_TASK)) {  // a long prime is read in parts: a cancel can come between
+    await nextTask();
+    if (signal.aborted) return false;
+  }
   for (let index = 0; ; index++) {
     await nextTask();
     if (signal.aborted) return false;

@@ -82,7 +82,11 @@ import {
  * @property {MixtureParams} [params]
  * @property {Float32Array} [phi]
  * @property {Float32Array} [kappa]
- * @typedef {{codes: Int32Array, step(): WriterStep}} Writing
+ * @typedef {object} Writing  start's: read the prime (all of it, or `count` more points: true once
+ *   it is read), then step() samples each point; step() reads what is left of the prime first
+ * @property {Int32Array} codes
+ * @property {(count?: number) => boolean} read
+ * @property {() => WriterStep} step
  * @typedef {Awaited<ReturnType<typeof loadWriter>>} Writer  loadWriter's
  */
 
@@ -219,6 +223,37 @@ export function sampleBiased(head, y, bias, random) {
 }
 
 /**
+ * A reader of a prime: next(count) reads up to `count` more of its points (with its text, or a
+ * space), and once all are read gives the state with the window moved back to the start, as
+ * model/write.py's: the LSTM's state carries the hand, and the new text is written from its
+ * first character whatever the prime's strokes were. Read in parts, so that a worker can take
+ * a cancel between them.
+ * @param {TextNetwork} net
+ * @param {Prime} prime
+ * @param {Int32Array} primeCodes  its text's codes (a space's where it has none)
+ */
+function primeReader(net, prime, primeCodes) {
+  let state = zeroState(net);
+  let fed = Float32Array.from(net.startPoint);
+  let at = 0;
+  return {
+    /**
+     * @param {number} count
+     * @returns {{state: WriterState, fed: Float32Array} | null}  null while points are left
+     */
+    next(count) {
+      for (const end = Math.min(prime.points.length, at + count); at < end; at++) {
+        state = windowStep(net, fed, state, primeCodes).state;
+        fed = Float32Array.from(prime.points[at]);
+      }
+      if (at < prime.points.length) return null;
+      const {kappa, w} = zeroState(net);
+      return {state: {...state, kappa, w}, fed};
+    },
+  };
+}
+
+/**
  * loadWriter(url, {backend}) -> the writer described at the top of this file.
  * @param {string} url
  * @param {{backend?: Backend}} [options]
@@ -230,24 +265,6 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   const codeOf = new Map(Array.from(net.chars, (char, index) => [char, index + 1]));
   const encode = (/** @type {string} */ text) => Int32Array.from(Array.from(text), (char) => codeOf.get(char) ?? 0);
 
-  /**
-   * The state after reading a prime (its points, and its text or a space), with the window
-   * moved back to the start, as model/write.py's: the LSTM's state carries the hand, and the
-   * new text is written from its first character whatever the prime's strokes were.
-   * @param {Prime} prime
-   * @returns {{state: WriterState, fed: Float32Array}}
-   */
-  function readPrime(prime) {
-    const primeCodes = encode(prime.text || " ");
-    let state = zeroState(net);
-    let fed = Float32Array.from(net.startPoint);
-    for (const point of prime.points) {
-      state = windowStep(net, fed, state, primeCodes).state;
-      fed = Float32Array.from(point);
-    }
-    const {kappa, w} = zeroState(net);
-    return {state: {...state, kappa, w}, fed};
-  }
 
   /**
    * @param {string} text
@@ -257,7 +274,11 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   function start(text, {bias = 1, seed = 0, prime} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
     const codes = encode(text);
-    let {state, fed} = prime ? readPrime(prime) : {state: zeroState(net), fed: Float32Array.from(net.startPoint)};
+    const reader = prime ? primeReader(net, prime, encode(prime.text || " ")) : null;
+    let primed = !reader;
+    let state = zeroState(net);
+    /** @type {Float32Array} */
+    let fed = Float32Array.from(net.startPoint);
     const random = mulberry32(seed);
     const limit = Math.floor(net.giveUpPerCharacter * Array.from(text).length);
     let written = 0;
@@ -265,8 +286,17 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
     let finished = null;
     return {
       codes,
+      read(count = Infinity) {
+        const read = primed ? null : reader?.next(count);
+        if (read) {
+          ({state, fed} = read);
+          primed = true;
+        }
+        return primed;
+      },
       step() {
         if (finished) return finished;
+        this.read();
         if (written === limit) return (finished = {done: true, stopped: false});
         const next = windowStep(net, fed, state, codes);
         state = next.state;

@@ -19,6 +19,8 @@ import {PenInput} from "../writing-box.js";
 
 const INK = "#1d1d1f";
 const HINT = "#8a8a8e";  // the empty box's hint, lighter than any ink
+const MAX_PRIME_POINTS = 1500;  // about a line of 50 characters, read in about a second
+const MAX_PRIME_CHARS = 100;
 
 export class HandBox {
   /**
@@ -76,10 +78,15 @@ export class HandBox {
     } else if (!text) {
       this.events.say("Type the words you wrote in the small box, so that the model knows what your strokes say.");
     } else {
-      const points = this.pen.points.map((point) => /** @type {typeof point} */ ([...point]));
+      // The model reads the prime before every row: the first MAX_PRIME_POINTS keep that quick.
+      const points = this.pen.points.slice(0, MAX_PRIME_POINTS)
+        .map((point) => /** @type {typeof point} */ ([...point]));
       points.at(-1)[2] = 1;  // the last stroke has ended, even if a pointer was lost
-      this.prime = {points, text};
+      this.prime = {points, text: text.slice(0, MAX_PRIME_CHARS)};
       this.events.onChange();
+      if (this.pen.points.length > MAX_PRIME_POINTS) {
+        this.events.say(`The model reads the first ${MAX_PRIME_POINTS} of your ${this.pen.points.length} points.`);
+      }
     }
   }
 
