@@ -58,17 +58,18 @@ STEP_SPEED = """async ([backend, steps]) => {
 # Records, from navigation start, when each live figure first reports a drawn point (the
 # others draw precomputed data, not the model).
 LIVE_FIGURES = ["continue", "writes", "cells-live"]
-FIRST_POINTS = """
-window.__firstPoints = {};
-new MutationObserver((records) => {
-  for (const record of records) {
+FIRST_POINTS = f"""
+window.__firstPoints = {{}};
+new MutationObserver((records) => {{
+  for (const record of records) {{
     const name = record.target.dataset.figure;
-    if (%s.includes(name) && Number(record.target.dataset.drawnPoints) > 0 && !(name in window.__firstPoints)) {
+    const drawn = Number(record.target.dataset.drawnPoints) > 0;
+    if ({json.dumps(LIVE_FIGURES)}.includes(name) && drawn && !(name in window.__firstPoints)) {{
       window.__firstPoints[name] = performance.now();
-    }
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-drawn-points"]});
-""" % json.dumps(LIVE_FIGURES)
+    }}
+  }}
+}}).observe(document, {{subtree: true, attributes: true, attributeFilter: ["data-drawn-points"]}});
+"""
 
 
 def measure(config: BenchConfig) -> dict:

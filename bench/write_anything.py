@@ -44,19 +44,19 @@ FIGURE = '[data-figure="write-anything"]'
 BLANK_PAGE = "bench.html"  # served by a route, so nothing is written into the site
 
 # Times, in the page, the input event and the figure's first drawn point and end after it.
-WATCH = """() => {
-  const root = document.querySelector('%s');
-  window.__timing = {};
-  root.querySelector('.write-anything-text').addEventListener('input', () => {
-    window.__timing = {typed: performance.now()};
-  }, {capture: true});
-  new MutationObserver(() => {
+WATCH = f"""() => {{
+  const root = document.querySelector('{FIGURE}');
+  window.__timing = {{}};
+  root.querySelector('.write-anything-text').addEventListener('input', () => {{
+    window.__timing = {{typed: performance.now()}};
+  }}, {{capture: true}});
+  new MutationObserver(() => {{
     const timing = window.__timing;
     if (!timing.typed) return;
     if (!timing.firstPoint && Number(root.dataset.drawnPoints) > 0) timing.firstPoint = performance.now();
     if (timing.firstPoint && !timing.done && root.dataset.state === 'done') timing.done = performance.now();
-  }).observe(root, {attributes: true, attributeFilter: ['data-drawn-points', 'data-state']});
-}""" % FIGURE
+  }}).observe(root, {{attributes: true, attributeFilter: ['data-drawn-points', 'data-state']}});
+}}"""
 
 # The figure's rows written by the model alone: start() and step() until done, per row.
 SAMPLING = """async ([sentence, rowChars, prime, seed]) => {

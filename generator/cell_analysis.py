@@ -22,6 +22,7 @@ one of them either remembers the recent past or predicts the segment about to be
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -57,7 +58,7 @@ ARTICLE_CLAIMS = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CellAnalysisConfig:
     """Settings of the cell analysis (saved beside its results)."""
 
@@ -153,7 +154,7 @@ def _strokes(pen_up: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) point ranges of the strokes: a stroke ends at a point with pen_up = 1."""
     stops = np.flatnonzero(pen_up > 0.5) + 1
     bounds = np.unique(np.r_[0, stops[stops < len(pen_up)], len(pen_up)])
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def _word_position(xy: np.ndarray, strokes: list[tuple[int, int]], word_gap: float) -> np.ndarray:
@@ -169,7 +170,7 @@ def _word_position(xy: np.ndarray, strokes: list[tuple[int, int]], word_gap: flo
         right_edge = max(right_edge, xy[start:stop, 0].max())
     bounds = np.r_[word_starts, len(xy)]
     position = np.empty(len(xy))
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in itertools.pairwise(bounds):
         position[start:stop] = np.linspace(0.0, 1.0, stop - start) if stop - start > 1 else 0.0
     return position
 

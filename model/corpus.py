@@ -41,8 +41,9 @@ Line i depends only on (seed, i), so a corpus grows without changing its first l
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -166,8 +167,8 @@ def _on_any(points: np.ndarray, pieces: list[np.ndarray]) -> np.ndarray:
 def _along(segment: np.ndarray, step: float = 1.0) -> np.ndarray:
     """Points along a polyline at most `step` apart, its corners among them."""
     parts = [np.linspace(a, b, max(1, int(np.ceil(np.hypot(*(b - a)) / step))), endpoint=False)
-             for a, b in zip(segment[:-1], segment[1:])]
-    return np.vstack(parts + [segment[-1:]])
+             for a, b in itertools.pairwise(segment)]
+    return np.vstack([*parts, segment[-1:]])
 
 
 def _glyph(char: str, strokes: list, left: float, width: float) -> Glyph:
@@ -208,7 +209,7 @@ def _glyph(char: str, strokes: list, left: float, width: float) -> Glyph:
     return Glyph(segments, tuple(retraces), tuple(late), width)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font(name: str) -> Font:
     """A Hershey font, parsed once."""
     from HersheyFonts import HersheyFonts
@@ -255,7 +256,7 @@ def _plan(font_name: str, word: str) -> WordPlan:
         joins = font.joined and char.isalpha() and previous.isalpha() and exit_point is not None
         late, entered = [], False
         for segment, retrace, is_late in zip(glyph.segments, glyph.retraces, glyph.late):
-            segment = segment + (x, 0.0)
+            segment = segment + (x, 0.0)  # noqa: RUF005 - a NumPy array moved right by x
             if is_late:
                 late.append((segment, position, False))
                 continue
@@ -277,7 +278,7 @@ def _plan(font_name: str, word: str) -> WordPlan:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _words() -> tuple[str, ...]:
     """The word list, most common first."""
     lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
@@ -401,7 +402,7 @@ def _tremor(n: int, size: float, correlation: float, rng) -> np.ndarray:
     return np.stack([np.convolve(noise[:, d], kernel, mode="valid") for d in range(2)], 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lists() -> dict[str, tuple[str, ...]]:
     """model/names.txt: its lists ("## first names", "## cities", ...) by kind."""
     lists: dict[str, list[str]] = {}

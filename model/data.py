@@ -567,7 +567,7 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
 # --- training clean-up (Graves 2013, section 4.1) ---------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class CleanConfig:
     """The clean-up `clean` applies before training, in this order.
 

@@ -52,7 +52,7 @@ HAND_TRAINING_SEED = 1  # the corpus the writers train on is seed 0
 ALIGNED_WITHIN = 1.5  # times the corpus's points per character: a text written in about its own length
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvaluateConfig:
     # Lines are sorted by length and scored this many at a time, padded to the longest of the
     # batch: a causal LSTM never sees the padding, and its terms are masked out of the sums.

@@ -41,8 +41,8 @@ def _stderr_closed():
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the CLIs speak in one-line errors, not C++ logs
 with _stderr_closed():
-    import tensorflow as tf  # noqa: E402
-    import tf_keras as keras  # noqa: E402
+    import tensorflow as tf
+    import tf_keras as keras
 
 LOG_2PI = math.log(2.0 * math.pi)
 LOG_2 = math.log(2.0)
@@ -152,7 +152,7 @@ class _EmitStateCell(keras.layers.Layer):
         self.output_size = 2 * cell.units
 
     def call(self, inputs, states):
-        hidden, new_states = self.cell(inputs, states)
+        _hidden, new_states = self.cell(inputs, states)
         return tf.concat(new_states, axis=-1), new_states
 
 

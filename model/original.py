@@ -89,7 +89,7 @@ def weights_file(path_or_url=None) -> Path:
             return Path(keras.utils.get_file(fname=WEIGHTS_NAME, origin=str(path_or_url),
                                              file_hash=remote.SHA256[WEIGHTS_NAME],
                                              cache_subdir=remote.CACHE_SUBDIR))
-        except Exception as error:  # noqa: BLE001 - download and pin failures become one line
+        except Exception as error:
             reason = " ".join(str(error).split()) or type(error).__name__
             raise ModelError(f"{path_or_url}: fetching the weights failed ({reason}); "
                              f"give a local {WEIGHTS_NAME} or set HANDWRITING_DISTILL") from None

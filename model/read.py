@@ -13,6 +13,7 @@ corpus write (an x-height of about 100), so a picture scaled by hand reads badly
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -78,7 +79,7 @@ def rows(line: Line) -> list[Line]:
             row_start = start
     bounds = [*cuts, len(xy)]
     parts = []
-    for begin, end in zip(bounds[:-1], bounds[1:]):
+    for begin, end in itertools.pairwise(bounds):
         points = line.points[begin:end].copy()
         points[0, :2] = 0.0
         parts.append(Line(points, tuple(xy[begin]), source=line.source))

@@ -20,6 +20,7 @@ and divided by the true texts' total length.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -139,7 +140,7 @@ def best_path(frame_classes: np.ndarray, blank: int) -> np.ndarray:
 def fits(text: str, points: int, config: RecognizerConfig) -> bool:
     """Whether CTC can emit the text from a line of this many points: a frame per letter,
     plus a blank between each pair of equal neighbours."""
-    repeats = sum(a == b for a, b in zip(text, text[1:]))
+    repeats = sum(a == b for a, b in itertools.pairwise(text))
     return 0 < len(text) + repeats <= frames(points, config)
 
 

@@ -217,7 +217,7 @@ def fetch(name: str) -> Path:
 
         return Path(keras.utils.get_file(fname=name.replace("/", "-"), origin=url(name),
                                          file_hash=pin, cache_subdir=CACHE_SUBDIR))
-    except Exception as error:  # noqa: BLE001 - any download failure becomes one line for the user
+    except Exception as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise DataError(f"{name}: {problem}, and fetching {url(name)} failed ({reason}): restore the "
                         f"file under HANDWRITING_DISTILL or allow the download") from None

@@ -97,7 +97,7 @@ class WindowCell(keras.layers.Layer):
                 alpha, beta, kappa = self.window_parameters(hidden, kappa_before)
                 phi = self.phi(alpha, beta, kappa, positions)
                 w = tf.einsum("bu,bua->ba", phi[:, :-1], text)
-        return tf.concat([hidden, w], axis=-1), new_states + [kappa, w], phi
+        return tf.concat([hidden, w], axis=-1), [*new_states, kappa, w], phi
 
     def call(self, inputs, states, constants):
         output, new_states, _ = self.step(inputs, states, constants[0])

@@ -521,7 +521,7 @@ def publish(run: Path, dest: Path, name: str | None = None, credit: str | None =
 def _earlier_publication(dest: Path, identity: str) -> dict:
     """The about.json of an earlier publication of the run `identity` at dest ({} for a new or
     empty folder); anything else there is someone's files, and refused."""
-    if dest.is_dir() and not any(dest.iterdir()) or not dest.exists():
+    if (dest.is_dir() and not any(dest.iterdir())) or not dest.exists():
         return {}
     marker = dest / PUBLICATION_FILE
     if not marker.is_file():

@@ -15,9 +15,9 @@ checked first, so a hand-edited or cut file is one line naming it, never a trace
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Callable
 
 from model import original
 from model.alphabet import ALPHABET_FILE, Alphabet

@@ -56,7 +56,7 @@ LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apar
 LEARNED_ROW_FALLBACK = 12
 
 
-@dataclass
+@dataclass(frozen=True)
 class WriteConfig:
     bias: float = 1.0
     seed: int = 0

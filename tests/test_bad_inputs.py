@@ -131,7 +131,7 @@ def test_a_line_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, 
     (tmp_path / "small.json").write_text(json.dumps(rows))
     monkeypatch.setattr(data, "MAX_LINE_BYTES", (tmp_path / "small.json").stat().st_size)  # 1,001 bytes
     assert len(data.load(tmp_path / "small.json")[0].points) == 90
-    (tmp_path / "big.json").write_text(json.dumps(rows + [[3, 4, 1]]))
+    (tmp_path / "big.json").write_text(json.dumps([*rows, [3, 4, 1]]))
     refused(lambda: data.load(tmp_path / "big.json"), "big.json", "bytes, over the 1,001", error=DataError)
     archive = tmp_path / "lines.tar"
     shutil.make_archive(str(archive.with_suffix("")), "tar", tmp_path, "big.json")

@@ -98,7 +98,7 @@ def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path):
 
 def test_one_holder_of_a_lock_at_a_time(tmp_path):
     with locked(tmp_path / "runs", "busy: wait for it"):
-        with pytest.raises(UserError, match="^busy: wait for it$"), locked(tmp_path / "runs", "busy: wait for it"):
+        with pytest.raises(UserError, match=r"^busy: wait for it$"), locked(tmp_path / "runs", "busy: wait for it"):
             pass
     with locked(tmp_path / "runs", "busy"):  # released at the end of the block
         pass

@@ -65,7 +65,7 @@ def cli_sites(tmp_path_factory, tiny_artefact, tiny_lines):
                      cwd=code, env=environment)
                  for name in ("first", "second")]
     outputs = [process.communicate(timeout=900) for process in processes]
-    for process, (stdout, stderr) in zip(processes, outputs):
+    for process, (_stdout, stderr) in zip(processes, outputs):
         assert process.returncode == 0, stderr[-2000:]
     return [root / name / "site" for name in ("first", "second")], outputs[0][0]
 
@@ -326,7 +326,7 @@ def test_a_second_build_at_the_same_folder_stops_at_once(tiny_artefact, tiny_lin
         if line.startswith("[1/4]"):
             break
     second = cli(*options, "--cache", str(tmp_path / "second-cache"))
-    stdout, stderr = second.communicate(timeout=300)
+    _stdout, stderr = second.communicate(timeout=300)
     assert second.returncode == 2, stderr[-2000:]
     assert stderr.count("\n") == 1 and "another build is writing" in stderr and str(site) in stderr, stderr
     first.stdout.read()
@@ -408,7 +408,7 @@ def test_a_mistyped_option_or_command_is_named_with_a_guess(typo, expected, caps
 
 def test_cli_error_exit_code_from_a_real_process(tmp_path):
     process = cli("--data", str(tmp_path / "missing"))
-    stdout, stderr = process.communicate(timeout=300)
+    _stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 2
     one_line_error = stderr.startswith("error:") and stderr.count("\n") == 1
     assert one_line_error and str(tmp_path / "missing") in stderr, stderr[-2000:]
@@ -502,5 +502,5 @@ def test_ctrl_c_stops_serve_cleanly(tmp_path):
                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
     assert process.stdout.readline().startswith(f"serving {tmp_path / 'site'}/ at http://127.0.0.1:")
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0 and stderr == "", stderr

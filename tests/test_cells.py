@@ -5,6 +5,7 @@ Planted data: cells made from a few known patterns (some shifted by a step, some
 be flipped and sorted into contiguous runs, deterministically; cells made from a known pen
 signal must correlate with that signal and be found as a group.
 """
+import itertools
 import json
 import struct
 
@@ -287,7 +288,7 @@ def test_group_labels_never_overlap_and_stay_beside_the_heatmap(tiny_site, serve
                 leaders: root.querySelectorAll(".cells-group-leaders polyline").length};
     }""")
     labels = sorted(boxes["labels"])
-    assert all(bottom <= next_top + 0.5 for (_, bottom), (next_top, _) in zip(labels, labels[1:])), labels
+    assert all(bottom <= next_top + 0.5 for (_, bottom), (next_top, _) in itertools.pairwise(labels)), labels
     assert labels[0][0] >= -0.5 and labels[-1][1] <= 300.5, labels
     assert boxes["leaders"] == 6
 

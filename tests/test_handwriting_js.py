@@ -221,9 +221,9 @@ def test_futures_over_workers_match_one_thread(tiny, serve, page, cores, workers
     page.add_init_script("""
       Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {get: () => %d});
       window.workersStarted = 0;
-      window.Worker = class extends window.Worker {
-        constructor(...args) { super(...args); window.workersStarted++; }
-      };""" % cores)
+      window.Worker = class extends window.Worker {{
+        constructor(...args) {{ super(...args); window.workersStarted++; }}
+      }};""")
     page.goto(serve(tiny[1]))
     got = page.evaluate("""async () => {
       const direct = await (await import("/assets/js/handwriting.js")).loadModel("/model/model.json");

@@ -109,7 +109,7 @@ def tiny_build():
 
 
 def test_build_offers_samples_a_straight_line_and_human_lines(tiny_build):
-    ctx, settings, figures = tiny_build
+    _ctx, settings, figures = tiny_build
     [figure] = figures
     assert figure.name == "possibilities"
     kinds = [line["kind"] for line in figure.data["lines"]]
@@ -133,7 +133,7 @@ def test_build_offers_samples_a_straight_line_and_human_lines(tiny_build):
 def test_futures_start_from_the_state_after_each_point(tiny_build):
     """At a very low temperature every future's first step lands on a component mean of the
     mixture stored for its point (the state after feeding that point), not a neighbour's."""
-    ctx, settings, _ = tiny_build
+    ctx, _settings, _ = tiny_build
     from model.network import Runner
 
     cold = possibilities.PossibilitiesConfig(temperature=0.01, steps=2, points_per_batch=16)

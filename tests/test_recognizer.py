@@ -126,7 +126,7 @@ def test_training_lowers_the_ctc_loss_and_saves_a_small_float16_artefact(trained
 
 
 def test_a_loaded_recogniser_reads_as_the_saved_one_measured(trained):
-    out, metrics = trained
+    out, _metrics = trained
     recognizer = load_recognizer(out)
     assert recognizer.config == TINY and recognizer.alphabet == ALPHABET
     lines = load("synthetic:3")

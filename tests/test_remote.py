@@ -83,7 +83,7 @@ def test_hash_mismatch_of_the_local_copy_is_named_when_download_fails(no_local_c
 
 
 def test_unknown_name():
-    with pytest.raises(DataError, match="golden-public.json: not one of the original article's files"):
+    with pytest.raises(DataError, match=r"golden-public\.json: not one of the original article's files"):
         remote.fetch("golden-public.json")
 
 

@@ -20,7 +20,7 @@ def test_artefact_round_trip(tiny, tmp_path):
     assert config == TINY
     inputs = np.random.default_rng(1).normal(0, 1, (1, 12, 3)).astype(np.float32)
     np.testing.assert_array_equal(model.predict(inputs, verbose=0), tiny.predict(inputs, verbose=0))
-    loaded, _, about = load_model(str(tmp_path / "run"))
+    _loaded, _, about = load_model(str(tmp_path / "run"))
     assert about["credit"] == "test" and about["name"] == "run"
 
 
