@@ -17,7 +17,6 @@ is computed in the reader's browser (templates/js/figures/possibilities.js).
 from __future__ import annotations
 
 import base64
-import functools
 import math
 import zlib
 from dataclasses import asdict, dataclass
@@ -263,8 +262,9 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
     for index, line in enumerate(lines):
         seed = derive_seed(ctx.seed, "possibilities", index)
         before = progress.n
-        computed = ctx.cache.memo("possibilities-view", [asdict(config), fingerprint(line["points"]), seed],
-                                  functools.partial(compute_view, runner, line["points"], config, seed, progress))
+        points = line["points"]
+        computed = ctx.cache.memo("possibilities-view", [asdict(config), fingerprint(points), seed],
+                                  lambda points=points, seed=seed: compute_view(runner, points, config, seed, progress))
         progress.update(before + len(line["points"]) - progress.n)  # all at once when cached
         view = {"name": line["name"], "kind": line["kind"], **computed["view"], **at_rest(computed["mixture"])}
         views.append(view)
