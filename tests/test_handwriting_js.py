@@ -218,8 +218,8 @@ def test_futures_over_workers_match_one_thread(tiny, serve, page, cores, workers
     """futures() fans out over workers (one per core on two, one core left to the page on more);
     each point's random stream comes from (seed, point) alone, so they give exactly what one
     thread gives, handed on in order."""
-    page.add_init_script("""
-      Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {get: () => %d});
+    page.add_init_script(f"""
+      Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {{get: () => {cores}}});
       window.workersStarted = 0;
       window.Worker = class extends window.Worker {{
         constructor(...args) {{ super(...args); window.workersStarted++; }}
