@@ -348,6 +348,20 @@ def show_a_fork(route, fork):
                   content_type="text/html")
 
 
+def test_the_forks_line_carries_the_forks_mixture_for_the_inset(tiny_build, monkeypatch):
+    """The inset opens on the fork's point: the view of its line carries that point's mixture,
+    so the page fetches no mixture file before a hover (bench/page_weight.py's budget)."""
+    ctx, settings, _ = tiny_build
+    fork = {"line": "x", "lineIndex": 1, "point": 7, "sizes": [40, 10]}
+    monkeypatch.setattr(possibilities, "observations", lambda lines, views: {"fork": fork, "surprise": None})
+    [figure] = possibilities.build(ctx, settings)
+    shown = figure.files["line-1.json"]["middle"]
+    assert shown["index"] == 6
+    mixture = figure.files["mixture-1.json"]
+    for name, packed in shown["mixture"].items():
+        np.testing.assert_array_equal(possibilities.unpack(packed), possibilities.unpack(mixture[name])[6:7])
+
+
 def test_the_fork_the_article_names_is_marked_and_in_view(tiny_site, serve, page):
     """The fork button shows the fork's line at the default settings, scrolled to the fork (here
     near the end of the straight line, wider than a phone), its prediction in the inset."""

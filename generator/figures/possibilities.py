@@ -88,10 +88,11 @@ def unpack(packed: dict) -> np.ndarray:
     return np.where(ints == np.iinfo(ints.dtype).min, np.nan, ints / packed["scale"])
 
 
-def at_rest(mixture: dict) -> dict:
+def at_rest(mixture: dict, shown: int | None = None) -> dict:
     """What the figure shows of a line's mixtures before any hover: every point's pen-lift
-    probability (the line's circles) and the whole mixture at the middle point (the inset)."""
-    middle = len(unpack(mixture["eos"])) // 2
+    probability (the line's circles) and the whole mixture at one point, the inset's (the
+    middle point, or `shown`; the page names it `middle`)."""
+    middle = len(unpack(mixture["eos"])) // 2 if shown is None else shown
     return {"eos": mixture["eos"], "middle": {
         "index": middle,
         "mixture": {name: pack(unpack(packed)[middle:middle + 1], packed["scale"]) for name, packed in mixture.items()},
@@ -257,7 +258,7 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
     files = {"config.json": asdict(config)}
     menu = []
     first_view = None
-    views = []
+    views, mixtures = [], []
     progress = tqdm(total=sum(len(line["points"]) for line in lines), desc="possibility space", unit="point")
     for index, line in enumerate(lines):
         seed = derive_seed(ctx.seed, "possibilities", index)
@@ -268,6 +269,7 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
         progress.update(before + len(line["points"]) - progress.n)  # all at once when cached
         view = {"name": line["name"], "kind": line["kind"], **computed["view"], **at_rest(computed["mixture"])}
         views.append(view)
+        mixtures.append(computed["mixture"])
         files[f"mixture-{index}.json"] = computed["mixture"]
         if index == 0:
             first_view = view
@@ -275,7 +277,11 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
             files[f"line-{index}.json"] = view
         menu.append({"name": line["name"], "kind": line["kind"], "points": len(line["points"])})
     progress.close()
+    observed = observations(lines, views)
+    fork = observed.get("fork")
+    if fork:  # the inset opens on the fork: its line's view carries that point's mixture, no fetch
+        views[fork["lineIndex"]].update(at_rest(mixtures[fork["lineIndex"]], fork["point"] - 1))
     data = {"lines": menu, "first": first_view, "futures": config.futures, "steps": config.steps,
             "temperature": config.temperature, "mixtures": ctx.config.mixtures,
-            "seed": derive_seed(ctx.seed, "possibilities", "page"), "observed": observations(lines, views)}
+            "seed": derive_seed(ctx.seed, "possibilities", "page"), "observed": observed}
     return [Figure("possibilities", data=data, files=files)]
