@@ -567,6 +567,16 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
 # --- training clean-up (Graves 2013, section 4.1) ---------------------------------------------
 
 
+def longest_text(metrics: dict, data: str) -> int | None:
+    """The most characters of a line a text model learned from: what model.train recorded in its
+    metrics, else the top of the `chars=LOW-HIGH` of a synthetic source it was trained on
+    (`data`, its train.json's); None when neither says."""
+    if "longest_text" in metrics:
+        return metrics["longest_text"]
+    chars = re.search(r"chars=\d+-(\d+)", data)
+    return int(chars.group(1)) if chars else None
+
+
 @dataclass(frozen=True)
 class CleanConfig:
     """The clean-up `clean` applies before training, in this order.

@@ -47,12 +47,12 @@ from model.base import (
     seed_argument,
     write_file,
 )
-from model.data import TEXT_SUFFIX, json_line, load
+from model.data import TEXT_SUFFIX, json_line, load, longest_text
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
 MAX_BIAS = 10.0  # Graves's figures go to 10; beyond, sigma shrinks below a float32's reach
 LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apart
-# Rows for a model whose metrics don't say how long its lines were: the first writer's 3-12.
+# Rows for a model whose metrics and training data don't say how long its lines were.
 LEARNED_ROW_FALLBACK = 12
 
 
@@ -278,7 +278,8 @@ def load_writer(spec: str) -> Writer:
     """A Writer for a text-conditional model: `writer` (models/writer/) or an artefact folder."""
     artefact = pretrained(spec, text=True)
     assert artefact.alphabet is not None  # load's promise for a text model
-    return Writer(artefact.model, artefact.alphabet, artefact.metrics.get("longest_text", LEARNED_ROW_FALLBACK))
+    learned = longest_text(artefact.metrics, artefact.train.get("data", ""))
+    return Writer(artefact.model, artefact.alphabet, learned or LEARNED_ROW_FALLBACK)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from model.base import DataError, read_record
-from model.data import CONFIG_NAME
+from model.data import CONFIG_NAME, longest_text
 
 # Where each figure sits in the article (templates/article.html.j2 places them by these names).
 FIGURE_NAMES = ("continue", "writes", "write-anything", "possibilities", "cells", "cells-sorted", "cells-live",
@@ -105,11 +105,7 @@ class TextModel:
     def longest_text(self) -> int | None:
         """The most characters of a line it learned from: what model.train recorded in its
         metrics, else the synthetic corpus's chars=LOW-HIGH; None when neither says."""
-        metrics = self.about.get("metrics", {})
-        if "longest_text" in metrics:
-            return metrics["longest_text"]
-        chars = re.search(r"chars=\d+-(\d+)", self.trained_on)
-        return int(chars.group(1)) if chars else None
+        return longest_text(self.about.get("metrics", {}), self.trained_on)
 
 
 @dataclass
