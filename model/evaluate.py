@@ -43,7 +43,7 @@ from model.corpus import synthesize
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_of, train_hand_classifier
 from model.network import keras, nll_terms, tf
-from model.recognizer import Recognizer, character_error_rate, class_error_rates, load_recognizer
+from model.recognizer import Recognizer, character_error_rate, class_rates, error_rate, load_recognizer, read_texts
 from model.write import MAX_BIAS, WriteConfig, Writer, load_writer
 
 WRITE_BATCH = 50  # texts written side by side
@@ -109,9 +109,9 @@ def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: 
                for item in writer.write([line.text for line in lines[start:start + WRITE_BATCH]], WriteConfig(bias))]
     per_character = sum(len(line.points) for line in lines) / sum(len(line.text) for line in lines)
     aligned = [item.stopped and item.points <= ALIGNED_WITHIN * per_character * len(item.line.text) for item in written]
+    read, truth = read_texts(recognizer, [item.line for item in written])  # read once for both rates
     return {"texts": len(lines), "bias": bias,
-            "cer": character_error_rate(recognizer, [item.line for item in written]),
-            "cer_by_class": class_error_rates(recognizer, [item.line for item in written]),
+            "cer": error_rate(read, truth), "cer_by_class": class_rates(read, truth),
             "recogniser_cer_on_the_real_lines": character_error_rate(recognizer, lines),
             "aligned_share": float(np.mean(aligned)), "corpus_points_per_character": round(per_character, 2)}
 

@@ -211,19 +211,8 @@ def class_errors(read: str, truth: str) -> dict[str, list[int]]:
     return counts
 
 
-def class_error_rates(recognizer: Recognizer, lines: list[Line]) -> dict[str, float]:
-    """The character error rate of each character class (lower case, capitals, digits,
-    punctuation, space) over lines that know their text."""
-    totals = {name: [0, 0] for name in CHARACTER_CLASSES}
-    for got, line in zip(recognizer.read(lines), lines):
-        for name, (errors, characters) in class_errors(got, line.text).items():
-            totals[name][0] += errors
-            totals[name][1] += characters
-    return {name: round(errors / max(characters, 1), 4) for name, (errors, characters) in totals.items()}
-
-
-def character_error_rate(recognizer: Recognizer, lines_or_pairs) -> float:
-    """Edit distance from what the recogniser reads to the true texts, over their total length.
+def read_texts(recognizer: Recognizer, lines_or_pairs) -> tuple[list[str], list[str]]:
+    """What the recogniser reads in each line, and the true texts, for the error rates below.
 
     lines_or_pairs: Lines that know their text, or (Line, text) pairs (a model's writing and
     the text it was asked to write).
@@ -232,8 +221,27 @@ def character_error_rate(recognizer: Recognizer, lines_or_pairs) -> float:
     truth = [text for _, text in pairs]
     if not pairs or not sum(map(len, truth)):
         raise DataError("no text to compare with: give lines that know their text")
-    read = recognizer.read([line for line, _ in pairs])
+    return recognizer.read([line for line, _ in pairs]), truth
+
+
+def error_rate(read: list[str], truth: list[str]) -> float:
+    """Edit distance from what was read to the true texts, over their total length."""
     return sum(edit_distance(got, want) for got, want in zip(read, truth)) / sum(map(len, truth))
+
+
+def class_rates(read: list[str], truth: list[str]) -> dict[str, float]:
+    """The error rate of each character class (lower case, capitals, digits, punctuation, space)."""
+    totals = {name: [0, 0] for name in CHARACTER_CLASSES}
+    for got, want in zip(read, truth):
+        for name, (errors, characters) in class_errors(got, want).items():
+            totals[name][0] += errors
+            totals[name][1] += characters
+    return {name: round(errors / max(characters, 1), 4) for name, (errors, characters) in totals.items()}
+
+
+def character_error_rate(recognizer: Recognizer, lines_or_pairs) -> float:
+    """The recogniser's character error rate on lines (or (Line, text) pairs: read_texts)."""
+    return error_rate(*read_texts(recognizer, lines_or_pairs))
 
 
 # --- artefact ---------------------------------------------------------------------------------
@@ -357,8 +365,9 @@ def train(config: RecognizerTrainConfig, shape: RecognizerConfig, out, log=print
         if epoch - best_epoch >= config.patience or over_time:
             break
     model.set_weights(best_weights)
-    metrics.update(best_epoch=best_epoch, best_val_cer=best, test_cer=character_error_rate(recognizer, test_lines),
-                   test_cer_by_class=class_error_rates(recognizer, test_lines),
+    read, truth = read_texts(recognizer, test_lines)  # read once for both rates
+    metrics.update(best_epoch=best_epoch, best_val_cer=best, test_cer=error_rate(read, truth),
+                   test_cer_by_class=class_rates(read, truth),
                    train_minutes=round((time.perf_counter() - started) / 60, 1))
     save_recognizer(recognizer, out, train=asdict(config), metrics=metrics)
     log(f"test CER {metrics['test_cer']:.4f} on {len(test_lines)} held-out lines; saved {out}")

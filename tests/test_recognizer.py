@@ -14,14 +14,15 @@ from model.recognizer import (
     batch_inputs,
     best_path,
     character_error_rate,
-    class_error_rates,
     class_errors,
+    class_rates,
     ctc_loss,
     edit_distance,
     fits,
     frames,
     load_recognizer,
     main,
+    read_texts,
     train,
 )
 
@@ -99,7 +100,7 @@ def test_errors_by_character_class_add_up_to_the_edit_distance():
                       "space": [0, 1]}
     for read, truth in [("kitten", "sitting"), ("A+B", "a & b"), ("", "Zoe's #3"), ("x?", "")]:
         assert sum(errors for errors, _ in class_errors(read, truth).values()) == edit_distance(read, truth)
-    rates = class_error_rates(Reads(), [line("Ab 12!", "ab 12?"), line("cd", "cd")])
+    rates = class_rates(*read_texts(Reads(), [line("Ab 12!", "ab 12?"), line("cd", "cd")]))
     assert rates == {"lower case": 0.0, "capitals": 1.0, "digits": 0.0, "punctuation": 1.0, "space": 0.0}
 
 
