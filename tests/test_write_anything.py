@@ -307,3 +307,12 @@ def test_the_windows_characters_stay_readable_on_a_long_text(figure_page):
     reading = page.locator(".write-anything-chars span.reading").bounding_box()
     assert window["y"] <= reading["y"] and reading["y"] + reading["height"] <= window["y"] + window["height"]
     assert page.console_errors == []
+
+
+def test_a_wide_figure_holds_a_38_character_row():
+    """At 1280 px the figure is 960 px wide, 896 of them for ink (20 px padding and a 12 px margin
+    each side): at the default scale and the corpus's width per character, 38 characters fit."""
+    from generator.figures.write_anything import WriteAnythingConfig
+
+    config = WriteAnythingConfig()
+    assert (960 - 2 * 20 - 2 * 12) // (config.scale * config.units_per_character) >= 38

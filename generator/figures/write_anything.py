@@ -26,7 +26,9 @@ class WriteAnythingConfig:
     # synthetic corpus's median, as model.train measures it (units_per_character).
     units_per_character: float = 4.8
     max_chars: int = 200
-    scale: float = 5.0  # CSS pixels per model unit, less when a row would not fit the width
+    # CSS pixels per model unit, less when a row would not fit the width: at 4.7 the 896 px a
+    # 960 px figure leaves for ink holds 39 characters (a 38-character sentence in one row).
+    scale: float = 4.7
     row_units: float = 16.0  # model units per row: the corpus's tallest lines are about 13
 
 

@@ -468,7 +468,7 @@ class WriteAnything {
 
 const root = figureRoot(NAME);
 if (root) {
-  const settings = {text: "", bias: 1, rowChars: 40, unitsPerCharacter: 4.9, maxChars: 200, scale: 5, rowUnits: 16,
+  const settings = {text: "", bias: 1, rowChars: 40, unitsPerCharacter: 4.8, maxChars: 200, scale: 4.7, rowUnits: 16,
     seed: 0, alphabet: "", pointsPerCharacter: 27, ...figureData(NAME)};
   new WriteAnything(root, settings).mount();
 }
