@@ -254,6 +254,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 SEED_MAX = 2**31 - 1  # TensorFlow's samplers take int32 seeds; NumPy and scikit-learn take these too
+MAX_BIAS = 10.0  # of model.write's sampling: Graves's figures go to 10; beyond, sigma shrinks below a float32's reach
 
 
 def ranged(kind: type, low: float, high: float = math.inf) -> Callable[[str], float]:

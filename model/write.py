@@ -37,6 +37,7 @@ import numpy as np
 
 from model.alphabet import Alphabet
 from model.base import (
+    MAX_BIAS,
     MODEL_UNIT,
     ArgumentParser,
     DataError,
@@ -50,7 +51,6 @@ from model.base import (
 from model.data import TEXT_SUFFIX, json_line, load, longest_text
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
-MAX_BIAS = 10.0  # Graves's figures go to 10; beyond, sigma shrinks below a float32's reach
 LINE_SPACING = 1.15  # rows of a wrapped text sit this many written heights apart
 # Rows for a model whose metrics and training data don't say how long its lines were.
 LEARNED_ROW_FALLBACK = 12
