@@ -35,16 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from model import weights
 from model.alphabet import Alphabet
-from model.base import ArgumentParser, DataError, Line, ranged, run_cli
-from model.batches import text_codes, zero_start_batch
+from model.base import MAX_BIAS, ArgumentParser, DataError, Line, ranged, run_cli
 from model.corpus import synthesize
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_of, train_hand_classifier
-from model.network import keras, nll_terms, tf
-from model.recognizer import Recognizer, character_error_rate, class_rates, error_rate, load_recognizer, read_texts
-from model.write import MAX_BIAS, WriteConfig, Writer, load_writer
 
 WRITE_BATCH = 50  # texts written side by side
 HAND_TRAINING_LINES = 1200  # fresh corpus lines (seed HAND_TRAINING_SEED) the hand classifier learns from
@@ -57,6 +52,47 @@ class EvaluateConfig:
     # Lines are sorted by length and scored this many at a time, padded to the longest of the
     # batch: a causal LSTM never sees the padding, and its terms are masked out of the sums.
     batch_lines: int = 16
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = ArgumentParser(prog="python -m model.evaluate", description=(
+        "Print one JSON line: the model's mean negative log-likelihood per point (nats, density "
+        "per model unit^2, zero-start) on every point of every line of a source; for a model that "
+        "writes a text, also its legibility and alignment (--write)."))
+    parser.add_argument("--weights", default="default",
+                        help="default (models/default), distill (the original article's), writer (models/writer) "
+                        "or an artefact folder")
+    parser.add_argument("--data", default="distill",
+                        help="any source model.data.load reads (default: the article's 145 lines), or held-out: "
+                        "the lines the model's training held out")
+    parser.add_argument("--batch-lines", type=ranged(int, 1), default=EvaluateConfig.batch_lines,
+                        help="lines scored together (default %(default)s)")
+    parser.add_argument("--baseline", help="also score this unconditional model on the same lines")
+    parser.add_argument("--write", type=ranged(int, 0), default=0, metavar="N",
+                        help="a model that writes a text: write the texts of the first N lines and measure them")
+    parser.add_argument("--hands", type=ranged(int, 0), default=0, metavar="N",
+                        help="a model that writes a text, on corpus lines: prime it with N lines of each hand "
+                        "and measure whether the writing keeps the hand")
+    parser.add_argument("--bias", type=ranged(float, 0, MAX_BIAS), default=1.0,
+                        help="with --write and --hands: sampling bias (default %(default)s)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":  # --help and a bad argument are answered at once, before TensorFlow's seconds below
+    parse_arguments(sys.argv[1:])
+
+from model import weights  # noqa: E402
+from model.batches import text_codes, zero_start_batch  # noqa: E402
+from model.network import keras, nll_terms, tf  # noqa: E402
+from model.recognizer import (  # noqa: E402
+    Recognizer,
+    character_error_rate,
+    class_rates,
+    error_rate,
+    load_recognizer,
+    read_texts,
+)
+from model.write import WriteConfig, Writer, load_writer  # noqa: E402
 
 
 def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = EvaluateConfig(),
@@ -136,27 +172,7 @@ def measure_hands(writer: Writer, lines: list[Line], per_hand: int, bias: float,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(prog="python -m model.evaluate", description=(
-        "Print one JSON line: the model's mean negative log-likelihood per point (nats, density "
-        "per model unit^2, zero-start) on every point of every line of a source; for a model that "
-        "writes a text, also its legibility and alignment (--write)."))
-    parser.add_argument("--weights", default="default",
-                        help="default (models/default), distill (the original article's), writer (models/writer) "
-                        "or an artefact folder")
-    parser.add_argument("--data", default="distill",
-                        help="any source model.data.load reads (default: the article's 145 lines), or held-out: "
-                        "the lines the model's training held out")
-    parser.add_argument("--batch-lines", type=ranged(int, 1), default=EvaluateConfig.batch_lines,
-                        help="lines scored together (default %(default)s)")
-    parser.add_argument("--baseline", help="also score this unconditional model on the same lines")
-    parser.add_argument("--write", type=ranged(int, 0), default=0, metavar="N",
-                        help="a model that writes a text: write the texts of the first N lines and measure them")
-    parser.add_argument("--hands", type=ranged(int, 0), default=0, metavar="N",
-                        help="a model that writes a text, on corpus lines: prime it with N lines of each hand "
-                        "and measure whether the writing keeps the hand")
-    parser.add_argument("--bias", type=ranged(float, 0, MAX_BIAS), default=1.0,
-                        help="with --write and --hands: sampling bias (default %(default)s)")
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     return run_cli(lambda: _evaluate(args))
 
 

@@ -30,11 +30,28 @@ import numpy as np
 
 from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, ArgumentParser, Line, ModelError, run_cli
-from model.batches import zero_start_batch
-from model.network import ModelConfig, keras
-from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell
-from model.weights import pretrained
-from model.write import GIVE_UP_POINTS_PER_CHARACTER
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = ArgumentParser(prog="python -m model.export", description=(
+        "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
+    parser.add_argument("--weights", default="default",
+                        help="default (models/default), distill (the original article's), writer (models/writer) "
+                        "or an artefact folder")
+    parser.add_argument("--out", required=True, help="folder to write model.json and the shards into")
+    parser.add_argument("--quantize", choices=["none", "float16", "uint8"], default="none",
+                        help="weight storage (default %(default)s: float32)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":  # --help and a bad argument are answered at once, before TensorFlow's seconds below
+    parse_arguments(sys.argv[1:])
+
+from model.batches import zero_start_batch  # noqa: E402
+from model.network import ModelConfig, keras  # noqa: E402
+from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell  # noqa: E402
+from model.weights import pretrained  # noqa: E402
+from model.write import GIVE_UP_POINTS_PER_CHARACTER  # noqa: E402
 
 MODEL_JSON = "model.json"
 CONFIG_FILE = "export_config.json"
@@ -163,15 +180,7 @@ def set_exported_weights(model: keras.Model, out_dir) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(prog="python -m model.export", description=(
-        "Export a handwriting model as a TensorFlow.js LayersModel (model.json + weight shards)."))
-    parser.add_argument("--weights", default="default",
-                        help="default (models/default), distill (the original article's), writer (models/writer) "
-                        "or an artefact folder")
-    parser.add_argument("--out", required=True, help="folder to write model.json and the shards into")
-    parser.add_argument("--quantize", choices=["none", "float16", "uint8"], default="none",
-                        help="weight storage (default %(default)s: float32)")
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     return run_cli(lambda: _export(args))
 
 

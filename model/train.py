@@ -63,19 +63,7 @@ from model.base import (
     shown_name,
     write_file,
 )
-from model.batches import dataset, line_dataset, windows
 from model.data import CleanConfig, clean, load, split_lines
-from model.network import ModelConfig, keras, nll_terms, tf
-from model.weights import (
-    ABOUT_FILE,
-    CONFIG_FILE,
-    TRAIN_FILE,
-    WEIGHTS_FILE,
-    build_network,
-    load_model,
-    pretrained,
-    save_artefact,
-)
 
 BACKUP_DIR = "backup"
 PUBLICATION_FILE = "publication.json"  # in a --publish folder: which run it is a copy of
@@ -102,7 +90,8 @@ class TrainConfig:
     data: str = "synthetic"
     lines: int | None = None  # keep only the first N lines of the source
     init: str | None = None  # start from these weights: "distill", "default" or an artefact folder
-    model: ModelConfig = field(default_factory=ModelConfig)  # the shape of --init when there is one
+    # the shape of --init when there is one; model.network's ModelConfig, imported after the arguments are parsed
+    model: ModelConfig = field(default_factory=lambda: ModelConfig())
     epochs: int = 20
     batch_size: int = 32
     seq_len: int = 300  # 0: whole lines
@@ -119,6 +108,82 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def _positive(kind, zero: bool = False):
+    def parse(text: str):
+        value = kind(text)
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"{text} is not {'0 or more' if zero else 'above 0'}")
+        return value
+    return parse
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    # TrainConfig's defaults, read without building its ModelConfig (model.network's, imported below)
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    parser = ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=defaults["data"], help="a model.data source (default %(default)s)")
+    parser.add_argument("--out", required=True, help="folder for checkpoints, metrics and the trained model")
+    parser.add_argument("--lines", type=_positive(int), help="use only the first N lines of the source")
+    parser.add_argument("--init", help="start from weights: distill, default or an artefact folder; then the "
+                        "defaults below marked 'with --init' apply (measured by bench/finetune.py)")
+    shape = parser.add_argument_group("model shape (default 1 x 500 x 20, or the shape of --init)")
+    for name in ("layers", "cells", "mixtures"):
+        shape.add_argument(f"--{name}", type=_positive(int))
+    shape.add_argument("--text", action="store_true",
+                       help="learn to write each line's text: Graves's synthesis network (section 5)")
+    shape.add_argument("--window-mixtures", type=_positive(int),
+                       help="with --text: Gaussians in the window over the text (default 10)")
+
+    def default_help(name: str) -> str:
+        tuned = f"; with --init {FINE_TUNE_DEFAULTS[name]}" if name in FINE_TUNE_DEFAULTS else ""
+        return f"default {defaults[name]}{tuned}"  # the defaults apply in _train, after --init is known
+
+    for name in ("epochs", "batch_size", "patience"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=_positive(int), help=default_help(name))
+    parser.add_argument("--seq-len", type=_positive(int, zero=True), help=f"{default_help('seq_len')} (0: whole lines)")
+    for name in ("lr", "clip"):
+        parser.add_argument(f"--{name}", type=_positive(float), help=default_help(name))
+    parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
+    parser.add_argument("--val-fraction", type=float, default=defaults["val_fraction"], help="default %(default)s")
+    parser.add_argument("--seed", type=seed_argument, default=defaults["seed"], help="default %(default)s")
+    parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
+                        "a new or empty folder, or an earlier publication of this run")
+    parser.add_argument("--name", help="with --publish: the model's name in about.json (default: the folder's, "
+                        "or what the earlier publication says)")
+    parser.add_argument("--credit", help="with --publish: who made it, as about.json and the page credit it "
+                        "(default: what the earlier publication says)")
+    scale = parser.add_argument_group("more devices (--batch-size stays the global batch: lines per update)")
+    scale.add_argument("--strategy", choices=STRATEGIES, default=defaults["strategy"],
+                       help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
+                       "each running this command with --out on a shared filesystem (default %(default)s)")
+    scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (weights stay float32)")
+    parser.add_argument("--threads-per-op", type=ranged(int, 0, 1024), default=1,
+                        help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
+    args = parser.parse_args(argv)
+    if (args.name is not None or args.credit is not None) and not args.publish:
+        parser.error("--name and --credit name a publication: give them with --publish")
+    if not 0 < args.val_fraction < 1:
+        parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
+    return args
+
+
+if __name__ == "__main__":  # --help and a bad argument are answered at once, before TensorFlow's seconds below
+    parse_arguments(sys.argv[1:])
+
+from model.batches import dataset, line_dataset, windows  # noqa: E402
+from model.network import ModelConfig, keras, nll_terms, tf  # noqa: E402
+from model.weights import (  # noqa: E402
+    ABOUT_FILE,
+    CONFIG_FILE,
+    TRAIN_FILE,
+    WEIGHTS_FILE,
+    build_network,
+    load_model,
+    pretrained,
+    save_artefact,
+)
 
 
 def use_threads(per_op: int = 1, side_by_side: int = os.cpu_count() or 1) -> None:
@@ -533,62 +598,9 @@ def _earlier_publication(dest: Path, identity: str) -> dict:
     return read_run_file(dest / ABOUT_FILE) if (dest / ABOUT_FILE).is_file() else {}
 
 
-def _positive(kind, zero: bool = False):
-    def parse(text: str):
-        value = kind(text)
-        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
-            raise argparse.ArgumentTypeError(f"{text} is not {'0 or more' if zero else 'above 0'}")
-        return value
-    return parse
-
-
 def main(argv: list[str] | None = None) -> int:
-    defaults = TrainConfig()
-    parser = ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=defaults.data, help="a model.data source (default %(default)s)")
-    parser.add_argument("--out", required=True, help="folder for checkpoints, metrics and the trained model")
-    parser.add_argument("--lines", type=_positive(int), help="use only the first N lines of the source")
-    parser.add_argument("--init", help="start from weights: distill, default or an artefact folder; then the "
-                        "defaults below marked 'with --init' apply (measured by bench/finetune.py)")
-    shape = parser.add_argument_group("model shape (default 1 x 500 x 20, or the shape of --init)")
-    for name in ("layers", "cells", "mixtures"):
-        shape.add_argument(f"--{name}", type=_positive(int))
-    shape.add_argument("--text", action="store_true",
-                       help="learn to write each line's text: Graves's synthesis network (section 5)")
-    shape.add_argument("--window-mixtures", type=_positive(int),
-                       help="with --text: Gaussians in the window over the text (default 10)")
-
-    def default_help(name: str) -> str:
-        tuned = f"; with --init {FINE_TUNE_DEFAULTS[name]}" if name in FINE_TUNE_DEFAULTS else ""
-        return f"default {getattr(defaults, name)}{tuned}"  # the defaults apply in _train, after --init is known
-
-    for name in ("epochs", "batch_size", "patience"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=_positive(int), help=default_help(name))
-    parser.add_argument("--seq-len", type=_positive(int, zero=True), help=f"{default_help('seq_len')} (0: whole lines)")
-    for name in ("lr", "clip"):
-        parser.add_argument(f"--{name}", type=_positive(float), help=default_help(name))
-    parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
-    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, help="default %(default)s")
-    parser.add_argument("--seed", type=seed_argument, default=defaults.seed, help="default %(default)s")
-    parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
-                        "a new or empty folder, or an earlier publication of this run")
-    parser.add_argument("--name", help="with --publish: the model's name in about.json (default: the folder's, "
-                        "or what the earlier publication says)")
-    parser.add_argument("--credit", help="with --publish: who made it, as about.json and the page credit it "
-                        "(default: what the earlier publication says)")
-    scale = parser.add_argument_group("more devices (--batch-size stays the global batch: lines per update)")
-    scale.add_argument("--strategy", choices=STRATEGIES, default=defaults.strategy,
-                       help="mirrored: every GPU of this machine; multi-worker: the machines TF_CONFIG names, "
-                       "each running this command with --out on a shared filesystem (default %(default)s)")
-    scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (weights stay float32)")
-    parser.add_argument("--threads-per-op", type=ranged(int, 0, 1024), default=1,
-                        help="TensorFlow threads inside one op (default %(default)s; 0: TensorFlow's choice)")
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     use_threads(args.threads_per_op, (os.cpu_count() or 1) if args.threads_per_op else 0)
-    if (args.name is not None or args.credit is not None) and not args.publish:
-        parser.error("--name and --credit name a publication: give them with --publish")
-    if not 0 < args.val_fraction < 1:
-        parser.error(f"--val-fraction {args.val_fraction}: must be between 0 and 1")
     return run_cli(lambda: _train(args), interrupted=lambda: f"interrupted; the same command resumes the run in "
                    f"{args.out} after its last finished epoch")
 

@@ -64,7 +64,7 @@ def python(*arguments, **kwargs) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONPATH": REPO}, timeout=600, **kwargs)
 
 
-# --- model.write: numbers, and arguments answered before TensorFlow ------------------------------
+# --- model.write: numbers; every command's arguments answered before TensorFlow --------------------
 
 
 @pytest.mark.parametrize("bias", ["nan", "inf", "-inf", "-0.5", "10.5", "1e309", "abc"])
@@ -79,20 +79,37 @@ def test_write_refuses_a_width_below_one(width, tmp_path, capsys):
                                 capsys)
 
 
-@pytest.mark.parametrize("arguments, status", [
-    (["--help"], 0),
-    (["--text", "hi", "--out", "x.svg", "--bias", "nan"], 2),
-    (["--text", "hi", "--out", "x.svg", "--width", "0"], 2),
-    (["--text", "hi"], 2),
+# Each command answers --help and an argument that is wrong by itself (a range, a choice, a missing
+# or conflicting option) at once, before the seconds TensorFlow takes to import.
+@pytest.mark.parametrize("command, arguments, status", [
+    ("model.write", ["--help"], 0),
+    ("model.write", ["--text", "hi", "--out", "x.svg", "--bias", "nan"], 2),
+    ("model.write", ["--text", "hi", "--out", "x.svg", "--width", "0"], 2),
+    ("model.write", ["--text", "hi"], 2),
+    ("model.train", ["--help"], 0),
+    ("model.train", ["--out", "runs/x", "--epochs", "0"], 2),
+    ("model.train", ["--out", "runs/x", "--val-fraction", "1"], 2),
+    ("model.train", ["--out", "runs/x", "--strategy", "everywhere"], 2),
+    ("model.train", ["--out", "runs/x", "--credit", "me"], 2),
+    ("model.train", ["--data", "distill"], 2),
+    ("model.evaluate", ["--help"], 0),
+    ("model.evaluate", ["--bias", "10.5"], 2),
+    ("model.evaluate", ["--batch-lines", "0"], 2),
+    ("model.evaluate", ["--write", "-1"], 2),
+    ("model.export", ["--help"], 0),
+    ("model.export", ["--out", "x", "--quantize", "int4"], 2),
+    ("model.export", ["--weights", "default"], 2),
 ])
-def test_write_answers_help_and_bad_arguments_before_importing_tensorflow(arguments, status):
+def test_commands_answer_help_and_bad_arguments_before_importing_tensorflow(command, arguments, status):
     done = python("-c", "import runpy, sys\n"
-                  "sys.argv = ['model.write', *sys.argv[1:]]\n"
-                  "try:\n    runpy.run_module('model.write', run_name='__main__')\n"
+                  f"sys.argv = [{command!r}, *sys.argv[1:]]\n"
+                  f"try:\n    runpy.run_module({command!r}, run_name='__main__')\n"
                   "except SystemExit as exit:\n    print(exit.code, 'tensorflow' in sys.modules)\n", *arguments)
     assert done.stdout.splitlines()[-1] == f"{status} False", done.stdout + done.stderr
     if status:
         one_line(done.stderr)
+    else:
+        assert f"usage: python -m {command}" in done.stdout
 
 
 # --- build.py: seeds -------------------------------------------------------------------------------
