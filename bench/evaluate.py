@@ -3,7 +3,7 @@
 Prints one JSON line per run: points scored per second over the whole set (93,429 points,
 zero-start, model.evaluate) after a warm-up that traces the graph, and the NLL. With
 --quantize, the weights first go through model.export.export_tfjs and are read back as the
-page reads them (model.export.set_exported_weights), so the line also tells what that storage costs
+page reads them (model.export.as_exported), so the line also tells what that storage costs
 the site's model in NLL.
 
     .venv/bin/python bench/evaluate.py [--batch-lines 16 64] [--quantize uint8 float16]
@@ -12,25 +12,14 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 
 from model.base import run_cli
 from model.data import load
 from model.evaluate import EvaluateConfig, evaluate
-from model.export import export_tfjs, set_exported_weights
-from model.network import keras
+from model.export import as_exported
 from model.original import load_original
-
-
-def exported(model, quantize):
-    """The model after a TF.js export with this storage, read back into Keras."""
-    copy = keras.models.clone_model(model)
-    with tempfile.TemporaryDirectory() as folder:
-        export_tfjs(model, folder, quantize)
-        set_exported_weights(copy, folder)
-    return copy
 
 
 def main():
@@ -41,7 +30,7 @@ def main():
     args = parser.parse_args()
     lines, original = load("distill"), load_original()
     for quantize in [None, *args.quantize]:
-        model = exported(original, quantize) if quantize else original
+        model = as_exported(original, quantize) if quantize else original
         for batch_lines in args.batch_lines:
             config = EvaluateConfig(batch_lines=batch_lines)
             evaluate(model, lines[:batch_lines], config)

@@ -20,6 +20,7 @@ of N of those lines (model.write, bias `--bias`) and reports two more measures:
 of the corpus's hands prime the writer, which then writes another held-out line's text; a
 classifier of hands (model.hands), trained on fresh corpus lines the writer never saw, labels
 each writing, and the report holds the confusion matrix (rows: the prime's hand).
+`--export uint8` measures all of it with the weights as the site stores them (model.export).
 
     python -m model.evaluate --weights {default|distill|FOLDER} --data SRC
     python -m model.evaluate --weights writer --data held-out --baseline runs/baseline --write 100
@@ -30,7 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm import tqdm
@@ -73,6 +74,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hands", type=ranged(int, 0), default=0, metavar="N",
                         help="a model that writes a text, on corpus lines: prime it with N lines of each hand "
                         "and measure whether the writing keeps the hand")
+    parser.add_argument("--export", choices=["float16", "uint8"],
+                        help="score and write with the weights as an export with this storage gives them back "
+                        "(the site stores uint8)")
     parser.add_argument("--bias", type=ranged(float, 0, MAX_BIAS), default=1.0,
                         help="with --write and --hands: sampling bias (default %(default)s)")
     return parser.parse_args(argv)
@@ -83,6 +87,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
 
 from model import weights  # noqa: E402
 from model.batches import text_codes, zero_start_batch  # noqa: E402
+from model.export import as_exported  # noqa: E402
 from model.network import keras, nll_terms, tf  # noqa: E402
 from model.recognizer import (  # noqa: E402
     Recognizer,
@@ -180,18 +185,22 @@ def _evaluate(args: argparse.Namespace) -> None:
     artefact = weights.pretrained(args.weights)  # a wrong --weights is named before any download of --data
     if (args.write or args.hands) and not artefact.alphabet:
         raise DataError(f"--write/--hands: {args.weights} is an unconditional model, which writes no given text")
+    if args.export:
+        artefact = replace(artefact, model=as_exported(artefact.model, args.export, artefact.alphabet))
     lines = held_out_lines(artefact) if args.data == "held-out" else load(args.data)
     settings = EvaluateConfig(batch_lines=args.batch_lines)
     report = evaluate(artefact.model, lines, settings, artefact.alphabet)
+    if args.export:
+        report["export"] = args.export
     if args.baseline:
         baseline = weights.pretrained(args.baseline, "--baseline", text=False).model
         report["baseline"] = {"weights": args.baseline, **evaluate(baseline, lines, settings)}
         report["text_lowers_nll_by"] = report["baseline"]["nll_per_point"] - report["nll_per_point"]
     if args.write:
-        report["written"] = measure_writing(load_writer(args.weights), lines[:args.write], args.bias,
+        report["written"] = measure_writing(load_writer(artefact), lines[:args.write], args.bias,
                                             load_recognizer())
     if args.hands:
-        report["hands"] = measure_hands(load_writer(args.weights), lines, args.hands, args.bias)
+        report["hands"] = measure_hands(load_writer(artefact), lines, args.hands, args.bias)
     print(json.dumps(report))
 
 

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
 from model.batches import zero_start_batch  # noqa: E402
 from model.network import ModelConfig, keras  # noqa: E402
 from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell  # noqa: E402
-from model.weights import pretrained  # noqa: E402
+from model.weights import build_network, pretrained  # noqa: E402
 from model.write import GIVE_UP_POINTS_PER_CHARACTER  # noqa: E402
 
 MODEL_JSON = "model.json"
@@ -177,6 +178,16 @@ def set_exported_weights(model: keras.Model, out_dir) -> None:
     """Fill `model`, of the exported model's shape, with an export's weights as the page reads them."""
     arrays = read_exported(out_dir)
     model.set_weights([arrays[weight.name.split(":")[0]] for weight in model.weights])
+
+
+def as_exported(model: keras.Model, quantize: str | None, alphabet: Alphabet | None = None) -> keras.Model:
+    """A new network with `model`'s weights as an export with this storage gives them back: the
+    numbers the page computes with, for measuring in Python what the storage costs."""
+    copy = build_network(model_config(model))
+    with tempfile.TemporaryDirectory() as folder:
+        export_tfjs(model, folder, quantize, alphabet=alphabet)
+        set_exported_weights(copy, folder)
+    return copy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,7 +98,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
 
 from model.network import keras, sample_points, tf  # noqa: E402
 from model.text_network import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
-from model.weights import pretrained  # noqa: E402
+from model.weights import Artefact, pretrained  # noqa: E402
 
 # A line that has not passed its last character after this many points per character is cut off.
 GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
@@ -274,9 +274,10 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def load_writer(spec: str) -> Writer:
-    """A Writer for a text-conditional model: `writer` (models/writer/) or an artefact folder."""
-    artefact = pretrained(spec, text=True)
+def load_writer(model: str | Artefact) -> Writer:
+    """A Writer for a text-conditional model: `writer` (models/writer/), an artefact folder, or
+    one loaded."""
+    artefact = pretrained(model, text=True) if isinstance(model, str) else model
     assert artefact.alphabet is not None  # load's promise for a text model
     learned = longest_text(artefact.metrics, artefact.train.get("data", ""))
     return Writer(artefact.model, artefact.alphabet, learned or LEARNED_ROW_FALLBACK)

@@ -116,6 +116,12 @@ def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writ
     assert set(written["cer_by_class"]) == {"lower case", "capitals", "digits", "punctuation", "space"}
     assert written["recogniser_cer_on_the_real_lines"] < 0.2  # while the real lines are
 
+    assert main(["--weights", str(tmp_path / "writer"), "--data", "held-out", "--export", "uint8", "--write", "1"]) == 0
+    as_the_page_has_it = json.loads(capsys.readouterr().out)
+    assert as_the_page_has_it["export"] == "uint8" and as_the_page_has_it["written"]["texts"] == 1
+    assert as_the_page_has_it["nll_per_point"] != report["nll_per_point"]  # the stored weights, not the trained
+    assert as_the_page_has_it["nll_per_point"] == pytest.approx(report["nll_per_point"], abs=0.05)
+
 
 def test_write_needs_a_text_model(capsys):
     assert main(["--weights", "default", "--data", "synthetic:2", "--write", "2"]) == 2
