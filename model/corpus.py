@@ -58,7 +58,11 @@ NAMES_FILE = Path(__file__).with_name("names.txt")
 # y = 0 in the script fonts and y = -5 in the print ones, so each font's x-height is measured.
 FONT_BASELINE = 9.0
 SPACING_UNIT = 1 / 9  # SynthConfig's letter and word spacing are ninths of the x-height
-JOINED_FONTS = ("scripts", "scriptc", "cursive")  # the hands whose letters join
+# What kind of hand each font is, in a reader's words (the page counts them: "three scripts, a
+# print, a roman and an italic"); the scripts are the hands whose letters join.
+FONT_KINDS = {"scripts": "script", "scriptc": "script", "cursive": "script",
+              "futural": "print", "timesr": "roman", "timesi": "italic"}
+JOINED_FONTS = tuple(font for font, kind in FONT_KINDS.items() if kind == "script")
 
 
 # Each hand writes in its own part of the slant and letter-width ranges, as writers keep their

@@ -66,7 +66,10 @@ ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
     "held_out": {"nll_per_point": float, "nll_xy": float, "nll_eos": float, "points": int, "lines": int},
     "baseline?": {"nll_per_point": float, "epochs": int, "this_model_after_as_many": float},
     "written?": {"texts": int, "bias": float, "cer": float, "recogniser_cer_on_the_real_lines": float,
-                 "aligned_share": float, "aligned_within": float}}}
+                 "aligned_share": float, "aligned_within": float,
+                 "cer_by_class?": {"lower case?": float, "capitals?": float, "digits?": float, "punctuation?": float,
+                                   "space?": float}},
+    "hands?": {"primes": int, "bias": float, "hands": [str], "matrix": [[int]], "accuracy": float}}}
 EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll": float, "val_nll_xy": float,
                 "val_nll_eos": float}
 METRICS_SCHEMA = {"data?": str, "init?": (str, None), "train_lines?": int, "train_points?": int,

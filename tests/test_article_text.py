@@ -109,7 +109,8 @@ def test_the_acknowledgements_name_only_what_the_page_uses(tmp_path_factory, tin
     own = build_tiny(tmp_path_factory, tiny_artefact, str(tiny_lines), writer="none")
     assert "Hershey" not in own and "this page uses their" not in own
     synthetic = build_tiny(tmp_path_factory, tiny_artefact, "synthetic:2", writer="none")
-    assert "set in A. V. Hershey’s script fonts" in synthetic
+    assert ("The synthetic handwriting is set in six of A. V. Hershey’s fonts (three scripts, a print, a roman "
+            "and an italic), from Attila Kolinger’s Hershey-Fonts package.") in synthetic
 
 
 def test_the_page_links_to_its_source_when_it_is_known(tmp_path_factory, tiny_artefact, tiny_lines, monkeypatch):

@@ -225,6 +225,9 @@ def test_cells_out_of_range_or_of_the_wrong_type_is_one_line(cells, expected, tm
     ("metrics.json", '{"longest_text": 0}', "longest_text is 0, not 1 or more"),
     ("train.json", '{"data": 7, "val_fraction": 0.1, "seed": 0}', "data is 7, not a string"),
     ("about.json", '{"name": ["x"]}', "name"),
+    ("about.json", '{"measured": {"held_out": {"nll_per_point": -4, "nll_xy": -4, "nll_eos": 0, "points": 9, '
+                   '"lines": 1}, "hands": {"primes": 2, "bias": 1, "hands": ["a", "b"], "matrix": [[1, 0], [0, 1]], '
+                   '"accuracy": "all"}}}', "measured.hands.accuracy is"),
 ])
 def test_a_record_of_the_wrong_type_is_one_line(name, content, expected, tmp_path, tiny_artefact):
     folder = spoiled(tiny_artefact, tmp_path, name, content)

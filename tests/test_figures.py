@@ -18,8 +18,9 @@ from generator import figures as figure_package
 from generator.assets import render_charts
 from generator.cache import Cache
 from generator.figures import FIGURE_NAMES, BuildContext, Figure, TextModel
-from generator.figures.model_card import duration, training_curve
+from generator.figures.model_card import duration, hershey_fonts, learned_from, training_curve
 from generator.render import to_json
+from model.corpus import SynthConfig
 
 VEGA_LITE_SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
 MODULES = figure_package.modules()
@@ -90,6 +91,14 @@ def test_training_curve_labels_whole_epochs_only():
                                             (3600, "1 hour"), (9000, "2.5 hours")])
 def test_training_time_in_words(seconds, words):
     assert duration(seconds) == words
+
+
+def test_a_synthetic_source_names_the_corpus_fonts_by_kind(monkeypatch):
+    assert learned_from("synthetic:30000:chars=10-50") == (
+        "synthetic handwriting, written by a program in six of A. V. Hershey’s fonts — three scripts, a print, "
+        "a roman and an italic — with a pen’s rhythm, in lines of 10 to 50 characters")
+    monkeypatch.setattr(SynthConfig, "fonts", ("cursive", "timesi", "scripts"))  # counted, not written down
+    assert hershey_fonts() == {"count": 3, "kinds": "two scripts and an italic"}
 
 
 def test_model_card_says_how_long_training_took(tiny_context, monkeypatch):

@@ -7,10 +7,12 @@ few points, and the alphabet " abhi", so most characters are outside it.
 """
 import json
 import random
+import shutil
 
 import pytest
+from test_article_text import visible_text
 from test_live import CHECK_WRITES_INK
-from test_writer_js import ALPHABET
+from test_writer_js import ALPHABET, MEASURED
 
 import build
 
@@ -243,6 +245,51 @@ def test_the_model_card_covers_the_writer(writer_site):
     assert "fully trained, this one does 1.50 nats per point better" in card and "at neatness 1;" in card
     assert "misreads 12.5% of the characters" in card and "90% of those texts ended on time" in card
     assert "What it learned from" not in card  # the tiny writer has no train.json: nothing to name
+
+
+# What model.evaluate measures of a writer now: MEASURED, with the error rate per kind of character
+# and how often priming kept the hand (four hands here, so no count is the corpus's six by chance)
+MEASURED_NOW = {**MEASURED,
+                "written": {**MEASURED["written"], "cer_by_class": {
+                    "lower case": 0.041, "capitals": 0.09, "digits": 0.12, "punctuation": 0.155, "space": 0.02}},
+                "hands": {"primes": 16, "bias": 1.0, "hands": ["cursive", "futural", "scripts", "timesi"],
+                          "matrix": [[4, 0, 0, 0], [1, 3, 0, 0], [0, 1, 3, 0], [0, 0, 1, 3]], "accuracy": 0.8125}}
+
+
+def synthetic_writers_page(root, tiny_artefact, tiny_lines, tiny_writer_artefact, measured):
+    """The visible text of a site whose writer (the tiny one) says it learned from the synthetic
+    corpus's lines of 10 to 50 characters, with `measured` in its about.json."""
+    folder = root / "writer"
+    shutil.copytree(tiny_writer_artefact, folder)
+    about = json.loads((folder / "about.json").read_text())
+    (folder / "about.json").write_text(json.dumps({**about, "measured": measured}))
+    (folder / "train.json").write_text(json.dumps({"data": "synthetic:30000:chars=10-50", "val_fraction": 0.05,
+                                                   "seed": 0}))
+    return visible_text(built(root, tiny_artefact, tiny_lines, str(folder))[0])
+
+
+def test_the_page_says_how_legibly_and_in_whose_hand_the_writer_writes(tmp_path, tiny_artefact, tiny_lines,
+                                                                       tiny_writer_artefact):
+    text = synthetic_writers_page(tmp_path, tiny_artefact, tiny_lines, tiny_writer_artefact, MEASURED_NOW)
+    assert ("By kind of character, it misreads 4.1% of the lower-case letters, 9.0% of the capitals, 12.0% of "
+            "the digits and 15.5% of the punctuation marks.") in text
+    assert ("Whose hand it keeps Given a line it never learned from, written in one of its four hands, and then "
+            "a new text, it wrote the text in that same hand 81% of the time, where guessing would be right 25% "
+            "of the time. It was tried with 16 such lines at neatness 1, and the hand was judged") in text
+    assert "So it writes letters the way those fonts draw them, in any of its four hands, not the way" in text
+    assert ("keeps their letter shapes whatever you give it. What a sample can do is choose among them: given "
+            "a line it never learned from, in one of its four hands, it went on in that same hand 81% of the time. "
+            "Your hand is none of those four, so what comes back is the nearest of them, not a copy of yours.") in text
+
+
+def test_a_writer_measured_before_hands_and_kinds_of_character_says_neither(tmp_path, tiny_artefact, tiny_lines,
+                                                                            tiny_writer_artefact):
+    text = synthetic_writers_page(tmp_path, tiny_artefact, tiny_lines, tiny_writer_artefact, MEASURED)
+    assert "misreads 12.5% of the characters" in text and "90% of those texts ended on time" in text
+    for measured_now in ("By kind of character", "Whose hand it keeps", "in any of its", "Your hand is none"):
+        assert measured_now not in text
+    assert "So it writes letters the way those fonts draw them, not the way any person does." in text
+    assert "keeps their letter shapes whatever you give it, and takes on only the broad lines of a sample." in text
 
 
 def test_serve_rebuilds_with_the_writer_the_site_was_built_with():

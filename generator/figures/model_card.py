@@ -14,17 +14,23 @@ its shape, read from the network itself; the data it learned from (train.json's)
 line; its size; and what
 model.evaluate measured of it, as the folder's about.json records it (`measured`: the held-out
 NLL beside an unconditional baseline's, the recogniser's character error rate on its writing,
-the share of texts it stopped on time); a folder that records nothing shows no measures.
+overall and per kind of character, the share of texts it stopped on time, and how often a prime
+in one of the corpus's hands kept that hand); a folder that records nothing shows no measures,
+and one measured before a measure existed shows the others. A synthetic source's fonts are
+named by kind, counted from model.corpus (`hershey_fonts`), which the acknowledgements use too.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import altair as alt
 import numpy as np
 
 from generator.figures import Figure
+from generator.render import listed, spelled
 from model.base import shown_name
+from model.corpus import FONT_KINDS, SynthConfig
 from model.evaluate import evaluate
 from model.export import model_config
 
@@ -76,13 +82,25 @@ def duration(seconds: float) -> str:
     return f"{count:g} {unit}{'' if count == 1 else 's'}"
 
 
+def hershey_fonts() -> dict:
+    """The synthetic corpus's fonts as the page names them, counted from model.corpus: how many
+    (`count`) and of what kinds (`kinds`, "three scripts, a print, a roman and an italic")."""
+    def counted(kind: str, count: int) -> str:
+        return f"{spelled(count)} {kind}s" if count > 1 else f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+    kinds = Counter(FONT_KINDS[font] for font in SynthConfig.fonts)  # in the corpus's order
+    return {"count": len(SynthConfig.fonts), "kinds": listed(counted(kind, count) for kind, count in kinds.items())}
+
+
 def learned_from(spec: str) -> str:
     """A training source in a reader's words, to follow "from": never a corpus spec, a module or
     a local path (a folder of the author's own lines by its name)."""
     synthetic = re.fullmatch(r"synthetic(?::(\d+))?(?::chars=(\d+)-(\d+))?", spec)
     if synthetic:
         low, high = synthetic.groups()[1:]
-        return ("synthetic handwriting, written by a program in A. V. Hershey’s fonts with a pen’s rhythm"
+        fonts = hershey_fonts()
+        return (f"synthetic handwriting, written by a program in {spelled(fonts['count'])} of A. V. Hershey’s "
+                f"fonts — {fonts['kinds']} — with a pen’s rhythm"
                 + (f", in lines of {low} to {high} characters" if low else ""))
     if spec == "distill":
         return "the original article’s lines of human handwriting"
@@ -112,6 +130,7 @@ def build(ctx) -> list[Figure]:
         "architecture": architecture(ctx.config),
         "parameters": parameter_count(ctx.model),
         "held_out": held_out,
+        "hershey_fonts": hershey_fonts(),  # the article's acknowledgements name them
         "training": {key: metrics[key] for key in ("train_lines", "train_points", "train_seconds") if key in metrics}
                     | ({"epochs": len(metrics["epochs"])} if metrics.get("epochs") else {})
                     | ({"duration": duration(metrics["train_seconds"])} if "train_seconds" in metrics else {})
