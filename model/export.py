@@ -56,6 +56,7 @@ from model.write import GIVE_UP_POINTS_PER_CHARACTER  # noqa: E402
 
 MODEL_JSON = "model.json"
 CONFIG_FILE = "export_config.json"
+SHARD_GLOB = "group*-shard*of*.bin"
 QUANTIZE_CHOICES = (None, "float16", "uint8")
 # Only the kernels are quantised; biases stay float32. They are a few kilobytes, and
 # quantising them (the forget-gate block sits 1.0 above the rest) costs the original weights
@@ -111,7 +112,8 @@ def _tensorflowjs():
 
 def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
                 config: ExportConfig | None = None, alphabet: Alphabet | None = None) -> list[Path]:
-    """Write model.json, its weight shards and export_config.json into out_dir; return them.
+    """Write model.json, its weight shards and export_config.json into out_dir, all of them or
+    none (an export that fails leaves out_dir as it was); return them.
 
     model.json also carries the network's shape and the export settings as user-defined
     metadata, so the page can read the mixture count without parsing the topology, and the
@@ -125,27 +127,39 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
         raise ModelError(f"quantize={config.quantize!r}: not supported; use none, float16 or uint8")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Written whole into a hidden folder inside out_dir first: a full disk or a kill on the way
+    # leaves the earlier export as it was, never a model.json naming shards that are not there.
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
+        names = _write_export(tensorflowjs, model, Path(building), config, alphabet)
+        for name in names:  # the shards before model.json, which names them
+            os.replace(Path(building) / name, out_dir / name)
+    for stale in out_dir.glob(SHARD_GLOB):  # a previous, larger export's
+        if stale.name not in names:
+            stale.unlink()
+    return [out_dir / name for name in (MODEL_JSON, *names[:-2], CONFIG_FILE)]
+
+
+def _write_export(tensorflowjs, model: keras.Model, folder: Path, config: ExportConfig,
+                  alphabet: Alphabet | None) -> list[str]:
+    """export_tfjs's files written into an empty `folder`: their names, model.json last."""
     quantization = {config.quantize: [*QUANTIZED_WEIGHTS, f"*/{CODES}"]} if config.quantize else None
     metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config), "model_unit": MODEL_UNIT,
                       "start_point": start_point()}
     if alphabet is None:  # tensorflowjs writes the topology; its weights are replaced by ours below
-        tensorflowjs.converters.save_keras_model(model, str(out_dir), metadata=metadata)
-        document = json.loads((out_dir / MODEL_JSON).read_text())
+        tensorflowjs.converters.save_keras_model(model, str(folder), metadata=metadata)
+        document = json.loads((folder / MODEL_JSON).read_text())
     else:
         metadata |= {"alphabet": alphabet.to_json(), "text_padding": TEXT_PADDING,
                      "points_per_character": POINTS_PER_CHARACTER,
                      "give_up_points_per_character": GIVE_UP_POINTS_PER_CHARACTER}
         document = {"format": "weights-only", "generatedBy": "model.export", "userDefinedMetadata": metadata}
     weights = [stored for weight in model.weights for stored in _stored(weight, config.quantize)]
-    for stale in out_dir.glob("group*-shard*of*.bin"):  # tensorflowjs's, or a previous, larger export's
-        stale.unlink()
     document["weightsManifest"] = tensorflowjs.write_weights.write_weights(
-        [weights], str(out_dir), shard_size_bytes=config.shard_bytes, write_manifest=False,
+        [weights], str(folder), shard_size_bytes=config.shard_bytes, write_manifest=False,
         quantization_dtype_map=quantization)
-    (out_dir / MODEL_JSON).write_text(json.dumps(document))
-    (out_dir / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
-    shards = [out_dir / path for group in document["weightsManifest"] for path in group["paths"]]
-    return [out_dir / MODEL_JSON, *shards, out_dir / CONFIG_FILE]
+    (folder / MODEL_JSON).write_text(json.dumps(document))
+    (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
+    return [*(path for group in document["weightsManifest"] for path in group["paths"]), CONFIG_FILE, MODEL_JSON]
 
 
 def _stored(weight, quantize: str | None) -> list[dict]:

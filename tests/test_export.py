@@ -2,6 +2,7 @@
 import json
 import shutil
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,6 +156,25 @@ def test_cli(tiny, tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1
 
+
+
+def test_an_export_that_fails_leaves_the_earlier_one(tiny, tmp_path, monkeypatch, capsys):
+    save_artefact(tiny, TINY, tmp_path / "model")
+    web = tmp_path / "my web"
+    assert main(["--weights", str(tmp_path / "model"), "--out", str(web)]) == 0
+    before = {path.name: path.read_bytes() for path in web.iterdir()}
+    capsys.readouterr()
+    import tensorflowjs
+
+    def full_disk(*args, **kwargs):
+        (Path(args[1]) / "group1-shard1of1.bin").write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tensorflowjs.write_weights, "write_weights", full_disk)
+    assert main(["--weights", str(tmp_path / "model"), "--out", str(web), "--quantize", "uint8"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1 and "No space left" in error
+    assert {path.name: path.read_bytes() for path in web.iterdir()} == before  # no hidden folder left either
 
 @pytest.fixture(scope="module")
 def writer_export(tmp_path_factory):
