@@ -130,18 +130,18 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     # Written whole into a hidden folder inside out_dir first: a full disk or a kill on the way
     # leaves the earlier export as it was, never a model.json naming shards that are not there.
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
-        names = _write_export(tensorflowjs, model, Path(building), config, alphabet)
-        for name in names:  # the shards before model.json, which names them
+        shards = _write_export(tensorflowjs, model, Path(building), config, alphabet)
+        for name in (*shards, CONFIG_FILE, MODEL_JSON):  # model.json, which names the shards, last
             os.replace(Path(building) / name, out_dir / name)
     for stale in out_dir.glob(SHARD_GLOB):  # a previous, larger export's
-        if stale.name not in names:
+        if stale.name not in shards:
             stale.unlink()
-    return [out_dir / name for name in (MODEL_JSON, *names[:-2], CONFIG_FILE)]
+    return [out_dir / name for name in (MODEL_JSON, *shards, CONFIG_FILE)]
 
 
 def _write_export(tensorflowjs, model: keras.Model, folder: Path, config: ExportConfig,
                   alphabet: Alphabet | None) -> list[str]:
-    """export_tfjs's files written into an empty `folder`: their names, model.json last."""
+    """export_tfjs's files written into an empty `folder`; returns the names of the weight shards."""
     quantization = {config.quantize: [*QUANTIZED_WEIGHTS, f"*/{CODES}"]} if config.quantize else None
     metadata: dict = {"model": asdict(model_config(model)), "export": asdict(config), "model_unit": MODEL_UNIT,
                       "start_point": start_point()}
@@ -159,7 +159,7 @@ def _write_export(tensorflowjs, model: keras.Model, folder: Path, config: Export
         quantization_dtype_map=quantization)
     (folder / MODEL_JSON).write_text(json.dumps(document))
     (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
-    return [*(path for group in document["weightsManifest"] for path in group["paths"]), CONFIG_FILE, MODEL_JSON]
+    return [path for group in document["weightsManifest"] for path in group["paths"]]
 
 
 def _stored(weight, quantize: str | None) -> list[dict]:

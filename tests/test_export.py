@@ -157,7 +157,6 @@ def test_cli(tiny, tmp_path, capsys):
     assert error.startswith("error: ") and error.count("\n") == 1
 
 
-
 def test_an_export_that_fails_leaves_the_earlier_one(tiny, tmp_path, monkeypatch, capsys):
     save_artefact(tiny, TINY, tmp_path / "model")
     web = tmp_path / "my web"
@@ -175,6 +174,7 @@ def test_an_export_that_fails_leaves_the_earlier_one(tiny, tmp_path, monkeypatch
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1 and "No space left" in error
     assert {path.name: path.read_bytes() for path in web.iterdir()} == before  # no hidden folder left either
+
 
 @pytest.fixture(scope="module")
 def writer_export(tmp_path_factory):
