@@ -49,7 +49,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model.batches import zero_start_batch  # noqa: E402
-from model.network import ModelConfig, keras  # noqa: E402
+from model.network import ModelConfig, keras, tf  # noqa: E402
 from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell  # noqa: E402
 from model.weights import build_network, pretrained  # noqa: E402
 from model.write import GIVE_UP_POINTS_PER_CHARACTER  # noqa: E402
@@ -130,7 +130,11 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     # Written whole into a hidden folder inside out_dir first: a full disk or a kill on the way
     # leaves the earlier export as it was, never a model.json naming shards that are not there.
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
-        shards = _write_export(tensorflowjs, model, Path(building), config, alphabet)
+        try:
+            shards = _write_export(tensorflowjs, model, Path(building), config, alphabet)
+        except tf.errors.OpError as error:  # tensorflowjs writes through tf.io.gfile: a full disk ends here
+            raise OSError(f"{out_dir}: cannot write the export ({error.message}); the earlier one is kept: "
+                          "free some space or choose another place, then run the command again") from None
         for name in (*shards, CONFIG_FILE, MODEL_JSON):  # model.json, which names the shards, last
             os.replace(Path(building) / name, out_dir / name)
     for stale in out_dir.glob(SHARD_GLOB):  # a previous, larger export's

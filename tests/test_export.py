@@ -11,7 +11,7 @@ from generator import assets
 from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, REPO_ROOT
 from model.export import HEAD_KERNEL, ExportConfig, export_tfjs, main, read_exported, set_exported_weights
-from model.network import ModelConfig, keras
+from model.network import ModelConfig, keras, tf
 from model.text_network import build_synthesis_model
 from model.weights import load_model, save_artefact
 from model.write import GIVE_UP_POINTS_PER_CHARACTER
@@ -165,9 +165,9 @@ def test_an_export_that_fails_leaves_the_earlier_one(tiny, tmp_path, monkeypatch
     capsys.readouterr()
     import tensorflowjs
 
-    def full_disk(*args, **kwargs):
+    def full_disk(*args, **kwargs):  # as tf.io.gfile, which tensorflowjs writes with, reports it
         (Path(args[1]) / "group1-shard1of1.bin").write_bytes(b"half")
-        raise OSError(28, "No space left on device")
+        raise tf.errors.ResourceExhaustedError(None, None, f"{args[1]}/group1-shard1of1.bin; No space left on device")
 
     monkeypatch.setattr(tensorflowjs.write_weights, "write_weights", full_disk)
     assert main(["--weights", str(tmp_path / "model"), "--out", str(web), "--quantize", "uint8"]) == 2
