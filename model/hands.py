@@ -88,12 +88,17 @@ class HandClassifier:
         return [self.hands[index] for index in self.forest.predict(features)]  # type: ignore[attr-defined]
 
 
+def hand_label(line: Line) -> str | None:
+    """The hand a line was written in: the synthetic corpus's font, else None."""
+    writer = line.meta.get("writer")
+    return writer.get("font") if isinstance(writer, dict) else None
+
+
 def hand_of(line: Line) -> str:
-    try:
-        return line.meta["writer"]["font"]
-    except (KeyError, TypeError):
-        raise DataError(f"{line.source}: the line has no hand label (meta writer font); "
-                        "give synthetic corpus lines") from None
+    hand = hand_label(line)
+    if hand is None:
+        raise DataError(f"{line.source}: the line has no hand label (meta writer font); give synthetic corpus lines")
+    return hand
 
 
 def train_hand_classifier(lines: list[Line], seed: int = 0, trees: int = 200) -> HandClassifier:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -53,7 +53,8 @@ class ModelConfig:
     """The network's shape; the default is the original article's (one layer of 500 cells).
 
     window_mixtures > 0 makes it Graves's synthesis network (section 5, model.text_network): a soft
-    window of that many Gaussians over a one-hot text of alphabet_size columns.
+    window of that many Gaussians over a one-hot text of alphabet_size columns. `hands` names
+    the hands a synthesis network can be told to write in, in the order of its hand codes.
     """
 
     layers: int = 1
@@ -61,6 +62,7 @@ class ModelConfig:
     mixtures: int = 20
     window_mixtures: int = 0
     alphabet_size: int = 0
+    hands: list[str] = field(default_factory=list)
 
     @property
     def conditional(self) -> bool:

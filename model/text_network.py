@@ -15,11 +15,18 @@ every later layer and the head (with one layer the head reads [h1, w_t]); w_t al
 layer 1 at the next step. Later layers read [x_t, h_{l-1}, w_t], as Graves's skip
 connections do. The head and the loss are the unconditional model's: `network.nll_terms`.
 
+A network given hands (ModelConfig.hands) also reads which hand to write in: layer 1 reads
+[x_t, w_{t-1}, hand one-hot] at every step, so the hand holds for the whole line instead of
+being guessed afresh from the strokes so far (one 256-cell layer left alone mixes hands letter
+by letter). Hand code -1 is the zero vector, "no hand given": trained on a share of lines
+without their label, the network then infers the hand from the strokes, as Graves's does.
+
 `WindowCell` is a Keras RNN cell whose state is (h, c) per layer, kappa (K) and w (alphabet
-size), with the one-hot text as the RNN's constant. Texts in a batch are padded with code
--1, whose one-hot vector is zero, so padding adds nothing to w. `build_synthesis_model` wraps
-it as a two-input model, (points (B, T, 3), text codes (B, U) int32) -> y (B, T, 1 + 6M);
-`WindowCell.step` is the same update, also returning phi for inspection and the stop rule.
+size), with the one-hot text (and hand) as the RNN's constants. Texts in a batch are padded
+with code -1, whose one-hot vector is zero, so padding adds nothing to w. `build_synthesis_model`
+wraps it as a model of (points (B, T, 3), text codes (B, U) int32[, hand codes (B,) int32])
+-> y (B, T, 1 + 6M); `WindowCell.step` is the same update, also returning phi for inspection
+and the stop rule.
 """
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ import numpy as np
 from model.network import ModelConfig, keras, tf
 
 TEXT_PADDING = -1  # a padded character position: one-hot of -1 is all zeros
+NO_HAND = -1  # the hand code of a line whose hand is not given: the zero vector
 # The synthetic corpus writes about 27 points per character (clean()ed, model/corpus.py):
 # kappa's bias starts the window moving at that pace, so it begins roughly in step.
 POINTS_PER_CHARACTER = 27.0
@@ -39,14 +47,15 @@ class WindowCell(keras.layers.Layer):
     """LSTM layers with Graves's soft attention window over a one-hot text (section 5.1).
 
     State: [h_0, c_0, ..., h_{L-1}, c_{L-1}, kappa (K), w (alphabet)]. Output per step:
-    [h_{L-1}, w_t], what the mixture head reads. Constant: the one-hot text (B, U, alphabet).
+    [h_{L-1}, w_t], what the mixture head reads. Constants: the one-hot text (B, U, alphabet)
+    and, with hands (their names, in the order of their codes), the one-hot hand (B, len(hands)).
     """
 
     def __init__(self, cells: int, layers: int, window_mixtures: int, alphabet_size: int,
-                 points_per_character: float = POINTS_PER_CHARACTER, **kwargs):
+                 points_per_character: float = POINTS_PER_CHARACTER, hands: list[str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.cells, self.layers = cells, layers
-        self.window_mixtures, self.alphabet_size = window_mixtures, alphabet_size
+        self.window_mixtures, self.alphabet_size, self.hands = window_mixtures, alphabet_size, list(hands or [])
         self.points_per_character = points_per_character
         self.lstms = [keras.layers.LSTMCell(cells, name=f"lstm_{index}") for index in range(layers)]
         kappa_bias = math.log(1.0 / points_per_character)
@@ -57,7 +66,8 @@ class WindowCell(keras.layers.Layer):
 
     def build(self, input_shape):
         points = 3
-        widths = [points + self.alphabet_size] + [points + self.cells + self.alphabet_size] * (self.layers - 1)
+        first = points + self.alphabet_size + len(self.hands)
+        widths = [first] + [points + self.cells + self.alphabet_size] * (self.layers - 1)
         # Each sublayer in its own name scope, so weight names (and HDF5 datasets) stay unique.
         for lstm, width in zip(self.lstms, widths):
             with tf.name_scope(lstm.name):
@@ -77,8 +87,9 @@ class WindowCell(keras.layers.Layer):
         distance = kappa[:, :, None] - positions[None, None, :]
         return tf.reduce_sum(alpha[:, :, None] * tf.exp(-beta[:, :, None] * distance * distance), axis=1)
 
-    def step(self, points, states, text):
-        """One time step: (output [h_L, w], new states, phi (B, U + 1)).
+    def step(self, points, states, text, hand=None):
+        """One time step: (output [h_L, w], new states, phi (B, U + 1)); hand (B, hands) one-hot
+        with hands, else None.
 
         phi has one more column than the text, at u = U + 1: the stop rule's "past the end".
         """
@@ -88,7 +99,7 @@ class WindowCell(keras.layers.Layer):
         hidden, new_states, w, phi = None, [], None, None
         for index, lstm in enumerate(self.lstms):
             if index == 0:
-                inputs = tf.concat([points, w_before], axis=-1)
+                inputs = tf.concat([points, w_before] + ([hand] if self.hands else []), axis=-1)
             else:
                 inputs = tf.concat([points, hidden, w], axis=-1)
             hidden, pair = lstm(inputs, states[2 * index:2 * index + 2])
@@ -100,13 +111,13 @@ class WindowCell(keras.layers.Layer):
         return tf.concat([hidden, w], axis=-1), [*new_states, kappa, w], phi
 
     def call(self, inputs, states, constants):
-        output, new_states, _ = self.step(inputs, states, constants[0])
+        output, new_states, _ = self.step(inputs, states, *constants)
         return output, new_states
 
     def get_config(self):
         return {**super().get_config(), "cells": self.cells, "layers": self.layers,
                 "window_mixtures": self.window_mixtures, "alphabet_size": self.alphabet_size,
-                "points_per_character": self.points_per_character}
+                "points_per_character": self.points_per_character, "hands": self.hands}
 
 
 def padded_codes(texts: list[np.ndarray]) -> np.ndarray:
@@ -123,14 +134,22 @@ def one_hot_text(codes, alphabet_size: int):
 
 
 def build_synthesis_model(config: ModelConfig) -> keras.Model:
-    """(points (B, T, 3) model units, text (B, U) int32 codes) -> (B, T, 1 + 6M) raw head outputs y."""
+    """(points (B, T, 3) model units, text (B, U) int32 codes[, hand (B,) int32 codes with hands])
+    -> (B, T, 1 + 6M) raw head outputs y."""
     points = keras.Input(shape=(None, 3), name="points")
     text = keras.Input(shape=(None,), dtype="int32", name="text")
-    cell = WindowCell(config.cells, config.layers, config.window_mixtures, config.alphabet_size, name="window_cell")
+    hands = len(config.hands)
+    cell = WindowCell(config.cells, config.layers, config.window_mixtures, config.alphabet_size,
+                      hands=config.hands, name="window_cell")
     one_hot = keras.layers.Lambda(lambda codes: one_hot_text(codes, config.alphabet_size), name="one_hot")(text)
-    hidden = keras.layers.RNN(cell, return_sequences=True, name="synthesis")(points, constants=[one_hot])
+    inputs, constants = [points, text], [one_hot]
+    if hands:
+        hand = keras.Input(shape=(), dtype="int32", name="hand")
+        inputs.append(hand)
+        constants.append(keras.layers.Lambda(lambda codes: one_hot_text(codes, hands), name="hand_one_hot")(hand))
+    hidden = keras.layers.RNN(cell, return_sequences=True, name="synthesis")(points, constants=constants)
     y = keras.layers.Dense(config.outputs, name="mixture", dtype="float32")(hidden)  # float32 under mixed precision
-    return keras.Model([points, text], y, name="synthesis")
+    return keras.Model(inputs, y, name="synthesis")
 
 
 def window_cell(model: keras.Model) -> WindowCell:

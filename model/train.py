@@ -63,7 +63,9 @@ from model.base import (
     shown_name,
     write_file,
 )
+from model.corpus import FONT_KINDS
 from model.data import CleanConfig, clean, load, split_lines
+from model.hands import hand_label
 
 BACKUP_DIR = "backup"
 PUBLICATION_FILE = "publication.json"  # in a --publish folder: which run it is a copy of
@@ -135,6 +137,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                        help="learn to write each line's text: Graves's synthesis network (section 5)")
     shape.add_argument("--window-mixtures", type=_positive(int),
                        help="with --text: Gaussians in the window over the text (default 10)")
+    shape.add_argument("--hands", action="store_true",
+                       help="with --text: also read each line's hand (the synthetic corpus's fonts), so that the "
+                       "writer can be told which hand to write in")
 
     def default_help(name: str) -> str:
         tuned = f"; with --init {FINE_TUNE_DEFAULTS[name]}" if name in FINE_TUNE_DEFAULTS else ""
@@ -380,9 +385,20 @@ def _earlier_run(out: Path, config: TrainConfig) -> dict:
 
 def _initial_model(config: TrainConfig) -> keras.Model:
     model = build_network(config.model)
-    if config.init:  # main() has made the shape that of the init model
-        model.set_weights(load_model(config.init)[0].get_weights())
+    if config.init:  # main() has made the shape that of the init model, with hands perhaps added
+        init_weights = load_model(config.init)[0].get_weights()
+        model.set_weights([_grown(new, old) for new, old in zip(model.get_weights(), init_weights)])
     return model
+
+
+def _grown(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """old in a zero array of new's shape: the hand inputs that --hands adds to an init model are
+    the last rows of layer 1's kernel, and at zero the model writes as it did before."""
+    if new.shape == old.shape:
+        return old
+    grown = np.zeros_like(new)
+    grown[:old.shape[0]] = old
+    return grown
 
 
 def distribution(name: str) -> tf.distribute.Strategy:
@@ -457,9 +473,14 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
         about["points_per_character"] = round(train_points / sum(len(line.text) for line in train_lines), 2)
         about["longest_text"] = max(len(line.text) for line in train_lines)  # model.write's and the page's rows
         about["units_per_character"] = units_per_character(train_lines)  # how many fit the page's width
+    if config.model.hands:
+        about["hands"] = {hand: sum(hand_label(line) == hand for line in lines) for hand in config.model.hands}
+        if not any(about["hands"].values()):
+            raise TrainError(f"--hands: no line of {config.data} is in a known hand ({', '.join(config.model.hands)}); "
+                             "give synthetic corpus lines")
     if alphabet or not config.seq_len:
-        training = line_dataset(train_lines, alphabet, config.batch_size, shuffle_seed=config.seed)
-        validation = line_dataset(val_lines, alphabet, config.batch_size)
+        training = line_dataset(train_lines, alphabet, config.batch_size, config.seed, config.model.hands)
+        validation = line_dataset(val_lines, alphabet, config.batch_size, hands=config.model.hands)
         sequences = len(train_lines)
     else:
         inputs, targets = windows(train_lines, config.seq_len)
@@ -618,6 +639,10 @@ def _train(args: argparse.Namespace) -> None:
             raise TrainError(f"--init {args.init}: its shape is {init_shape}, not {conflicts}; drop --layers/"
                              "--cells/--mixtures when fine-tuning, and give --text only with a model trained with it")
         shape = init_shape
+    if args.hands and not shape.get("window_mixtures"):
+        raise TrainError("--hands: give --text too, or --init a text-conditional model")
+    if args.hands and not shape.get("hands"):
+        shape["hands"] = list(FONT_KINDS)
     train(TrainConfig(**settings, model=ModelConfig(**shape)), args.out, verbose=1 if sys.stdout.isatty() else 2)
     if args.publish:
         publish(Path(args.out), Path(args.publish), args.name, args.credit)

@@ -61,7 +61,7 @@ def save_artefact(model: keras.Model, config: ModelConfig, folder, **extra) -> P
 # folder holds (model.base.read_record's schemas).
 SHAPE_RANGES = {"layers": (1, 8), "cells": (1, 2048), "mixtures": (1, 100), "window_mixtures": (0, 100),
                 "alphabet_size": (0, 1000)}
-CONFIG_SCHEMA = {f"{name}?": int for name in SHAPE_RANGES}
+CONFIG_SCHEMA = {**{f"{name}?": int for name in SHAPE_RANGES}, "hands?": [str]}
 ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
     "held_out": {"nll_per_point": float, "nll_xy": float, "nll_eos": float, "points": int, "lines": int},
     "baseline?": {"nll_per_point": float, "epochs": int, "this_model_after_as_many": float},
@@ -69,7 +69,8 @@ ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
                  "aligned_share": float, "aligned_within": float,
                  "cer_by_class?": {"lower case?": float, "capitals?": float, "digits?": float, "punctuation?": float,
                                    "space?": float}},
-    "hands?": {"primes": int, "bias": float, "hands": [str], "matrix": [[int]], "accuracy": float}}}
+    "hands?": {"primes": int, "bias": float, "hands": [str], "matrix": [[int]], "accuracy": float,
+               "told?": {"hands": [str], "matrix": [[int]], "accuracy": float}}}}
 EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll": float, "val_nll_xy": float,
                 "val_nll_eos": float}
 METRICS_SCHEMA = {"data?": str, "init?": (str, None), "train_lines?": int, "train_points?": int,
@@ -102,6 +103,9 @@ def _read_config(folder: Path) -> ModelConfig:
         if not low <= getattr(config, name) <= high:
             raise ModelError(f"{path}: {name} is {getattr(config, name)}, outside {low}..{high}: "
                              "rewrite it as model.train wrote it, or retrain")
+    if len(set(config.hands)) != len(config.hands) or (config.hands and not config.conditional):
+        raise ModelError(f"{path}: hands {config.hands} must be different names, given to a text model only: "
+                         "rewrite it as model.train wrote it, or retrain")
     if config.conditional and config.alphabet_size < 2:
         raise ModelError(f"{path}: window_mixtures {config.window_mixtures} needs an alphabet_size of 2 "
                          f"or more, not {config.alphabet_size}: rewrite it as model.train wrote it, or retrain")

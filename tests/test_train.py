@@ -15,10 +15,11 @@ import pytest
 
 from model.alphabet import Alphabet
 from model.base import Line, locked
-from model.batches import line_batch, line_dataset, windows
+from model.batches import HAND_DROPOUT, hand_codes, line_batch, line_dataset, windows
+from model.corpus import FONT_KINDS
 from model.data import split_lines, write_json_lines
 from model.evaluate import evaluate, held_out_lines
-from model.text_network import TEXT_PADDING
+from model.text_network import NO_HAND, TEXT_PADDING
 from model.train import FINE_TUNE_DEFAULTS, TrainConfig, main
 from model.weights import load_model
 
@@ -247,6 +248,44 @@ def test_text_training_needs_texts_and_a_text_model_to_start_from(trained, tmp_p
     assert "3 of 3 lines" in one_line_error(capsys)
     assert main([*TINY_TEXT, "--init", str(trained), "--out", str(tmp_path / "b")]) == 2
     assert "--text only with a model trained with it" in one_line_error(capsys)
+
+
+def test_hand_codes_name_each_lines_hand_and_training_drops_a_share():
+    hands = ["scripts", "timesi"]
+    lines = [Line(np.ones((4, 3), np.float32) * 40, text="ab", meta={"writer": {"font": font}})
+             for font in ("timesi", "scripts", "futural")] + [Line(np.ones((4, 3), np.float32) * 40, text="ab")]
+    np.testing.assert_array_equal(hand_codes(lines, hands), [1, 0, NO_HAND, NO_HAND])
+    (_, _, codes), _ = line_batch(lines, Alphabet.default(), hands)
+    np.testing.assert_array_equal(codes, [1, 0, NO_HAND, NO_HAND])
+    many = lines[:2] * 500
+    dropped = hand_codes(many, hands, HAND_DROPOUT, np.random.default_rng(0))
+    assert abs(np.mean(dropped == NO_HAND) - HAND_DROPOUT) < 0.05
+    assert set(dropped[dropped != NO_HAND]) == {0, 1} and (dropped[::2] != 0).all()
+
+
+def test_hands_grow_a_text_model_that_writes_as_before_until_trained(tmp_path, capsys):
+    """--hands on a model trained without: zero weights for the new inputs, so the validation
+    NLL before any step (an lr too small to move it) is the init model's."""
+    before = tmp_path / "before"
+    assert main([*TINY_TEXT, "--out", str(before), "--epochs", "1"]) == 0
+    after = tmp_path / "after"
+    assert main(["--init", str(before), "--hands", "--data", "synthetic:8:chars=2-4", "--out", str(after),
+                 "--epochs", "1", "--lr", "1e-30"]) == 0
+    model, config, _ = load_model(str(after))
+    assert config.hands == list(FONT_KINDS) and model.input_shape[-1] == (None,)
+    assert metrics(after)["epochs"][0]["val_nll"] == pytest.approx(metrics(before)["epochs"][0]["val_nll"], abs=1e-5)
+    assert sum(metrics(after)["hands"].values()) == 8
+    assert main(["--hands", "--data", "synthetic:8:chars=2-4", "--out", str(tmp_path / "no-text")]) == 2
+    assert "give --text too" in one_line_error(capsys)
+
+
+def test_hands_need_lines_in_a_known_hand(tmp_path, capsys):
+    lines = tmp_path / "lines"
+    write_json_lines([Line(np.tile(np.array([[40, 0, 0]], np.float32), (30 + n, 1)), text="ab") for n in range(3)],
+                     lines)
+    assert main([*TINY_TEXT, "--hands", "--data", str(lines), "--out", str(tmp_path / "out")]) == 2
+    assert "no line of" in one_line_error(capsys)
+    assert not (tmp_path / "out" / "train.json").exists()
 
 
 # --- a run knows its data and its folder; what --publish writes ---------------------------------
