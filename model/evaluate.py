@@ -13,13 +13,15 @@ the same lines beside it: the text should lower the NLL. `--write N` then writes
 of N of those lines (model.write, bias `--bias`) and reports two more measures:
 - legibility: the character error rate of the project's recogniser (model.recognizer,
   trained on the synthetic corpus) reading the writing, overall and per class of character
-  (lower case, capitals, digits, punctuation, space), beside its rate on the real lines;
+  (lower case, capitals, digits, punctuation, space), beside its rate on the real lines; a
+  writer trained with hands writes each text in its line's hand;
 - alignment: the share of texts whose stop rule fired within 1.5 times the corpus's points
   per character.
 `--hands N` measures whether priming (section 5.5) carries the hand: N held-out lines of each
 of the corpus's hands prime the writer, which then writes another held-out line's text; a
 classifier of hands (model.hands), trained on fresh corpus lines the writer never saw, labels
-each writing, and the report holds the confusion matrix (rows: the prime's hand).
+each writing, and the report holds the confusion matrix (rows: the prime's hand); a writer
+trained with hands also writes the same texts told each prime's hand, with no prime (`told`).
 `--export uint8` measures all of it with the weights as the site stores them (model.export).
 
     python -m model.evaluate --weights {default|distill|FOLDER} --data SRC
@@ -40,7 +42,7 @@ from model.alphabet import Alphabet
 from model.base import MAX_BIAS, ArgumentParser, DataError, Line, ranged, run_cli
 from model.corpus import synthesize
 from model.data import CleanConfig, clean, load, split_lines
-from model.hands import confusion, hand_of, train_hand_classifier
+from model.hands import confusion, hand_label, hand_of, train_hand_classifier
 
 WRITE_BATCH = 50  # texts written side by side
 HAND_TRAINING_LINES = 1200  # fresh corpus lines (seed HAND_TRAINING_SEED) the hand classifier learns from
@@ -86,7 +88,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model import weights  # noqa: E402
-from model.batches import text_codes, zero_start_batch  # noqa: E402
+from model.batches import line_batch  # noqa: E402
 from model.export import as_exported  # noqa: E402
 from model.network import keras, nll_terms, tf  # noqa: E402
 from model.recognizer import (  # noqa: E402
@@ -97,7 +99,8 @@ from model.recognizer import (  # noqa: E402
     load_recognizer,
     read_texts,
 )
-from model.write import WriteConfig, Writer, load_writer  # noqa: E402
+from model.text_network import window_cell  # noqa: E402
+from model.write import WriteConfig, Writer, Written, load_writer  # noqa: E402
 
 
 def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = EvaluateConfig(),
@@ -114,9 +117,11 @@ def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = Eva
         nll_xy, nll_eos = nll_terms(model(inputs, training=False), targets)
         return tf.reduce_sum(nll_xy * mask, axis=1), tf.reduce_sum(nll_eos * mask, axis=1)
 
+    hands = window_cell(model).hands if alphabet else []
+
     def scored(batch):
-        inputs, targets, mask = zero_start_batch(batch)
-        return masked_sums((inputs, text_codes(batch, alphabet)) if alphabet else inputs, targets, mask)
+        inputs, targets = line_batch(batch, alphabet, hands)
+        return masked_sums(inputs, targets[..., :3], targets[..., 3])
 
     ordered = sorted(lines, key=lambda line: len(line.points))
     batches = [ordered[start:start + config.batch_lines] for start in range(0, len(ordered), config.batch_lines)]
@@ -146,8 +151,7 @@ def held_out_lines(model: str | weights.Artefact) -> list[Line]:
 
 def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: Recognizer) -> dict:
     """Legibility and alignment of the writer's writing of the lines' texts (module docstring)."""
-    written = [item for start in range(0, len(lines), WRITE_BATCH)
-               for item in writer.write([line.text for line in lines[start:start + WRITE_BATCH]], WriteConfig(bias))]
+    written = written_in(writer, [line.text for line in lines], [hand_label(line) for line in lines], bias)
     per_character = sum(len(line.points) for line in lines) / sum(len(line.text) for line in lines)
     aligned = [item.stopped and item.points <= ALIGNED_WITHIN * per_character * len(item.line.text) for item in written]
     read, truth = read_texts(recognizer, [item.line for item in written])  # read once for both rates
@@ -157,10 +161,27 @@ def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: 
             "aligned_share": float(np.mean(aligned)), "corpus_points_per_character": round(per_character, 2)}
 
 
+def written_in(writer: Writer, texts: list[str], hands: list[str | None], bias: float,
+               primes: list[Line] | None = None) -> list[Written]:
+    """The texts written, in order, each told its hand where the writer learned it (else none),
+    each after its prime when given."""
+    by_hand: dict[str | None, list[int]] = {}
+    for index, hand in enumerate(hands):
+        by_hand.setdefault(hand if hand in writer.hands else None, []).append(index)
+    written: dict[int, Written] = {}
+    for hand, indices in by_hand.items():
+        for start in range(0, len(indices), WRITE_BATCH):
+            batch = indices[start:start + WRITE_BATCH]
+            written |= zip(batch, writer.write([texts[i] for i in batch], WriteConfig(bias, hand=hand),
+                                               prime=[primes[i] for i in batch] if primes else None))
+    return [written[index] for index in range(len(texts))]
+
+
 def measure_hands(writer: Writer, lines: list[Line], per_hand: int, bias: float,
                   training_lines: int = HAND_TRAINING_LINES) -> dict:
     """Whether priming carries the hand (module docstring): the confusion matrix of the hands
-    of `per_hand` primes per hand against the hands the classifier reads in the writing."""
+    of `per_hand` primes per hand against the hands the classifier reads in the writing; for a
+    writer with hands, also `told`: the same texts written told the primes' hands, no prime."""
     hands: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
         hands.setdefault(hand_of(line), []).append(index)
@@ -168,12 +189,14 @@ def measure_hands(writer: Writer, lines: list[Line], per_hand: int, bias: float,
     primes = [lines[index] for index in chosen]
     # Each prime writes the text of the next held-out line, so no prime writes its own words.
     texts = [lines[(index + 1) % len(lines)].text for index in chosen]
-    written = [item.line for start in range(0, len(primes), WRITE_BATCH)
-               for item in writer.write(texts[start:start + WRITE_BATCH], WriteConfig(bias),
-                                        prime=primes[start:start + WRITE_BATCH])]
+    truth = [hand_of(prime) for prime in primes]
+    written = [item.line for item in written_in(writer, texts, [None] * len(primes), bias, primes)]
     classifier = train_hand_classifier(synthesize(training_lines, HAND_TRAINING_SEED))
-    report = confusion([hand_of(prime) for prime in primes], classifier.predict(written), classifier.hands)
-    return {"primes": len(primes), "bias": bias, **report}
+    report = {"primes": len(primes), "bias": bias, **confusion(truth, classifier.predict(written), classifier.hands)}
+    if writer.hands:
+        told = [item.line for item in written_in(writer, texts, list(truth), bias)]
+        report["told"] = confusion(truth, classifier.predict(told), classifier.hands)
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,9 @@ phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's dev
   model writes the rest of the prime's words first. So after the prime the window starts
   afresh at the new text's first character (kappa and w back to zero), while the LSTM's
   state, which carries the hand, goes on.
+- a writer trained with hands (model.train --hands) is also told which hand to write in:
+  --hand NAME, or, by default, the first it learned; with a prime and no --hand, none is
+  given, and the hand is the one it reads in the prime's strokes.
 - a long text is wrapped at word boundaries into rows of at most --width characters (by
   default the longest lines the writer learned, `metrics.json`'s `longest_text`), a word
   longer than a row hyphenated; the rows are written side by side in one batch and stacked
@@ -61,6 +64,7 @@ class WriteConfig:
     bias: float = 1.0
     seed: int = 0
     width: int | None = None  # characters per written row; None: the longest lines the writer learned
+    hand: str | None = None  # for a writer with hands: None is its first, or with a prime the prime's
 
 
 @dataclass
@@ -90,6 +94,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         ".xml) whose hand to write in")
     parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it (optional: "
                         "the hand carries without it)")
+    parser.add_argument("--hand", help="for a writer trained with hands: which to write in (default: the first "
+                        "it learned, or with --prime the prime's)")
     return parser.parse_args(argv)
 
 
@@ -97,7 +103,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model.network import keras, sample_points, tf  # noqa: E402
-from model.text_network import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
+from model.text_network import NO_HAND, POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
 from model.weights import Artefact, pretrained  # noqa: E402
 
 # A line that has not passed its last character after this many points per character is cut off.
@@ -107,16 +113,18 @@ GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
 class Writer:
     """A loaded synthesis network and its alphabet, stepped one point at a time for a batch."""
 
-    def __init__(self, model: keras.Model, alphabet: Alphabet, row_characters: int = LEARNED_ROW_FALLBACK):
+    def __init__(self, model: keras.Model, alphabet: Alphabet, row_characters: int = LEARNED_ROW_FALLBACK,
+                 hands: list[str] | None = None):
         self.model = model
         self.row_characters = row_characters
+        self.hands = hands or []
         self.cell = window_cell(model)
         self.head = model.get_layer("mixture")
         self.alphabet = alphabet
         self._step = tf.function(self._step_graph, reduce_retracing=True)
 
-    def _step_graph(self, points, states, text, bias, seeds):
-        output, states, phi = self.cell.step(points, states, text)
+    def _step_graph(self, points, states, text, hand, bias, seeds):
+        output, states, phi = self.cell.step(points, states, text, hand)
         y = self.head(output)
         return y, states, phi, sample_points(y, 1.0, seeds, tf.shape(points)[0], bias=bias)
 
@@ -130,6 +138,18 @@ class Writer:
             raise DataError(f"--text: {''.join(unknown)!r} not in the model's alphabet "
                             f"({self.alphabet.chars!r}); leave them out or replace them")
 
+    def hand_one_hot(self, hand: str | None, primed: bool, batch: int):
+        """(batch, hands) one-hot of the hand to write in (module docstring), None for a writer without hands."""
+        if not self.hands:
+            if hand is not None:
+                raise DataError(f"--hand {hand}: this writer learned no hands; leave --hand out, or give "
+                                "--weights a writer trained with --hands")
+            return None
+        if hand is not None and hand not in self.hands:
+            raise DataError(f"--hand {hand}: not one of the writer's hands ({', '.join(self.hands)})")
+        code = self.hands.index(hand) if hand is not None else NO_HAND if primed else 0
+        return one_hot_text(np.full(batch, code, np.int32), len(self.hands))
+
     def write(self, texts: list[str], config: WriteConfig = WriteConfig(),
               prime: Line | list[Line] | None = None) -> list[Written]:
         """Each text written from the zero state, or in the hand of `prime` (one line for every
@@ -140,6 +160,7 @@ class Writer:
         letters = np.array([len(code) for code in codes])
         one_hot = one_hot_text(padded_codes(codes), self.alphabet.size)
         batch = len(texts)
+        hand = self.hand_one_hot(config.hand, prime is not None, batch)
         states = [tf.zeros((batch, size)) for size in self.cell.state_size]
         bias = tf.constant(config.bias, tf.float32)
         fed = np.zeros((batch, 3), np.float32)
@@ -147,11 +168,12 @@ class Writer:
             primes = prime if isinstance(prime, list) else [prime] * batch
             if len(primes) != batch:
                 raise DataError(f"{len(primes)} primes for {batch} texts: give one, or one per text")
-            states, fed = self._read_primes(primes, states, bias, config.seed)
+            states, fed = self._read_primes(primes, states, hand, bias, config.seed)
         limit = int(GIVE_UP_POINTS_PER_CHARACTER * max(len(text) for text in texts))
         drawn, stopped_at = [], np.full(batch, -1)
         for t in range(limit):
-            _, states, phi, sampled = self._step(fed, states, one_hot, bias, self._seeds(config.seed, t + 1_000_000))
+            seeds = self._seeds(config.seed, t + 1_000_000)
+            _, states, phi, sampled = self._step(fed, states, one_hot, hand, bias, seeds)
             past_end = self._past_end(phi.numpy(), letters)
             stopped_at[(stopped_at < 0) & past_end] = t
             if (stopped_at >= 0).all():
@@ -168,7 +190,8 @@ class Writer:
             written.append(Written(line, stopped=bool(stopped_at[row] >= 0), points=int(count)))
         return written
 
-    def _read_primes(self, primes: list[Line], states: list, bias: tf.Tensor, seed: int) -> tuple[list, np.ndarray]:
+    def _read_primes(self, primes: list[Line], states: list, hand, bias: tf.Tensor,
+                     seed: int) -> tuple[list, np.ndarray]:
         """The LSTM's state after each row has read its prime (and its text, or a space where none
         is known), with the window moved back to the start: (states, each prime's last point,
         the next to feed). A row whose prime is shorter keeps its state while the others read on."""
@@ -178,7 +201,7 @@ class Writer:
         fed = np.zeros((len(primes), 3), np.float32)
         for t in range(max(len(points) for points in inputs)):
             reading = np.array([t < len(points) for points in inputs])
-            _, stepped, _, _ = self._step(fed, states, prime_text, bias, self._seeds(seed, t))
+            _, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
             states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
             fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
         kappa, w = (tf.zeros_like(state) for state in states[-2:])
@@ -280,7 +303,7 @@ def load_writer(model: str | Artefact) -> Writer:
     artefact = pretrained(model, text=True) if isinstance(model, str) else model
     assert artefact.alphabet is not None  # load's promise for a text model
     learned = longest_text(artefact.metrics, artefact.train.get("data", ""))
-    return Writer(artefact.model, artefact.alphabet, learned or LEARNED_ROW_FALLBACK)
+    return Writer(artefact.model, artefact.alphabet, learned or LEARNED_ROW_FALLBACK, artefact.config.hands)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             raise DataError(f"--out {out}: name an .svg or a .json file")
         prime = _prime(args.prime, args.prime_text) if args.prime else None
         writer = load_writer(args.weights)
-        line = writer.write_text(args.text, WriteConfig(args.bias, args.seed, args.width), prime)
+        line = writer.write_text(args.text, WriteConfig(args.bias, args.seed, args.width, args.hand), prime)
         # each file whole or not at all: a full disk keeps what was there and names the file
         write_file(out, to_svg(line) if out.suffix == ".svg" else json_line(line))
         if out.suffix == ".json":

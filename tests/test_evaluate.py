@@ -129,17 +129,20 @@ def test_write_needs_a_text_model(capsys):
 
 
 class CopyingWriter:
-    """Stands in for a writer: "writes" each text as a corpus line of the hand it is told to."""
+    """Stands in for a writer: "writes" each text as a corpus line, after a prime in the hand
+    `hand_of_writing` says, else in the hand it is told (a writer with `hands`)."""
 
-    def __init__(self, hand_of_writing, corpus):
+    def __init__(self, hand_of_writing, corpus, hands=()):
         self.hand_of_writing = hand_of_writing
         self.corpus = corpus
+        self.hands = list(hands)
 
     def write(self, texts, config, prime):
-        assert len(prime) == len(texts) and all(text for text in texts)
+        assert all(text for text in texts) and (prime is None or len(prime) == len(texts))
+        assert (prime is None) == (config.hand is not None), "told a hand, or primed"
         by_hand = {hand: [line for line in self.corpus if hand_of(line) == hand] for hand in map(hand_of, self.corpus)}
-        lines = [by_hand[self.hand_of_writing(one)][row] for row, one in enumerate(prime)]
-        return [Written(line, True, len(line.points)) for line in lines]
+        hands = [self.hand_of_writing(one) for one in prime] if prime else [config.hand] * len(texts)
+        return [Written(by_hand[hand][row], True, len(by_hand[hand][row].points)) for row, hand in enumerate(hands)]
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +163,13 @@ def test_hands_rows_are_the_primes_hands_columns_what_the_writing_shows(keeps_th
         assert report["accuracy"] >= 0.6, report  # chance: 1 / hands; alike hands are confused
     else:  # every writing is in the first hand: its column holds most of them, the diagonal little
         assert matrix[:, 0].sum() >= 0.75 * matrix.sum() and report["accuracy"] < 0.5, report
+    assert "told" not in report, "a writer without hands is only primed"
+
+
+def test_a_writer_with_hands_is_also_measured_told_each_hand(corpus):
+    writings, lines = corpus
+    hands = sorted({hand_of(line) for line in lines})
+    writer = CopyingWriter(lambda prime: hands[0], writings, hands=hands)
+    report = measure_hands(writer, lines, per_hand=4, bias=1.0, training_lines=240)
+    assert report["accuracy"] < 0.5 and report["told"]["accuracy"] >= 0.6, report
+    assert np.array(report["told"]["matrix"]).sum() == 4 * len(hands)

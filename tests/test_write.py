@@ -16,17 +16,18 @@ from model.weights import save_artefact
 from model.write import GIVE_UP_POINTS_PER_CHARACTER, MAX_TEXT, WriteConfig, Writer, main, wrap
 
 
-def stepping_writer(characters_per_step: float = 1.0) -> Writer:
+def stepping_writer(characters_per_step: float = 1.0, hands: tuple[str, ...] = ()) -> Writer:
     """A tiny writer whose window moves exactly `characters_per_step` a step: kernel zero, so
     alpha = beta = 1 and kappa_t = t * characters_per_step, whatever the pen does."""
     alphabet = Alphabet.default()
-    model = build_synthesis_model(ModelConfig(1, 8, 2, window_mixtures=2, alphabet_size=alphabet.size))
+    model = build_synthesis_model(ModelConfig(1, 8, 2, window_mixtures=2, alphabet_size=alphabet.size,
+                                              hands=list(hands)))
     window = window_cell(model).window
     kernel, bias = window.get_weights()
     bias[:] = 0.0
     bias[4:] = math.log(characters_per_step)
     window.set_weights([np.zeros_like(kernel), bias])
-    return Writer(model, alphabet)
+    return Writer(model, alphabet, hands=list(hands))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_each_row_reads_its_own_prime_as_if_alone(writer):
 
     def read(primes):
         zero = [tf.zeros((len(primes), size)) for size in writer.cell.state_size]
-        return writer._read_primes(primes, zero, bias, seed=0)
+        return writer._read_primes(primes, zero, None, bias, seed=0)
 
     states, fed = read([short, long])
     for row, prime in enumerate((short, long)):
@@ -74,6 +75,22 @@ def test_a_prime_changes_the_writing(writer):
     plain, = writer.write(["cd"], WriteConfig(seed=3))
     primed, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
     assert not np.allclose(plain.line.points, primed.line.points)
+
+
+def test_a_writer_with_hands_writes_in_the_one_it_is_told():
+    """By default its first hand; with a prime and no hand, none (the zero vector): it reads
+    the prime's; a hand it did not learn, or one given to a writer without hands, is refused."""
+    hands = stepping_writer(hands=("upright", "slanted"))
+    written = {hand: hands.write(["abcd"], WriteConfig(seed=3, hand=hand))[0].line.points
+               for hand in (None, "upright", "slanted")}
+    np.testing.assert_array_equal(written[None], written["upright"])
+    assert not np.allclose(written["upright"], written["slanted"])
+    np.testing.assert_array_equal(hands.hand_one_hot(None, primed=True, batch=2), np.zeros((2, 2)))
+    np.testing.assert_array_equal(hands.hand_one_hot("slanted", primed=True, batch=1), [[0, 1]])
+    with pytest.raises(DataError, match="--hand cursive: not one of the writer's hands \\(upright, slanted\\)"):
+        hands.write(["ab"], WriteConfig(hand="cursive"))
+    with pytest.raises(DataError, match="this writer learned no hands"):
+        stepping_writer().write(["ab"], WriteConfig(hand="upright"))
 
 
 def test_a_window_that_never_arrives_is_cut_off():
