@@ -63,6 +63,9 @@ SPACING_UNIT = 1 / 9  # SynthConfig's letter and word spacing are ninths of the 
 FONT_KINDS = {"scripts": "script", "scriptc": "script", "cursive": "script",
               "futural": "print", "timesr": "roman", "timesi": "italic"}
 JOINED_FONTS = tuple(font for font, kind in FONT_KINDS.items() if kind == "script")
+# Each hand as the page's hand picker names it (the fonts' own names are Hershey's abbreviations).
+HAND_LABELS = {"scripts": "upright script", "scriptc": "formal script", "cursive": "slanted script",
+               "futural": "print", "timesr": "roman", "timesi": "italic"}
 
 
 # Each hand writes in its own part of the slant and letter-width ranges, as writers keep their

@@ -90,7 +90,8 @@ def model_config(model: keras.Model) -> ModelConfig:
     if any(layer.name == "synthesis" for layer in model.layers):
         cell = window_cell(model)
         return ModelConfig(layers=cell.layers, cells=cell.cells, mixtures=mixtures,
-                           window_mixtures=cell.window_mixtures, alphabet_size=cell.alphabet_size)
+                           window_mixtures=cell.window_mixtures, alphabet_size=cell.alphabet_size,
+                           hands=list(cell.hands))
     lstms = [layer for layer in model.layers if layer.name.startswith("lstm_")]
     return ModelConfig(layers=len(lstms), cells=lstms[0].units, mixtures=mixtures)
 

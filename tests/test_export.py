@@ -135,7 +135,8 @@ def test_export_is_deterministic_and_sized(tiny, tmp_path):
     # one byte per kernel weight; float32 biases and the head's columns' ranges (min and step)
     assert shard_bytes == kernels + 4 * biases + 2 * 4 * head_columns
     metadata = json.loads(first[0].read_text())["userDefinedMetadata"]
-    assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3, "window_mixtures": 0, "alphabet_size": 0}
+    assert metadata["model"] == {"layers": 2, "cells": 16, "mixtures": 3, "window_mixtures": 0, "alphabet_size": 0,
+                                 "hands": []}
     # what the page's model reads instead of repeating it (test_handwriting_js.py, test_writer_js.py)
     assert metadata["model_unit"] == MODEL_UNIT and metadata["start_point"] == [0, 0, 0]
 

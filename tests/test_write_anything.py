@@ -12,7 +12,7 @@ import shutil
 import pytest
 from test_article_text import visible_text
 from test_live import CHECK_WRITES_INK
-from test_writer_js import ALPHABET, MEASURED
+from test_writer_js import ALPHABET, CONFIG, MEASURED
 
 import build
 
@@ -133,6 +133,7 @@ def test_write_like_me_primes_the_model_with_the_readers_hand(figure_page, tmp_p
     page.click(".write-anything-like-me")
     wait_written(page)
     assert attribute(page, "data-primed") == "true" and message(page) == ""
+    assert page.locator(".write-anything-hand-choice").is_disabled(), "the prime's hand, not the picker's"
     drawn = int(attribute(page, "data-drawn-points"))
     assert drawn > 0 and int(attribute(page, "data-window-steps")) == drawn
     assert saved_svg(page, tmp_path / "primed.svg") != unprimed, "the same seed writes otherwise after the prime"
@@ -140,6 +141,24 @@ def test_write_like_me_primes_the_model_with_the_readers_hand(figure_page, tmp_p
     wait_written(page)
     assert attribute(page, "data-primed") == "false" and hand_ink(page) == 0 and hand_pixels(page)["hint"] > 0
     assert saved_svg(page, tmp_path / "cleared.svg") == unprimed
+    assert page.locator(".write-anything-hand-choice").is_enabled()
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def test_the_hand_picker_writes_in_the_chosen_hand(figure_page, tmp_path):
+    """The tiny writer learned two hands: the picker offers both, the first chosen, and each
+    writes the same text with the same seed otherwise."""
+    page = figure_page
+    picker = page.locator(".write-anything-hand-choice")
+    assert picker.locator("option").all_text_contents() == CONFIG.hands and picker.input_value() == CONFIG.hands[0]
+    write(page, "abba")
+    first = saved_svg(page, tmp_path / "first.svg")
+    picker.select_option(CONFIG.hands[1])
+    wait_written(page)
+    assert saved_svg(page, tmp_path / "second.svg") != first
+    picker.select_option(CONFIG.hands[0])
+    wait_written(page)
+    assert saved_svg(page, tmp_path / "again.svg") == first
     assert page.console_errors == [] and page.foreign_requests == []
 
 

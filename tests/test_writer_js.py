@@ -1,12 +1,14 @@
 """The in-page synthesis network (templates/js/writer-model.js) against Keras, in headless Chromium.
 
-A tiny text model (model.text_network) with random weights is exported in float32 as weights
-only (model.export) beside the page's modules; fed the same points and text, the page's
-window and head must reproduce WindowCell.step's phi, kappa and mixture parameters, and
+A tiny text model (model.text_network) with two hands and random weights is exported in float32
+as weights only (model.export) beside the page's modules; fed the same points, text and hand,
+the page's window and head must reproduce WindowCell.step's phi, kappa and mixture parameters, and
 writing a word must end by the stop rule (Graves 2013, section 5.3): at exactly the point
 where model.write's Writer, fed the page's draws, ends it. The page wraps a text into rows,
 and scales model units, as Python does.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -19,7 +21,9 @@ from model.text_network import build_synthesis_model, one_hot_text, window_cell
 from model.write import GIVE_UP_POINTS_PER_CHARACTER, WriteConfig, Writer, Written
 
 ALPHABET = Alphabet(" abhi")
-CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_size=ALPHABET.size)
+CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_size=ALPHABET.size,
+                     hands=["upright", "slanted"])
+WITHOUT_HANDS = replace(CONFIG, hands=[])
 TEXT = "hi ab\u00e9ba hi"  # \u00e9 is outside the alphabet: the placeholder, code 0
 STEPS = 40
 # What model.evaluate measured of a text model, as about.json records it for the model card
@@ -31,12 +35,12 @@ MEASURED = {"held_out": {"nll_per_point": -4.25, "nll_xy": -4.3, "nll_eos": 0.05
 PAGE = "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>writer</title>"
 
 
-def tiny_writer(kappa_bias: float = np.log(0.3)) -> keras.Model:
+def tiny_writer(kappa_bias: float = np.log(0.3), config: ModelConfig = CONFIG) -> keras.Model:
     """Every weight random (N(0, 0.3^2)), the window's larger, and kappa's bias set so the
     window crosses the text in about STEPS points: every term of the window matters. A much
     lower kappa_bias makes a writer whose window never reaches the end of a text."""
     keras.utils.set_random_seed(6)
-    model = build_synthesis_model(CONFIG)
+    model = build_synthesis_model(config)
     rng = np.random.default_rng(6)
     model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
     dense = window_cell(model).window
@@ -47,6 +51,11 @@ def tiny_writer(kappa_bias: float = np.log(0.3)) -> keras.Model:
     return model
 
 
+def stuck_writer() -> keras.Model:
+    """A writer whose window never reaches the end of a text; one without hands."""
+    return tiny_writer(kappa_bias=-12.0, config=WITHOUT_HANDS)
+
+
 @pytest.fixture(scope="module")
 def writer(tmp_path_factory):
     model = tiny_writer()
@@ -54,7 +63,7 @@ def writer(tmp_path_factory):
     assets.copy_vendor(folder)
     assets.copy_page_files(folder)
     export_tfjs(model, folder / "writer", None, alphabet=ALPHABET)
-    export_tfjs(tiny_writer(kappa_bias=-12.0), folder / "stuck", None, alphabet=ALPHABET)
+    export_tfjs(stuck_writer(), folder / "stuck", None, alphabet=ALPHABET)
     (folder / "index.html").write_text(PAGE)
     return model, folder
 
@@ -65,15 +74,16 @@ def writer_page(writer, serve, page):
     return page
 
 
-def keras_trace(model, points, text):
+def keras_trace(model, points, text, hand):
     """Per step phi (T, U+1), kappa (T, K) and activated mixture parameters, teacher-forced
-    with WindowCell.step and the head, as model/write.py steps the network."""
+    with WindowCell.step and the head, as model/write.py steps the network, in the named hand."""
     cell, head = window_cell(model), model.get_layer("mixture")
     one_hot = one_hot_text(ALPHABET.encode(text)[None], ALPHABET.size)
+    hand_one_hot = one_hot_text([CONFIG.hands.index(hand)], len(CONFIG.hands))
     states = [tf.zeros((1, size)) for size in cell.state_size]
     phis, kappas, ys = [], [], []
     for x in points:
-        output, states, phi = cell.step(tf.constant(x[None]), states, one_hot)
+        output, states, phi = cell.step(tf.constant(x[None]), states, one_hot, hand_one_hot)
         phis.append(phi[0].numpy()), kappas.append(states[-2][0].numpy()), ys.append(head(output)[0].numpy())
     params = mixture(np.array(ys))
     activated = dict(eos=tf.sigmoid(params.eos_logit[:, 0]), pi=tf.exp(params.log_pi), mu1=params.mu1,
@@ -82,10 +92,10 @@ def keras_trace(model, points, text):
     return np.array(phis), np.array(kappas), {name: np.asarray(value) for name, value in activated.items()}
 
 
-TRACE_IN_PAGE = """async ([text, points, backend]) => {
+TRACE_IN_PAGE = """async ([text, points, backend, hand]) => {
   const {loadWriter} = await import("/assets/js/writer-model.js");
   const writer = await loadWriter("/writer/model.json", {backend});
-  const {params, phi, kappa} = writer.trace(text, points);
+  const {params, phi, kappa} = writer.trace(text, points, hand);
   const plain = (values) => Array.from(values);
   return {info: writer.info, codes: plain(writer.encode(text)), phi: plain(phi), kappa: plain(kappa),
     params: Object.fromEntries(Object.entries(params).map(([name, values]) => [name, plain(values)]))};
@@ -97,10 +107,11 @@ def test_page_window_and_head_reproduce_keras(writer, writer_page, backend):
     model, _ = writer
     rng = np.random.default_rng(7)
     points = np.column_stack([rng.normal(0, 1.5, (STEPS, 2)), rng.random(STEPS) < 0.2]).astype(np.float32)
-    phi, kappa, params = keras_trace(model, points, TEXT)
-    got = writer_page.evaluate(TRACE_IN_PAGE, [TEXT, points.tolist(), backend])
+    hand = CONFIG.hands[1]  # not the default, the first
+    phi, kappa, params = keras_trace(model, points, TEXT, hand)
+    got = writer_page.evaluate(TRACE_IN_PAGE, [TEXT, points.tolist(), backend, hand])
     assert got["info"] == {"backend": backend, "layers": 2, "cells": 6, "mixtures": 3, "windowMixtures": 3,
-                           "alphabet": ALPHABET.chars, "modelUnit": MODEL_UNIT}
+                           "alphabet": ALPHABET.chars, "modelUnit": MODEL_UNIT, "hands": CONFIG.hands}
     assert got["codes"] == ALPHABET.encode(TEXT).tolist() and 0 in got["codes"]
     differences = {"phi": np.abs(np.array(got["phi"]).reshape(phi.shape) - phi).max(),
                    "kappa": np.abs(np.array(got["kappa"]).reshape(kappa.shape) - kappa).max()}
@@ -187,11 +198,12 @@ def test_python_and_the_page_stop_at_the_same_point(writer, writer_page, monkeyp
     """model.write's Writer, fed the page's draws, must end each text exactly where the page's
     writer ended it: by section 5.3's stop rule, or (the stuck writer) cut off after the same
     number of points, the give-up pace both read from one place."""
-    model = writer[0] if folder == "writer" else tiny_writer(kappa_bias=-12.0)
+    model = writer[0] if folder == "writer" else stuck_writer()
     written = writer_page.evaluate(WRITES_IN_PAGE, [folder, [list(case) for case in cases]])
     for (text, bias, _), page_wrote in zip(cases, written):
         replaying(monkeypatch, page_wrote["points"])
-        python_wrote, = Writer(model, ALPHABET).write([text], WriteConfig(bias=bias))
+        python_writer = Writer(model, ALPHABET, hands=list(window_cell(model).hands))
+        python_wrote, = python_writer.write([text], WriteConfig(bias=bias))
         print(folder, repr(text), "page:", len(page_wrote["points"]), page_wrote["stopped"],
               "python:", python_wrote.points, python_wrote.stopped)
         assert (python_wrote.points, python_wrote.stopped) == (len(page_wrote["points"]), page_wrote["stopped"])

@@ -3,8 +3,9 @@
 The page runs the synthesis network (templates/js/writer-model.js, in the model worker) on
 the export in site/writer/ and draws the points as they are sampled, with the soft window's
 weights over the characters beneath (Graves's figure 13). The build gives only the settings:
-the default sentence, the bias, how texts are cut into rows, and the alphabet, so the page
-names the characters it skips before the model has even loaded. No figure without --writer.
+the default sentence, the bias, how texts are cut into rows, the alphabet, so the page names
+the characters it skips before the model has even loaded, and the hands a writer trained with
+hands can be told, for the hand picker. No figure without --writer.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from generator.figures import Figure
 from model.base import shown_name
-from model.text_network import POINTS_PER_CHARACTER
+from model.corpus import HAND_LABELS
+from model.text_network import POINTS_PER_CHARACTER, window_cell
 
 
 @dataclass
@@ -42,7 +44,9 @@ def build(ctx) -> list[Figure]:
         "unitsPerCharacter": metrics.get("units_per_character", config.units_per_character),
         "maxChars": config.max_chars,
         "scale": config.scale, "rowUnits": config.row_units, "seed": ctx.seed, "alphabet": ctx.writer.alphabet.chars,
-        "pointsPerCharacter": POINTS_PER_CHARACTER, "corpus": corpus(ctx.writer.trained_on)})]
+        "pointsPerCharacter": POINTS_PER_CHARACTER, "corpus": corpus(ctx.writer.trained_on),
+        "hands": [{"name": hand, "label": HAND_LABELS.get(hand, hand)}
+                  for hand in window_cell(ctx.writer.model).hands]})]
 
 
 def corpus(trained_on: str) -> str:

@@ -12,7 +12,9 @@
  *   phi(u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)   for u = 1..U+1
  *   w = sum_{u <= U} phi(u) c_u
  *
- * Layer 1 reads [x_t, w_{t-1}], later layers [x_t, h_{l-1}, w_t], the head [h_L, w_t]. Writing
+ * Layer 1 reads [x_t, w_{t-1}] (and, for a writer trained with hands, the one-hot hand to write
+ * in: the named one, else with a prime none, the zero vector, so it reads the prime's hand, else
+ * its first, as model/write.py), later layers [x_t, h_{l-1}, w_t], the head [h_L, w_t]. Writing
  * stops by section 5.3's rule (as model/write.py): when phi(U+1), "past the end", beats
  * phi(u) for every character u. Sampling uses Graves's bias b (section 5.4): pi <-
  * softmax(log pi (1 + b)), sigmas times exp(-b); its random stream is the seed's alone
@@ -22,13 +24,13 @@
  *
  *   const writer = await loadWriter("writer/model.json", {backend: "wasm" | "cpu"})
  *   writer.info        {backend, layers, cells, mixtures, windowMixtures, alphabet (its chars),
- *        modelUnit}
+ *        modelUnit, hands (their names; empty for a writer without)}
  *   writer.encode(text)              -> Int32Array codes: 1 + index in the alphabet, 0 for any
  *        other character (model/alphabet.py's placeholder)
- *   writer.trace(text, points)       -> {params (one row per point, as handwriting.js's step),
+ *   writer.trace(text, points, hand) -> {params (one row per point, as handwriting.js's step),
  *        phi: Float32Array (T * (U+1)), kappa: Float32Array (T * K)}: the points fed in turn
  *        from the zero state (teacher forcing), nothing sampled
- *   writer.start(text, {bias = 1, seed = 0, prime}) -> a writing whose step() returns
+ *   writer.start(text, {bias = 1, seed = 0, prime, hand}) -> a writing whose step() returns
  *        {done: false, point, params, phi, kappa} for each sampled point, or, once finished,
  *        {done: true, stopped} (stopped: by the stop rule, else cut off after the export's
  *        give_up_points_per_character times the text's length); phi and kappa are the window's
@@ -50,7 +52,8 @@ import {
  * @typedef {import("./handwriting.js").Point} Point
  * @typedef {import("./handwriting.js").StackedLstm} StackedLstm
  * @typedef {object} WriterMetadata  the text model export's userDefinedMetadata (model/export.py)
- * @property {{layers: number, cells: number, mixtures: number, window_mixtures: number, alphabet_size: number}} model
+ * @property {{layers: number, cells: number, mixtures: number, window_mixtures: number, alphabet_size: number,
+ *   hands?: string[]}} model
  * @property {{chars: string}} alphabet
  * @property {number} points_per_character
  * @property {Point} start_point
@@ -65,6 +68,7 @@ import {
  * @property {number} cells
  * @property {number} windowMixtures  K
  * @property {number} alphabetSize
+ * @property {string[]} hands  the hands it can be told, in the order of its hand inputs
  * @property {HeadLayout} head
  * @property {string} chars
  * @property {number} giveUpPerCharacter
@@ -73,7 +77,7 @@ import {
  * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array}} SoftWindow  the window at one step
  * @typedef {{h: Float32Array[], c: Float32Array[], kappa: Float32Array, w: Float32Array}} WriterState
  * @typedef {{points: Point[], text: string}} Prime  a real line and its text, read before writing
- * @typedef {{bias?: number, seed?: number, prime?: Prime}} WriteOptions
+ * @typedef {{bias?: number, seed?: number, prime?: Prime, hand?: string}} WriteOptions
  * @typedef {object} WriterStep  one step of a writing: a point (done false, the window's phi and kappa
  *   when it was drawn), or the end (done true: stopped by the stop rule, else cut off)
  * @property {boolean} done
@@ -106,14 +110,15 @@ async function loadTextNetwork(url) {
       + "--weights writer");
   }
   sharedConstants(url, modelJson, ["start_point", "model_unit", "give_up_points_per_character"]);
-  const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize} = metadata.model;
+  const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize, hands = []} =
+    metadata.model;
   const net = {
     lstms: Array.from({length: layers}, (_, layer) => stackLstm(weights, `${CELL}/lstm_${layer}`)),
     windowKernel: weightNamed(weights, `${CELL}/window`, "kernel"),
     windowBias: weightNamed(weights, `${CELL}/window`, "bias"),
     headKernel: weightNamed(weights, "mixture", "kernel"),
     headBias: weightNamed(weights, "mixture", "bias"),
-    cells, windowMixtures, alphabetSize, head: headLayout(mixtures), chars: metadata.alphabet.chars,
+    cells, windowMixtures, alphabetSize, hands, head: headLayout(mixtures), chars: metadata.alphabet.chars,
     giveUpPerCharacter: metadata.give_up_points_per_character, startPoint: metadata.start_point,
     modelUnit: metadata.model_unit,
   };
@@ -129,6 +134,21 @@ const zeroState = (net) => ({
   kappa: new Float32Array(net.windowMixtures),
   w: new Float32Array(net.alphabetSize),
 });
+
+/**
+ * The one-hot hand layer 1 reads (top of this file): empty for a writer without hands.
+ * @param {TextNetwork} net
+ * @param {string | undefined} hand
+ * @param {boolean} primed
+ */
+function handInput(net, hand, primed) {
+  const input = new Float32Array(net.hands.length);
+  if (!net.hands.length) return input;
+  const code = hand === undefined ? (primed ? -1 : 0) : net.hands.indexOf(hand);
+  if (hand !== undefined && code < 0) throw new Error(`write: ${hand} is not one of ${net.hands.join(", ")}`);
+  if (code >= 0) input[code] = 1;
+  return input;
+}
 
 /**
  * The arrays end to end, as one Float32Array: a layer's matMul input row.
@@ -178,14 +198,15 @@ function softWindow(net, h1, kappaBefore, codes) {
  * @param {Float32Array} x
  * @param {WriterState} state
  * @param {Int32Array} codes
+ * @param {Float32Array} hand  handInput's
  * @returns {{state: WriterState, y: Float32Array, phi: Float32Array}}
  */
-function windowStep(net, x, state, codes) {
+function windowStep(net, x, state, codes, hand) {
   const next = /** @type {WriterState} */ ({h: [], c: []});
   /** @type {SoftWindow} */
   let window = null;
   net.lstms.forEach((lstm, layer) => {
-    const input = layer === 0 ? [x, state.w] : [x, next.h[layer - 1], window.w];
+    const input = layer === 0 ? [x, state.w, hand] : [x, next.h[layer - 1], window.w];
     const gates = matMul(joined(...input, state.h[layer]), 1, lstm.stacked, lstm.bias, "sigmoid");
     const {h, c} = updateCells(gates, state.c[layer], net.cells, 1, 1);
     next.h.push(h);
@@ -231,8 +252,9 @@ export function sampleBiased(head, y, bias, random) {
  * @param {TextNetwork} net
  * @param {Prime} prime
  * @param {Int32Array} primeCodes  its text's codes (a space's where it has none)
+ * @param {Float32Array} hand  handInput's
  */
-function primeReader(net, prime, primeCodes) {
+function primeReader(net, prime, primeCodes, hand) {
   let state = zeroState(net);
   let fed = Float32Array.from(net.startPoint);
   let at = 0;
@@ -243,7 +265,7 @@ function primeReader(net, prime, primeCodes) {
      */
     next(count) {
       for (const end = Math.min(prime.points.length, at + count); at < end; at++) {
-        state = windowStep(net, fed, state, primeCodes).state;
+        state = windowStep(net, fed, state, primeCodes, hand).state;
         fed = Float32Array.from(prime.points[at]);
       }
       if (at < prime.points.length) return null;
@@ -271,10 +293,11 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
    * @param {WriteOptions} [options]
    * @returns {Writing}
    */
-  function start(text, {bias = 1, seed = 0, prime} = {}) {
+  function start(text, {bias = 1, seed = 0, prime, hand: handName} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
     const codes = encode(text);
-    const reader = prime ? primeReader(net, prime, encode(prime.text || " ")) : null;
+    const hand = handInput(net, handName, Boolean(prime));
+    const reader = prime ? primeReader(net, prime, encode(prime.text || " "), hand) : null;
     let primed = !reader;
     let state = zeroState(net);
     /** @type {Float32Array} */
@@ -298,7 +321,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
         if (finished) return finished;
         this.read();
         if (written === limit) return (finished = {done: true, stopped: false});
-        const next = windowStep(net, fed, state, codes);
+        const next = windowStep(net, fed, state, codes, hand);
         state = next.state;
         if (pastEnd(next.phi)) return (finished = {done: true, stopped: true});
         fed = sampleBiased(head, next.y, bias, random);
@@ -311,14 +334,16 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
 
   return {
     info: {backend, layers: net.lstms.length, cells: net.cells, mixtures: head.mixtures,
-      windowMixtures: net.windowMixtures, alphabet: net.chars, modelUnit: net.modelUnit},
+      windowMixtures: net.windowMixtures, alphabet: net.chars, modelUnit: net.modelUnit, hands: net.hands},
     encode,
     /**
      * @param {string} text
      * @param {Point[]} points
+     * @param {string} [handName]  for a writer with hands: the one to read the points in (default its first)
      */
-    trace(text, points) {
+    trace(text, points, handName) {
       const codes = encode(text);
+      const hand = handInput(net, handName, false);
       const U = codes.length;
       const K = net.windowMixtures;
       const y = new Float32Array(points.length * head.width);
@@ -326,7 +351,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
       const kappa = new Float32Array(points.length * K);
       let state = zeroState(net);
       points.forEach((point, t) => {
-        const next = windowStep(net, Float32Array.from(point), state, codes);
+        const next = windowStep(net, Float32Array.from(point), state, codes, hand);
         state = next.state;
         y.set(next.y, t * head.width);
         phi.set(next.phi, t * (U + 1));

@@ -39,6 +39,7 @@ import {HandBox} from "./write-like-me.js";
  * @property {number} seed
  * @property {string} alphabet
  * @property {number} pointsPerCharacter
+ * @property {{name: string, label: string}[]} hands  the writer's, for the hand picker (none: no picker)
  * @typedef {object} Row  one row of the text as it is written
  * @property {string} text
  * @property {number} offset  of its first character in the window
@@ -251,12 +252,16 @@ class WriteAnything {
     this.canvas = part(root, ".write-anything-canvas", HTMLCanvasElement);
     this.textInput = part(root, ".write-anything-text", HTMLInputElement);
     this.biasInput = part(root, ".write-anything-bias", HTMLInputElement);
+    /** @type {HTMLSelectElement | null} the hand picker: only for a writer trained with hands */
+    this.handChoice = settings.hands.length ? part(root, ".write-anything-hand-choice", HTMLSelectElement) : null;
     this.status = part(root, ".write-anything-status", HTMLElement);
     this.message = part(root, ".write-anything-message", HTMLElement);
     this.strip = new WindowStrip(root, settings.pointsPerCharacter);
     this.hand = new HandBox(root, settings, {
       onChange: () => {
         root.dataset.primed = String(Boolean(this.hand.prime));
+        // a prime's hand is the one the model reads in it: the picker waits until the box is cleared
+        if (this.handChoice) this.handChoice.disabled = Boolean(this.hand.prime);
         this.restart();
       },
       say: (text) => (this.message.textContent = text),
@@ -292,6 +297,7 @@ class WriteAnything {
       part(root, 'output[for="write-anything-bias"]', HTMLOutputElement).value = biasInput.value;
     });
     biasInput.addEventListener("change", () => this.restart());
+    this.handChoice?.addEventListener("change", () => this.restart());
     part(root, ".write-anything-restart", HTMLButtonElement).addEventListener("click", () => {
       this.seed++;
       this.restart();
@@ -410,7 +416,8 @@ class WriteAnything {
     this.root.dataset.state = "writing";
     const {prime} = this.hand;
     for (const [index, row] of this.rows.entries()) {
-      const options = {bias: Number(this.biasInput.value), seed: this.seed * 1009 + index, prime: prime ?? undefined};
+      const options = {bias: Number(this.biasInput.value), seed: this.seed * 1009 + index, prime: prime ?? undefined,
+        hand: prime ? undefined : this.handChoice?.value};
       const writing = this.writer.write(row.text, options, (_, step) => {
         if (asked !== this.version) return;
         row.points.push(step.point);
@@ -469,6 +476,6 @@ class WriteAnything {
 const root = figureRoot(NAME);
 if (root) {
   const settings = {text: "", bias: 1, rowChars: 40, unitsPerCharacter: 4.8, maxChars: 200, scale: 4.7, rowUnits: 16,
-    seed: 0, alphabet: "", pointsPerCharacter: 27, ...figureData(NAME)};
+    seed: 0, alphabet: "", pointsPerCharacter: 27, hands: [], ...figureData(NAME)};
   new WriteAnything(root, settings).mount();
 }
