@@ -5,7 +5,8 @@ them) on the left, four lines of the synthetic corpus (model/corpus.py) on the r
 one scale so sizes compare. With --hands, docs/hands.png instead: one sentence written in
 each of the corpus's six hands, the joined ones on the left, print on the right. With
 --writer W, the text model's card pictures: FOLDER/hands.png, a held-out line of each hand
-as the prime and what the model wrote after it, and FOLDER/samples.png, texts with
+as the prime and what the model wrote after it (and, for a writer trained with hands, what
+it wrote told that hand, no prime), and FOLDER/samples.png, texts with
 capitals, digits and punctuation written at bias 1 (model.write). Written as SVG, then
 photographed by headless Chromium (the project has no plotting library; this script is not
 part of the build).
@@ -105,8 +106,11 @@ def writer_pictures(folder: str, seed: int) -> None:
     held_out = held_out_lines(folder)
     primes = [next(line for line in held_out if hand_of(line) == hand) for hand in SynthConfig().fonts]
     after = [item.line for item in writer.write([SENTENCE] * len(primes), WriteConfig(seed=seed), prime=primes)]
-    photograph({"prime: a held-out line of each hand": primes, "written after it (bias 1)": after},
-               str(Path(folder) / "hands.png"))
+    columns = {"prime: a held-out line of each hand": primes, "written after it (bias 1)": after}
+    if writer.hands:
+        columns["told that hand, no prime"] = [writer.write([SENTENCE], WriteConfig(seed=seed, hand=hand_of(prime)))[0]
+                                               .line for prime in primes]
+    photograph(columns, str(Path(folder) / "hands.png"))
     written = [item.line for item in writer.write(list(SAMPLE_TEXTS), WriteConfig(seed=seed))]
     half = len(written) // 2
     photograph({"written at bias 1": written[:half], "": written[half:]}, str(Path(folder) / "samples.png"))
