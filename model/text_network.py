@@ -16,10 +16,11 @@ layer 1 at the next step. Later layers read [x_t, h_{l-1}, w_t], as Graves's ski
 connections do. The head and the loss are the unconditional model's: `network.nll_terms`.
 
 A network given hands (ModelConfig.hands) also reads which hand to write in: layer 1 reads
-[x_t, w_{t-1}, hand one-hot] at every step, so the hand holds for the whole line instead of
-being guessed afresh from the strokes so far (one 256-cell layer left alone mixes hands letter
-by letter). Hand code -1 is the zero vector, "no hand given": trained on a share of lines
-without their label, the network then infers the hand from the strokes, as Graves's does.
+[x_t, w_{t-1}, hand one-hot] at every step, so it need not guess the hand afresh from the
+strokes so far (one 256-cell layer left to guess mixed the hands letter by letter; how far
+being told helps is measured in the writer's card). Hand code -1 is the zero vector, "no hand
+given": trained on a share of lines without their label, the network then infers the hand
+from the strokes, as Graves's does.
 
 `WindowCell` is a Keras RNN cell whose state is (h, c) per layer, kappa (K) and w (alphabet
 size), with the one-hot text (and hand) as the RNN's constants. Texts in a batch are padded

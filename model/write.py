@@ -113,12 +113,11 @@ GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
 class Writer:
     """A loaded synthesis network and its alphabet, stepped one point at a time for a batch."""
 
-    def __init__(self, model: keras.Model, alphabet: Alphabet, row_characters: int = LEARNED_ROW_FALLBACK,
-                 hands: list[str] | None = None):
+    def __init__(self, model: keras.Model, alphabet: Alphabet, row_characters: int = LEARNED_ROW_FALLBACK):
         self.model = model
         self.row_characters = row_characters
-        self.hands = hands or []
         self.cell = window_cell(model)
+        self.hands = list(self.cell.hands)  # the names of the hands it learned, in the order of their codes
         self.head = model.get_layer("mixture")
         self.alphabet = alphabet
         self._step = tf.function(self._step_graph, reduce_retracing=True)
@@ -303,7 +302,7 @@ def load_writer(model: str | Artefact) -> Writer:
     artefact = pretrained(model, text=True) if isinstance(model, str) else model
     assert artefact.alphabet is not None  # load's promise for a text model
     learned = longest_text(artefact.metrics, artefact.train.get("data", ""))
-    return Writer(artefact.model, artefact.alphabet, learned or LEARNED_ROW_FALLBACK, artefact.config.hands)
+    return Writer(artefact.model, artefact.alphabet, learned or LEARNED_ROW_FALLBACK)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ def stepping_writer(characters_per_step: float = 1.0, hands: tuple[str, ...] = (
     bias[:] = 0.0
     bias[4:] = math.log(characters_per_step)
     window.set_weights([np.zeros_like(kernel), bias])
-    return Writer(model, alphabet, hands=list(hands))
+    return Writer(model, alphabet)
 
 
 @pytest.fixture(scope="module")

@@ -202,8 +202,7 @@ def test_python_and_the_page_stop_at_the_same_point(writer, writer_page, monkeyp
     written = writer_page.evaluate(WRITES_IN_PAGE, [folder, [list(case) for case in cases]])
     for (text, bias, _), page_wrote in zip(cases, written):
         replaying(monkeypatch, page_wrote["points"])
-        python_writer = Writer(model, ALPHABET, hands=list(window_cell(model).hands))
-        python_wrote, = python_writer.write([text], WriteConfig(bias=bias))
+        python_wrote, = Writer(model, ALPHABET).write([text], WriteConfig(bias=bias))
         print(folder, repr(text), "page:", len(page_wrote["points"]), page_wrote["stopped"],
               "python:", python_wrote.points, python_wrote.stopped)
         assert (python_wrote.points, python_wrote.stopped) == (len(page_wrote["points"]), page_wrote["stopped"])
