@@ -148,6 +148,13 @@ WRITE_IN_PAGE = """async () => {
     other: writer.write("hi", {bias: 1, seed: 4}).points,
     primed: writer.write("hi", {seed: 3, prime: {text: "ab", points: steps.map((step) => step.point)}}),
     ...primedInParts(writer, {text: "a much longer prime than its strokes", points: steps.map((step) => step.point)}),
+    unknownHand: (() => {
+      try {
+        writer.start("hi", {hand: "cursive"});
+      } catch (error) {
+        return error.message;
+      }
+    })(),
     leaked: writer.memory() - tensors,
   };
 }"""
@@ -167,6 +174,7 @@ def test_writing_a_word_stops_by_the_stop_rule(writer_page):
     # (its phi spans "hi" and the place past its end), whatever the prime's text was.
     assert got["partReads"] == got["primeLength"] - 1 and (got["codes"], got["firstPhi"]) == (2, 3)
     assert got["inParts"] == got["whole"]
+    assert got["unknownHand"] == "write: cursive is not one of the writer's hands (upright, slanted)"
     assert got["leaked"] == 0
     assert writer_page.console_errors == [] and writer_page.foreign_requests == []
 

@@ -143,10 +143,11 @@ const zeroState = (net) => ({
  */
 function handInput(net, hand, primed) {
   const input = new Float32Array(net.hands.length);
-  if (!net.hands.length) return input;
-  const code = hand === undefined ? (primed ? -1 : 0) : net.hands.indexOf(hand);
-  if (hand !== undefined && code < 0) throw new Error(`write: ${hand} is not one of ${net.hands.join(", ")}`);
-  if (code >= 0) input[code] = 1;
+  if (hand !== undefined && !net.hands.includes(hand)) {
+    throw new Error(`write: ${hand} is not one of the writer's hands (${net.hands.join(", ") || "it learned none"})`);
+  }
+  if (hand !== undefined) input[net.hands.indexOf(hand)] = 1;
+  else if (!primed && net.hands.length) input[0] = 1;  // a prime's hand is read from its strokes
   return input;
 }
 
