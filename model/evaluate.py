@@ -163,8 +163,9 @@ def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: 
 
 def written_in(writer: Writer, texts: list[str], hands: list[str | None], bias: float,
                primes: list[Line] | None = None) -> list[Written]:
-    """The texts written, in order, each told its hand where the writer learned it (else none),
-    each after its prime when given."""
+    """The texts written, in order, each after its prime when given, and told its hand where the
+    writer learned it; a text of no learned hand gets model.write's default (the first hand,
+    or after a prime none)."""
     by_hand: dict[str | None, list[int]] = {}
     for index, hand in enumerate(hands):
         by_hand.setdefault(hand if hand in writer.hands else None, []).append(index)

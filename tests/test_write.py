@@ -80,15 +80,15 @@ def test_a_prime_changes_the_writing(writer):
 def test_a_writer_with_hands_writes_in_the_one_it_is_told():
     """By default its first hand; with a prime and no hand, none (the zero vector): it reads
     the prime's; a hand it did not learn, or one given to a writer without hands, is refused."""
-    hands = stepping_writer(hands=("upright", "slanted"))
-    written = {hand: hands.write(["abcd"], WriteConfig(seed=3, hand=hand))[0].line.points
+    two_hands = stepping_writer(hands=("upright", "slanted"))
+    written = {hand: two_hands.write(["abcd"], WriteConfig(seed=3, hand=hand))[0].line.points
                for hand in (None, "upright", "slanted")}
     np.testing.assert_array_equal(written[None], written["upright"])
     assert not np.allclose(written["upright"], written["slanted"])
-    np.testing.assert_array_equal(hands.hand_one_hot(None, primed=True, batch=2), np.zeros((2, 2)))
-    np.testing.assert_array_equal(hands.hand_one_hot("slanted", primed=True, batch=1), [[0, 1]])
+    np.testing.assert_array_equal(two_hands.hand_one_hot(None, primed=True, batch=2), np.zeros((2, 2)))
+    np.testing.assert_array_equal(two_hands.hand_one_hot("slanted", primed=True, batch=1), [[0, 1]])
     with pytest.raises(DataError, match="--hand cursive: not one of the writer's hands \\(upright, slanted\\)"):
-        hands.write(["ab"], WriteConfig(hand="cursive"))
+        two_hands.write(["ab"], WriteConfig(hand="cursive"))
     with pytest.raises(DataError, match="this writer learned no hands"):
         stepping_writer().write(["ab"], WriteConfig(hand="upright"))
 
