@@ -11,8 +11,10 @@ shown when the reader hovers a point, goes into a separate file fetched on first
 view carries what is drawn before that (see `at_rest`).
 
 Everything is quantised to small integers and base64 (see `pack`): the first line's view is
-inlined into the page, the others are files under site/data/possibilities/. Any other setting
-is computed in the reader's browser (templates/js/figures/possibilities.js).
+inlined into the page, the others are files under site/data/possibilities/. The futures, nine
+tenths of a view, go to a binary file of their own (`to_file`): base64 hides their byte
+patterns from gzip, so they would weigh a fifth more as sent. Any other setting is computed in
+the reader's browser (templates/js/figures/possibilities.js).
 """
 from __future__ import annotations
 
@@ -79,9 +81,17 @@ def pack_bits(flags) -> dict:
             "data": base64.b64encode(np.packbits(flags.ravel()).tobytes()).decode("ascii")}
 
 
-def unpack(packed: dict) -> np.ndarray:
-    """`pack` or `pack_bits` reversed: floats with NaN where a value was missing, or 0/1 flags."""
-    raw = np.frombuffer(base64.b64decode(packed["data"]), np.uint8)
+def to_file(packed: dict, name: str) -> tuple[dict, bytes]:
+    """A `pack`ed array moved out to a binary file `name` beside the view: (what the view keeps,
+    with `file` for `data`; the file's bytes)."""
+    kept = {key: value for key, value in packed.items() if key != "data"}
+    return {**kept, "file": name}, base64.b64decode(packed["data"])
+
+
+def unpack(packed: dict, data: bytes | None = None) -> np.ndarray:
+    """`pack` or `pack_bits` reversed: floats with NaN where a value was missing, or 0/1 flags;
+    `data` is the file's bytes for an array moved out by `to_file`."""
+    raw = np.frombuffer(base64.b64decode(packed["data"]) if data is None else data, np.uint8)
     if packed["dtype"] == "bits":
         return np.unpackbits(raw)[:int(np.prod(packed["shape"]))].reshape(packed["shape"])
     ints = raw.view(np.dtype(packed["dtype"]).newbyteorder("<")).reshape(packed["shape"])
@@ -255,7 +265,7 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
     config = config or PossibilitiesConfig()
     runner = ctx.runner
     lines = chosen_lines(runner, ctx, config)
-    files = {"config.json": asdict(config)}
+    files: dict[str, dict | bytes] = {"config.json": asdict(config)}
     menu = []
     first_view = None
     views, mixtures = [], []
@@ -281,6 +291,9 @@ def build(ctx, config: PossibilitiesConfig | None = None) -> list[Figure]:
     fork = observed.get("fork")
     if fork:  # the inset opens on the fork: its line's view carries that point's mixture, no fetch
         views[fork["lineIndex"]].update(at_rest(mixtures[fork["lineIndex"]], fork["point"] - 1))
+    for index, view in enumerate(views):
+        name = f"futures-{index}.bin"
+        view["futures"], files[name] = to_file(view["futures"], name)
     data = {"lines": menu, "first": first_view, "futures": config.futures, "steps": config.steps,
             "temperature": config.temperature, "mixtures": ctx.config.mixtures,
             "seed": derive_seed(ctx.seed, "possibilities", "page"), "observed": observed}

@@ -28,6 +28,8 @@ import {extent, fitCanvas, paintPoints} from "../ink.js";
  * @typedef {import("../handwriting.js").Point} Point
  * @typedef {{dtype: "int8" | "int16" | "bits", scale?: number, shape: number[], data: string}} Packed
  *   a quantised array as the build writes it (generator/figures/possibilities.py `pack`)
+ * @typedef {Omit<Packed, "data"> & {file: string}} PackedFile  one whose bytes are a file of their own
+ *   beside the view (`to_file`)
  * @typedef {Float32Array | Uint8Array} Unpacked  numbers (NaN where missing), or bits
  * @typedef {Record<string, Unpacked>} MixtureRows  per point: pi, mu1, mu2, logSigma1, logSigma2, rho
  *   (points x M, row-major) and eos
@@ -37,7 +39,7 @@ import {extent, fitCanvas, paintPoints} from "../ink.js";
  * @property {Packed} pen
  * @property {number} steps
  * @property {number} count
- * @property {Packed} futures
+ * @property {PackedFile} futures
  * @property {Packed} futurePen
  * @property {Packed} nll
  * @property {Packed} entropy
@@ -156,13 +158,19 @@ export function ellipseAxes(sigma1, sigma2, rho) {
   };
 }
 
+/** @param {string} data  base64 */
+function base64Bytes(data) {
+  return Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+}
+
 /** The build's quantised arrays (generator/figures/possibilities.py `pack`) as numbers. */
 /**
- * @param {Packed} packed
+ * @param {Packed | PackedFile} packed
+ * @param {Uint8Array} [bytes]  a PackedFile's file
  * @returns {Unpacked}
  */
-export function unpack({dtype, scale, data}) {
-  const bytes = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+export function unpack(packed, bytes = base64Bytes(/** @type {Packed} */ (packed).data)) {
+  const {dtype, scale} = packed;
   if (dtype === "bits") {
     const bits = new Uint8Array(bytes.length * 8);
     bits.forEach((_, i) => { bits[i] = (bytes[i >> 3] >> (7 - (i & 7))) & 1; });
@@ -184,9 +192,10 @@ function unpackAll(packed) {
 
 /**
  * @param {RawView} raw
+ * @param {ArrayBuffer} futures  the bytes of raw.futures.file
  * @returns {View}
  */
-function decodeView(raw) {
+function decodeView(raw, futures) {
   const length = raw.points.shape[0];
   const offsets = unpack(raw.points);
   const pen = unpack(raw.pen);
@@ -203,7 +212,7 @@ function decodeView(raw) {
   return {
     name: raw.name, length, offsets, pen, xs, ys,
     steps: raw.steps, count: raw.count,
-    futures: unpack(raw.futures), futurePen: unpack(raw.futurePen),
+    futures: unpack(raw.futures, new Uint8Array(futures)), futurePen: unpack(raw.futurePen),
     nll: unpack(raw.nll), entropy: unpack(raw.entropy), eos: unpack(raw.eos),
     middle: {index: raw.middle.index, mixture: unpackAll(raw.middle.mixture)},  // the inset before any hover
     // The line's points as the model reads them: [dx, dy, pen_up] in model units.
@@ -514,7 +523,7 @@ class Possibilities {
     this.idleReadout = this.readout.textContent;
     this.scroller = part(root, ".poss-scroll", HTMLElement);
     /** @type {Map<number, Promise<View>>} */
-    this.views = new Map([[0, Promise.resolve(decodeView(data.first))]]);
+    this.views = new Map([[0, this.withFutures(data.first)]]);
     /** @type {Map<number, Promise<MixtureRows>>} */
     this.mixtures = new Map();
     /** @type {AbortController | null} */
@@ -554,16 +563,33 @@ class Possibilities {
   }
 
   /** @param {string} name  a file under data/possibilities/ */
-  fetchJson(name) {
+  fetchData(name) {
     return fetch(new URL(name, DATA_URL)).then((response) => {
       if (!response.ok) throw new Error(`${name}: HTTP ${response.status}; rebuild the site`);
-      return response.json();
+      return response;
     });
+  }
+
+  /** @param {string} name */
+  fetchJson(name) {
+    return this.fetchData(name).then((response) => response.json());
+  }
+
+  /**
+   * A view decoded once its futures' file has arrived.
+   * @param {RawView} raw
+   * @returns {Promise<View>}
+   */
+  withFutures(raw) {
+    return this.fetchData(raw.futures.file).then((response) => response.arrayBuffer())
+      .then((futures) => decodeView(raw, futures));
   }
 
   /** @param {number} index */
   viewOf(index) {
-    if (!this.views.has(index)) this.views.set(index, this.fetchJson(`line-${index}.json`).then(decodeView));
+    if (!this.views.has(index)) {
+      this.views.set(index, this.fetchJson(`line-${index}.json`).then((raw) => this.withFutures(raw)));
+    }
     return this.views.get(index);
   }
 
