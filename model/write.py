@@ -51,6 +51,7 @@ from model.base import (
     seed_argument,
     write_file,
 )
+from model.corpus import HAND_LABELS
 from model.data import TEXT_SUFFIX, json_line, load, longest_text
 
 MAX_TEXT = 1000  # characters: about 27,000 points, a few minutes on a laptop CPU
@@ -94,8 +95,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         ".xml) whose hand to write in")
     parser.add_argument("--prime-text", help="the priming line's text, if it has no .txt beside it (optional: "
                         "the hand carries without it)")
-    parser.add_argument("--hand", help="for a writer trained with hands: which to write in (default: the first "
-                        "it learned, or with --prime the prime's)")
+    parser.add_argument("--hand", help="for a writer trained with hands: which to write in, by its font's name "
+                        "(timesi) or as the page names it ('italic'); default: the first it learned, or with --prime "
+                        "the prime's")
     return parser.parse_args(argv)
 
 
@@ -144,8 +146,11 @@ class Writer:
                 raise DataError(f"--hand {hand}: this writer learned no hands; leave --hand out, or give "
                                 "--weights a writer trained with --hands")
             return None
+        named = {HAND_LABELS.get(name, name): name for name in self.hands}  # as the page names them
+        hand = named.get(hand, hand) if hand is not None else None
         if hand is not None and hand not in self.hands:
-            raise DataError(f"--hand {hand}: not one of the writer's hands ({', '.join(self.hands)})")
+            known = ", ".join(f"{label} ({name})" if label != name else name for label, name in named.items())
+            raise DataError(f"--hand {hand}: not one of the writer's hands: {known}")
         code = self.hands.index(hand) if hand is not None else NO_HAND if primed else 0
         return one_hot_text(np.full(batch, code, np.int32), len(self.hands))
 

@@ -87,8 +87,12 @@ def test_a_writer_with_hands_writes_in_the_one_it_is_told():
     assert not np.allclose(written["upright"], written["slanted"])
     np.testing.assert_array_equal(two_hands.hand_one_hot(None, primed=True, batch=2), np.zeros((2, 2)))
     np.testing.assert_array_equal(two_hands.hand_one_hot("slanted", primed=True, batch=1), [[0, 1]])
-    with pytest.raises(DataError, match="--hand cursive: not one of the writer's hands \\(upright, slanted\\)"):
+    with pytest.raises(DataError, match=r"--hand cursive: not one of the writer's hands: upright, slanted$"):
         two_hands.write(["ab"], WriteConfig(hand="cursive"))
+    fonts = stepping_writer(hands=("scripts", "timesi"))  # the corpus's hands, as the page names them too
+    np.testing.assert_array_equal(fonts.hand_one_hot("italic", primed=False, batch=1), [[0, 1]])
+    with pytest.raises(DataError, match=r"hands: upright script \(scripts\), italic \(timesi\)$"):
+        fonts.write(["ab"], WriteConfig(hand="cursive"))
     with pytest.raises(DataError, match="this writer learned no hands"):
         stepping_writer().write(["ab"], WriteConfig(hand="upright"))
 
