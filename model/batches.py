@@ -6,7 +6,9 @@ real points. Training (model.train) cuts long lines into windows of `seq_len` st
 (`windows`, `dataset`), or keeps them whole and batches lines of similar length, one batch
 made at a time (`line_batch`, `line_dataset`); a text-conditional network also reads each
 line's text as codes (`text_codes`) and, given hands, its hand's code (`hand_codes`; a share of
-the lines in training goes without, so that the network also learns to infer a hand).
+the lines in training goes without, so that the network also learns to infer a hand), and
+training may move the offsets it reads by a little noise (`input_noise`), so that it leans less
+on its own last points, which drift when it writes alone.
 Evaluation (model.evaluate) and the export's first input (model.export) use the same zero
 start, so training, scoring and the page agree.
 """
@@ -73,12 +75,16 @@ def dataset(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle_se
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def line_batch(lines: list[Line], alphabet: Alphabet | None, hands: list[str] | None = None, rng=None):
+def line_batch(lines: list[Line], alphabet: Alphabet | None, hands: list[str] | None = None, rng=None,
+               input_noise: float = 0.0):
     """(inputs (B, T, 3), targets (B, T, 4)) of whole lines: zero-start inputs, padding masked
     by target channel 3; with an alphabet the inputs are (inputs, text codes (B, U)), texts
     padded with TEXT_PADDING, and with hands also hand codes (B,), HAND_DROPOUT of them
-    NO_HAND when an `rng` is given."""
+    NO_HAND when an `rng` is given. With an `rng` and `input_noise`, normal noise of that
+    standard deviation (model units) moves the offsets the network reads, never the targets."""
     fed, expected, mask = zero_start_batch(lines)
+    if rng is not None and input_noise:
+        fed[..., :2] += rng.normal(0.0, input_noise, fed[..., :2].shape).astype(np.float32)
     inputs: tuple | np.ndarray = (fed, text_codes(lines, alphabet)) if alphabet else fed
     if hands:
         inputs += (hand_codes(lines, hands, HAND_DROPOUT if rng else 0.0, rng),)
@@ -86,9 +92,10 @@ def line_batch(lines: list[Line], alphabet: Alphabet | None, hands: list[str] | 
 
 
 def line_dataset(lines: list[Line], alphabet: Alphabet | None, batch_size: int, shuffle_seed: int | None = None,
-                 hands: list[str] | None = None):
+                 hands: list[str] | None = None, input_noise: float = 0.0):
     """A tf.data pipeline of line_batch batches of lines of similar length, made one at a time;
-    the order of the batches reshuffled every epoch (and hands dropped afresh) when seeded."""
+    the order of the batches reshuffled every epoch (and hands dropped and noise drawn afresh)
+    when seeded."""
     ordered = sorted(lines, key=lambda line: len(line.points))
     groups = [ordered[start:start + batch_size] for start in range(0, len(ordered), batch_size)]
     epoch = [0]
@@ -100,7 +107,7 @@ def line_dataset(lines: list[Line], alphabet: Alphabet | None, batch_size: int, 
             rng.shuffle(order)
             epoch[0] += 1
         for index in order:
-            yield line_batch(groups[index], alphabet, hands, rng)
+            yield line_batch(groups[index], alphabet, hands, rng, input_noise)
 
     points = tf.TensorSpec((None, None, 3), tf.float32)
     inputs = (points, tf.TensorSpec((None, None), tf.int32)) if alphabet else points

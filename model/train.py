@@ -100,6 +100,9 @@ class TrainConfig:
     lr: float = 1e-3
     lr_decay: str = "none"  # LR_DECAYS; cosine: from lr along a half cosine to 0 at the end of `epochs`
     clip: float = 10.0  # Keras clipnorm: each weight's gradient is rescaled to at most this norm
+    # std of normal noise on the offsets the network reads in training (model units; targets
+    # stay clean), so it leans less on its own last points, which drift when it writes alone
+    input_noise: float = 0.0
     val_fraction: float = 0.1
     patience: int = 3  # epochs without a better validation NLL before stopping
     seed: int = 0
@@ -151,6 +154,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     for name in ("lr", "clip"):
         parser.add_argument(f"--{name}", type=_positive(float), help=default_help(name))
     parser.add_argument("--lr-decay", choices=LR_DECAYS, help=default_help("lr_decay"))
+    parser.add_argument("--input-noise", type=_positive(float, zero=True), default=defaults["input_noise"],
+                        help="whole lines only: std of noise on the offsets the network reads in training, model "
+                        "units (default %(default)s)")
     parser.add_argument("--val-fraction", type=float, default=defaults["val_fraction"], help="default %(default)s")
     parser.add_argument("--seed", type=seed_argument, default=defaults["seed"], help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
@@ -479,7 +485,8 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
             raise TrainError(f"--hands: no line of {config.data} is in a known hand ({', '.join(config.model.hands)}); "
                              "give synthetic corpus lines")
     if alphabet or not config.seq_len:
-        training = line_dataset(train_lines, alphabet, config.batch_size, config.seed, config.model.hands)
+        training = line_dataset(train_lines, alphabet, config.batch_size, config.seed, config.model.hands,
+                                config.input_noise)
         validation = line_dataset(val_lines, alphabet, config.batch_size, hands=config.model.hands)
         sequences = len(train_lines)
     else:
@@ -641,6 +648,8 @@ def _train(args: argparse.Namespace) -> None:
         shape = init_shape
     if args.hands and not shape.get("window_mixtures"):
         raise TrainError("--hands: give --text too, or --init a text-conditional model")
+    if args.input_noise and settings.get("seq_len", TrainConfig.seq_len) and not shape.get("window_mixtures"):
+        raise TrainError("--input-noise: give --seq-len 0 (whole lines), or train a text-conditional model")
     if args.hands and not shape.get("hands"):
         shape["hands"] = list(FONT_KINDS)
     train(TrainConfig(**settings, model=ModelConfig(**shape)), args.out, verbose=1 if sys.stdout.isatty() else 2)

@@ -263,6 +263,22 @@ def test_hand_codes_name_each_lines_hand_and_training_drops_a_share():
     assert set(dropped[dropped != NO_HAND]) == {0, 1} and (dropped[::2] != 0).all()
 
 
+def test_input_noise_moves_the_offsets_read_in_training_never_the_targets(tmp_path, capsys):
+    lines = [Line(np.ones((400, 3), np.float32) * [40, -40, 0], text="ab") for _ in range(4)]
+    (clean, _), clean_targets = line_batch(lines, Alphabet.default(), rng=np.random.default_rng(0))
+    (noisy, _), targets = line_batch(lines, Alphabet.default(), rng=np.random.default_rng(0), input_noise=0.1)
+    np.testing.assert_array_equal(targets, clean_targets)
+    np.testing.assert_array_equal(noisy[..., 2], clean[..., 2])  # the pen is never moved
+    assert np.std(noisy[..., :2] - clean[..., :2]) == pytest.approx(0.1, rel=0.05)
+    (unmoved, _), _ = line_batch(lines, Alphabet.default(), input_noise=0.1)  # no rng: validation, scoring
+    np.testing.assert_array_equal(unmoved, clean)
+    out = tmp_path / "noisy"
+    assert main([*TINY_TEXT, "--input-noise", "0.1", "--out", str(out), "--epochs", "1"]) == 0
+    assert json.loads((out / "train.json").read_text())["input_noise"] == 0.1
+    assert main(["--data", "synthetic:8", "--cells", "8", "--input-noise", "0.1", "--out", str(tmp_path / "cut")]) == 2
+    assert "--input-noise: give --seq-len 0" in one_line_error(capsys)
+
+
 def test_hands_grow_a_text_model_that_writes_as_before_until_trained(tmp_path, capsys):
     """--hands on a model trained without: zero weights for the new inputs, so the validation
     NLL before any step (an lr too small to move it) is the init model's."""
