@@ -20,7 +20,7 @@ FIGURE = '[data-figure="possibilities"]'
 
 def run_node(body: str):
     """Runs an ES module body that imports the figure's exports; returns what it prints as JSON."""
-    script = f"import {{veerColour, ellipseAxes, unpack}} from {json.dumps(str(FIGURE_JS))};\n{body}"
+    script = f"import {{veerColour, ellipseAxes, unpack, pointMajor}} from {json.dumps(str(FIGURE_JS))};\n{body}"
     result = subprocess.run(["node", "--no-warnings", "--experimental-detect-module", "--input-type=module",
                              "-e", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -65,6 +65,31 @@ def test_mixture_ellipse_axes():
     for (s1, s2, rho), got in zip([(2, 1, 0), (1, 1, 0.6), (1, 3, -0.3)], axes):
         # the product of the radii is the square root of the covariance's determinant
         assert got["rx"] * got["ry"] == pytest.approx(s1 * s2 * math.sqrt(1 - rho * rho))
+
+
+def test_a_views_futures_file_reads_back_in_javascript_as_the_model_drew_them():
+    """Sorted and stored step-major by the build, each future comes back whole in the figure's
+    order (points, futures, steps, 2), its pen lifts beside it."""
+    rng = np.random.default_rng(0)
+    futures = rng.integers(-60, 60, (3, 5, 4, 2)) / possibilities.FUTURE_SCALE
+    pen = rng.integers(0, 2, (3, 5, 4))
+    pen[..., :3] = (futures[..., 0] > 0)[..., :3]  # a pen that can only follow its own future
+    view = {"futures": possibilities.pack(futures, possibilities.FUTURE_SCALE, "int8"),
+            "futurePen": possibilities.pack_bits(pen)}
+    data = possibilities.futures_file(view, "futures-0.bin")
+    read = run_node(f"""
+    const stored = unpack({json.dumps(view["futures"])}, Uint8Array.from({json.dumps(list(data))}));
+    console.log(JSON.stringify({{futures: Array.from(pointMajor(stored, {view["futures"]["shape"]})),
+                                pen: Array.from(unpack({json.dumps(view["futurePen"])}))}}));
+    """)
+    scale = possibilities.FUTURE_SCALE
+    got = np.rint(np.array(read["futures"]).reshape(3, 5, 4, 2) * scale) / scale  # float32 in the page
+    got_pen = np.array(read["pen"][:pen.size]).reshape(pen.shape)
+    for point in range(3):  # the same futures, reordered with their pens
+        drawn = sorted(map(repr, zip(futures[point].tolist(), pen[point].tolist())))
+        assert sorted(map(repr, zip(got[point].tolist(), got_pen[point].tolist()))) == drawn
+        assert (np.diff(got[point, :, 0, 0]) >= 0).all()
+    np.testing.assert_array_equal(got_pen[..., :3], got[..., :3, 0] > 0)
 
 
 def test_packed_arrays_read_back_in_javascript():
@@ -116,10 +141,13 @@ def test_build_offers_samples_a_straight_line_and_human_lines(tiny_build):
     assert kinds == ["sample"] * 5 + ["straight"] + ["human"] * 2
     assert [line["points"] for line in figure.data["lines"]] == [30] * 5 + [100, 60, 45]
     first_futures = figure.data["first"]["futures"]
-    assert first_futures["shape"] == [30, 50, settings.steps, 2] and "data" not in first_futures
-    # Each view's futures are raw int8 in a file of their own, which gzip compresses better than base64.
-    futures = possibilities.unpack(first_futures, figure.files[first_futures["file"]])
+    assert first_futures["shape"] == [settings.steps, 2, 30, 50] and "data" not in first_futures
+    # Each view's futures are raw int8 in a file of their own, step-major, each point's sorted by
+    # their first step: what gzip compresses best.
+    futures = possibilities.unpack(first_futures, figure.files[first_futures["file"]]).transpose(2, 3, 0, 1)
     assert futures.shape == (30, 50, settings.steps, 2) and np.abs(futures).max() > 0.1
+    first_steps = futures[:, :, 0, 0]
+    assert (np.diff(first_steps, axis=1) >= 0).all() and np.ptp(first_steps, axis=1).min() > 0
     straight = figure.files["line-5.json"]
     assert straight["points"]["shape"] == [100, 2] and straight["futures"]["file"] == "futures-5.bin"
     assert len(figure.files["futures-5.bin"]) == 100 * 50 * settings.steps * 2

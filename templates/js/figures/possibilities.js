@@ -29,7 +29,7 @@ import {extent, fitCanvas, paintPoints} from "../ink.js";
  * @typedef {{dtype: "int8" | "int16" | "bits", scale?: number, shape: number[], data: string}} Packed
  *   a quantised array as the build writes it (generator/figures/possibilities.py `pack`)
  * @typedef {Omit<Packed, "data"> & {file: string}} PackedFile  one whose bytes are a file of their own
- *   beside the view (`to_file`)
+ *   beside the view (`futures_file`)
  * @typedef {Float32Array | Uint8Array} Unpacked  numbers (NaN where missing), or bits
  * @typedef {Record<string, Unpacked>} MixtureRows  per point: pi, mu1, mu2, logSigma1, logSigma2, rho
  *   (points x M, row-major) and eos
@@ -191,6 +191,25 @@ function unpackAll(packed) {
 }
 
 /**
+ * The futures file's step-major layout (steps, 2, points, futures) in the figure's order,
+ * (points, futures, steps, 2).
+ * @param {Unpacked} stored
+ * @param {number[]} shape  stored's
+ * @returns {Float32Array}
+ */
+export function pointMajor(stored, [steps, coordinates, points, count]) {
+  const futures = new Float32Array(stored.length);
+  stored.forEach((value, index) => {
+    const future = index % count;
+    const point = Math.floor(index / count) % points;
+    const coordinate = Math.floor(index / (count * points)) % coordinates;
+    const step = Math.floor(index / (count * points * coordinates));
+    futures[((point * count + future) * steps + step) * coordinates + coordinate] = value;
+  });
+  return futures;
+}
+
+/**
  * @param {RawView} raw
  * @param {ArrayBuffer} futures  the bytes of raw.futures.file
  * @returns {View}
@@ -212,7 +231,8 @@ function decodeView(raw, futures) {
   return {
     name: raw.name, length, offsets, pen, xs, ys,
     steps: raw.steps, count: raw.count,
-    futures: unpack(raw.futures, new Uint8Array(futures)), futurePen: unpack(raw.futurePen),
+    futures: pointMajor(unpack(raw.futures, new Uint8Array(futures)), raw.futures.shape),
+    futurePen: unpack(raw.futurePen),
     nll: unpack(raw.nll), entropy: unpack(raw.entropy), eos: unpack(raw.eos),
     middle: {index: raw.middle.index, mixture: unpackAll(raw.middle.mixture)},  // the inset before any hover
     // The line's points as the model reads them: [dx, dy, pen_up] in model units.
