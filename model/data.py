@@ -528,7 +528,8 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     `source` is a JSON line file or a folder tree of them (with N.txt texts beside), an
     IAM-OnDB lineStrokes XML file, folder tree or tar archive (read without unpacking),
     `synthetic` / `synthetic:N` (model.corpus, seed 0; `synthetic:N:chars=3-12` writes lines of
-    3 to 12 characters), or `distill` (the original article's 145 human lines, model.remote).
+    about 3 to 12 characters: phrases until a length drawn from that range is reached), or
+    `distill` (the original article's 145 human lines, model.remote).
     `limit` keeps the first lines only. All or nothing: the first bad input raises DataError
     naming the file and the place in it.
 

@@ -101,7 +101,7 @@ def learned_from(spec: str) -> str:
         fonts = hershey_fonts()
         return (f"synthetic handwriting, written by a program in {spelled(fonts['count'])} of A. V. Hershey’s "
                 f"fonts — {fonts['kinds']} — with a pen’s rhythm"
-                + (f", in lines of {low} to {high} characters" if low else ""))
+                + (f", in lines of about {low} to {high} characters" if low else ""))
     if spec == "distill":
         return "the original article’s lines of human handwriting"
     if "linestrokes" in spec.lower():
