@@ -83,9 +83,13 @@ class HandClassifier:
     forest: object
     hands: tuple[str, ...]
 
-    def predict(self, lines: list[Line]) -> list[str]:
-        features = np.stack([stroke_features(line) for line in lines])
-        return [self.hands[index] for index in self.forest.predict(features)]  # type: ignore[attr-defined]
+    def predict(self, lines: list[Line]) -> list[str | None]:
+        """Each line's hand; None for one of fewer than MIN_POINTS points, too short to tell (a
+        writer can stop at once)."""
+        readable = [line for line in lines if len(line.points) >= MIN_POINTS]
+        found = iter(self.forest.predict(np.stack([stroke_features(line) for line in readable]))  # type: ignore[attr-defined]
+                     if readable else [])
+        return [self.hands[next(found)] if len(line.points) >= MIN_POINTS else None for line in lines]
 
 
 def hand_label(line: Line) -> str | None:
@@ -114,9 +118,12 @@ def train_hand_classifier(lines: list[Line], seed: int = 0, trees: int = 200) ->
     return HandClassifier(forest, hands)
 
 
-def confusion(truth: list[str], predicted: list[str], hands: tuple[str, ...]) -> dict:
-    """{"hands", "matrix" (rows: the true hand, columns: the label given), "accuracy"}."""
+def confusion(truth: list[str], predicted: list[str | None], hands: tuple[str, ...]) -> dict:
+    """{"hands", "matrix" (rows: the true hand, columns: the label given), "accuracy", and
+    "too_short": how many writings were too short to label (in no column; never right)}."""
     matrix = np.zeros((len(hands), len(hands)), int)
     for want, got in zip(truth, predicted):
-        matrix[hands.index(want), hands.index(got)] += 1
-    return {"hands": list(hands), "matrix": matrix.tolist(), "accuracy": float(np.trace(matrix) / max(matrix.sum(), 1))}
+        if got is not None:
+            matrix[hands.index(want), hands.index(got)] += 1
+    return {"hands": list(hands), "matrix": matrix.tolist(), "accuracy": float(np.trace(matrix) / max(len(truth), 1)),
+            "too_short": sum(got is None for got in predicted)}

@@ -69,8 +69,8 @@ ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
                  "aligned_share": float, "aligned_within": float,
                  "cer_by_class?": {"lower case?": float, "capitals?": float, "digits?": float, "punctuation?": float,
                                    "space?": float}},
-    "hands?": {"primes": int, "bias": float, "hands": [str], "matrix": [[int]], "accuracy": float,
-               "told?": {"hands": [str], "matrix": [[int]], "accuracy": float}}}}
+    "hands?": {"primes": int, "bias": float, "hands": [str], "matrix": [[int]], "accuracy": float, "too_short?": int,
+               "told?": {"hands": [str], "matrix": [[int]], "accuracy": float, "too_short?": int}}}}
 EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll": float, "val_nll_xy": float,
                 "val_nll_eos": float}
 METRICS_SCHEMA = {"data?": str, "init?": (str, None), "train_lines?": int, "train_points?": int,

@@ -37,6 +37,20 @@ def test_it_tells_held_out_lines_of_two_hands_apart(two_hands):
     assert report["accuracy"] >= 0.95, report
 
 
+def test_a_writing_too_short_to_tell_counts_in_no_hand(two_hands):
+    """A writer can stop at once; its few points are labelled None, and the confusion matrix
+    counts them apart, never as right."""
+    classifier = train_hand_classifier(two_hands[:160], seed=0, trees=50)
+    stub = Line(np.zeros((4, 3), np.float32))
+    lines = [two_hands[160], stub, two_hands[161]]
+    predicted = classifier.predict(lines)
+    assert predicted[1] is None and predicted[0::2] == classifier.predict(lines[0::2])
+    truth = [hand_of(two_hands[160]), hand_of(two_hands[160]), hand_of(two_hands[161])]
+    report = confusion(truth, predicted, classifier.hands)
+    assert report["too_short"] == 1 and sum(map(sum, report["matrix"])) == 2
+    assert report["accuracy"] == pytest.approx(sum(p == t for p, t in zip(predicted, truth)) / 3)
+
+
 def test_lines_it_cannot_read_are_refused(two_hands):
     with pytest.raises(DataError, match="too few"):
         stroke_features(Line(np.zeros((3, 3), np.float32)))
