@@ -128,8 +128,8 @@ def test_the_page_links_to_its_source_when_it_is_known(tmp_path_factory, tiny_ar
 
 
 def test_the_writers_rows_follow_the_lines_it_learned(tiny_site):
-    text = visible_text(tiny_site)  # the committed writer: synthetic:30000:chars=3-12
-    assert "It learned from lines of at most 12 characters; a longer text is written in rows" in text
+    text = visible_text(tiny_site)  # the committed writer: synthetic:14000:chars=3-50, lines of up to 67
+    assert "It learned from lines of at most 67 characters; a longer text is written in rows" in text
 
 
 def test_no_internal_identifier_reaches_the_reader(tiny_site):
@@ -139,7 +139,7 @@ def test_no_internal_identifier_reaches_the_reader(tiny_site):
     text = visible_text(tiny_site)
     for pattern in IDENTIFIERS:
         assert not re.search(pattern, text), re.search(pattern, text).group(0)
-    assert "in lines of about 3 to 12 characters" in text  # the writer's corpus, in words
+    assert "in lines of about 3 to 50 characters" in text  # the writer's corpus, in words
 
 
 def test_ordinals():
