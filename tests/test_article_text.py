@@ -132,6 +132,12 @@ def test_the_writers_rows_follow_the_lines_it_learned(tiny_site):
     assert "It learned from lines of at most 67 characters; a longer text is written in rows" in text
 
 
+def test_the_writers_card_says_what_was_measured(tiny_site):
+    text = visible_text(tiny_site)  # the committed writer's about.json: a staged run, told its hand
+    assert "trained on the same lines for two passes, scored -2.2506; this one does 1.61 nats per point" in text
+    assert "Told which hand to write in, as the Hand picker does, and given no line, it wrote in that hand 61%" in text
+
+
 def test_no_internal_identifier_reaches_the_reader(tiny_site):
     """The tiny model's about.json names its source as model.train does ("model.train on ..."), the
     committed writer's train.json a corpus spec (synthetic:30000:chars=3-12): the page says what
