@@ -86,10 +86,13 @@ class HandClassifier:
     def predict(self, lines: list[Line]) -> list[str | None]:
         """Each line's hand; None for one of fewer than MIN_POINTS points, too short to tell (a
         writer can stop at once)."""
-        readable = [line for line in lines if len(line.points) >= MIN_POINTS]
-        found = iter(self.forest.predict(np.stack([stroke_features(line) for line in readable]))  # type: ignore[attr-defined]
-                     if readable else [])
-        return [self.hands[next(found)] if len(line.points) >= MIN_POINTS else None for line in lines]
+        labels: list[str | None] = [None] * len(lines)
+        readable = [index for index, line in enumerate(lines) if len(line.points) >= MIN_POINTS]
+        if readable:
+            features = np.stack([stroke_features(lines[index]) for index in readable])
+            for index, found in zip(readable, self.forest.predict(features)):  # type: ignore[attr-defined]
+                labels[index] = self.hands[found]
+        return labels
 
 
 def hand_label(line: Line) -> str | None:
