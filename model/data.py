@@ -329,7 +329,7 @@ def write_iam_xml(line: Line, path: str | Path) -> Path:
 LINE_PARSERS = {".json": _parse_json_line, ".xml": _parse_iam_xml}
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 SOURCES_HELP = ("a JSON line file or folder, IAM-OnDB lineStrokes XML (file, folder or .tar.gz), "
-                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH' or 'distill'")
+                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH[:seed=S]' or 'distill'")
 
 
 def _is_line_file(relative: str) -> bool:
@@ -528,7 +528,9 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     `source` is a JSON line file or a folder tree of them (with N.txt texts beside), an
     IAM-OnDB lineStrokes XML file, folder tree or tar archive (read without unpacking),
     `synthetic` / `synthetic:N` (model.corpus, seed 0; `synthetic:N:chars=3-12` writes lines of
-    about 3 to 12 characters: phrases until a length drawn from that range is reached), or
+    about 3 to 12 characters: phrases until a length drawn from that range is reached; a last
+    `:seed=S` draws other lines, e.g. to train on lines that a seed-0 corpus's held-out ones are
+    not among), or
     `distill` (the original article's 145 human lines, model.remote).
     `limit` keeps the first lines only. All or nothing: the first bad input raises DataError
     naming the file and the place in it.
@@ -546,14 +548,16 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     if name == "distill":
         return _load_distill(limit)
     if name.split(":")[0] == "synthetic":
-        match = re.fullmatch(r"synthetic(?::([1-9][0-9]*))?(?::chars=([1-9][0-9]*)-([1-9][0-9]*))?", name)
+        match = re.fullmatch(r"synthetic(?::([1-9][0-9]*))?(?::chars=([1-9][0-9]*)-([1-9][0-9]*))?"
+                             r"(?::seed=([0-9]+))?", name)
         if not match or (match.group(2) and int(match.group(2)) > int(match.group(3))):
-            raise DataError(f"{name}: N must be a whole number above 0 (and LOW <= HIGH): write synthetic:N "
-                            "or synthetic:N:chars=LOW-HIGH, e.g. synthetic:200:chars=3-12")
+            raise DataError(f"{name}: N must be a whole number above 0 (and LOW <= HIGH): write synthetic:N, "
+                            "synthetic:N:chars=LOW-HIGH or synthetic:N:chars=LOW-HIGH:seed=S, "
+                            "e.g. synthetic:200:chars=3-12")
         count = int(match.group(1) or DEFAULT_SYNTHETIC_LINES)
         chars = (int(match.group(2)), int(match.group(3))) if match.group(2) else corpus.SynthConfig.chars_per_line
         config = corpus.SynthConfig(chars_per_line=chars)
-        return _load_synthetic(min(count, limit or count), seed=0, config=config)
+        return _load_synthetic(min(count, limit or count), seed=int(match.group(4) or 0), config=config)
     path = Path(source)
     if path.is_dir():
         return _add_transcriptions(_load_folder(path, limit), path)

@@ -228,6 +228,9 @@ def test_synthetic_lines_have_text_and_source():
     np.testing.assert_array_equal(load("synthetic:1")[0].points, lines[0].points)
     short = load("synthetic:20:chars=2-5")  # words are drawn until the line has at least LOW characters
     assert np.mean([len(line.text) for line in short]) < np.mean([len(line.text) for line in load("synthetic:20")]) / 3
+    reseeded = load("synthetic:3:chars=2-5:seed=1")
+    assert reseeded[0].source == "synthetic:seed=1:0" and reseeded[0].text != short[0].text
+    np.testing.assert_array_equal(load("synthetic:1:chars=2-5:seed=0")[0].points, short[0].points)
 
 
 def test_distill_source_matches_the_folder(distill):
@@ -382,6 +385,7 @@ def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
     ("synthetic:zero", "N must be a whole number above 0"),
     ("synthetic:0", "N must be a whole number above 0"),
     ("synthetic:5:chars=9-3", "LOW <= HIGH"),
+    ("synthetic:5:seed=x", "synthetic:N:chars=LOW-HIGH:seed=S"),
 ])
 def test_unknown_sources(source, expected):
     with pytest.raises(DataError) as excinfo:
