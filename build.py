@@ -257,20 +257,25 @@ def build_site(config: BuildConfig, say=print) -> dict:
         if stages.hits:
             say("[1/4] figures, [2/4] model export: as cached (same model, writer, lines, seed and code)")
         say("[3/4] assets (browser libraries, scripts, styles)")
-        for path, content in stage["files"].items():
-            (building / path).parent.mkdir(parents=True, exist_ok=True)
-            (building / path).write_bytes(content)
-        assets.copy_vendor(building)
-        assets.copy_page_files(building)
-        say("[4/4] article")
-        render.write_figure_files(stage["figures"], building)
-        data_source, context = config.data or _default_data(), stage["context"]
-        page = render.render_article(stage["figures"], stage["charts"], {
-            **context, "data_source": describe_source(data_source, context["words"]),
-            "uses_original": _original_material(context["about"], data_source), "source_url": config.source_url,
-            "edition": edition})
-        (building / "index.html").write_text(page)
-        (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
+        try:
+            for path, content in stage["files"].items():
+                (building / path).parent.mkdir(parents=True, exist_ok=True)
+                (building / path).write_bytes(content)
+            assets.copy_vendor(building)
+            assets.copy_page_files(building)
+            say("[4/4] article")
+            render.write_figure_files(stage["figures"], building)
+            data_source, context = config.data or _default_data(), stage["context"]
+            page = render.render_article(stage["figures"], stage["charts"], {
+                **context, "data_source": describe_source(data_source, context["words"]),
+                "uses_original": _original_material(context["about"], data_source), "source_url": config.source_url,
+                "edition": edition})
+            (building / "index.html").write_text(page)
+            (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
+        except OSError as error:  # a full disk: said of --out, not of whichever file was being copied
+            kept = "the site there is kept" if out.exists() else "nothing was written"
+            raise BuildError(f"--out {out}: cannot write the site ({error.strerror or error}); "
+                             f"{kept}: free some space or choose another --out, then build again") from None
         files = [path for path in building.rglob("*") if path.is_file()]
         total_bytes = sum(path.stat().st_size for path in files)
         _swap_in(building, out)

@@ -6,6 +6,7 @@ a fresh cache, are byte-identical; after a template edit a build takes the model
 the cache without importing TensorFlow and gives the site a build without cache gives; a killed
 or failing build leaves the previous site; bad input ends in one line `error: ...` and exit 2.
 """
+import errno
 import hashlib
 import json
 import os
@@ -338,14 +339,17 @@ def test_a_failing_build_leaves_the_previous_site(cli_site, tiny_artefact, tiny_
     site = cli_site
     before = tree(site)
 
-    def broken(folder):
-        raise OSError(f"{folder}: disk full (simulated)")
+    def full_disk(folder):  # simulated: no root, no small tmpfs here
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/somewhere/node_modules/tfjs.wasm")
 
-    monkeypatch.setattr("generator.assets.copy_vendor", broken)
+    monkeypatch.setattr("generator.assets.copy_vendor", full_disk)
     config = build.BuildConfig(weights=str(tiny_artefact), data=str(tiny_lines), out=str(site),
                                cache=str(site.parent / "cache"))
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(build.BuildError) as excinfo:
         build.build(config, say=lambda message: None)
+    message = str(excinfo.value)
+    assert "\n" not in message and message.startswith(f"--out {site}: cannot write the site (No space left")
+    assert "the site there is kept" in message and "node_modules" not in message
     assert tree(site) == before
     assert not site.with_name("site.building").exists()
 
