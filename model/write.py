@@ -11,9 +11,16 @@ phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's dev
   new text in that hand; only the new text's points are returned. The paper writes the new
   text after the prime's, in one window; but a prime whose strokes and text disagree (any
   human line, a reader's quick scribble) leaves the window short of the new text, and the
-  model writes the rest of the prime's words first. So after the prime the window starts
-  afresh at the new text's first character (kappa and w back to zero), while the LSTM's
-  state, which carries the hand, goes on.
+  model writes the rest of the prime's words first. So after the prime the window reads the
+  new text alone, while the LSTM's state, which carries the hand, goes on. Where the window
+  has read the prime's text to its end (its place, each Gaussian's kappa weighted by the phi it
+  puts on the text, within a character of the place past the end), the strokes and text
+  agree, and it keeps its place with the prime's characters taken from in front of it: the
+  network goes on as after a line it has read. Otherwise it starts afresh (kappa and w zero).
+  On 48 held-out corpus primes with their own texts, keeping the place misread 19% of the
+  new texts' characters and kept the hand in 56%, where starting afresh misread 30% (one row
+  stopped at once) and kept 46%: the LSTM, still at the end of a line, raced a reset window
+  through the text.
 - a writer trained with hands (model.train --hands) is also told which hand to write in:
   --hand NAME, or, by default, the first it learned; with a prime and no --hand, none is
   given, and the hand is the one it reads in the prime's strokes.
@@ -197,8 +204,9 @@ class Writer:
     def _read_primes(self, primes: list[Line], states: list, hand, bias: tf.Tensor,
                      seed: int) -> tuple[list, np.ndarray]:
         """The LSTM's state after each row has read its prime (and its text, or a space where none
-        is known), with the window moved back to the start: (states, each prime's last point,
-        the next to feed). A row whose prime is shorter keeps its state while the others read on."""
+        is known), with the window set for the new text (_kappa_after_prime): (states, each
+        prime's last point, the next to feed). A row whose prime is shorter keeps its state while
+        the others read on."""
         inputs = [prime.model_inputs() for prime in primes]
         codes = [self.alphabet.encode(prime.text or " ") for prime in primes]
         prime_text = one_hot_text(padded_codes(codes), self.alphabet.size)
@@ -208,8 +216,21 @@ class Writer:
             _, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
             states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
             fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
-        kappa, w = (tf.zeros_like(state) for state in states[-2:])
-        return [*states[:-2], kappa, w], fed
+        lengths = np.array([len(code) for code in codes])
+        return [*states[:-2], self._kappa_after_prime(states, lengths), tf.zeros_like(states[-1])], fed
+
+    def _kappa_after_prime(self, states: list, lengths: np.ndarray) -> tf.Tensor:
+        """Kappa for the new text after primes of texts of `lengths` characters (module docstring):
+        moved back by the prime's length where the window's place ended less than a character
+        from the place past the prime's text, else zero."""
+        kappa = states[-2].numpy()
+        alpha, beta, _ = (part.numpy() for part in self.cell.window_parameters(states[0], states[-2]))
+        positions = np.arange(1, lengths.max() + 2)
+        on_text = positions[None, None, :] <= lengths[:, None, None] + 1
+        mass = (alpha[..., None] * np.exp(-beta[..., None] * (kappa[..., None] - positions) ** 2) * on_text).sum(-1)
+        place = (mass * kappa).sum(1) / np.maximum(mass.sum(1), 1e-30)
+        read_to_the_end = np.abs(place - (lengths + 1)) < 1.0
+        return tf.constant(np.where(read_to_the_end[:, None], kappa - lengths[:, None], 0.0), tf.float32)
 
     @staticmethod
     def _seeds(seed: int, t: int) -> tf.Tensor:

@@ -42,13 +42,17 @@ def test_the_stop_rule_fires_once_the_window_passes_the_last_character(writer):
     assert short.line.points.shape == (2, 3) and short.line.text == "ab"
 
 
-@pytest.mark.parametrize("prime_text", ["ab", "a much longer text than its one stroke", ""])
-def test_after_a_prime_the_window_starts_at_the_new_text(writer, prime_text):
-    """Whatever the prime's strokes and text, the window begins at the new text's first
-    character: with one character a step, "cd" takes 2 steps, as it does unprimed."""
+@pytest.mark.parametrize("prime_text, points", [
+    # Read to its end: kappa 3 after the 3-point prime is the place past "ab", so the window
+    # stays a character on, at "c" now, and "cd" takes one step.
+    ("ab", 1),
+    # Not read to the end (kappa 3 in a 38-character text, or 2 past the end of a space): the
+    # window starts afresh, and "cd" takes 2 steps, as it does unprimed.
+    ("a much longer text than its one stroke", 2), ("", 2)])
+def test_after_a_prime_the_window_reads_the_new_text_alone(writer, prime_text, points):
     primer = Line(np.array([[40, 0, 0], [40, 0, 0], [40, 0, 1]], np.float32), text=prime_text)
     written, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
-    assert (written.stopped, written.points, written.line.text) == (True, 2, "cd")
+    assert (written.stopped, written.points, written.line.text) == (True, points, "cd")
 
 
 def test_each_row_reads_its_own_prime_as_if_alone(writer):

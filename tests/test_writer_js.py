@@ -198,6 +198,36 @@ def replaying(monkeypatch, points):
     monkeypatch.setattr("model.write.sample_points", replay)
 
 
+AFTER_PRIME_IN_PAGE = """async ([points, texts]) => {
+  const {loadWriter} = await import("/assets/js/writer-model.js");
+  const writer = await loadWriter("/writer/model.json", {backend: "cpu"});
+  return texts.map((text) => Array.from(writer.start("hi", {seed: 3, prime: {points, text}}).step().kappa));
+}"""
+
+
+def test_after_a_prime_the_page_sets_the_window_as_python_does(writer, writer_page):
+    """The writer's own "hi" read as a prime with its text: read to its end, the window keeps its
+    place less the prime's length; with a longer text than its strokes, it starts afresh. Both
+    are compared on the first point written after the prime."""
+    keras_writer = Writer(writer[0], ALPHABET)
+    points = keras_writer.write(["hi"], WriteConfig(seed=3))[0].line.model_inputs()
+    texts = ["hi", "a much longer prime than its strokes"]
+    hand, bias = keras_writer.hand_one_hot(None, primed=True, batch=1), tf.constant(1.0)
+    one_hot = one_hot_text(ALPHABET.encode("hi")[None], ALPHABET.size)
+    expected = []
+    for text in texts:
+        zero = [tf.zeros((1, size)) for size in keras_writer.cell.state_size]
+        prime = Line(points * [MODEL_UNIT, MODEL_UNIT, 1], text=text)
+        states, fed = keras_writer._read_primes([prime], zero, hand, bias, seed=3)
+        expected.append(states[-2][0].numpy())
+        _, states, _, _ = keras_writer._step(fed, states, one_hot, hand, bias, keras_writer._seeds(3, 0))
+        expected.append(states[-2][0].numpy())
+    read_to_the_end, _, afresh, _ = expected
+    assert read_to_the_end.min() < 0 and (afresh == 0).all(), "each prime takes its branch"
+    got = writer_page.evaluate(AFTER_PRIME_IN_PAGE, [points.tolist(), texts])
+    np.testing.assert_allclose(got, expected[1::2], atol=1e-4)
+
+
 @pytest.mark.parametrize("folder,cases", [
     ("writer", [("hi", 1.0, 3), ("hi ab", 0.5, 4), ("b", 0.0, 5)]),
     ("stuck", [("hi", 1.0, 3)]),

@@ -36,7 +36,7 @@
  *        give_up_points_per_character times the text's length); phi and kappa are the window's
  *        when that point was drawn. prime = {points, text}: read a real line (and its text,
  *        which may be empty) first, then write the text in that hand (section 5.5), the
- *        window starting afresh at the text's first character
+ *        window over the text alone, set as model/write.py sets it (afterPrime)
  *   writer.write(text, options)      -> {points, stopped}: start(...).step() until done
  *   writer.memory()                  -> number of live tensors (stays flat across calls)
  */
@@ -74,7 +74,8 @@ import {
  * @property {number} giveUpPerCharacter
  * @property {Point} startPoint
  * @property {number} modelUnit
- * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array}} SoftWindow  the window at one step
+ * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array, mass: Float32Array}} SoftWindow  the
+ *   window at one step; mass: the phi each Gaussian puts on the text and the place past its end
  * @typedef {{h: Float32Array[], c: Float32Array[], kappa: Float32Array, w: Float32Array}} WriterState
  * @typedef {{points: Point[], text: string}} Prime  a real line and its text, read before writing
  * @typedef {{bias?: number, seed?: number, prime?: Prime, hand?: string}} WriteOptions
@@ -178,11 +179,14 @@ function softWindow(net, h1, kappaBefore, codes) {
   const raw = matMul(h1, 1, net.windowKernel, net.windowBias);
   const kappa = kappaBefore.map((before, k) => before + Math.exp(raw[2 * K + k]));
   const phi = new Float32Array(codes.length + 1);
+  const mass = new Float32Array(K);
   for (let u = 0; u < phi.length; u++) {
     let total = 0;
     for (let k = 0; k < K; k++) {
       const distance = kappa[k] - (u + 1);
-      total += Math.exp(raw[k]) * Math.exp(-Math.exp(raw[K + k]) * distance * distance);
+      const term = Math.exp(raw[k]) * Math.exp(-Math.exp(raw[K + k]) * distance * distance);
+      mass[k] += term;
+      total += term;
     }
     phi[u] = total;
   }
@@ -190,17 +194,17 @@ function softWindow(net, h1, kappaBefore, codes) {
   codes.forEach((code, u) => {
     if (code >= 0) w[code] += phi[u];  // the export's text padding, -1, adds nothing
   });
-  return {kappa, phi, w};
+  return {kappa, phi, w, mass};
 }
 
 /**
- * One point x (Float32Array(3)) fed: the next state, the head's raw outputs y and phi.
+ * One point x (Float32Array(3)) fed: the next state, the head's raw outputs y and the window.
  * @param {TextNetwork} net
  * @param {Float32Array} x
  * @param {WriterState} state
  * @param {Int32Array} codes
  * @param {Float32Array} hand  handInput's
- * @returns {{state: WriterState, y: Float32Array, phi: Float32Array}}
+ * @returns {{state: WriterState, y: Float32Array, phi: Float32Array, window: SoftWindow}}
  */
 function windowStep(net, x, state, codes, hand) {
   const next = /** @type {WriterState} */ ({h: [], c: []});
@@ -216,7 +220,7 @@ function windowStep(net, x, state, codes, hand) {
   });
   Object.assign(next, {kappa: window.kappa, w: window.w});
   const y = matMul(joined(next.h[net.lstms.length - 1], window.w), 1, net.headKernel, net.headBias);
-  return {state: next, y, phi: window.phi};
+  return {state: next, y, phi: window.phi, window};
 }
 
 /**
@@ -245,11 +249,26 @@ export function sampleBiased(head, y, bias, random) {
 }
 
 /**
+ * Kappa for the new text after a prime of `length` characters, as model/write.py's
+ * _kappa_after_prime: where the window's place (each Gaussian's kappa weighted by its mass)
+ * ended less than a character from the place past the prime's text, it has read the text to
+ * its end, and keeps its place with the prime's characters taken from in front of it; else
+ * it starts afresh at zero.
+ * @param {SoftWindow} window  the window at the prime's last point
+ * @param {number} length
+ */
+function afterPrime(window, length) {
+  const total = window.mass.reduce((sum, mass) => sum + mass, 0);
+  const place = window.kappa.reduce((sum, kappa, k) => sum + window.mass[k] * kappa, 0) / Math.max(total, 1e-30);
+  const readToTheEnd = Math.abs(place - (length + 1)) < 1;
+  return window.kappa.map((kappa) => (readToTheEnd ? kappa - length : 0));
+}
+
+/**
  * A reader of a prime: next(count) reads up to `count` more of its points (with its text, or a
- * space), and once all are read gives the state with the window moved back to the start, as
- * model/write.py's: the LSTM's state carries the hand, and the new text is written from its
- * first character whatever the prime's strokes were. Read in parts, so that a worker can take
- * a cancel between them.
+ * space), and once all are read gives the state with the window set for the new text
+ * (afterPrime): the LSTM's state carries the hand, and nothing of the prime's text is written,
+ * whatever its strokes were. Read in parts, so that a worker can take a cancel between them.
  * @param {TextNetwork} net
  * @param {Prime} prime
  * @param {Int32Array} primeCodes  its text's codes (a space's where it has none)
@@ -258,6 +277,8 @@ export function sampleBiased(head, y, bias, random) {
 function primeReader(net, prime, primeCodes, hand) {
   let state = zeroState(net);
   let fed = Float32Array.from(net.startPoint);
+  /** @type {SoftWindow} */
+  let window = null;
   let at = 0;
   return {
     /**
@@ -266,12 +287,12 @@ function primeReader(net, prime, primeCodes, hand) {
      */
     next(count) {
       for (const end = Math.min(prime.points.length, at + count); at < end; at++) {
-        state = windowStep(net, fed, state, primeCodes, hand).state;
+        ({state, window} = windowStep(net, fed, state, primeCodes, hand));
         fed = Float32Array.from(prime.points[at]);
       }
       if (at < prime.points.length) return null;
-      const {kappa, w} = zeroState(net);
-      return {state: {...state, kappa, w}, fed};
+      const kappa = window ? afterPrime(window, primeCodes.length) : zeroState(net).kappa;
+      return {state: {...state, kappa, w: zeroState(net).w}, fed};
     },
   };
 }
