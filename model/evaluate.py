@@ -15,8 +15,9 @@ of N of those lines (model.write, bias `--bias`) and reports two more measures:
   trained on the synthetic corpus) reading the writing, overall and per class of character
   (lower case, capitals, digits, punctuation, space), beside its rate on the real lines; a
   writer trained with hands writes each text in its line's hand;
-- alignment: the share of texts whose stop rule fired within 1.5 times the corpus's points
-  per character.
+- alignment: the share of texts whose stop rule fired within 1.5 times as many points as the
+  held-out line of the same text has (a text of capitals or digits takes more points a
+  character than one of lower-case letters, in the corpus as in the writing).
 `--hands N` measures whether priming (section 5.5) carries the hand: N held-out lines of each
 of the corpus's hands prime the writer, which then writes another held-out line's text; a
 classifier of hands (model.hands), trained on fresh corpus lines the writer never saw, labels
@@ -47,7 +48,7 @@ from model.hands import confusion, hand_label, hand_of, train_hand_classifier
 WRITE_BATCH = 50  # texts written side by side
 HAND_TRAINING_LINES = 1200  # fresh corpus lines (seed HAND_TRAINING_SEED) the hand classifier learns from
 HAND_TRAINING_SEED = 1  # the corpus the writers train on is seed 0
-ALIGNED_WITHIN = 1.5  # times the corpus's points per character: a text written in about its own length
+ALIGNED_WITHIN = 1.5  # times the real line's points: a text written in about its own length
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,18 @@ def held_out_lines(model: str | weights.Artefact) -> list[Line]:
 def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: Recognizer) -> dict:
     """Legibility and alignment of the writer's writing of the lines' texts (module docstring)."""
     written = written_in(writer, [line.text for line in lines], [hand_label(line) for line in lines], bias)
-    per_character = sum(len(line.points) for line in lines) / sum(len(line.text) for line in lines)
-    aligned = [item.stopped and item.points <= ALIGNED_WITHIN * per_character * len(item.line.text) for item in written]
     read, truth = read_texts(recognizer, [item.line for item in written])  # read once for both rates
     return {"texts": len(lines), "bias": bias,
             "cer": error_rate(read, truth), "cer_by_class": class_rates(read, truth),
             "recogniser_cer_on_the_real_lines": character_error_rate(recognizer, lines),
-            "aligned_share": float(np.mean(aligned)), "corpus_points_per_character": round(per_character, 2)}
+            "aligned_share": aligned_share(written, lines), "aligned_within": ALIGNED_WITHIN}
+
+
+def aligned_share(written: list[Written], lines: list[Line]) -> float:
+    """The share of the lines' texts written on time (module docstring): stopped by the stop
+    rule within ALIGNED_WITHIN times as many points as the line itself has."""
+    return float(np.mean([item.stopped and item.points <= ALIGNED_WITHIN * len(line.points)
+                          for item, line in zip(written, lines, strict=True)]))
 
 
 def written_in(writer: Writer, texts: list[str], hands: list[str | None], bias: float,

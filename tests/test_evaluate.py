@@ -7,7 +7,7 @@ import pytest
 from model.base import Line
 from model.corpus import synthesize
 from model.data import write_json_lines
-from model.evaluate import EvaluateConfig, evaluate, main, measure_hands
+from model.evaluate import EvaluateConfig, aligned_share, evaluate, main, measure_hands
 from model.hands import hand_of
 from model.network import ModelConfig, nll_terms
 from model.original import load_original
@@ -112,6 +112,7 @@ def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writ
     assert report["text_lowers_nll_by"] == pytest.approx(report["baseline"]["nll_per_point"] - report["nll_per_point"])
     written = report["written"]
     assert written["texts"] == 2 and written["bias"] == 2.0 and 0 <= written["aligned_share"] <= 1
+    assert written["aligned_within"] == 1.5
     assert written["cer"] > 0.5  # an untrained writer's scribble is not read as the text
     assert set(written["cer_by_class"]) == {"lower case", "capitals", "digits", "punctuation", "space"}
     assert written["recogniser_cer_on_the_real_lines"] < 0.2  # while the real lines are
@@ -173,3 +174,17 @@ def test_a_writer_with_hands_is_also_measured_told_each_hand(corpus):
     report = measure_hands(writer, lines, per_hand=4, bias=1.0, training_lines=240)
     assert report["accuracy"] < 0.5 and report["told"]["accuracy"] >= 0.6, report
     assert np.array(report["told"]["matrix"]).sum() == 4 * len(hands)
+
+
+def test_a_text_is_aligned_when_it_stops_within_its_own_lines_length():
+    """Measured against the held-out line of the same text, not the corpus's mean points per
+    character: "TUESDAY" takes more points a character than "was" does, written or real."""
+    def line(points: int, text: str) -> Line:
+        return Line(np.zeros((points, 3), np.float32), text=text)
+
+    lines = [line(300, "TUESDAY"), line(100, "was"), line(100, "was"), line(100, "was")]
+    written = [Written(line(450, "TUESDAY"), stopped=True, points=450),  # 1.5 times its line: on time
+               Written(line(151, "was"), stopped=True, points=151),  # too long
+               Written(line(90, "was"), stopped=False, points=90),  # cut off: never stopped
+               Written(line(60, "was"), stopped=True, points=60)]
+    assert aligned_share(written, lines) == 0.5
