@@ -204,7 +204,7 @@ function softWindow(net, h1, kappaBefore, codes) {
  * @param {WriterState} state
  * @param {Int32Array} codes
  * @param {Float32Array} hand  handInput's
- * @returns {{state: WriterState, y: Float32Array, phi: Float32Array, window: SoftWindow}}
+ * @returns {{state: WriterState, y: Float32Array, window: SoftWindow}}
  */
 function windowStep(net, x, state, codes, hand) {
   const next = /** @type {WriterState} */ ({h: [], c: []});
@@ -220,7 +220,7 @@ function windowStep(net, x, state, codes, hand) {
   });
   Object.assign(next, {kappa: window.kappa, w: window.w});
   const y = matMul(joined(next.h[net.lstms.length - 1], window.w), 1, net.headKernel, net.headBias);
-  return {state: next, y, phi: window.phi, window};
+  return {state: next, y, window};
 }
 
 /**
@@ -345,11 +345,11 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
         if (written === limit) return (finished = {done: true, stopped: false});
         const next = windowStep(net, fed, state, codes, hand);
         state = next.state;
-        if (pastEnd(next.phi)) return (finished = {done: true, stopped: true});
+        if (pastEnd(next.window.phi)) return (finished = {done: true, stopped: true});
         fed = sampleBiased(head, next.y, bias, random);
         written += 1;
         return {done: false, point: /** @type {Point} */ (Array.from(fed)), params: mixtureParams(head, next.y, 1),
-          phi: next.phi, kappa: state.kappa};
+          phi: next.window.phi, kappa: state.kappa};
       },
     };
   }
@@ -376,7 +376,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
         const next = windowStep(net, Float32Array.from(point), state, codes, hand);
         state = next.state;
         y.set(next.y, t * head.width);
-        phi.set(next.phi, t * (U + 1));
+        phi.set(next.window.phi, t * (U + 1));
         kappa.set(state.kappa, t * K);
       });
       return {params: mixtureParams(head, y, points.length), phi, kappa};
