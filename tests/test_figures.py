@@ -94,9 +94,10 @@ def test_training_time_in_words(seconds, words):
 
 
 def test_a_synthetic_source_names_the_corpus_fonts_by_kind(monkeypatch):
-    assert learned_from("synthetic:30000:chars=10-50") == (
-        "synthetic handwriting, written by a program in six of A. V. Hershey’s fonts — three scripts, a print, "
-        "a roman and an italic — with a pen’s rhythm, in lines of about 10 to 50 characters")
+    for spec in ("synthetic:30000:chars=10-50", "synthetic:30000:chars=10-50:seed=1"):
+        assert learned_from(spec) == (
+            "synthetic handwriting, written by a program in six of A. V. Hershey’s fonts — three scripts, a print, "
+            "a roman and an italic — with a pen’s rhythm, in lines of about 10 to 50 characters")
     monkeypatch.setattr(SynthConfig, "fonts", ("cursive", "timesi", "scripts"))  # counted, not written down
     assert hershey_fonts() == {"count": 3, "kinds": "two scripts and an italic"}
 

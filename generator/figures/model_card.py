@@ -95,7 +95,7 @@ def hershey_fonts() -> dict:
 def learned_from(spec: str) -> str:
     """A training source in a reader's words, to follow "from": never a corpus spec, a module or
     a local path (a folder of the author's own lines by its name)."""
-    synthetic = re.fullmatch(r"synthetic(?::(\d+))?(?::chars=(\d+)-(\d+))?", spec)
+    synthetic = re.fullmatch(r"synthetic(?::(\d+))?(?::chars=(\d+)-(\d+))?(?::seed=\d+)?", spec)
     if synthetic:
         low, high = synthetic.groups()[1:]
         fonts = hershey_fonts()
