@@ -155,15 +155,16 @@ def corpus():
 def test_hands_rows_are_the_primes_hands_columns_what_the_writing_shows(keeps_the_hand, corpus):
     writings, lines = corpus
     hands = sorted({hand_of(line) for line in lines})
-    writer = CopyingWriter(hand_of if keeps_the_hand else (lambda prime: hands[0]), writings)
+    one_hand = "timesi"  # the most distinct: the joined hands, alike, pass for one another
+    writer = CopyingWriter(hand_of if keeps_the_hand else (lambda prime: one_hand), writings)
     report = measure_hands(writer, lines, per_hand=4, bias=1.0, training_lines=240)
     matrix = np.array(report["matrix"])
     assert report["hands"] == hands and report["primes"] == 4 * len(hands)
     assert (matrix.sum(axis=1) == 4).all()
     if keeps_the_hand:
         assert report["accuracy"] >= 0.6, report  # chance: 1 / hands; alike hands are confused
-    else:  # every writing is in the first hand: its column holds most of them, the diagonal little
-        assert matrix[:, 0].sum() >= 0.75 * matrix.sum() and report["accuracy"] < 0.5, report
+    else:  # every writing is in one hand: its column holds most of them, the diagonal little
+        assert matrix[:, hands.index(one_hand)].sum() >= 0.75 * matrix.sum() and report["accuracy"] < 0.5, report
     assert "told" not in report, "a writer without hands is only primed"
 
 
