@@ -259,7 +259,7 @@ def test_the_model_card_covers_the_writer(writer_site):
     card = " ".join(page.split('<h3 id="model-card-writer">', 1)[1].split("</dl>", 1)[0].split())
     assert "2 LSTM layers of 6 cells that read the text through a soft window of 3 Gaussians" in card
     assert f"({ALPHABET.size} character codes, one of them for any character outside its alphabet)" in card
-    assert "-4.2500 nats per point" in card and "trained on the same lines for two passes, scored" in card
+    assert "-4.2500 nats per point" in card and "trained for two passes on lines from the same source, scored" in card
     assert "where this one scored -3.0000 after as many" in card
     assert "fully trained, this one does 1.50 nats per point better" in card and "at neatness 1;" in card
     assert "misreads 12.5% of the characters" in card and "90% of those texts ended on time" in card
