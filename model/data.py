@@ -329,7 +329,7 @@ def write_iam_xml(line: Line, path: str | Path) -> Path:
 LINE_PARSERS = {".json": _parse_json_line, ".xml": _parse_iam_xml}
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 SOURCES_HELP = ("a JSON line file or folder, IAM-OnDB lineStrokes XML (file, folder or .tar.gz), "
-                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH[:seed=S]' or 'distill'")
+                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH[:capitals=W][:seed=S]' or 'distill'")
 
 
 def _is_line_file(relative: str) -> bool:
@@ -506,6 +506,12 @@ def _add_transcriptions(lines: list[Line], path: Path) -> list[Line]:
     return lines
 
 
+# synthetic:N:chars=LOW-HIGH:capitals=W:seed=S, each part after `synthetic` optional, in this order.
+SYNTHETIC_SOURCE = re.compile(r"synthetic(?::(?P<count>[1-9][0-9]*))?"
+                              r"(?::chars=(?P<low>[1-9][0-9]*)-(?P<high>[1-9][0-9]*))?"
+                              r"(?::capitals=(?P<capitals>[0-9]+(?:\.[0-9]+)?))?(?::seed=(?P<seed>[0-9]+))?")
+
+
 def _load_synthetic(count: int, seed: int, config: corpus.SynthConfig = corpus.SynthConfig()) -> list[Line]:
     lines = corpus.synthesize(count, seed, config)
     for index, line in enumerate(lines):
@@ -528,9 +534,10 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     `source` is a JSON line file or a folder tree of them (with N.txt texts beside), an
     IAM-OnDB lineStrokes XML file, folder tree or tar archive (read without unpacking),
     `synthetic` / `synthetic:N` (model.corpus, seed 0; `synthetic:N:chars=3-12` writes lines of
-    about 3 to 12 characters: phrases until a length drawn from that range is reached; a last
-    `:seed=S` draws other lines, e.g. to train on lines that a seed-0 corpus's held-out ones are
-    not among), or
+    about 3 to 12 characters: phrases until a length drawn from that range is reached; then
+    `:capitals=W` draws all-capital words with weight W, beside 60 for a word (SynthConfig.phrases);
+    a last `:seed=S` draws other lines, e.g. to train on lines that a seed-0 corpus's held-out
+    ones are not among), or
     `distill` (the original article's 145 human lines, model.remote).
     `limit` keeps the first lines only. All or nothing: the first bad input raises DataError
     naming the file and the place in it.
@@ -548,16 +555,19 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     if name == "distill":
         return _load_distill(limit)
     if name.split(":")[0] == "synthetic":
-        match = re.fullmatch(r"synthetic(?::([1-9][0-9]*))?(?::chars=([1-9][0-9]*)-([1-9][0-9]*))?"
-                             r"(?::seed=([0-9]+))?", name)
-        if not match or (match.group(2) and int(match.group(2)) > int(match.group(3))):
+        match = SYNTHETIC_SOURCE.fullmatch(name)
+        if not match or (match["low"] and int(match["low"]) > int(match["high"])):
             raise DataError(f"{name}: N must be a whole number above 0 (and LOW <= HIGH): write synthetic:N, "
-                            "synthetic:N:chars=LOW-HIGH or synthetic:N:chars=LOW-HIGH:seed=S, "
+                            "synthetic:N:chars=LOW-HIGH, with :capitals=W and :seed=S after it if need be, "
                             "e.g. synthetic:200:chars=3-12")
-        count = int(match.group(1) or DEFAULT_SYNTHETIC_LINES)
-        chars = (int(match.group(2)), int(match.group(3))) if match.group(2) else corpus.SynthConfig.chars_per_line
-        config = corpus.SynthConfig(chars_per_line=chars)
-        return _load_synthetic(min(count, limit or count), seed=int(match.group(4) or 0), config=config)
+        count = int(match["count"] or DEFAULT_SYNTHETIC_LINES)
+        config = corpus.SynthConfig()
+        if match["low"]:
+            config = replace(config, chars_per_line=(int(match["low"]), int(match["high"])))
+        if match["capitals"]:
+            config = replace(config, phrases=tuple((kind, float(match["capitals"]) if kind == "capitals" else weight)
+                                                   for kind, weight in config.phrases))
+        return _load_synthetic(min(count, limit or count), seed=int(match["seed"] or 0), config=config)
     path = Path(source)
     if path.is_dir():
         return _add_transcriptions(_load_folder(path, limit), path)

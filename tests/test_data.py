@@ -233,6 +233,16 @@ def test_synthetic_lines_have_text_and_source():
     np.testing.assert_array_equal(load("synthetic:1:chars=2-5:seed=0")[0].points, short[0].points)
 
 
+def test_synthetic_capitals_weight_draws_more_all_capital_words():
+    def capitals_share(source):
+        text = "".join(line.text for line in load(source))
+        return sum(character.isupper() for character in text) / len(text)
+
+    usual, more = capitals_share("synthetic:200:chars=20-40:seed=3"), capitals_share(
+        "synthetic:200:chars=20-40:capitals=8:seed=3")
+    assert 0.04 < usual < 0.09 and more > usual + 0.03
+
+
 def test_distill_source_matches_the_folder(distill):
     lines = load("distill")
     assert len(lines) == 145 and sum(len(line.points) for line in lines) == 93429
@@ -385,7 +395,8 @@ def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
     ("synthetic:zero", "N must be a whole number above 0"),
     ("synthetic:0", "N must be a whole number above 0"),
     ("synthetic:5:chars=9-3", "LOW <= HIGH"),
-    ("synthetic:5:seed=x", "synthetic:N:chars=LOW-HIGH:seed=S"),
+    ("synthetic:5:seed=x", "with :capitals=W and :seed=S after it"),
+    ("synthetic:5:seed=1:capitals=2", "with :capitals=W and :seed=S after it"),
 ])
 def test_unknown_sources(source, expected):
     with pytest.raises(DataError) as excinfo:

@@ -94,7 +94,8 @@ def test_training_time_in_words(seconds, words):
 
 
 def test_a_synthetic_source_names_the_corpus_fonts_by_kind(monkeypatch):
-    for spec in ("synthetic:30000:chars=10-50", "synthetic:30000:chars=10-50:seed=1"):
+    for spec in ("synthetic:30000:chars=10-50", "synthetic:30000:chars=10-50:seed=1",
+                 "synthetic:30000:chars=10-50:capitals=8:seed=2"):
         assert learned_from(spec) == (
             "synthetic handwriting, written by a program in six of A. V. Hershey’s fonts — three scripts, a print, "
             "a roman and an italic — with a pen’s rhythm, in lines of about 10 to 50 characters")

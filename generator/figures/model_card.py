@@ -21,7 +21,6 @@ named by kind, counted from model.corpus (`hershey_fonts`), which the acknowledg
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import altair as alt
@@ -31,6 +30,7 @@ from generator.figures import Figure
 from generator.render import listed, spelled
 from model.base import shown_name
 from model.corpus import FONT_KINDS, SynthConfig
+from model.data import SYNTHETIC_SOURCE
 from model.evaluate import evaluate
 from model.export import model_config
 
@@ -95,9 +95,9 @@ def hershey_fonts() -> dict:
 def learned_from(spec: str) -> str:
     """A training source in a reader's words, to follow "from": never a corpus spec, a module or
     a local path (a folder of the author's own lines by its name)."""
-    synthetic = re.fullmatch(r"synthetic(?::(\d+))?(?::chars=(\d+)-(\d+))?(?::seed=\d+)?", spec)
+    synthetic = SYNTHETIC_SOURCE.fullmatch(spec)
     if synthetic:
-        low, high = synthetic.groups()[1:]
+        low, high = synthetic["low"], synthetic["high"]
         fonts = hershey_fonts()
         return (f"synthetic handwriting, written by a program in {spelled(fonts['count'])} of A. V. Hershey’s "
                 f"fonts — {fonts['kinds']} — with a pen’s rhythm"
