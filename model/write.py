@@ -141,7 +141,7 @@ class Writer:
             raise DataError("--text is empty: give the words to write")
         if len(text) > MAX_TEXT:
             raise DataError(f"--text has {len(text)} characters; at most {MAX_TEXT} at a time: split it")
-        unknown = sorted(set(self.alphabet.unknown(text)))
+        unknown = sorted(set(self.alphabet.unknown("".join(text.split()))))  # wrap() breaks rows at any space
         if unknown:
             raise DataError(f"--text: {''.join(unknown)!r} not in the model's alphabet "
                             f"({self.alphabet.chars!r}); leave them out or replace them")

@@ -155,6 +155,8 @@ def test_a_long_text_is_wrapped_into_rows_one_under_another(writer):
     assert len(line.points) == sum(len(row) for row in rows)  # this writer draws a point per character
     tops = line.absolute()[np.cumsum([0, len(rows[0]), len(rows[1])]), 1]
     assert tops[0] < tops[1] < tops[2]
+    pasted = writer.write_text("one two\nthree\tfour five", WriteConfig(width=9))  # from a text editor
+    assert pasted.text == line.text and len(pasted.points) == len(line.points)
 
 
 @pytest.mark.parametrize("text, message", [
