@@ -43,6 +43,7 @@ from model.base import (
     run_cli,
     seed_argument,
     shown_name,
+    way_out,
 )
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -275,7 +276,7 @@ def build_site(config: BuildConfig, say=print) -> dict:
         except OSError as error:  # a full disk: said of --out, not of whichever file was being copied
             kept = "the site there is kept" if out.exists() else "nothing was written"
             raise BuildError(f"--out {out}: cannot write the site ({error.strerror or error}); "
-                             f"{kept}: free some space or choose another --out, then build again") from None
+                             f"{kept}: {way_out(error, 'another --out')}, then build again") from None
         files = [path for path in building.rglob("*") if path.is_file()]
         total_bytes = sum(path.stat().st_size for path in files)
         _swap_in(building, out)

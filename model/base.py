@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import fcntl
 import json
 import math
@@ -190,6 +191,12 @@ def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lamb
 PARTIAL_SUFFIX = ".partial"  # a temporary name of `replacing`'s: what a kill may leave behind, no one's file
 
 
+def way_out(error: OSError, place: str) -> str:
+    """What to do after a failed write: room for a full disk, another place for any other cause."""
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return f"free some space or choose {place}" if full else f"choose {place}"
+
+
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Write the file or folder `path` whole or not at all: yields a temporary name beside it (same
@@ -207,8 +214,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
         os.replace(temporary, path)
     except OSError as error:
         kept = "the old one is kept" if path.exists() else "nothing was written"
-        raise UserError(f"{path}: cannot write ({error.strerror or error}); {kept}: free some space "
-                        "or choose another place, then run the command again") from None
+        raise UserError(f"{path}: cannot write ({error.strerror or error}); {kept}: "
+                        f"{way_out(error, 'another place')}, then run the command again") from None
     finally:
         for leftover in (temporary, aside):
             if leftover.is_dir() and not leftover.is_symlink():
@@ -267,8 +274,9 @@ def ranged(kind: type, low: float, high: float = math.inf) -> Callable[[str], fl
             raise argparse.ArgumentTypeError(f"{shown!r} is not {'a whole number' if kind is int else 'a number'}") \
                 from None
         if not (math.isfinite(value) and low <= value <= high):
-            raise argparse.ArgumentTypeError(f"{shown}: must be from {low:g} to {high:g}" if high < math.inf
-                                             else f"{shown}: must be at least {low:g}")
+            shown_low, shown_high = (f"{bound:g}" if kind is float else str(bound) for bound in (low, high))
+            raise argparse.ArgumentTypeError(f"{shown}: must be from {shown_low} to {shown_high}" if high < math.inf
+                                             else f"{shown}: must be at least {shown_low}")
         return value
     return parse
 

@@ -1,12 +1,24 @@
 """model.base's shared ways: how a path is named in public, how a file is written whole or not
 at all (a full disk simulated by an ENOSPC raised from the write itself: no root, no tmpfs), and
 the one lock of the house."""
+import argparse
 import errno
 import os
 
 import pytest
 
-from model.base import UserError, locked, replacing, shown_name, write_file
+from model.base import SEED_MAX, UserError, locked, ranged, replacing, seed_argument, shown_name, write_file
+
+
+@pytest.mark.parametrize("parse, text, message", [
+    (seed_argument, "-3", f"-3: must be from 0 to {SEED_MAX}"),  # every digit, as it is typed
+    (ranged(float, 0, 10), "nan", "nan: must be from 0 to 10"),
+    (ranged(float, 0.5), "0.25", "0.25: must be at least 0.5"),
+    (ranged(int, 1), "1.5", "'1.5' is not a whole number"),
+])
+def test_a_number_out_of_range_is_refused_with_its_bounds(parse, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=f"^{message}$"):
+        parse(text)
 
 
 @pytest.mark.parametrize("source, shown", [
@@ -68,8 +80,16 @@ def test_a_full_disk_keeps_the_old_file_and_names_it_in_one_line(tmp_path, monke
         write_file(target, "a new file, longer than the disk has room for")
     message = str(caught.value)
     assert "\n" not in message and str(target) in message and "No space left" in message and "kept" in message
+    assert "free some space" in message
     assert target.read_text() == "the good old file"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.json"]  # no 0-byte or partial file
+
+
+def test_a_missing_folder_asks_for_another_place_not_for_space(tmp_path):
+    with pytest.raises(UserError) as caught:
+        write_file(tmp_path / "no such folder" / "x.svg", "<svg/>")
+    assert str(caught.value).endswith("(No such file or directory); nothing was written: choose another place, "
+                                      "then run the command again")
 
 
 def test_a_full_disk_leaves_no_new_file(tmp_path, monkeypatch):
