@@ -243,8 +243,13 @@ def locked(folder: str | Path, busy: str) -> Iterator[None]:
     lock when the process ends, even killed."""
     folder = Path(folder)
     lock = folder.with_name(f".{folder.name}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as file:
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        file = open(lock, "a")
+    except OSError as error:  # a read-only or full disk, a file where a folder should be
+        raise UserError(f"{folder}: cannot write there ({error.strerror or error}); nothing was written: "
+                        f"{way_out(error, 'another place')}, then run the command again") from None
+    with file:
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

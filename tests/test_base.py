@@ -122,3 +122,11 @@ def test_one_holder_of_a_lock_at_a_time(tmp_path):
             pass
     with locked(tmp_path / "runs", "busy"):  # released at the end of the block
         pass
+
+
+def test_a_lock_where_nothing_can_be_written_is_one_line(tmp_path):
+    (tmp_path / "a file").write_text("not a folder")
+    with pytest.raises(UserError) as caught, locked(tmp_path / "a file" / "runs", "busy"):
+        pass
+    assert str(caught.value) == (f"{tmp_path / 'a file' / 'runs'}: cannot write there (File exists); nothing was "
+                                 "written: choose another place, then run the command again")
