@@ -557,9 +557,8 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     if name.split(":")[0] == "synthetic":
         match = SYNTHETIC_SOURCE.fullmatch(name)
         if not match or (match["low"] and int(match["low"]) > int(match["high"])):
-            raise DataError(f"{name}: N must be a whole number above 0 (and LOW <= HIGH): write synthetic:N, "
-                            "synthetic:N:chars=LOW-HIGH, with :capitals=W and :seed=S after it if need be, "
-                            "e.g. synthetic:200:chars=3-12")
+            raise DataError(f"{name}: not a synthetic source: write synthetic:N[:chars=LOW-HIGH][:capitals=W][:seed=S] "
+                            "in this order, N above 0, LOW <= HIGH, W a number, e.g. synthetic:200:chars=3-12")
         count = int(match["count"] or DEFAULT_SYNTHETIC_LINES)
         config = corpus.SynthConfig()
         if match["low"]:

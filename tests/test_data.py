@@ -392,11 +392,12 @@ def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
 
 @pytest.mark.parametrize("source, expected", [
     ("nowhere/at/all.json", "no such file or folder: give a JSON line file or folder"),
-    ("synthetic:zero", "N must be a whole number above 0"),
-    ("synthetic:0", "N must be a whole number above 0"),
+    ("synthetic:zero", "N above 0"),
+    ("synthetic:0", "N above 0"),
     ("synthetic:5:chars=9-3", "LOW <= HIGH"),
-    ("synthetic:5:seed=x", "with :capitals=W and :seed=S after it"),
-    ("synthetic:5:seed=1:capitals=2", "with :capitals=W and :seed=S after it"),
+    ("synthetic:5:seed=x", "synthetic:N[:chars=LOW-HIGH][:capitals=W][:seed=S]"),
+    ("synthetic:5:seed=1:capitals=2", "in this order"),
+    ("synthetic:5:capitals=x", "W a number"),
 ])
 def test_unknown_sources(source, expected):
     with pytest.raises(DataError) as excinfo:
@@ -590,7 +591,7 @@ def test_cli_synth(tmp_path):
     (lambda tmp: ["stats", tmp / "missing"], "no such file or folder"),
     (lambda tmp: ["stats", bad_file(tmp)], "bad.json:1:12: invalid JSON"),
     (lambda tmp: ["convert", good_file(tmp), "--out", tmp], "folder is not empty"),
-    (lambda tmp: ["stats", "synthetic:-1"], "N must be a whole number"),
+    (lambda tmp: ["stats", "synthetic:-1"], "not a synthetic source"),
 ])
 def test_cli_errors_are_one_line_and_exit_2(tmp_path, make_args, expected):
     done = run_cli(*make_args(tmp_path))
