@@ -230,6 +230,8 @@ def correlations(cells_per_line: list[np.ndarray], signals_per_line: list[dict])
     for row, name in enumerate(SIGNALS):
         signal = np.concatenate([signals[name] for signals in signals_per_line])
         defined = ~np.isnan(signal)
+        if not defined.any():  # no word or stroke to measure in lines this short: r = 0, as for a constant
+            continue
         values, signal = cells[defined], signal[defined]
         values = values - values.mean(axis=0)
         signal = signal - signal.mean()
