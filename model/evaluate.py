@@ -19,7 +19,8 @@ of N of those lines (model.write, bias `--bias`) and reports two more measures:
   held-out line of the same text has (a text of capitals or digits takes more points a
   character than one of lower-case letters, in the corpus as in the writing).
 `--hands N` measures whether priming (section 5.5) carries the hand: N held-out lines of each
-of the corpus's hands prime the writer, which then writes another held-out line's text; a
+of the corpus's hands prime the writer (a writer with hands in the hand it reads there,
+model.write's read_hand), which then writes another held-out line's text; a
 classifier of hands (model.hands), trained on fresh corpus lines the writer never saw, labels
 each writing, and the report holds the confusion matrix (rows: the prime's hand); a writer
 trained with hands also writes the same texts told each prime's hand, with no prime (`told`).

@@ -14,7 +14,7 @@ from model.export import HEAD_KERNEL, ExportConfig, export_tfjs, main, read_expo
 from model.network import ModelConfig, keras, tf
 from model.text_network import build_synthesis_model
 from model.weights import load_model, save_artefact
-from model.write import GIVE_UP_POINTS_PER_CHARACTER
+from model.write import GIVE_UP_POINTS_PER_CHARACTER, READ_HAND_POINTS
 
 TINY = ModelConfig(layers=2, cells=16, mixtures=3)
 TFJS = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
@@ -196,6 +196,7 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
     assert document["format"] == "weights-only" and metadata["model"] == asdict(config)
     assert metadata["alphabet"]["chars"] == Alphabet.default().chars and metadata["text_padding"] == -1
     assert metadata["give_up_points_per_character"] == GIVE_UP_POINTS_PER_CHARACTER
+    assert metadata["read_hand_points"] == READ_HAND_POINTS
     assert metadata["start_point"] == [0, 0, 0]
     manifest = json.loads((folder / "uint8" / "model.json").read_text())["weightsManifest"][0]["weights"]
     stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest}

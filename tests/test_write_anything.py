@@ -296,7 +296,8 @@ def test_the_page_says_how_legibly_and_in_whose_hand_the_writer_writes(tmp_path,
             "a new text, it wrote the text in that same hand 81% of the time, where guessing would be right 25% "
             "of the time. It was tried with 16 such lines at neatness 1, and the hand was judged") in text
     assert "So it writes letters the way those fonts draw them, in any of its four hands, not the way" in text
-    assert ("keeps their letter shapes whatever you give it. What a sample can do is choose among them: given "
+    assert ("keeps their letter shapes whatever you give it. What a sample can do is choose among them: the "
+            "network asks which of its hands makes your first strokes likeliest, and writes in that one. Given "
             "a line it never learned from, in one of its four hands, it went on in that same hand 81% of the time. "
             "Your hand is none of those four, so what comes back is the nearest of them, not a copy of yours.") in text
 

@@ -18,7 +18,7 @@ from model.base import MODEL_UNIT, Line
 from model.export import export_tfjs
 from model.network import ModelConfig, keras, mixture, tf
 from model.text_network import build_synthesis_model, one_hot_text, window_cell
-from model.write import GIVE_UP_POINTS_PER_CHARACTER, WriteConfig, Writer, Written
+from model.write import GIVE_UP_POINTS_PER_CHARACTER, READ_HAND_POINTS, WriteConfig, Writer, Written
 
 ALPHABET = Alphabet(" abhi")
 CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_size=ALPHABET.size,
@@ -201,23 +201,25 @@ def replaying(monkeypatch, points):
 AFTER_PRIME_IN_PAGE = """async ([points, texts]) => {
   const {loadWriter} = await import("/assets/js/writer-model.js");
   const writer = await loadWriter("/writer/model.json", {backend: "cpu"});
-  return texts.map((text) => Array.from(writer.start("hi", {seed: 3, prime: {points, text}}).step().kappa));
+  return texts.map((text) => Array.from(writer.start("hi", {seed: 3, prime: {points, text}, hand: "upright"})
+    .step().kappa));
 }"""
 
 
 def test_after_a_prime_the_page_sets_the_window_as_python_does(writer, writer_page):
     """The writer's own "hi" read as a prime with its text: read to its end, the window keeps its
     place less the prime's length; with a longer text than its strokes, it starts afresh. Both
-    are compared on the first point written after the prime."""
+    are compared on the first point written after the prime, told the prime's hand."""
     keras_writer = Writer(writer[0], ALPHABET)
     points = keras_writer.write(["hi"], WriteConfig(seed=3))[0].line.model_inputs()
     texts = ["hi", "a much longer prime than its strokes"]
-    hand, bias = keras_writer.hand_one_hot(None, primed=True, batch=1), tf.constant(1.0)
+    bias = tf.constant(1.0)
     one_hot = one_hot_text(ALPHABET.encode("hi")[None], ALPHABET.size)
     expected = []
     for text in texts:
         zero = [tf.zeros((1, size)) for size in keras_writer.cell.state_size]
         prime = Line(points * [MODEL_UNIT, MODEL_UNIT, 1], text=text)
+        hand = keras_writer.hand_one_hot("upright", [prime], 1)  # the hand "hi" was written in
         states, fed = keras_writer._read_primes([prime], zero, hand, bias, seed=3)
         expected.append(states[-2][0].numpy())
         _, states, _, _ = keras_writer._step(fed, states, one_hot, hand, bias, keras_writer._seeds(3, 0))
@@ -226,6 +228,27 @@ def test_after_a_prime_the_page_sets_the_window_as_python_does(writer, writer_pa
     assert read_to_the_end.min() < 0 and (afresh == 0).all(), "each prime takes its branch"
     got = writer_page.evaluate(AFTER_PRIME_IN_PAGE, [points.tolist(), texts])
     np.testing.assert_allclose(got, expected[1::2], atol=1e-4)
+
+
+READ_HAND_IN_PAGE = """async (primes) => {
+  const {loadWriter} = await import("/assets/js/writer-model.js");
+  const writer = await loadWriter("/writer/model.json", {backend: "cpu"});
+  return primes.map(([points, text]) => writer.readHand({points, text}));
+}"""
+
+
+def test_the_page_reads_a_primes_hand_as_python_does(writer, writer_page):
+    """Random primes, with a text, another or none, some longer than the points a hand is read
+    from: the page names the hand model/write.py's read_hand names, and both hands are named."""
+    keras_writer = Writer(writer[0], ALPHABET)
+    rng = np.random.default_rng(11)
+    primes = [(np.column_stack([rng.normal(0, 1.5, (length, 2)), rng.random(length) < 0.2]).astype(np.float32),
+               text) for length, text in zip(rng.integers(5, READ_HAND_POINTS + 60, 16), ["hi", "", "ab hi", "b"] * 4)]
+    expected = [keras_writer.read_hand(Line(points * [MODEL_UNIT, MODEL_UNIT, 1], text=text))
+                for points, text in primes]
+    assert sorted(set(expected)) == sorted(CONFIG.hands), expected
+    got = writer_page.evaluate(READ_HAND_IN_PAGE, [[points.tolist(), text] for points, text in primes])
+    assert got == expected
 
 
 @pytest.mark.parametrize("folder,cases", [

@@ -503,6 +503,27 @@ export function readMixture(y, row, head, temperature, mixture) {
 }
 
 /**
+ * The log density of a point [dx, dy, pen_up] (model units) under a mixture from readMixture,
+ * per model unit squared: minus model.network.nll_terms's nll_xy + nll_eos (Graves 2013,
+ * equations 23-26), the sum over components taken as a log-sum-exp.
+ * @param {Mixture} mixture
+ * @param {ArrayLike<number>} point
+ */
+export function logDensity(mixture, point) {
+  const terms = Array.from(mixture.logPi, (logPi, k) => {
+    const z1 = (point[0] - mixture.mu1[k]) / mixture.sigma1[k];
+    const z2 = (point[1] - mixture.mu2[k]) / mixture.sigma2[k];
+    const rho = mixture.rho[k];
+    const spread = 1 - rho * rho;
+    return logPi - Math.log(2 * Math.PI * mixture.sigma1[k] * mixture.sigma2[k] * Math.sqrt(spread))
+      - (z1 * z1 + z2 * z2 - 2 * rho * z1 * z2) / (2 * spread);
+  });
+  const top = Math.max(...terms);
+  const xy = top + Math.log(terms.reduce((sum, term) => sum + Math.exp(term - top), 0));
+  return xy + Math.log(point[2] ? mixture.eos : 1 - mixture.eos);
+}
+
+/**
  * The model's parameters for rows of raw head outputs y, as the API gives them: eos (rows)
  * and pi, mu1, mu2, sigma1, sigma2, rho (rows x M, row-major), activated, no temperature.
  * @param {HeadLayout} head

@@ -49,6 +49,8 @@
  *   alphabet: string}} info
  * @property {(text: string, options: WriteOptions, onPoint: (index: number, written: WrittenPoint) => void)
  *   => {done: Promise<{stopped: boolean} | false>, cancel: () => void}} write
+ * @property {(prime: import("./writer-model.js").Prime) => Promise<string | undefined>} readHand  the hand
+ *   the writer reads in a prime (writer-model.js)
  * @typedef {object} WorkerHandle  a worker (newWorker's): requests by method name, answered as promises
  * @property {(method: string, args: unknown[], onPoint?: (...point: any[]) => void)
  *   => {id: number, done: Promise<any>}} call  the answer is structured-cloned data, typed by the caller
@@ -103,6 +105,7 @@ export function getWriter({url = DEFAULT_WRITER_URL} = {}) {
         const {id, done} = worker.call("write", [text, options], onPoint);
         return {done, cancel: () => worker.cancel(id)};
       },
+      readHand: (prime) => worker.call("readHand", [prime]).done,
     })));
   }
   return /** @type {Promise<WriterClient>} */ (clients.get(url));

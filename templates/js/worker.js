@@ -36,7 +36,7 @@ async function answer({id, method, args}) {
     const loaded = text ? (ready.writer = loadWriter(url, options)) : (ready.model = loadModel(url, options));
     return (await loaded).info;
   }
-  const model = await (method === "write" ? ready.writer : ready.model);
+  const model = await (method === "write" || method === "readHand" ? ready.writer : ready.model);
   if (method !== "futures" && method !== "write") {
     return /** @type {Record<string, Function>} */ (/** @type {unknown} */ (model))[method](...args);
   }

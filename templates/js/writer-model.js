@@ -13,8 +13,8 @@
  *   w = sum_{u <= U} phi(u) c_u
  *
  * Layer 1 reads [x_t, w_{t-1}] (and, for a writer trained with hands, the one-hot hand to write
- * in: the named one, else with a prime none, the zero vector, so it reads the prime's hand, else
- * its first, as model/write.py), later layers [x_t, h_{l-1}, w_t], the head [h_L, w_t]. Writing
+ * in: the named one, else with a prime the one it reads there (readHand), else its first, as
+ * model/write.py), later layers [x_t, h_{l-1}, w_t], the head [h_L, w_t]. Writing
  * stops by section 5.3's rule (as model/write.py): when phi(U+1), "past the end", beats
  * phi(u) for every character u. Sampling uses Graves's bias b (section 5.4): pi <-
  * softmax(log pi (1 + b)), sigmas times exp(-b); its random stream is the seed's alone
@@ -38,11 +38,15 @@
  *        which may be empty) first, then write the text in that hand (section 5.5), the
  *        window over the text alone, set as model/write.py sets it (afterPrime)
  *   writer.write(text, options)      -> {points, stopped}: start(...).step() until done
+ *   writer.readHand(prime)           -> the name of the hand the writer reads in a prime (as
+ *        model/write.py's read_hand: the hand under which the prime's first read_hand_points
+ *        points are likeliest); undefined for a writer without hands. start() reads it when
+ *        given a prime and no hand; a page that writes several rows after one prime reads it once
  *   writer.memory()                  -> number of live tensors (stays flat across calls)
  */
 import {
-  fetchExport, headLayout, logSoftmax, matMul, mixtureParams, mulberry32, newMixture, readMixture, sampleMixture,
-  sharedConstants, stackLstm, updateCells, useBackend, weightNamed,
+  fetchExport, headLayout, logDensity, logSoftmax, matMul, mixtureParams, mulberry32, newMixture, readMixture,
+  sampleMixture, sharedConstants, stackLstm, updateCells, useBackend, weightNamed,
 } from "./handwriting.js";
 
 /**
@@ -59,6 +63,7 @@ import {
  * @property {Point} start_point
  * @property {number} model_unit
  * @property {number} give_up_points_per_character
+ * @property {number} read_hand_points
  * @typedef {object} TextNetwork  the loaded weights and shape (loadTextNetwork)
  * @property {StackedLstm[]} lstms
  * @property {Tensor} windowKernel
@@ -72,6 +77,7 @@ import {
  * @property {HeadLayout} head
  * @property {string} chars
  * @property {number} giveUpPerCharacter
+ * @property {number} readHandPoints
  * @property {Point} startPoint
  * @property {number} modelUnit
  * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array, mass: Float32Array}} SoftWindow  the
@@ -110,7 +116,7 @@ async function loadTextNetwork(url) {
     throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
       + "--weights writer");
   }
-  sharedConstants(url, modelJson, ["start_point", "model_unit", "give_up_points_per_character"]);
+  sharedConstants(url, modelJson, ["start_point", "model_unit", "give_up_points_per_character", "read_hand_points"]);
   const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize, hands = []} =
     metadata.model;
   const net = {
@@ -120,7 +126,8 @@ async function loadTextNetwork(url) {
     headKernel: weightNamed(weights, "mixture", "kernel"),
     headBias: weightNamed(weights, "mixture", "bias"),
     cells, windowMixtures, alphabetSize, hands, head: headLayout(mixtures), chars: metadata.alphabet.chars,
-    giveUpPerCharacter: metadata.give_up_points_per_character, startPoint: metadata.start_point,
+    giveUpPerCharacter: metadata.give_up_points_per_character, readHandPoints: metadata.read_hand_points,
+    startPoint: metadata.start_point,
     modelUnit: metadata.model_unit,
   };
   const kept = new Set([net.windowKernel, net.windowBias, net.headKernel, net.headBias]);
@@ -140,15 +147,14 @@ const zeroState = (net) => ({
  * The one-hot hand layer 1 reads (top of this file): empty for a writer without hands.
  * @param {TextNetwork} net
  * @param {string | undefined} hand
- * @param {boolean} primed
  */
-function handInput(net, hand, primed) {
+function handInput(net, hand) {
   const input = new Float32Array(net.hands.length);
   if (hand !== undefined && !net.hands.includes(hand)) {
     throw new Error(`write: ${hand} is not one of the writer's hands (${net.hands.join(", ") || "it learned none"})`);
   }
   if (hand !== undefined) input[net.hands.indexOf(hand)] = 1;
-  else if (!primed && net.hands.length) input[0] = 1;  // a prime's hand is read from its strokes
+  else if (net.hands.length) input[0] = 1;
   return input;
 }
 
@@ -265,6 +271,32 @@ function afterPrime(window, length) {
 }
 
 /**
+ * The hand the writer reads in a prime (top of this file): the one under which its first
+ * readHandPoints points, with its text (a space's codes where it has none), are likeliest.
+ * @param {TextNetwork} net
+ * @param {Prime} prime
+ * @param {Int32Array} primeCodes
+ * @returns {string | undefined}
+ */
+function readHand(net, prime, primeCodes) {
+  const mixture = newMixture(net.head.mixtures);
+  const likelihoods = net.hands.map((name) => {
+    const hand = handInput(net, name);
+    let state = zeroState(net);
+    let fed = Float32Array.from(net.startPoint);
+    let total = 0;
+    for (const point of prime.points.slice(0, net.readHandPoints)) {
+      const next = windowStep(net, fed, state, primeCodes, hand);
+      total += logDensity(readMixture(next.y, 0, net.head, undefined, mixture), point);
+      state = next.state;
+      fed = Float32Array.from(point);
+    }
+    return total;
+  });
+  return net.hands[likelihoods.indexOf(Math.max(...likelihoods))];
+}
+
+/**
  * A reader of a prime: next(count) reads up to `count` more of its points (with its text, or a
  * space), and once all are read gives the state with the window set for the new text
  * (afterPrime): the LSTM's state carries the hand, and nothing of the prime's text is written,
@@ -318,8 +350,9 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
   function start(text, {bias = 1, seed = 0, prime, hand: handName} = {}) {
     if (!text) throw new Error("write: the text is empty; give the words to write");
     const codes = encode(text);
-    const hand = handInput(net, handName, Boolean(prime));
-    const reader = prime ? primeReader(net, prime, encode(prime.text || " "), hand) : null;
+    const primeCodes = encode(prime?.text || " ");
+    const hand = handInput(net, handName ?? (prime && readHand(net, prime, primeCodes)));
+    const reader = prime ? primeReader(net, prime, primeCodes, hand) : null;
     let primed = !reader;
     let state = zeroState(net);
     /** @type {Float32Array} */
@@ -365,7 +398,7 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
      */
     trace(text, points, handName) {
       const codes = encode(text);
-      const hand = handInput(net, handName, false);
+      const hand = handInput(net, handName);
       const U = codes.length;
       const K = net.windowMixtures;
       const y = new Float32Array(points.length * head.width);
@@ -382,6 +415,8 @@ export async function loadWriter(url, {backend: preferred = "wasm"} = {}) {
       return {params: mixtureParams(head, y, points.length), phi, kappa};
     },
     start,
+    /** @param {Prime} prime */
+    readHand: (prime) => readHand(net, prime, encode(prime.text || " ")),
     /**
      * @param {string} text
      * @param {WriteOptions} [options]

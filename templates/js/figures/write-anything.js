@@ -273,6 +273,8 @@ class WriteAnything {
     this.version = 0;  // bumped whenever the writing starts over: points of older writings are dropped
     /** @type {{cancel: () => void} | null} the running request */
     this.writing = null;
+    /** @type {{prime: Prime, hand: Promise<string | undefined>} | null} the hand read in the last prime */
+    this.primeHand = null;
     this.seed = settings.seed;
     /** @type {Row[]} */
     this.rows = [];
@@ -411,13 +413,24 @@ class WriteAnything {
     this.writing = null;
   }
 
+  /**
+   * The hand the writer reads in a prime: read once for all the rows and texts written after it.
+   * @param {Prime} prime
+   */
+  handOf(prime) {
+    if (this.primeHand?.prime !== prime) this.primeHand = {prime, hand: this.writer.readHand(prime)};
+    return this.primeHand.hand;
+  }
+
   /** @param {number} asked  the version the rows were asked for */
   async writeRows(asked) {
     this.root.dataset.state = "writing";
     const {prime} = this.hand;
+    const hand = prime ? await this.handOf(prime) : this.handChoice?.value;
+    if (asked !== this.version) return;
     for (const [index, row] of this.rows.entries()) {
       const options = {bias: Number(this.biasInput.value), seed: this.seed * 1009 + index, prime: prime ?? undefined,
-        hand: prime ? undefined : this.handChoice?.value};
+        hand};
       const writing = this.writer.write(row.text, options, (_, step) => {
         if (asked !== this.version) return;
         row.points.push(step.point);
