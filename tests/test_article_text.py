@@ -128,7 +128,7 @@ def test_the_page_links_to_its_source_when_it_is_known(tmp_path_factory, tiny_ar
 
 
 def test_the_writers_rows_follow_the_lines_it_learned(tiny_site):
-    text = visible_text(tiny_site)  # the committed writer: synthetic:30000:chars=3-50:capitals=8:seed=2, lines of up to 67
+    text = visible_text(tiny_site)  # the committed writer learned lines of up to 67 characters
     assert "It learned from lines of at most 67 characters; a longer text is written in rows" in text
 
 

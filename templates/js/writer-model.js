@@ -127,8 +127,7 @@ async function loadTextNetwork(url) {
     headBias: weightNamed(weights, "mixture", "bias"),
     cells, windowMixtures, alphabetSize, hands, head: headLayout(mixtures), chars: metadata.alphabet.chars,
     giveUpPerCharacter: metadata.give_up_points_per_character, readHandPoints: metadata.read_hand_points,
-    startPoint: metadata.start_point,
-    modelUnit: metadata.model_unit,
+    startPoint: metadata.start_point, modelUnit: metadata.model_unit,
   };
   const kept = new Set([net.windowKernel, net.windowBias, net.headKernel, net.headBias]);
   tf.dispose(Object.values(weights).filter((tensor) => !kept.has(tensor)));
