@@ -52,7 +52,7 @@ from model.batches import zero_start_batch  # noqa: E402
 from model.network import ModelConfig, keras, tf  # noqa: E402
 from model.text_network import POINTS_PER_CHARACTER, TEXT_PADDING, window_cell  # noqa: E402
 from model.weights import build_network, pretrained  # noqa: E402
-from model.write import GIVE_UP_POINTS_PER_CHARACTER, READ_HAND_POINTS  # noqa: E402
+from model.write import FOLLOWED_NLL, GIVE_UP_POINTS_PER_CHARACTER, READ_HAND_POINTS  # noqa: E402
 
 MODEL_JSON = "model.json"
 CONFIG_FILE = "export_config.json"
@@ -156,7 +156,8 @@ def _write_export(tensorflowjs, model: keras.Model, folder: Path, config: Export
     else:
         metadata |= {"alphabet": alphabet.to_json(), "text_padding": TEXT_PADDING,
                      "points_per_character": POINTS_PER_CHARACTER,
-                     "give_up_points_per_character": GIVE_UP_POINTS_PER_CHARACTER, "read_hand_points": READ_HAND_POINTS}
+                     "give_up_points_per_character": GIVE_UP_POINTS_PER_CHARACTER, "read_hand_points": READ_HAND_POINTS,
+                     "followed_nll": FOLLOWED_NLL}
         document = {"format": "weights-only", "generatedBy": "model.export", "userDefinedMetadata": metadata}
     weights = [stored for weight in model.weights for stored in _stored(weight, config.quantize)]
     document["weightsManifest"] = tensorflowjs.write_weights.write_weights(

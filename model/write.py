@@ -12,15 +12,18 @@ phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's dev
   text after the prime's, in one window; but a prime whose strokes and text disagree (any
   human line, a reader's quick scribble) leaves the window short of the new text, and the
   model writes the rest of the prime's words first. So after the prime the window reads the
-  new text alone, while the LSTM's state, which carries the hand, goes on. Where the window
-  has read the prime's text to its end (its place, each Gaussian's kappa weighted by the phi it
-  puts on the text, within a character of the place past the end), the strokes and text
-  agree, and it keeps its place with the prime's characters taken from in front of it: the
-  network goes on as after a line it has read. Otherwise it starts afresh (kappa and w zero).
-  On 48 held-out corpus primes with their own texts, keeping the place misread 19% of the
-  new texts' characters and kept the hand in 56%, where starting afresh misread 30% (one row
-  stopped at once) and kept 46%: the LSTM, still at the end of a line, raced a reset window
-  through the text.
+  new text alone. Where the window has read the prime's text to its end (its place, each
+  Gaussian's kappa weighted by the phi it puts on the text, within a character of the place
+  past the end), the strokes and text agree: the LSTM's state, which carries the writer's
+  slant and size, goes on, and the window keeps its place with the prime's characters taken
+  from in front of it, as after a line it has read. On 48 held-out corpus primes with their
+  own texts, that misread 19% of the new texts' characters, where only resetting the window
+  misread 30%: the LSTM, still at the end of a line, raced a reset window through the text.
+  A prime the writer does not follow, its text not read to the end or its points unlikely
+  (FOLLOWED_NLL: a human line, a scribble, a text that is not the strokes'), leaves it the zero
+  state, and only the hand it reads there carries. Kept, such a state misread 33-37% of the
+  characters of 60 held-out texts (after human lines with no text or a wrong one, scribbles,
+  corpus lines with no text), where the zero state misreads 16-19%, as with no prime (16%).
 - a writer trained with hands (model.train --hands) is also told which hand to write in:
   --hand NAME, or, by default, the first it learned; with a prime and no --hand, the hand it
   reads in the prime (`read_hand`): the one under which the prime's points are likeliest, by
@@ -124,6 +127,10 @@ from model.weights import Artefact, pretrained  # noqa: E402
 # The points of a prime whose likelihood names its hand (read_hand): about 8 characters, enough for
 # 119 of 120 held-out corpus primes (all of them with 400), a quarter of a median prime's points.
 READ_HAND_POINTS = 200
+# A prime the writer follows averages less than this NLL per point, read with its text: held-out
+# corpus lines with their own texts average -4.3 to -2.7 nats over their first 200 points; the
+# same lines with no text, human lines and scribbles 0 to 21.
+FOLLOWED_NLL = -1.5
 # A line that has not passed its last character after this many points per character is cut off.
 GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
 
@@ -233,34 +240,39 @@ class Writer:
 
     def _read_primes(self, primes: list[Line], states: list, hand, bias: tf.Tensor,
                      seed: int) -> tuple[list, np.ndarray]:
-        """The LSTM's state after each row has read its prime (and its text, or a space where none
-        is known), with the window set for the new text (_kappa_after_prime): (states, each
-        prime's last point, the next to feed). A row whose prime is shorter keeps its state while
-        the others read on."""
+        """The state each row writes the new text from, and the point it feeds first (module
+        docstring): after its prime (read with its text, or a space where none is known) where
+        the writer followed it, its points likely (FOLLOWED_NLL) and its text read to the end,
+        with kappa moved back by the text's length; else the zero state. A row whose prime is
+        shorter keeps its state while the others read on."""
         inputs = [prime.model_inputs() for prime in primes]
         codes = [self.alphabet.encode(prime.text or " ") for prime in primes]
         prime_text = one_hot_text(padded_codes(codes), self.alphabet.size)
         fed = np.zeros((len(primes), 3), np.float32)
+        nll = np.zeros(len(primes))
         for t in range(max(len(points) for points in inputs)):
             reading = np.array([t < len(points) for points in inputs])
-            _, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
+            y, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
             states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
             fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
+            nll += np.where(reading, sum(term.numpy() for term in nll_terms(y, fed)), 0.0)
         lengths = np.array([len(code) for code in codes])
-        return [*states[:-2], self._kappa_after_prime(states, lengths), tf.zeros_like(states[-1])], fed
+        likely = nll / np.array([len(points) for points in inputs]) < FOLLOWED_NLL
+        followed = (likely & self._read_to_the_end(states, lengths))[:, None]
+        kappa = states[-2] - lengths[:, None].astype(np.float32)
+        kept = [tf.where(followed, state, tf.zeros_like(state)) for state in [*states[:-2], kappa]]
+        return [*kept, tf.zeros_like(states[-1])], np.where(followed, fed, 0).astype(np.float32)
 
-    def _kappa_after_prime(self, states: list, lengths: np.ndarray) -> tf.Tensor:
-        """Kappa for the new text after primes of texts of `lengths` characters (module docstring):
-        moved back by the prime's length where the window's place ended less than a character
-        from the place past the prime's text, else zero."""
+    def _read_to_the_end(self, states: list, lengths: np.ndarray) -> np.ndarray:
+        """Whether each row's window, after primes of texts of `lengths` characters, read its text
+        to the end: its place ended less than a character from the place past the text."""
         kappa = states[-2].numpy()
         alpha, beta, _ = (part.numpy() for part in self.cell.window_parameters(states[0], states[-2]))
         positions = np.arange(1, lengths.max() + 2)
         on_text = positions[None, None, :] <= lengths[:, None, None] + 1
         mass = (alpha[..., None] * np.exp(-beta[..., None] * (kappa[..., None] - positions) ** 2) * on_text).sum(-1)
         place = (mass * kappa).sum(1) / np.maximum(mass.sum(1), 1e-30)
-        read_to_the_end = np.abs(place - (lengths + 1)) < 1.0
-        return tf.constant(np.where(read_to_the_end[:, None], kappa - lengths[:, None], 0.0), tf.float32)
+        return np.abs(place - (lengths + 1)) < 1.0
 
     @staticmethod
     def _seeds(seed: int, t: int) -> tf.Tensor:

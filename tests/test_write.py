@@ -45,6 +45,12 @@ def test_the_stop_rule_fires_once_the_window_passes_the_last_character(writer):
     assert short.line.points.shape == (2, 3) and short.line.text == "ab"
 
 
+@pytest.fixture
+def follows_likely(monkeypatch):
+    """Sets how likely a prime's points must be for the writer to follow it (model.write.FOLLOWED_NLL)."""
+    return lambda nll: monkeypatch.setattr("model.write.FOLLOWED_NLL", nll)
+
+
 @pytest.mark.parametrize("prime_text, points", [
     # Read to its end: kappa 3 after the 3-point prime is the place past "ab", so the window
     # stays a character on, at "c" now, and "cd" takes one step.
@@ -52,10 +58,23 @@ def test_the_stop_rule_fires_once_the_window_passes_the_last_character(writer):
     # Not read to the end (kappa 3 in a 38-character text, or 2 past the end of a space): the
     # window starts afresh, and "cd" takes 2 steps, as it does unprimed.
     ("a much longer text than its one stroke", 2), ("", 2)])
-def test_after_a_prime_the_window_reads_the_new_text_alone(writer, prime_text, points):
+def test_after_a_prime_the_window_reads_the_new_text_alone(writer, follows_likely, prime_text, points):
+    follows_likely(math.inf)  # a tiny writer's points are never likely: this is the window's part
     primer = Line(np.array([[40, 0, 0], [40, 0, 0], [40, 0, 1]], np.float32), text=prime_text)
     written, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
     assert (written.stopped, written.points, written.line.text) == (True, points, "cd")
+
+
+@pytest.mark.parametrize("prime_text, followed_nll", [
+    ("a much longer text than its strokes", math.inf), ("", math.inf),  # not read to the end
+    ("ab", -math.inf)])  # read to the end, but its points not likely enough
+def test_a_prime_the_writer_could_not_follow_carries_only_the_hand(writer, follows_likely, prime_text, followed_nll):
+    """A prime not followed leaves the zero state: the writer writes what it writes unprimed."""
+    follows_likely(followed_nll)
+    primer = Line(np.array([[40, 0, 0], [-20, 30, 0], [40, 0, 1]], np.float32), text=prime_text)
+    plain, = writer.write(["cd"], WriteConfig(seed=3))
+    primed, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)
+    np.testing.assert_array_equal(primed.line.points, plain.line.points)
 
 
 def test_each_row_reads_its_own_prime_as_if_alone(writer):
@@ -76,8 +95,9 @@ def test_each_row_reads_its_own_prime_as_if_alone(writer):
             np.testing.assert_allclose(together[row], single[0], atol=1e-6)
 
 
-def test_a_prime_changes_the_writing(writer):
+def test_a_prime_changes_the_writing(writer, follows_likely):
     """The prime is read: the LSTM's state after it (the hand) shapes the points written."""
+    follows_likely(math.inf)
     primer = Line(np.array([[40, 0, 0], [-20, 30, 0], [40, 0, 1]], np.float32), text="ab")
     plain, = writer.write(["cd"], WriteConfig(seed=3))
     primed, = writer.write(["cd"], WriteConfig(seed=3), prime=primer)

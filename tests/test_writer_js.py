@@ -18,7 +18,7 @@ from model.base import MODEL_UNIT, Line
 from model.export import export_tfjs
 from model.network import ModelConfig, keras, mixture, tf
 from model.text_network import build_synthesis_model, one_hot_text, window_cell
-from model.write import GIVE_UP_POINTS_PER_CHARACTER, READ_HAND_POINTS, WriteConfig, Writer, Written
+from model.write import FOLLOWED_NLL, GIVE_UP_POINTS_PER_CHARACTER, READ_HAND_POINTS, WriteConfig, Writer, Written
 
 ALPHABET = Alphabet(" abhi")
 CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_size=ALPHABET.size,
@@ -26,6 +26,7 @@ CONFIG = ModelConfig(layers=2, cells=6, mixtures=3, window_mixtures=3, alphabet_
 WITHOUT_HANDS = replace(CONFIG, hands=[])
 TEXT = "hi ab\u00e9ba hi"  # \u00e9 is outside the alphabet: the placeholder, code 0
 STEPS = 40
+FOLLOWS_ANY = 1e9  # a FOLLOWED_NLL no prime misses: JSON has no infinity
 # What model.evaluate measured of a text model, as about.json records it for the model card
 # (models/writer/about.json): made-up figures, for the tiny model of the tests that build a page
 MEASURED = {"held_out": {"nll_per_point": -4.25, "nll_xy": -4.3, "nll_eos": 0.05, "points": 3000, "lines": 10},
@@ -64,6 +65,9 @@ def writer(tmp_path_factory):
     assets.copy_page_files(folder)
     export_tfjs(model, folder / "writer", None, alphabet=ALPHABET)
     export_tfjs(stuck_writer(), folder / "stuck", None, alphabet=ALPHABET)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("model.export.FOLLOWED_NLL", FOLLOWS_ANY)
+        export_tfjs(model, folder / "follows-any", None, alphabet=ALPHABET)
     (folder / "index.html").write_text(PAGE)
     return model, folder
 
@@ -198,36 +202,46 @@ def replaying(monkeypatch, points):
     monkeypatch.setattr("model.write.sample_points", replay)
 
 
-AFTER_PRIME_IN_PAGE = """async ([points, texts]) => {
+AFTER_PRIME_IN_PAGE = """async ([points, cases]) => {
   const {loadWriter} = await import("/assets/js/writer-model.js");
-  const writer = await loadWriter("/writer/model.json", {backend: "cpu"});
-  return texts.map((text) => Array.from(writer.start("hi", {seed: 3, prime: {points, text}, hand: "upright"})
-    .step().kappa));
+  const kappas = [];
+  for (const [folder, text] of cases) {
+    const writer = await loadWriter(`/${folder}/model.json`, {backend: "cpu"});
+    kappas.push(Array.from(writer.start("hi", {seed: 3, prime: {points, text}, hand: "upright"}).step().kappa));
+  }
+  return kappas;
 }"""
 
 
-def test_after_a_prime_the_page_sets_the_window_as_python_does(writer, writer_page):
-    """The writer's own "hi" read as a prime with its text: read to its end, the window keeps its
-    place less the prime's length; with a longer text than its strokes, it starts afresh. Both
-    are compared on the first point written after the prime, told the prime's hand."""
+def test_after_a_prime_the_page_sets_the_window_as_python_does(writer, writer_page, monkeypatch):
+    """The writer's own "hi" read as a prime. Followed (its text read to the end, and its points
+    likely enough, as they are to an export that follows any), the state goes on and the window
+    keeps its place less the prime's length; with a longer text than its strokes, or read by the
+    export whose FOLLOWED_NLL the tiny writer's points miss, the writer starts from the zero
+    state. Both are compared on the first point written after the prime, told its hand."""
     keras_writer = Writer(writer[0], ALPHABET)
     points = keras_writer.write(["hi"], WriteConfig(seed=3))[0].line.model_inputs()
-    texts = ["hi", "a much longer prime than its strokes"]
+    cases = [("follows-any", "hi", FOLLOWS_ANY), ("follows-any", "a much longer prime than its strokes", FOLLOWS_ANY),
+             ("writer", "hi", FOLLOWED_NLL)]
     bias = tf.constant(1.0)
     one_hot = one_hot_text(ALPHABET.encode("hi")[None], ALPHABET.size)
-    expected = []
-    for text in texts:
-        zero = [tf.zeros((1, size)) for size in keras_writer.cell.state_size]
+    hand = keras_writer.hand_one_hot("upright", None, 1)  # the hand "hi" was written in
+    zero = [tf.zeros((1, size)) for size in keras_writer.cell.state_size]
+    _, unprimed, _, _ = keras_writer._step(np.zeros((1, 3), np.float32), zero, one_hot, hand, bias,
+                                           keras_writer._seeds(3, 0))
+    read, expected = [], []
+    for _, text, followed_nll in cases:
+        monkeypatch.setattr("model.write.FOLLOWED_NLL", followed_nll)
         prime = Line(points * [MODEL_UNIT, MODEL_UNIT, 1], text=text)
-        hand = keras_writer.hand_one_hot("upright", [prime], 1)  # the hand "hi" was written in
         states, fed = keras_writer._read_primes([prime], zero, hand, bias, seed=3)
-        expected.append(states[-2][0].numpy())
+        read.append(states[-2][0].numpy())
         _, states, _, _ = keras_writer._step(fed, states, one_hot, hand, bias, keras_writer._seeds(3, 0))
         expected.append(states[-2][0].numpy())
-    read_to_the_end, _, afresh, _ = expected
-    assert read_to_the_end.min() < 0 and (afresh == 0).all(), "each prime takes its branch"
-    got = writer_page.evaluate(AFTER_PRIME_IN_PAGE, [points.tolist(), texts])
-    np.testing.assert_allclose(got, expected[1::2], atol=1e-4)
+    assert read[0].min() < 0, "followed, the window keeps its place"
+    for afresh in expected[1:]:
+        np.testing.assert_array_equal(afresh, unprimed[-2][0].numpy(), "not followed, it starts from zero")
+    got = writer_page.evaluate(AFTER_PRIME_IN_PAGE, [points.tolist(), [case[:2] for case in cases]])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
 READ_HAND_IN_PAGE = """async (primes) => {

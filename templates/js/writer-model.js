@@ -36,7 +36,8 @@
  *        give_up_points_per_character times the text's length); phi and kappa are the window's
  *        when that point was drawn. prime = {points, text}: read a real line (and its text,
  *        which may be empty) first, then write the text in that hand (section 5.5), the
- *        window over the text alone, set as model/write.py sets it (afterPrime)
+ *        window over the text alone: from the state after the prime where the writer followed
+ *        it (primeReader), else from the zero state, as model/write.py does
  *   writer.write(text, options)      -> {points, stopped}: start(...).step() until done
  *   writer.readHand(prime)           -> the name of the hand the writer reads in a prime (as
  *        model/write.py's read_hand: the hand under which the prime's first read_hand_points
@@ -64,6 +65,7 @@ import {
  * @property {number} model_unit
  * @property {number} give_up_points_per_character
  * @property {number} read_hand_points
+ * @property {number} followed_nll
  * @typedef {object} TextNetwork  the loaded weights and shape (loadTextNetwork)
  * @property {StackedLstm[]} lstms
  * @property {Tensor} windowKernel
@@ -78,6 +80,7 @@ import {
  * @property {string} chars
  * @property {number} giveUpPerCharacter
  * @property {number} readHandPoints
+ * @property {number} followedNll  a prime averaging a higher NLL per point is not followed (primeReader)
  * @property {Point} startPoint
  * @property {number} modelUnit
  * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array, mass: Float32Array}} SoftWindow  the
@@ -116,7 +119,8 @@ async function loadTextNetwork(url) {
     throw new Error(`${url} is not a text-conditional export; export one with python -m model.export `
       + "--weights writer");
   }
-  sharedConstants(url, modelJson, ["start_point", "model_unit", "give_up_points_per_character", "read_hand_points"]);
+  sharedConstants(url, modelJson, [
+    "start_point", "model_unit", "give_up_points_per_character", "read_hand_points", "followed_nll"]);
   const {layers, cells, mixtures, window_mixtures: windowMixtures, alphabet_size: alphabetSize, hands = []} =
     metadata.model;
   const net = {
@@ -127,6 +131,7 @@ async function loadTextNetwork(url) {
     headBias: weightNamed(weights, "mixture", "bias"),
     cells, windowMixtures, alphabetSize, hands, head: headLayout(mixtures), chars: metadata.alphabet.chars,
     giveUpPerCharacter: metadata.give_up_points_per_character, readHandPoints: metadata.read_hand_points,
+    followedNll: metadata.followed_nll,
     startPoint: metadata.start_point, modelUnit: metadata.model_unit,
   };
   const kept = new Set([net.windowKernel, net.windowBias, net.headKernel, net.headBias]);
@@ -254,19 +259,16 @@ export function sampleBiased(head, y, bias, random) {
 }
 
 /**
- * Kappa for the new text after a prime of `length` characters, as model/write.py's
- * _kappa_after_prime: where the window's place (each Gaussian's kappa weighted by its mass)
- * ended less than a character from the place past the prime's text, it has read the text to
- * its end, and keeps its place with the prime's characters taken from in front of it; else
- * it starts afresh at zero.
+ * Whether the window read a prime's text of `length` characters to its end, as model/write.py's
+ * _read_to_the_end: its place (each Gaussian's kappa weighted by its mass) ended less than a
+ * character from the place past the text.
  * @param {SoftWindow} window  the window at the prime's last point
  * @param {number} length
  */
-function afterPrime(window, length) {
+function readToTheEnd(window, length) {
   const total = window.mass.reduce((sum, mass) => sum + mass, 0);
   const place = window.kappa.reduce((sum, kappa, k) => sum + window.mass[k] * kappa, 0) / Math.max(total, 1e-30);
-  const readToTheEnd = Math.abs(place - (length + 1)) < 1;
-  return window.kappa.map((kappa) => (readToTheEnd ? kappa - length : 0));
+  return Math.abs(place - (length + 1)) < 1;
 }
 
 /**
@@ -297,20 +299,25 @@ function readHand(net, prime, primeCodes) {
 
 /**
  * A reader of a prime: next(count) reads up to `count` more of its points (with its text, or a
- * space), and once all are read gives the state with the window set for the new text
- * (afterPrime): the LSTM's state carries the hand, and nothing of the prime's text is written,
- * whatever its strokes were. Read in parts, so that a worker can take a cancel between them.
+ * space), and once all are read gives the state to write the new text from: where the writer
+ * followed it (its points likely, followed_nll, and its text read to the end), the LSTM's state
+ * after it, which carries the writer's slant and size, with kappa moved back by the text's
+ * length; else the zero state, and only the hand carries. Nothing of the prime's text is
+ * written, whatever its strokes were. Read in parts, so that a worker can take a cancel between
+ * them.
  * @param {TextNetwork} net
  * @param {Prime} prime
  * @param {Int32Array} primeCodes  its text's codes (a space's where it has none)
  * @param {Float32Array} hand  handInput's
  */
 function primeReader(net, prime, primeCodes, hand) {
+  const mixture = newMixture(net.head.mixtures);
   let state = zeroState(net);
   let fed = Float32Array.from(net.startPoint);
   /** @type {SoftWindow} */
   let window = null;
   let at = 0;
+  let logLikelihood = 0;
   return {
     /**
      * @param {number} count
@@ -318,11 +325,15 @@ function primeReader(net, prime, primeCodes, hand) {
      */
     next(count) {
       for (const end = Math.min(prime.points.length, at + count); at < end; at++) {
-        ({state, window} = windowStep(net, fed, state, primeCodes, hand));
+        const next = windowStep(net, fed, state, primeCodes, hand);
+        ({state, window} = next);
         fed = Float32Array.from(prime.points[at]);
+        logLikelihood += logDensity(readMixture(next.y, 0, net.head, undefined, mixture), fed);
       }
       if (at < prime.points.length) return null;
-      const kappa = window ? afterPrime(window, primeCodes.length) : zeroState(net).kappa;
+      const followed = window && -logLikelihood / at < net.followedNll && readToTheEnd(window, primeCodes.length);
+      if (!followed) return {state: zeroState(net), fed: Float32Array.from(net.startPoint)};
+      const kappa = state.kappa.map((kappa) => kappa - primeCodes.length);
       return {state: {...state, kappa, w: zeroState(net).w}, fed};
     },
   };
