@@ -135,28 +135,24 @@ def test_dots_and_crosses_are_strokes_of_their_own_in_the_order_people_write(han
     assert len(dots) == 2 and len(crosses) == 1
     assert all(written[position][1][:, 1].max() < x_top for position in dots), "a dot sits above the x-height"
     assert not any(written[position][2] for position in dots + crosses), "the pen lifts for each"
-    late = sorted(dots + crosses)
     letters = [letter for letter, _, _ in written]
-    if hand in ("scripts", "scriptc", "cursive"):
-        # Joined: the pen runs through the word, then dots the i's and crosses the t, left to right.
-        assert late == [len(written) - 3, len(written) - 2, len(written) - 1]
-        assert letters[-3:] == ["i", "i", "t"]
-        assert sum(not goes_on for _, _, goes_on in written[:-3]) <= 2, "the word's body is nearly one stroke"
-    else:
-        # Print: letter by letter, each dot or cross last of its letter; the pen lifts between letters.
-        assert [letter for position, letter in enumerate(letters) if position == 0 or letters[position - 1] != letter] \
-            == list("limit")
-        assert all(written[position - 1][0] == letters[position] and
-                   (position == len(written) - 1 or letters[position + 1] != letters[position]) for position in late)
-        assert not any(goes_on for position, (_, _, goes_on) in enumerate(written)
-                       if position == 0 or letters[position - 1] != letters[position])
+    # Each dot or cross is the last piece of its letter, made before the next letter begins.
+    assert all(letters[position - 1] == letters[position]
+               and (position == len(written) - 1 or letters[position + 1] != letters[position])
+               for position in dots + crosses)
+    firsts = [position for position, letter in enumerate(letters) if position == 0 or letters[position - 1] != letter]
+    assert [letters[position] for position in firsts] == list("limit")
+    # Joined, the pen runs on into the next letter (l into i, m into i), but after a dot or a
+    # cross it starts the letter afresh; in print every letter starts afresh.
+    goes_on = [written[position][2] for position in firsts]
+    assert goes_on == ([False, True, False, True, False] if hand in ("scripts", "scriptc", "cursive") else [False] * 5)
 
 
 @pytest.mark.parametrize("hand", ["scripts", "cursive"])
-def test_a_cursive_x_is_crossed_after_the_word(hand):
+def test_a_cursive_x_is_crossed_before_the_next_letter(hand):
     written = pieces(hand, "taxi")
-    assert [letter for letter, _, _ in written[-3:]] == ["t", "x", "i"]
-    assert [letter for letter, _, goes_on in written if not goes_on] == ["t", "t", "x", "i"]
+    assert [letter for letter, _, _ in written] == list("tttaxxii")
+    assert [letter for letter, _, goes_on in written if not goes_on] == list("ttaxii")
 
 
 def test_config_is_json_and_bad_font_or_phrase_is_one_line_error():
