@@ -127,9 +127,9 @@ from model.weights import Artefact, pretrained  # noqa: E402
 # The points of a prime whose likelihood names its hand (read_hand): about 8 characters, enough for
 # 119 of 120 held-out corpus primes (all of them with 400), a quarter of a median prime's points.
 READ_HAND_POINTS = 200
-# A prime the writer follows averages less than this NLL per point, read with its text: held-out
-# corpus lines with their own texts average -4.3 to -2.7 nats over their first 200 points; the
-# same lines with no text, human lines and scribbles 0 to 21.
+# A prime the writer follows averages less than this NLL over its first READ_HAND_POINTS points,
+# read with its text: held-out corpus lines with their own texts average -4.3 to -2.7 nats a
+# point; the same lines with no text, human lines and scribbles 0 to 21.
 FOLLOWED_NLL = -1.5
 # A line that has not passed its last character after this many points per character is cut off.
 GIVE_UP_POINTS_PER_CHARACTER = 3 * POINTS_PER_CHARACTER
@@ -242,7 +242,7 @@ class Writer:
                      seed: int) -> tuple[list, np.ndarray]:
         """The state each row writes the new text from, and the point it feeds first (module
         docstring): after its prime (read with its text, or a space where none is known) where
-        the writer followed it, its points likely (FOLLOWED_NLL) and its text read to the end,
+        the writer followed it, its first points likely (FOLLOWED_NLL) and its text read to the end,
         with kappa moved back by the text's length; else the zero state. A row whose prime is
         shorter keeps its state while the others read on."""
         inputs = [prime.model_inputs() for prime in primes]
@@ -255,9 +255,10 @@ class Writer:
             y, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
             states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
             fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
-            nll += np.where(reading, sum(term.numpy() for term in nll_terms(y, fed)), 0.0)
+            if t < READ_HAND_POINTS:
+                nll += np.where(reading, sum(term.numpy() for term in nll_terms(y, fed)), 0.0)
         lengths = np.array([len(code) for code in codes])
-        likely = nll / np.array([len(points) for points in inputs]) < FOLLOWED_NLL
+        likely = nll / np.minimum([len(points) for points in inputs], READ_HAND_POINTS) < FOLLOWED_NLL
         followed = (likely & self._read_to_the_end(states, lengths))[:, None]
         kappa = states[-2] - lengths[:, None].astype(np.float32)
         kept = [tf.where(followed, state, tf.zeros_like(state)) for state in [*states[:-2], kappa]]

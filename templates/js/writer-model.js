@@ -80,7 +80,7 @@ import {
  * @property {string} chars
  * @property {number} giveUpPerCharacter
  * @property {number} readHandPoints
- * @property {number} followedNll  a prime averaging a higher NLL per point is not followed (primeReader)
+ * @property {number} followedNll  a prime whose first readHandPoints average a higher NLL is not followed
  * @property {Point} startPoint
  * @property {number} modelUnit
  * @typedef {{kappa: Float32Array, phi: Float32Array, w: Float32Array, mass: Float32Array}} SoftWindow  the
@@ -300,9 +300,9 @@ function readHand(net, prime, primeCodes) {
 /**
  * A reader of a prime: next(count) reads up to `count` more of its points (with its text, or a
  * space), and once all are read gives the state to write the new text from: where the writer
- * followed it (its points likely, followed_nll, and its text read to the end), the LSTM's state
- * after it, which carries the writer's slant and size, with kappa moved back by the text's
- * length; else the zero state, and only the hand carries. Nothing of the prime's text is
+ * followed it (its first readHandPoints likely, followed_nll, and its text read to the end), the
+ * LSTM's state after it, which carries the writer's slant and size, with kappa moved back by the
+ * text's length; else the zero state, and only the hand carries. Nothing of the prime's text is
  * written, whatever its strokes were. Read in parts, so that a worker can take a cancel between
  * them.
  * @param {TextNetwork} net
@@ -328,10 +328,13 @@ function primeReader(net, prime, primeCodes, hand) {
         const next = windowStep(net, fed, state, primeCodes, hand);
         ({state, window} = next);
         fed = Float32Array.from(prime.points[at]);
-        logLikelihood += logDensity(readMixture(next.y, 0, net.head, undefined, mixture), fed);
+        if (at < net.readHandPoints) {
+          logLikelihood += logDensity(readMixture(next.y, 0, net.head, undefined, mixture), fed);
+        }
       }
       if (at < prime.points.length) return null;
-      const followed = window && -logLikelihood / at < net.followedNll && readToTheEnd(window, primeCodes.length);
+      const likely = -logLikelihood / Math.min(at, net.readHandPoints) < net.followedNll;
+      const followed = window && likely && readToTheEnd(window, primeCodes.length);
       if (!followed) return {state: zeroState(net), fed: Float32Array.from(net.startPoint)};
       const kappa = state.kappa.map((kappa) => kappa - primeCodes.length);
       return {state: {...state, kappa, w: zeroState(net).w}, fed};
