@@ -42,7 +42,9 @@ VENDOR_FILES = {
 }
 
 MODEL_QUANTIZATION = "uint8"
-EXPORT_CODE = REPO_ROOT / "model" / "export.py"  # what the exports are made by: a change to it remakes them
+# What the exports are made by, and model.write, whose constants (FOLLOWED_NLL, ...) a writer's
+# metadata carries: a change to either remakes them.
+EXPORT_CODE = [REPO_ROOT / "model" / "export.py", REPO_ROOT / "model" / "write.py"]
 
 
 class AssetError(UserError):
@@ -140,9 +142,9 @@ def _export_files(model, alphabet=None) -> dict[str, bytes]:
 
 def _exported(ctx, folder: str, model, *key_parts, alphabet=None) -> dict[str, bytes]:
     """`model` exported by model.export into site/`folder`/ (site path -> bytes), cached by the
-    quantisation, model/export.py's code (the cache's own code version sees only this module)
-    and `key_parts`."""
-    files = ctx.cache.memo(f"tfjs-{folder}", [MODEL_QUANTIZATION, files_fingerprint(EXPORT_CODE), *key_parts],
+    quantisation, EXPORT_CODE (the cache's own code version sees only this module) and
+    `key_parts`."""
+    files = ctx.cache.memo(f"tfjs-{folder}", [MODEL_QUANTIZATION, files_fingerprint(*EXPORT_CODE), *key_parts],
                            lambda: _export_files(model, alphabet))
     return {f"{folder}/{name}": content for name, content in files.items()}
 
