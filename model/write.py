@@ -23,7 +23,8 @@ phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's dev
   (FOLLOWED_NLL: a human line, a scribble, a text that is not the strokes'), leaves it the zero
   state, and only the hand it reads there carries. Kept, such a state misread 33-37% of the
   characters of 60 held-out texts (after human lines with no text or a wrong one, scribbles,
-  corpus lines with no text), where the zero state misreads 16-19%, as with no prime (16%).
+  corpus lines with no text), where the zero state misreads 16-19%, as with no prime (16%;
+  the writer of stage 10: stage 11 misreads 15-17% after such primes, 14% with none).
 - a writer trained with hands (model.train --hands) is also told which hand to write in:
   --hand NAME, or, by default, the first it learned; with a prime and no --hand, the hand it
   reads in the prime (`read_hand`): the one under which the prime's points are likeliest, by
