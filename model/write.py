@@ -147,7 +147,7 @@ class Writer:
         self.head = model.get_layer("mixture")
         self.alphabet = alphabet
         self._step = tf.function(self._step_graph, reduce_retracing=True)
-        self._prime_nll = tf.function(self._prime_nll_graph, reduce_retracing=True)
+        self._masked_nll = tf.function(self._masked_nll_graph, reduce_retracing=True)
 
     def _step_graph(self, points, states, text, hand, bias, seeds):
         output, states, phi = self.cell.step(points, states, text, hand)
@@ -171,14 +171,20 @@ class Writer:
         return self.hands[self._read_hand_code(prime)] if self.hands else None
 
     def _read_hand_code(self, prime: Line) -> int:
-        read = Line(prime.points[:READ_HAND_POINTS], text=prime.text or " ")
-        (points, text), targets = line_batch([read] * len(self.hands), self.alphabet)
-        return int(np.argmin(self._prime_nll(points, text, np.arange(len(self.hands), dtype=np.int32),
-                                             targets[..., :3])))
+        return int(np.argmin(self._prime_nll([prime] * len(self.hands), np.arange(len(self.hands)))))
 
-    def _prime_nll_graph(self, points, text, hands, targets):
-        nll_xy, nll_eos = nll_terms(self.model((points, text, hands), training=False), targets)
-        return tf.reduce_sum(nll_xy + nll_eos, axis=1)
+    def _prime_nll(self, primes: list[Line], hand_codes: np.ndarray | None) -> np.ndarray:
+        """Each prime's mean NLL per point over its first READ_HAND_POINTS points, read with its text
+        (a space where none is known), teacher forced, in the hand of its code (None: no hands)."""
+        read = [Line(prime.points[:READ_HAND_POINTS], text=prime.text or " ") for prime in primes]
+        inputs, targets = line_batch(read, self.alphabet)
+        if hand_codes is not None:
+            inputs += (np.asarray(hand_codes, np.int32),)
+        return self._masked_nll(inputs, targets).numpy() / targets[..., 3].sum(axis=1)
+
+    def _masked_nll_graph(self, inputs, targets):
+        nll_xy, nll_eos = nll_terms(self.model(inputs, training=False), targets[..., :3])
+        return tf.reduce_sum((nll_xy + nll_eos) * targets[..., 3], axis=1)
 
     def hand_one_hot(self, hand: str | None, primes: list[Line] | None, batch: int):
         """(batch, hands) one-hot of the hand to write in (module docstring), None for a writer without hands."""
@@ -250,16 +256,13 @@ class Writer:
         codes = [self.alphabet.encode(prime.text or " ") for prime in primes]
         prime_text = one_hot_text(padded_codes(codes), self.alphabet.size)
         fed = np.zeros((len(primes), 3), np.float32)
-        nll = np.zeros(len(primes))
         for t in range(max(len(points) for points in inputs)):
             reading = np.array([t < len(points) for points in inputs])
-            y, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
+            _, stepped, _, _ = self._step(fed, states, prime_text, hand, bias, self._seeds(seed, t))
             states = [tf.where(reading[:, None], new, old) for new, old in zip(stepped, states)]
             fed = np.stack([points[t] if t < len(points) else row for points, row in zip(inputs, fed)])
-            if t < READ_HAND_POINTS:
-                nll += np.where(reading, sum(term.numpy() for term in nll_terms(y, fed)), 0.0)
         lengths = np.array([len(code) for code in codes])
-        likely = nll / np.minimum([len(points) for points in inputs], READ_HAND_POINTS) < FOLLOWED_NLL
+        likely = self._prime_nll(primes, None if hand is None else np.argmax(hand, axis=1)) < FOLLOWED_NLL
         followed = (likely & self._read_to_the_end(states, lengths))[:, None]
         kappa = states[-2] - lengths[:, None].astype(np.float32)
         kept = [tf.where(followed, state, tf.zeros_like(state)) for state in [*states[:-2], kappa]]
