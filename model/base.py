@@ -116,6 +116,15 @@ class ModelError(UserError, ValueError):
     """A model that cannot be found or loaded."""
 
 
+def unloadable_weights(path: Path, config: dict, error: Exception) -> ModelError:
+    """The one line for a weights file that would not load: one h5py cannot open (OSError) is
+    damaged, cut short or not HDF5 at all; any other does not fit the folder's config."""
+    reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+    if isinstance(error, OSError):
+        return ModelError(f"{path}: damaged, not a readable weights file ({reason}); restore it or retrain")
+    return ModelError(f"{path}: weights do not fit config {config} ({reason}); retrain or fix config.json")
+
+
 # --- JSON records a user may have edited -----------------------------------------------------------
 
 # A schema: a type (int, float, str, dict or list; a tuple allows several, None allowing null), a

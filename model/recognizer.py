@@ -31,7 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import CONFIG_FILE, MODELS_DIR, WEIGHTS_FILE, DataError, Line, ModelError, run_cli
+from model.base import (
+    CONFIG_FILE,
+    MODELS_DIR,
+    WEIGHTS_FILE,
+    DataError,
+    Line,
+    ModelError,
+    run_cli,
+    unloadable_weights,
+)
 from model.data import load
 from model.network import keras, tf
 
@@ -287,8 +296,7 @@ def load_recognizer(folder=DEFAULT_RECOGNIZER_DIR) -> Recognizer:
         with h5py.File(folder / WEIGHTS_FILE, "r") as file:
             model.set_weights([file[name][()].astype(np.float32) for name in sorted(file)])
     except (ValueError, OSError) as error:
-        raise ModelError(f"{folder / WEIGHTS_FILE}: weights do not fit config {asdict(config)} "
-                              f"({str(error).splitlines()[0]}); retrain") from None
+        raise unloadable_weights(folder / WEIGHTS_FILE, asdict(config), error) from None
     return Recognizer(model, config, alphabet)
 
 

@@ -21,7 +21,16 @@ from pathlib import Path
 
 from model import original
 from model.alphabet import ALPHABET_FILE, Alphabet
-from model.base import CONFIG_FILE, METRICS_FILE, MODELS_DIR, WEIGHTS_FILE, DataError, ModelError, read_record
+from model.base import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    MODELS_DIR,
+    WEIGHTS_FILE,
+    DataError,
+    ModelError,
+    read_record,
+    unloadable_weights,
+)
 from model.network import ModelConfig, build_model, keras
 from model.text_network import build_synthesis_model
 
@@ -135,8 +144,7 @@ def _filled(folder: Path, config: ModelConfig) -> keras.Model:
     try:
         model.load_weights(str(folder / WEIGHTS_FILE))
     except (ValueError, OSError, KeyError) as error:
-        raise ModelError(f"{folder / WEIGHTS_FILE}: weights do not fit config {asdict(config)} "
-                         f"({str(error).splitlines()[0][:120]}); retrain or fix config.json") from error
+        raise unloadable_weights(folder / WEIGHTS_FILE, asdict(config), error) from error
     return model
 
 

@@ -210,6 +210,15 @@ def test_a_truncated_record_of_a_model_is_one_line(name, tmp_path, tiny_artefact
     refused(lambda: weights.pretrained(str(folder)), str(folder / name), "not readable JSON", error=ModelError)
 
 
+def test_a_truncated_weights_file_is_named_damaged_not_misfitting(tmp_path, tiny_artefact):
+    weights_file = (tiny_artefact / "weights.h5").read_bytes()
+    folder = spoiled(tiny_artefact, tmp_path, "config.json", (tiny_artefact / "config.json").read_text())
+    (folder / "weights.h5").write_bytes(weights_file[:len(weights_file) // 2])
+    message = refused(lambda: weights.pretrained(str(folder)), str(folder / "weights.h5"), "damaged",
+                      error=ModelError)
+    assert "config" not in message  # the config is fine: the file is cut short
+
+
 @pytest.mark.parametrize("cells, expected", [(0, "outside 1..2048"), (-1, "outside 1..2048"),
                                              ("abc", 'cells is "abc", not a whole number'),
                                              (16.0, "not a whole number"), (True, "not a whole number")])

@@ -1,11 +1,12 @@
 """model/recognizer.py: CTC decoding and loss, the character error rate, training and the artefact."""
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from model.alphabet import Alphabet
-from model.base import Line
+from model.base import Line, ModelError
 from model.data import load
 from model.network import tf
 from model.recognizer import (
@@ -149,3 +150,15 @@ def test_cli_measures_and_fails_in_one_line(trained, tmp_path, capsys):
     assert len(error) == 1 and error[0].startswith("error: ") and "not a recogniser" in error[0]
     assert main(["train", "--out", str(out), "--data", "synthetic:2"]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spoil, expected", [(lambda data: data[:len(data) // 2], "damaged"),
+                                             (lambda data: b"not weights", "damaged")],
+                         ids=["cut short", "not HDF5"])
+def test_a_damaged_recogniser_weights_file_is_one_line(trained, tmp_path, spoil, expected):
+    out, _metrics = trained
+    copy = shutil.copytree(out, tmp_path / "recogniser")
+    (copy / "weights.h5").write_bytes(spoil((copy / "weights.h5").read_bytes()))
+    with pytest.raises(ModelError, match=expected) as raised:
+        load_recognizer(copy)
+    assert "\n" not in str(raised.value) and "config" not in str(raised.value)
