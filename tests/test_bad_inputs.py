@@ -212,7 +212,7 @@ def test_a_truncated_record_of_a_model_is_one_line(name, tmp_path, tiny_artefact
 
 def test_a_truncated_weights_file_is_named_damaged_not_misfitting(tmp_path, tiny_artefact):
     weights_file = (tiny_artefact / "weights.h5").read_bytes()
-    folder = spoiled(tiny_artefact, tmp_path, "config.json", (tiny_artefact / "config.json").read_text())
+    folder = spoiled(tiny_artefact, tmp_path, "weights.h5", None)
     (folder / "weights.h5").write_bytes(weights_file[:len(weights_file) // 2])
     message = refused(lambda: weights.pretrained(str(folder)), str(folder / "weights.h5"), "damaged",
                       error=ModelError)

@@ -152,13 +152,12 @@ def test_cli_measures_and_fails_in_one_line(trained, tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("spoil, expected", [(lambda data: data[:len(data) // 2], "damaged"),
-                                             (lambda data: b"not weights", "damaged")],
+@pytest.mark.parametrize("spoil", [lambda data: data[:len(data) // 2], lambda data: b"not weights"],
                          ids=["cut short", "not HDF5"])
-def test_a_damaged_recogniser_weights_file_is_one_line(trained, tmp_path, spoil, expected):
+def test_a_damaged_recogniser_weights_file_is_one_line(trained, tmp_path, spoil):
     out, _metrics = trained
     copy = shutil.copytree(out, tmp_path / "recogniser")
     (copy / "weights.h5").write_bytes(spoil((copy / "weights.h5").read_bytes()))
-    with pytest.raises(ModelError, match=expected) as raised:
+    with pytest.raises(ModelError, match="damaged") as raised:
         load_recognizer(copy)
     assert "\n" not in str(raised.value) and "config" not in str(raised.value)
