@@ -95,7 +95,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
 from model import weights  # noqa: E402
 from model.batches import line_batch  # noqa: E402
 from model.export import as_exported  # noqa: E402
-from model.network import keras, nll_terms, tf  # noqa: E402
+from model.network import keras, line_nll_sums, tf  # noqa: E402
 from model.recognizer import (  # noqa: E402
     Recognizer,
     character_error_rate,
@@ -118,15 +118,13 @@ def evaluate(model: keras.Model, lines: list[Line], config: EvaluateConfig = Eva
         raise DataError("a text-conditional model is scored on lines with their text; some have none")
 
     @tf.function(reduce_retracing=True)
-    def masked_sums(inputs, targets, mask):
-        nll_xy, nll_eos = nll_terms(model(inputs, training=False), targets)
-        return tf.reduce_sum(nll_xy * mask, axis=1), tf.reduce_sum(nll_eos * mask, axis=1)
+    def masked_sums(inputs, targets):
+        return line_nll_sums(model(inputs, training=False), targets)
 
     hands = window_cell(model).hands if alphabet else []
 
     def scored(batch):
-        inputs, targets = line_batch(batch, alphabet, hands)
-        return masked_sums(inputs, targets[..., :3], targets[..., 3])
+        return masked_sums(*line_batch(batch, alphabet, hands))
 
     ordered = sorted(lines, key=lambda line: len(line.points))
     batches = [ordered[start:start + config.batch_lines] for start in range(0, len(ordered), config.batch_lines)]

@@ -135,6 +135,14 @@ def nll_terms(y, targets) -> tuple[tf.Tensor, tf.Tensor]:
     return nll_xy, nll_eos
 
 
+def line_nll_sums(y, targets) -> tuple[tf.Tensor, tf.Tensor]:
+    """Per line (nll_xy, nll_eos), each (B,), summed over its real points: targets (B, T, 4) are
+    a line batch's (model.batches), channel 3 the padding mask."""
+    nll_xy, nll_eos = nll_terms(y, targets[..., :3])
+    mask = tf.cast(targets[..., 3], nll_xy.dtype)
+    return tf.reduce_sum(nll_xy * mask, axis=1), tf.reduce_sum(nll_eos * mask, axis=1)
+
+
 class Trace(NamedTuple):
     """What `Runner.run` returns; arrays are NumPy, per step t after feeding inputs[t]."""
 

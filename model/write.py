@@ -121,7 +121,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model.batches import line_batch  # noqa: E402
-from model.network import keras, nll_terms, sample_points, tf  # noqa: E402
+from model.network import keras, line_nll_sums, sample_points, tf  # noqa: E402
 from model.text_network import POINTS_PER_CHARACTER, one_hot_text, padded_codes, window_cell  # noqa: E402
 from model.weights import Artefact, pretrained  # noqa: E402
 
@@ -183,8 +183,8 @@ class Writer:
         return self._masked_nll(inputs, targets).numpy() / targets[..., 3].sum(axis=1)
 
     def _masked_nll_graph(self, inputs, targets):
-        nll_xy, nll_eos = nll_terms(self.model(inputs, training=False), targets[..., :3])
-        return tf.reduce_sum((nll_xy + nll_eos) * targets[..., 3], axis=1)
+        nll_xy, nll_eos = line_nll_sums(self.model(inputs, training=False), targets)
+        return nll_xy + nll_eos
 
     def hand_one_hot(self, hand: str | None, primes: list[Line] | None, batch: int):
         """(batch, hands) one-hot of the hand to write in (module docstring), None for a writer without hands."""
