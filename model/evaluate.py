@@ -13,8 +13,9 @@ the same lines beside it: the text should lower the NLL. `--write N` then writes
 of N of those lines (model.write, bias `--bias`) and reports two more measures:
 - legibility: the character error rate of the project's recogniser (model.recognizer,
   trained on the synthetic corpus) reading the writing, overall and per class of character
-  (lower case, capitals, digits, punctuation, space), beside its rate on the real lines; a
-  writer trained with hands writes each text in its line's hand;
+  (lower case, capitals, digits, punctuation, space) and per hand of the lines (the corpus's
+  fonts), beside its rate on the real lines; a writer trained with hands writes each text in
+  its line's hand;
 - alignment: the share of texts whose stop rule fired within 1.5 times as many points as the
   held-out line of the same text has (a text of capitals or digits takes more points a
   character than one of lower-case letters, in the corpus as in the writing).
@@ -155,9 +156,15 @@ def held_out_lines(model: str | weights.Artefact) -> list[Line]:
 def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: Recognizer) -> dict:
     """Legibility and alignment of the writer's writing of the lines' texts (module docstring)."""
     written = written_in(writer, [line.text for line in lines], [hand_label(line) for line in lines], bias)
-    read, truth = read_texts(recognizer, [item.line for item in written])  # read once for both rates
+    read, truth = read_texts(recognizer, [item.line for item in written])  # read once for every rate
+    by_hand: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        if (hand := hand_label(line)) is not None:
+            by_hand.setdefault(hand, []).append(index)
     return {"texts": len(lines), "bias": bias,
             "cer": error_rate(read, truth), "cer_by_class": class_rates(read, truth),
+            "cer_by_hand": {hand: error_rate([read[i] for i in indices], [truth[i] for i in indices])
+                            for hand, indices in sorted(by_hand.items())},
             "recogniser_cer_on_the_real_lines": character_error_rate(recognizer, lines),
             "aligned_share": aligned_share(written, lines), "aligned_within": ALIGNED_WITHIN}
 

@@ -77,7 +77,8 @@ ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
     "written?": {"texts": int, "bias": float, "cer": float, "recogniser_cer_on_the_real_lines": float,
                  "aligned_share": float, "aligned_within": float,
                  "cer_by_class?": {"lower case?": float, "capitals?": float, "digits?": float, "punctuation?": float,
-                                   "space?": float}},
+                                   "space?": float},
+                 "cer_by_hand?": dict},
     "hands?": {"primes": int, "bias": float, "hands": [str], "matrix": [[int]], "accuracy": float, "too_short?": int,
                "told?": {"hands": [str], "matrix": [[int]], "accuracy": float, "too_short?": int}}}}
 EPOCH_SCHEMA = {"epoch": int, "seconds?": float, "train_nll?": float, "val_nll": float, "val_nll_xy": float,

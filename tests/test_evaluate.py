@@ -7,8 +7,8 @@ import pytest
 from model.base import Line
 from model.corpus import synthesize
 from model.data import write_json_lines
-from model.evaluate import EvaluateConfig, aligned_share, evaluate, main, measure_hands
-from model.hands import hand_of
+from model.evaluate import EvaluateConfig, aligned_share, evaluate, held_out_lines, main, measure_hands
+from model.hands import hand_label, hand_of
 from model.network import ModelConfig, nll_terms
 from model.original import load_original
 from model.train import main as train_main
@@ -115,6 +115,12 @@ def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writ
     assert written["aligned_within"] == 1.5
     assert written["cer"] > 0.5  # an untrained writer's scribble is not read as the text
     assert set(written["cer_by_class"]) == {"lower case", "capitals", "digits", "punctuation", "space"}
+    texts = held_out_lines(str(tmp_path / "writer"))[:2]
+    characters = {hand: sum(len(line.text) for line in texts if hand_label(line) == hand)
+                  for hand in written["cer_by_hand"]}
+    assert set(characters) == {hand_label(line) for line in texts}  # each line's own font
+    assert sum(written["cer_by_hand"][hand] * count for hand, count in characters.items()) == \
+        pytest.approx(written["cer"] * sum(characters.values()))  # the hands' rates make up the whole
     assert written["recogniser_cer_on_the_real_lines"] < 0.2  # while the real lines are
 
     assert main(["--weights", str(tmp_path / "writer"), "--data", "held-out", "--export", "uint8", "--write", "1"]) == 0
