@@ -155,11 +155,12 @@ def held_out_lines(model: str | weights.Artefact) -> list[Line]:
 
 def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: Recognizer) -> dict:
     """Legibility and alignment of the writer's writing of the lines' texts (module docstring)."""
-    written = written_in(writer, [line.text for line in lines], [hand_label(line) for line in lines], bias)
+    hands = [hand_label(line) for line in lines]
+    written = written_in(writer, [line.text for line in lines], hands, bias)
     read, truth = read_texts(recognizer, [item.line for item in written])  # read once for every rate
     by_hand: dict[str, list[int]] = {}
-    for index, line in enumerate(lines):
-        if (hand := hand_label(line)) is not None:
+    for index, hand in enumerate(hands):
+        if hand is not None:
             by_hand.setdefault(hand, []).append(index)
     return {"texts": len(lines), "bias": bias,
             "cer": error_rate(read, truth), "cer_by_class": class_rates(read, truth),
