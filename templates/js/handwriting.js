@@ -186,7 +186,7 @@ function normalPair(random) {
 
 /**
  * Fetches model.json and its weight shards: {modelJson, weights}, dequantised by tf.io.loadWeights
- * and, for a kernel stored with a range per column (model/export.py HEAD_KERNEL), by joinColumns.
+ * and, for a kernel stored with a range per column (model/export.py COLUMN_KERNELS), by joinColumns.
  * @param {string} url
  * @returns {Promise<{modelJson: ModelJson, weights: Record<string, Tensor>}>}
  */
