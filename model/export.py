@@ -132,17 +132,21 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     if config.quantize not in QUANTIZE_CHOICES:
         raise ModelError(f"quantize={config.quantize!r}: not supported; use none, float16 or uint8")
     out_dir = Path(out_dir)
+    new_folder, earlier = not out_dir.exists(), (out_dir / MODEL_JSON).exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     # Written whole into a hidden folder inside out_dir first: a full disk or a kill on the way
     # leaves the earlier export as it was, never a model.json naming shards that are not there.
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
-        try:
+    try:
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
             shards = _write_export(tensorflowjs, model, Path(building), config, alphabet)
-        except tf.errors.OpError as error:  # tensorflowjs writes through tf.io.gfile: a full disk ends here
-            raise OSError(f"{out_dir}: cannot write the export ({error.message}); the earlier one is kept: "
-                          "free some space or choose another place, then run the command again") from None
-        for name in (*shards, CONFIG_FILE, MODEL_JSON):  # model.json, which names the shards, last
-            os.replace(Path(building) / name, out_dir / name)
+            for name in (*shards, CONFIG_FILE, MODEL_JSON):  # model.json, which names the shards, last
+                os.replace(Path(building) / name, out_dir / name)
+    except tf.errors.OpError as error:  # tensorflowjs writes through tf.io.gfile: a full disk ends here
+        if new_folder:
+            out_dir.rmdir()
+        kept = "the earlier one is kept" if earlier else "nothing was written"
+        raise OSError(f"{out_dir}: cannot write the export ({error.message}); {kept}: "
+                      "free some space or choose another place, then run the command again") from None
     for stale in out_dir.glob(SHARD_GLOB):  # a previous, larger export's
         if stale.name not in shards:
             stale.unlink()

@@ -166,7 +166,7 @@ def test_cli(tiny, tmp_path, capsys):
     assert error.startswith("error: ") and error.count("\n") == 1
 
 
-def test_an_export_that_fails_leaves_the_earlier_one(tiny, tmp_path, monkeypatch, capsys):
+def test_an_export_that_fails_leaves_the_earlier_one_or_no_folder(tiny, tmp_path, monkeypatch, capsys):
     save_artefact(tiny, TINY, tmp_path / "model")
     web = tmp_path / "my web"
     assert main(["--weights", str(tmp_path / "model"), "--out", str(web)]) == 0
@@ -183,6 +183,9 @@ def test_an_export_that_fails_leaves_the_earlier_one(tiny, tmp_path, monkeypatch
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1 and "No space left" in error
     assert {path.name: path.read_bytes() for path in web.iterdir()} == before  # no hidden folder left either
+    assert main(["--weights", str(tmp_path / "model"), "--out", str(tmp_path / "new web")]) == 2
+    error = capsys.readouterr().err
+    assert "nothing was written" in error and not (tmp_path / "new web").exists()
 
 
 @pytest.fixture(scope="module")
