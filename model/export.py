@@ -73,7 +73,7 @@ QUANTIZED_WEIGHTS = ["*kernel"]
 # codes, spread over all 256 values, gzip a third larger (+240 kB for the default model).
 # The text window's kernel too: its 30 columns set each window's weight, width and step along
 # the text, and per tensor they cost the writer 0.023 nats per point of its copy's 0.069 (300
-# held-out lines); per column nothing measurable, for 0.9 kB more gzip.
+# held-out lines); per column nothing measurable, for 1.1 kB more gzip.
 # Stored as KERNEL/codes (uint8 codes 0-255, kept exact by tensorflowjs's quantisation at
 # min 0, step 1) and the columns' float32 KERNEL/column_min and /column_step:
 # kernel = codes * step + min.
