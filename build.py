@@ -37,6 +37,7 @@ from model.base import (
     MODELS_DIR,
     ArgumentParser,
     UserError,
+    cause,
     distill_dir,
     locked,
     ranged,
@@ -275,7 +276,7 @@ def build_site(config: BuildConfig, say=print) -> dict:
             (building / BUILD_FILE).write_text(render.to_json(_public_settings(config)) + "\n")
         except OSError as error:  # a full disk: said of --out, not of whichever file was being copied
             kept = "the site there is kept" if out.exists() else "nothing was written"
-            raise BuildError(f"--out {out}: cannot write the site ({error.strerror or error}); "
+            raise BuildError(f"--out {out}: cannot write the site ({cause(error)}); "
                              f"{kept}: {way_out(error, 'another --out')}, then build again") from None
         files = [path for path in building.rglob("*") if path.is_file()]
         total_bytes = sum(path.stat().st_size for path in files)

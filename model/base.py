@@ -200,6 +200,12 @@ def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lamb
 PARTIAL_SUFFIX = ".partial"  # a temporary name of `replacing`'s: what a kill may leave behind, no one's file
 
 
+def cause(error: OSError) -> str:
+    """Why a read or write failed, in the system's few words for its errno: h5py's strerror is a
+    report of several lines (times, buffer addresses)."""
+    return os.strerror(error.errno) if error.errno else " ".join((error.strerror or str(error)).split())
+
+
 def way_out(error: OSError, place: str) -> str:
     """What to do after a failed write: room for a full disk, another place for any other cause."""
     full = error.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -223,7 +229,7 @@ def replacing(path: str | Path) -> Iterator[Path]:
         os.replace(temporary, path)
     except OSError as error:
         kept = "the old one is kept" if path.exists() else "nothing was written"
-        raise UserError(f"{path}: cannot write ({error.strerror or error}); {kept}: "
+        raise UserError(f"{path}: cannot write ({cause(error)}); {kept}: "
                         f"{way_out(error, 'another place')}, then run the command again") from None
     finally:
         for leftover in (temporary, aside):
@@ -256,7 +262,7 @@ def locked(folder: str | Path, busy: str) -> Iterator[None]:
         lock.parent.mkdir(parents=True, exist_ok=True)
         file = open(lock, "a")
     except OSError as error:  # a read-only or full disk, a file where a folder should be
-        raise UserError(f"{folder}: cannot write there ({error.strerror or error}); nothing was written: "
+        raise UserError(f"{folder}: cannot write there ({cause(error)}); nothing was written: "
                         f"{way_out(error, 'another place')}, then run the command again") from None
     with file:
         try:

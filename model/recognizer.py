@@ -38,6 +38,7 @@ from model.base import (
     DataError,
     Line,
     ModelError,
+    replacing,
     run_cli,
     unloadable_weights,
 )
@@ -258,19 +259,22 @@ def character_error_rate(recognizer: Recognizer, lines_or_pairs) -> float:
 
 def save_recognizer(recognizer: Recognizer, folder, **extra) -> Path:
     """config.json, alphabet.json, float16 weights.h5 (half the size to commit; read back as
-    float32) and NAME.json for each extra NAME=value."""
+    float32) and NAME.json for each extra NAME=value, in a new or empty folder, written whole
+    or not at all (model.base.replacing: a full disk leaves no half-written recogniser)."""
     import h5py
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    recognizer.alphabet.save(folder)
-    (folder / CONFIG_FILE).write_text(json.dumps(asdict(recognizer.config), indent=2) + "\n")
-    with h5py.File(folder / WEIGHTS_FILE, "w") as file:
-        for index, weight in enumerate(recognizer.model.weights):
-            dataset = file.create_dataset(f"{index:03d}", data=weight.numpy().astype(np.float16))
-            dataset.attrs["name"] = weight.name
-    for name, value in extra.items():
-        (folder / f"{name}.json").write_text(json.dumps(value, indent=2) + "\n")
+    folder.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with replacing(folder) as building:
+        building.mkdir()
+        recognizer.alphabet.save(building)
+        (building / CONFIG_FILE).write_text(json.dumps(asdict(recognizer.config), indent=2) + "\n")
+        with h5py.File(building / WEIGHTS_FILE, "w") as file:
+            for index, weight in enumerate(recognizer.model.weights):
+                dataset = file.create_dataset(f"{index:03d}", data=weight.numpy().astype(np.float16))
+                dataset.attrs["name"] = weight.name
+        for name, value in extra.items():
+            (building / f"{name}.json").write_text(json.dumps(value, indent=2) + "\n")
     return folder
 
 

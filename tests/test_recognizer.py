@@ -1,4 +1,5 @@
 """model/recognizer.py: CTC decoding and loss, the character error rate, training and the artefact."""
+import errno
 import json
 import shutil
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.alphabet import Alphabet
-from model.base import Line, ModelError
+from model.base import Line, ModelError, UserError
 from model.data import load
 from model.network import tf
 from model.recognizer import (
@@ -24,6 +25,7 @@ from model.recognizer import (
     load_recognizer,
     main,
     read_texts,
+    save_recognizer,
     train,
 )
 
@@ -161,3 +163,20 @@ def test_a_damaged_recogniser_weights_file_is_one_line(trained, tmp_path, spoil)
     with pytest.raises(ModelError, match="damaged") as raised:
         load_recognizer(copy)
     assert "\n" not in str(raised.value) and "config" not in str(raised.value)
+
+
+def test_a_full_disk_leaves_no_half_written_recogniser(trained, tmp_path, monkeypatch):
+    import h5py
+
+    recognizer = load_recognizer(trained[0])
+
+    def full_disk(*args, **kwargs):  # as h5py reports it: errno set, a report of several lines as strerror
+        raise OSError(errno.ENOSPC, "Unable to synchronously create file (file write failed: time = Mon\n"
+                                    ", errno = 28, error message = 'No space left on device')")
+
+    monkeypatch.setattr(h5py, "File", full_disk)
+    with pytest.raises(UserError) as raised:
+        save_recognizer(recognizer, tmp_path / "new recogniser", metrics={})
+    assert str(raised.value) == (f"{tmp_path / 'new recogniser'}: cannot write (No space left on device); nothing "
+                                 "was written: free some space or choose another place, then run the command again")
+    assert list(tmp_path.iterdir()) == [], "config.json and alphabet.json were written before the weights failed"
