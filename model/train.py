@@ -103,6 +103,10 @@ class TrainConfig:
     # std of normal noise on the offsets the network reads in training (model units; targets
     # stay clean), so it leans less on its own last points, which drift when it writes alone
     input_noise: float = 0.0
+    # how many times the loss counts the offset of each pen-up jump (where a new stroke starts):
+    # the maximum-likelihood optimum is the same, but a small network spends more of itself on
+    # where strokes go (a print letter's bars and serifs, the gaps between words), few of the points
+    jump_weight: float = 1.0
     val_fraction: float = 0.1
     patience: int = 3  # epochs without a better validation NLL before stopping
     seed: int = 0
@@ -157,6 +161,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--input-noise", type=_positive(float, zero=True), default=defaults["input_noise"],
                         help="whole lines only: std of noise on the offsets the network reads in training, model "
                         "units (default %(default)s)")
+    parser.add_argument("--jump-weight", type=_positive(float), default=defaults["jump_weight"],
+                        help="how many times the loss counts each pen-up jump's offset (default %(default)s)")
     parser.add_argument("--val-fraction", type=float, default=defaults["val_fraction"], help="default %(default)s")
     parser.add_argument("--seed", type=seed_argument, default=defaults["seed"], help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
@@ -211,11 +217,16 @@ def use_threads(per_op: int = 1, side_by_side: int = os.cpu_count() or 1) -> Non
 # --- loss and metrics --------------------------------------------------------------------------
 
 
-def masked_nll(targets, y):
-    """The training loss: mean NLL per real point of the batch (padding excluded)."""
-    nll_xy, nll_eos = nll_terms(y, targets[..., :3])
-    mask = targets[..., 3]
-    return tf.reduce_sum((nll_xy + nll_eos) * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+def masked_nll(jump_weight: float = 1.0):
+    """The training loss: mean NLL per real point of the batch (padding excluded), the offsets
+    of the points that follow a pen lift counted `jump_weight` times."""
+    def loss(targets, y):
+        nll_xy, nll_eos = nll_terms(y, targets[..., :3])
+        mask = targets[..., 3]
+        lifted_before = tf.pad(targets[:, :-1, 2], [[0, 0], [1, 0]])
+        weighted = nll_xy * (1.0 + (jump_weight - 1.0) * lifted_before) + nll_eos
+        return tf.reduce_sum(weighted * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+    return loss
 
 
 class PointNLL(keras.metrics.Metric):
@@ -424,7 +435,7 @@ def compile_for_training(model: keras.Model, config: TrainConfig, batches_per_ep
     lr = config.lr
     if config.lr_decay == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(config.lr, decay_steps=config.epochs * batches_per_epoch)
-    model.compile(optimizer=keras.optimizers.Adam(lr, clipnorm=config.clip), loss=masked_nll,
+    model.compile(optimizer=keras.optimizers.Adam(lr, clipnorm=config.clip), loss=masked_nll(config.jump_weight),
                   metrics=[PointNLL(term) for term in ("nll", "nll_xy", "nll_eos")])
     return model
 

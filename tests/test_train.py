@@ -273,8 +273,9 @@ def test_input_noise_moves_the_offsets_read_in_training_never_the_targets(tmp_pa
     (unmoved, _), _ = line_batch(lines, Alphabet.default(), input_noise=0.1)  # no rng: validation, scoring
     np.testing.assert_array_equal(unmoved, clean)
     out = tmp_path / "noisy"
-    assert main([*TINY_TEXT, "--input-noise", "0.1", "--out", str(out), "--epochs", "1"]) == 0
-    assert json.loads((out / "train.json").read_text())["input_noise"] == 0.1
+    assert main([*TINY_TEXT, "--input-noise", "0.1", "--jump-weight", "2", "--out", str(out), "--epochs", "1"]) == 0
+    settings = json.loads((out / "train.json").read_text())
+    assert (settings["input_noise"], settings["jump_weight"]) == (0.1, 2.0)
     assert main(["--data", "synthetic:8", "--cells", "8", "--input-noise", "0.1", "--out", str(tmp_path / "cut")]) == 2
     assert "--input-noise: give --seq-len 0" in one_line_error(capsys)
 
@@ -449,4 +450,13 @@ def test_the_training_loss_is_both_terms_of_the_nll_over_real_points(random_mode
     assert expected["nll_eos"] > 0.1 and abs(expected["nll_xy"]) > 0.1  # both terms weigh
     got = model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0, return_dict=True)
     assert got == pytest.approx(expected, rel=1e-4)
-    assert float(masked_nll(targets, model(inputs))) == pytest.approx(expected["loss"], rel=1e-4)
+    y = model(inputs)
+    assert float(masked_nll()(targets, y)) == pytest.approx(expected["loss"], rel=1e-4)
+    # --jump-weight 3: the offset of each point after a pen lift counts three times (window
+    # edges aside: a window's first point is never a jump)
+    jumps = np.zeros_like(real)
+    jumps[:, 1:] = targets[:, :-1, 2] == 1
+    assert (jumps & real).sum() > 10
+    weighted = (nll_xy * np.where(jumps, 3.0, 1.0) + nll_eos)[real].mean()
+    assert abs(weighted - expected["loss"]) > 0.1
+    assert float(masked_nll(3.0)(targets, y)) == pytest.approx(weighted, rel=1e-4)
