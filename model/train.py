@@ -10,8 +10,9 @@ at its first character), lines stay whole, each from the zero state as evaluatio
 them, and are batched with lines of similar length, one batch made at a time, so memory is
 bounded by the batch and not by the corpus. With --init, the settings the user does not give
 are FINE_TUNE_DEFAULTS'. The loss is the mean of `network.nll_terms` over the
-real points of a batch; the reported train and validation NLL are exact means per point over
-the epoch (nats, density per model unit^2), on a held-out set of whole lines.
+real points of a batch (--jump-weight counts the offsets after a pen lift more); the reported
+train and validation NLL are exact, unweighted means per point over the epoch (nats, density
+per model unit^2), on a held-out set of whole lines.
 
 Keras `fit` does the rest: Adam with gradient clipping, BackupAndRestore (a run killed even
 with SIGKILL and started again with the same arguments continues after its last finished
