@@ -239,6 +239,16 @@ def replacing(path: str | Path) -> Iterator[Path]:
                 leftover.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def replacing_folder(path: str | Path) -> Iterator[Path]:
+    """`replacing` for a folder: its parent folders made first, and a new empty folder yielded
+    for the caller to fill."""
+    Path(path).absolute().parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as building:
+        building.mkdir()
+        yield building
+
+
 def write_file(path: str | Path, content: str | bytes) -> Path:
     """`path` holds `content` (text as UTF-8) whole, or keeps what it held (`replacing`)."""
     path = Path(path)

@@ -37,7 +37,16 @@ import numpy as np
 
 from model import corpus, remote
 from model.alphabet import Alphabet
-from model.base import ArgumentParser, DataError, Line, ranged, replacing, run_cli, seed_argument, shown_name
+from model.base import (
+    ArgumentParser,
+    DataError,
+    Line,
+    ranged,
+    replacing_folder,
+    run_cli,
+    seed_argument,
+    shown_name,
+)
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -760,8 +769,7 @@ def _write_corpus(lines: list[Line], out_dir: str, config: dict) -> None:
     partial corpus for the next command to refuse. The source is named as the page would name it
     (model.base.shown_name): the folder is meant to be committed."""
     out = _new_folder(out_dir)
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    with replacing(out) as building:
+    with replacing_folder(out) as building:
         write_json_lines(lines, building, line_names(lines))
         described = {**config, "stats": stats(lines)}
         (building / CONFIG_NAME).write_text(json.dumps(described, indent=2) + "\n")

@@ -38,7 +38,7 @@ from model.base import (
     DataError,
     Line,
     ModelError,
-    replacing,
+    replacing_folder,
     run_cli,
     unloadable_weights,
 )
@@ -260,13 +260,11 @@ def character_error_rate(recognizer: Recognizer, lines_or_pairs) -> float:
 def save_recognizer(recognizer: Recognizer, folder, **extra) -> Path:
     """config.json, alphabet.json, float16 weights.h5 (half the size to commit; read back as
     float32) and NAME.json for each extra NAME=value, in a new or empty folder, written whole
-    or not at all (model.base.replacing: a full disk leaves no half-written recogniser)."""
+    or not at all (model.base.replacing_folder: a full disk leaves no half-written recogniser)."""
     import h5py
 
     folder = Path(folder)
-    folder.absolute().parent.mkdir(parents=True, exist_ok=True)
-    with replacing(folder) as building:
-        building.mkdir()
+    with replacing_folder(folder) as building:
         recognizer.alphabet.save(building)
         (building / CONFIG_FILE).write_text(json.dumps(asdict(recognizer.config), indent=2) + "\n")
         with h5py.File(building / WEIGHTS_FILE, "w") as file:

@@ -58,7 +58,7 @@ from model.base import (
     UserError,
     locked,
     ranged,
-    replacing,
+    replacing_folder,
     run_cli,
     seed_argument,
     shown_name,
@@ -586,7 +586,7 @@ def publish(run: Path, dest: Path, name: str | None = None, credit: str | None =
 
     dest must be new, empty, or an earlier publication of this same run (PUBLICATION_FILE says
     which run: its settings and the digest of its data); it is written beside and swapped in
-    whole (model.base.replacing). Its about.json keeps every field of the earlier publication's,
+    whole (model.base.replacing_folder). Its about.json keeps every field of the earlier publication's,
     so what an author set there (name, credit, anything else) stays; `name` and `credit` set
     those two."""
     import h5py
@@ -607,9 +607,7 @@ def publish(run: Path, dest: Path, name: str | None = None, credit: str | None =
         else:
             target.require_group(name).attrs.update(item.attrs)
 
-    dest.absolute().parent.mkdir(parents=True, exist_ok=True)
-    with replacing(dest) as building:
-        building.mkdir()
+    with replacing_folder(dest) as building:
         for file, value in ((TRAIN_FILE, {**settings, **unlocated}), (METRICS_FILE, metrics), (ABOUT_FILE, about),
                             (PUBLICATION_FILE, {"run": identity})):
             (building / file).write_text(json.dumps(value, indent=2) + "\n")
