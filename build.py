@@ -81,7 +81,7 @@ def load_edition(path: str | Path) -> dict:
     try:
         edition = json.loads(Path(path).read_text())
     except OSError as error:
-        raise BuildError(f"--edition {name}: cannot read it ({error.strerror}); give the edition's settings "
+        raise BuildError(f"--edition {name}: cannot read it ({cause(error)}); give the edition's settings "
                          "file (see edition.json)") from None
     except json.JSONDecodeError as error:
         raise BuildError(f"--edition {name}: not JSON ({error.msg}, line {error.lineno}); see edition.json") from None

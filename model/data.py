@@ -41,6 +41,7 @@ from model.base import (
     ArgumentParser,
     DataError,
     Line,
+    cause,
     ranged,
     replacing_folder,
     run_cli,
@@ -367,7 +368,7 @@ def _load_file(path: Path, folder: Path | None = None) -> Line:
         if path.suffix.lower() == ".json" and text_path.is_file() and _inside(text_path, folder or path.parent):
             line.text = text_path.read_text(encoding="utf-8")
     except OSError as error:
-        raise DataError(f"{error.filename or path}: cannot read ({error.strerror}): check the file") from None
+        raise DataError(f"{error.filename or path}: cannot read ({cause(error)}): check the file") from None
     except UnicodeDecodeError as error:
         raise DataError(f"{path.with_suffix(TEXT_SUFFIX)}: byte {error.start}: not UTF-8 text: "
                         f"save the line's text as UTF-8") from None
@@ -477,7 +478,7 @@ def _read_transcriptions(source: Path, forms: set[str]) -> dict[str, tuple[str, 
             try:
                 found[Path(path).stem] = (path, _csr_lines(Path(path).read_bytes(), path))
             except OSError as error:
-                raise DataError(f"{path}: cannot read ({error.strerror}): check the file") from None
+                raise DataError(f"{path}: cannot read ({cause(error)}): check the file") from None
         return found
     for member, archive in _archive_members(source, wanted):
         where = f"{source}:{member.name}"
