@@ -222,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    artefact = weights.pretrained(args.weights)  # a wrong --weights is named before any download of --data
+    # A wrong --weights or --baseline is named before any download of --data and before the scoring.
+    artefact = weights.pretrained(args.weights)
+    baseline = weights.pretrained(args.baseline, "--baseline", text=False).model if args.baseline else None
     if (args.write or args.hands) and not artefact.alphabet:
         raise DataError(f"--write/--hands: {args.weights} is an unconditional model, which writes no given text")
     if args.export:
@@ -232,8 +234,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     report = evaluate(artefact.model, lines, settings, artefact.alphabet)
     if args.export:
         report["export"] = args.export
-    if args.baseline:
-        baseline = weights.pretrained(args.baseline, "--baseline", text=False).model
+    if baseline is not None:
         report["baseline"] = {"weights": args.baseline, **evaluate(baseline, lines, settings)}
         report["text_lowers_nll_by"] = report["baseline"]["nll_per_point"] - report["nll_per_point"]
     if args.write:

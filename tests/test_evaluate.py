@@ -85,11 +85,14 @@ def test_original_weights_on_the_articles_lines(distill):
     assert result["nll_per_point"] == pytest.approx(-1.9104, abs=5e-4)
 
 
-def test_weights_are_checked_before_the_data_is_fetched(tmp_path, monkeypatch, capsys):
-    """A newcomer without the article's files and without network: the wrong --weights is named."""
+@pytest.mark.parametrize("models", [["--weights", "no-model"], ["--weights", "writer", "--baseline", "no-model"]])
+def test_models_are_checked_before_the_data_is_fetched(models, tmp_path, monkeypatch, capsys):
+    """A newcomer without the article's files and without network: the wrong model is named,
+    before the data is fetched (the article's lines, here absent) and scored."""
     monkeypatch.setenv("HANDWRITING_DISTILL", str(tmp_path / "absent"))
     monkeypatch.setenv("HANDWRITING_OFFLINE", "1")
-    assert main(["--weights", str(tmp_path / "no-model")]) == 2
+    monkeypatch.chdir(tmp_path)
+    assert main([*models, "--data", "distill"]) == 2
     error = capsys.readouterr().err
     assert "no-model: does not exist" in error and error.count("\n") == 1
 
