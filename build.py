@@ -40,6 +40,7 @@ from model.base import (
     cause,
     distill_dir,
     locked,
+    not_new,
     ranged,
     run_cli,
     seed_argument,
@@ -152,8 +153,8 @@ def load_writer(spec: str, say=print):
 
 def _refuse_foreign(out: Path) -> None:
     """Never replace what isn't a built site (an empty folder is fine)."""
-    if out.exists() and not (out / BUILD_FILE).is_file() and (not out.is_dir() or any(out.iterdir())):
-        raise BuildError(f"--out {out}: exists and is not a site made by build.py; "
+    if (why := not_new(out)) and not (out / BUILD_FILE).is_file():
+        raise BuildError(f"--out {out}: {why}, not a site made by build.py; "
                          "choose a new folder or remove it yourself")
 
 

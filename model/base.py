@@ -282,6 +282,17 @@ def locked(folder: str | Path, busy: str) -> Iterator[None]:
         yield
 
 
+def not_new(folder: Path, ours: Callable[[Path], bool] = lambda path: False) -> str:
+    """Why a command that writes into a new or empty `folder` must not write there ("" when it
+    may): a file by that name, or files in it that are not `ours` (say a run's own partial files).
+    Someone's file is never replaced by a folder."""
+    if not folder.exists() and not folder.is_symlink():
+        return ""
+    if not folder.is_dir():
+        return "is a file"
+    return "is not empty" if any(not ours(path) for path in folder.iterdir()) else ""
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse for every command line, a bad argument answered as a UserError is: one line
     (`error: ...`, exit 2), where argparse's own prints its usage first."""

@@ -42,6 +42,7 @@ from model.base import (
     DataError,
     Line,
     cause,
+    not_new,
     ranged,
     replacing_folder,
     run_cli,
@@ -185,8 +186,8 @@ def write_json_lines(lines: list[Line], out_dir: str | Path, names: list[str] | 
 def _new_folder(out_dir: str | Path) -> Path:
     """`out_dir`, which must be new or empty: a corpus never mixes with an older one."""
     out_dir = Path(out_dir)
-    if out_dir.is_dir() and any(out_dir.iterdir()):
-        raise DataError(f"{out_dir}: folder is not empty: write lines into a new or empty folder")
+    if why := not_new(out_dir):
+        raise DataError(f"{out_dir}: {why}: write lines into a new or empty folder")
     return out_dir
 
 

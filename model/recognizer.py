@@ -38,6 +38,7 @@ from model.base import (
     DataError,
     Line,
     ModelError,
+    not_new,
     replacing_folder,
     run_cli,
     unloadable_weights,
@@ -330,8 +331,8 @@ def split(lines: list[Line], config: RecognizerTrainConfig) -> tuple[list[Line],
 def train(config: RecognizerTrainConfig, shape: RecognizerConfig, out, log=print) -> dict:
     """Train a recogniser into folder `out` (the best epoch's weights); returns its metrics."""
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise ModelError(f"{out}: folder is not empty: give a new or empty --out")
+    if why := not_new(out):
+        raise ModelError(f"{out}: {why}: give a new or empty --out")
     keras.utils.set_random_seed(config.seed)
     alphabet = Alphabet.default()
     shape = RecognizerConfig(**{**asdict(shape), "classes": alphabet.size + 1})

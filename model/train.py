@@ -57,6 +57,7 @@ from model.base import (
     Line,
     UserError,
     locked,
+    not_new,
     ranged,
     replacing_folder,
     run_cli,
@@ -383,8 +384,8 @@ def _earlier_run(out: Path, config: TrainConfig) -> dict:
     same name are another run)."""
     train_file = out / TRAIN_FILE
     if not train_file.is_file():
-        if out.is_dir() and any(not path.name.endswith(PARTIAL_SUFFIX) for path in out.iterdir()):
-            raise TrainError(f"--out {out}: holds files and no {TRAIN_FILE}, so it is not a training run; "
+        if why := not_new(out, ours=lambda path: path.name.endswith(PARTIAL_SUFFIX)):
+            raise TrainError(f"--out {out}: {why}, not a training run (no {TRAIN_FILE}); "
                              "give a new or empty folder")
         return {}
     earlier = {**TrainConfig().to_json(), **read_run_file(train_file)}  # settings added since: defaults
@@ -621,16 +622,22 @@ def publish(run: Path, dest: Path, name: str | None = None, credit: str | None =
           flush=True)
 
 
+def _holds_a_publication(dest: Path) -> bool:
+    """Whether dest holds a publication of some run (False where it is new or empty); anything
+    else there is someone's files, and refused."""
+    why = not_new(dest)
+    if why and not (dest / PUBLICATION_FILE).is_file():
+        raise TrainError(f"--publish {dest}: {why}, not a publication of a run (no {PUBLICATION_FILE}); "
+                         "give a new or empty folder, or move them away yourself")
+    return bool(why)
+
+
 def _earlier_publication(dest: Path, identity: str) -> dict:
     """The about.json of an earlier publication of the run `identity` at dest ({} for a new or
-    empty folder); anything else there is someone's files, and refused."""
-    if (dest.is_dir() and not any(dest.iterdir())) or not dest.exists():
+    empty folder)."""
+    if not _holds_a_publication(dest):
         return {}
-    marker = dest / PUBLICATION_FILE
-    if not marker.is_file():
-        raise TrainError(f"--publish {dest}: holds files that are not a publication of a run (no "
-                         f"{PUBLICATION_FILE}); give a new or empty folder, or move them away yourself")
-    if read_run_file(marker).get("run") != identity:
+    if read_run_file(dest / PUBLICATION_FILE).get("run") != identity:
         raise TrainError(f"--publish {dest}: holds the publication of another run (other settings or "
                          "other data); give another folder, or delete that one yourself")
     return read_run_file(dest / ABOUT_FILE) if (dest / ABOUT_FILE).is_file() else {}
@@ -662,6 +669,8 @@ def _train(args: argparse.Namespace) -> None:
         raise TrainError("--input-noise: give --seq-len 0 (whole lines), or train a text-conditional model")
     if args.hands and not shape.get("hands"):
         shape["hands"] = list(FONT_KINDS)
+    if args.publish:  # before the training's hours, not after them
+        _holds_a_publication(Path(args.publish))
     train(TrainConfig(**settings, model=ModelConfig(**shape)), args.out, verbose=1 if sys.stdout.isatty() else 2)
     if args.publish:
         publish(Path(args.out), Path(args.publish), args.name, args.credit)

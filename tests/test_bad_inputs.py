@@ -5,6 +5,7 @@ The model folders are copies of conftest's tiny handwriting model (tiny_artefact
 text model (tiny_writer_artefact), each with one file spoiled as a careless hand or a cut
 download would.
 """
+import importlib
 import json
 import os
 import shutil
@@ -124,6 +125,30 @@ def test_build_refuses_a_seed_outside_0_to_2_31(seed, tmp_path, capsys):
 def test_build_seed_minus_one_from_a_real_process(tmp_path):
     done = python("build.py", "--seed", "-1", "--out", tmp_path / "site")
     assert done.returncode == 2 and "--seed" in one_line(done.stderr)
+
+
+# --- a file where a command writes a folder --------------------------------------------------------
+# Each command that fills a new folder once replaced a file of that name with it (model.data) or
+# ended in an OSError's number (model.recognizer, model.train); the file is someone's, and kept.
+
+TINY_RUN = ["--data", "synthetic:6", "--cells", "16", "--mixtures", "3", "--seq-len", "50", "--epochs", "1"]
+
+
+@pytest.mark.parametrize("command, arguments", [
+    ("model.data", ["synth", "--lines", "3", "--out", "{file}"]),
+    ("model.recognizer", ["train", "--data", "synthetic:6", "--epochs", "1", "--out", "{file}"]),
+    ("model.train", [*TINY_RUN, "--out", "{file}"]),
+    ("model.train", [*TINY_RUN, "--out", "{tmp}/run", "--publish", "{file}"]),
+    ("build", ["--out", "{file}"]),
+])
+def test_a_file_where_a_folder_is_to_be_written_is_kept_and_named(command, arguments, tmp_path, capsys):
+    file = tmp_path / "notes.txt"
+    file.write_text("years of work")
+    argv = [argument.format(file=file, tmp=tmp_path) for argument in arguments]
+    main = build.main if command == "build" else importlib.import_module(command).main
+    line = exits_2(main, argv, capsys)
+    assert f"{file}: is a file" in line and file.read_text() == "years of work"
+    assert not (tmp_path / "run").exists()  # --publish is checked before the training, not after it
 
 
 # --- JSON lines ------------------------------------------------------------------------------------

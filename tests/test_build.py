@@ -394,7 +394,7 @@ def test_an_out_that_is_not_a_site_is_refused_before_loading(tmp_path, capsys, m
 
     monkeypatch.setattr(build, "load_inputs", loading)
     assert build.main(["--out", str(documents)]) == 2
-    assert "is not a site made by build.py" in capsys.readouterr().err
+    assert "is not empty, not a site made by build.py" in capsys.readouterr().err
     assert not documents.with_name(".documents.lock").exists()  # refused before taking the folder
 
 

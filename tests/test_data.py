@@ -590,7 +590,7 @@ def test_cli_synth(tmp_path):
 @pytest.mark.parametrize("make_args, expected", [
     (lambda tmp: ["stats", tmp / "missing"], "no such file or folder"),
     (lambda tmp: ["stats", bad_file(tmp)], "bad.json:1:12: invalid JSON"),
-    (lambda tmp: ["convert", good_file(tmp), "--out", tmp], "folder is not empty"),
+    (lambda tmp: ["convert", good_file(tmp), "--out", tmp], "is not empty"),
     (lambda tmp: ["stats", "synthetic:-1"], "not a synthetic source"),
 ])
 def test_cli_errors_are_one_line_and_exit_2(tmp_path, make_args, expected):
