@@ -517,10 +517,11 @@ def _add_transcriptions(lines: list[Line], path: Path) -> list[Line]:
     return lines
 
 
-# synthetic:N:chars=LOW-HIGH:capitals=W:seed=S, each part after `synthetic` optional, in this order.
+# synthetic:N:chars=LOW-HIGH:capitals=W:print=K:seed=S, each part after `synthetic` optional, in this order.
 SYNTHETIC_SOURCE = re.compile(r"synthetic(?::(?P<count>[1-9][0-9]*))?"
                               r"(?::chars=(?P<low>[1-9][0-9]*)-(?P<high>[1-9][0-9]*))?"
-                              r"(?::capitals=(?P<capitals>[0-9]+(?:\.[0-9]+)?))?(?::seed=(?P<seed>[0-9]+))?")
+                              r"(?::capitals=(?P<capitals>[0-9]+(?:\.[0-9]+)?))?(?::print=(?P<print>[1-9][0-9]*))?"
+                              r"(?::seed=(?P<seed>[0-9]+))?")
 
 
 def _load_synthetic(count: int, seed: int, config: corpus.SynthConfig = corpus.SynthConfig()) -> list[Line]:
@@ -547,6 +548,7 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     `synthetic` / `synthetic:N` (model.corpus, seed 0; `synthetic:N:chars=3-12` writes lines of
     about 3 to 12 characters: phrases until a length drawn from that range is reached; then
     `:capitals=W` draws all-capital words with weight W, beside 60 for a word (SynthConfig.phrases);
+    `:print=K` draws each hand that does not join its letters K times as often as one that does;
     a last `:seed=S` draws other lines, e.g. to train on lines that a seed-0 corpus's held-out
     ones are not among), or
     `distill` (the original article's 145 human lines, model.remote).
@@ -568,8 +570,9 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
     if name.split(":")[0] == "synthetic":
         match = SYNTHETIC_SOURCE.fullmatch(name)
         if not match or (match["low"] and int(match["low"]) > int(match["high"])):
-            raise DataError(f"{name}: not a synthetic source: write synthetic:N[:chars=LOW-HIGH][:capitals=W][:seed=S] "
-                            "in this order, N above 0, LOW <= HIGH, W a number, e.g. synthetic:200:chars=3-12")
+            raise DataError(f"{name}: not a synthetic source: write synthetic:N[:chars=LOW-HIGH][:capitals=W]"
+                            "[:print=K][:seed=S] in this order, N above 0, LOW <= HIGH, W a number, K a whole "
+                            "number above 0, e.g. synthetic:200:chars=3-12")
         count = int(match["count"] or DEFAULT_SYNTHETIC_LINES)
         config = corpus.SynthConfig()
         if match["low"]:
@@ -577,6 +580,9 @@ def load(source: str | Path, *, limit: int | None = None) -> list[Line]:
         if match["capitals"]:
             config = replace(config, phrases=tuple((kind, float(match["capitals"]) if kind == "capitals" else weight)
                                                    for kind, weight in config.phrases))
+        if match["print"]:  # the joined hands first, as in SynthConfig.fonts: K = 1 draws the same lines
+            unjoined = tuple(font for font in config.fonts if font not in corpus.JOINED_FONTS)
+            config = replace(config, fonts=corpus.JOINED_FONTS + unjoined * int(match["print"]))
         return _load_synthetic(min(count, limit or count), seed=int(match["seed"] or 0), config=config)
     path = Path(source)
     if path.is_dir():

@@ -20,6 +20,7 @@ import pytest
 
 from model import data, remote
 from model.base import REPO_ROOT, DataError, Line
+from model.corpus import JOINED_FONTS
 from model.data import CleanConfig, load
 
 # A small IAM-OnDB lineStrokes file as the database distributes them: ISO-8859-1, absolute
@@ -243,6 +244,17 @@ def test_synthetic_capitals_weight_draws_more_all_capital_words():
     assert 0.04 < usual < 0.09 and more > usual + 0.03
 
 
+def test_synthetic_print_weight_draws_more_lines_in_the_hands_that_do_not_join():
+    def unjoined_share(source):
+        return np.mean([line.meta["writer"]["font"] not in JOINED_FONTS for line in load(source)])
+
+    assert 0.4 < unjoined_share("synthetic:300:chars=3-6:seed=3") < 0.6
+    assert 0.7 < unjoined_share("synthetic:300:chars=3-6:print=3:seed=3") < 0.85  # 9 of 12 draws
+    same, weighted_once = load("synthetic:5:seed=3"), load("synthetic:5:print=1:seed=3")
+    assert [line.text for line in weighted_once] == [line.text for line in same]
+    np.testing.assert_array_equal(weighted_once[4].points, same[4].points)
+
+
 def test_distill_source_matches_the_folder(distill):
     lines = load("distill")
     assert len(lines) == 145 and sum(len(line.points) for line in lines) == 93429
@@ -395,9 +407,12 @@ def test_truncated_archives_are_unreadable_not_half_loaded(tmp_path):
     ("synthetic:zero", "N above 0"),
     ("synthetic:0", "N above 0"),
     ("synthetic:5:chars=9-3", "LOW <= HIGH"),
-    ("synthetic:5:seed=x", "synthetic:N[:chars=LOW-HIGH][:capitals=W][:seed=S]"),
+    ("synthetic:5:seed=x", "synthetic:N[:chars=LOW-HIGH][:capitals=W][:print=K][:seed=S]"),
     ("synthetic:5:seed=1:capitals=2", "in this order"),
+    ("synthetic:5:seed=1:print=2", "in this order"),
     ("synthetic:5:capitals=x", "W a number"),
+    ("synthetic:5:print=0", "K a whole number above 0"),
+    ("synthetic:5:print=1.5", "K a whole number above 0"),
 ])
 def test_unknown_sources(source, expected):
     with pytest.raises(DataError) as excinfo:
