@@ -206,6 +206,12 @@ def cause(error: OSError) -> str:
     return os.strerror(error.errno) if error.errno else " ".join((error.strerror or str(error)).split())
 
 
+def cause_at(path: Path, error: OSError) -> str:
+    """Why writing `path` failed: a file where one of its folders should be, else `cause`."""
+    in_the_way = next((folder for folder in path.absolute().parents if folder.is_file()), None)
+    return f"{in_the_way} is a file, not a folder" if in_the_way else cause(error)
+
+
 def way_out(error: OSError, place: str) -> str:
     """What to do after a failed write: room for a full disk, another place for any other cause."""
     full = error.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -217,33 +223,33 @@ def replacing(path: str | Path) -> Iterator[Path]:
     """Write the file or folder `path` whole or not at all: yields a temporary name beside it (same
     folder, so the same file system) for the caller to fill; when the block ends well, that is
     renamed to `path` (an existing folder there is moved aside, then deleted), else deleted and
-    `path` left as it was. An OSError on the way (a full disk) ends as one UserError naming
-    `path`. The temporary name starts with a dot, which every loader of the project skips."""
+    `path` left as it was; its missing parent folders are made first. An OSError on the way (a
+    full disk) ends as one UserError naming `path`. The temporary name starts with a dot, which
+    every loader of the project skips."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     aside = path.with_name(f".{path.name}.{os.getpid()}.old")
     try:
+        path.absolute().parent.mkdir(parents=True, exist_ok=True)
         yield temporary
         if temporary.is_dir() and path.exists():
             path.rename(aside)
         os.replace(temporary, path)
     except OSError as error:
         kept = "the old one is kept" if path.exists() else "nothing was written"
-        raise UserError(f"{path}: cannot write ({cause(error)}); {kept}: "
+        raise UserError(f"{path}: cannot write ({cause_at(path, error)}); {kept}: "
                         f"{way_out(error, 'another place')}, then run the command again") from None
     finally:
         for leftover in (temporary, aside):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
+            elif os.path.lexists(leftover):  # not under a file in the way, where unlink fails
+                leftover.unlink()
 
 
 @contextlib.contextmanager
 def replacing_folder(path: str | Path) -> Iterator[Path]:
-    """`replacing` for a folder: its parent folders made first, and a new empty folder yielded
-    for the caller to fill."""
-    Path(path).absolute().parent.mkdir(parents=True, exist_ok=True)
+    """`replacing` for a folder: a new empty folder yielded for the caller to fill."""
     with replacing(path) as building:
         building.mkdir()
         yield building
@@ -272,7 +278,7 @@ def locked(folder: str | Path, busy: str) -> Iterator[None]:
         lock.parent.mkdir(parents=True, exist_ok=True)
         file = open(lock, "a")
     except OSError as error:  # a read-only or full disk, a file where a folder should be
-        raise UserError(f"{folder}: cannot write there ({cause(error)}); nothing was written: "
+        raise UserError(f"{folder}: cannot write there ({cause_at(folder, error)}); nothing was written: "
                         f"{way_out(error, 'another place')}, then run the command again") from None
     with file:
         try:

@@ -340,7 +340,7 @@ def write_iam_xml(line: Line, path: str | Path) -> Path:
 LINE_PARSERS = {".json": _parse_json_line, ".xml": _parse_iam_xml}
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 SOURCES_HELP = ("a JSON line file or folder, IAM-OnDB lineStrokes XML (file, folder or .tar.gz), "
-                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH[:capitals=W][:seed=S]' or 'distill'")
+                "'synthetic', 'synthetic:N', 'synthetic:N:chars=LOW-HIGH[:capitals=W][:print=K][:seed=S]' or 'distill'")
 
 
 def _is_line_file(relative: str) -> bool:

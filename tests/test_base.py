@@ -85,11 +85,16 @@ def test_a_full_disk_keeps_the_old_file_and_names_it_in_one_line(tmp_path, monke
     assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.json"]  # no 0-byte or partial file
 
 
-def test_a_missing_folder_asks_for_another_place_not_for_space(tmp_path):
-    with pytest.raises(UserError) as caught:
-        write_file(tmp_path / "no such folder" / "x.svg", "<svg/>")
-    assert str(caught.value).endswith("(No such file or directory); nothing was written: choose another place, "
-                                      "then run the command again")
+def test_missing_folders_are_made_and_a_file_in_the_way_is_named(tmp_path):
+    write_file(tmp_path / "new folder" / "inside" / "x.svg", "<svg/>")
+    assert (tmp_path / "new folder" / "inside" / "x.svg").read_text() == "<svg/>"
+    (tmp_path / "notes.txt").write_text("years of work")
+    with pytest.raises(UserError) as caught:  # was NotADirectoryError, naming a temporary file
+        write_file(tmp_path / "notes.txt" / "x.svg", "<svg/>")
+    assert str(caught.value) == (f"{tmp_path / 'notes.txt' / 'x.svg'}: cannot write ({tmp_path / 'notes.txt'} is a "
+                                 "file, not a folder); nothing was written: choose another place, then run the "
+                                 "command again")
+    assert (tmp_path / "notes.txt").read_text() == "years of work"
 
 
 def test_a_full_disk_leaves_no_new_file(tmp_path, monkeypatch):
@@ -128,5 +133,6 @@ def test_a_lock_where_nothing_can_be_written_is_one_line(tmp_path):
     (tmp_path / "a file").write_text("not a folder")
     with pytest.raises(UserError) as caught, locked(tmp_path / "a file" / "runs", "busy"):
         pass
-    assert str(caught.value) == (f"{tmp_path / 'a file' / 'runs'}: cannot write there (File exists); nothing was "
-                                 "written: choose another place, then run the command again")
+    assert str(caught.value) == (f"{tmp_path / 'a file' / 'runs'}: cannot write there ({tmp_path / 'a file'} is a "
+                                 "file, not a folder); nothing was written: choose another place, then run the "
+                                 "command again")
