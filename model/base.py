@@ -223,18 +223,21 @@ def replacing(path: str | Path) -> Iterator[Path]:
     """Write the file or folder `path` whole or not at all: yields a temporary name beside it (same
     folder, so the same file system) for the caller to fill; when the block ends well, that is
     renamed to `path` (an existing folder there is moved aside, then deleted), else deleted and
-    `path` left as it was; its missing parent folders are made first. An OSError on the way (a
-    full disk) ends as one UserError naming `path`. The temporary name starts with a dot, which
-    every loader of the project skips."""
+    `path` left as it was; its missing parent folders are made first, and removed again if it is
+    not written. An OSError on the way (a full disk) ends as one UserError naming `path`. The
+    temporary name starts with a dot, which every loader of the project skips."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     aside = path.with_name(f".{path.name}.{os.getpid()}.old")
+    made = [folder for folder in path.absolute().parents if not folder.exists()]
+    written = False
     try:
         path.absolute().parent.mkdir(parents=True, exist_ok=True)
         yield temporary
         if temporary.is_dir() and path.exists():
             path.rename(aside)
         os.replace(temporary, path)
+        written = True
     except OSError as error:
         kept = "the old one is kept" if path.exists() else "nothing was written"
         raise UserError(f"{path}: cannot write ({cause_at(path, error)}); {kept}: "
@@ -245,6 +248,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
                 shutil.rmtree(leftover, ignore_errors=True)
             elif os.path.lexists(leftover):  # not under a file in the way, where unlink fails
                 leftover.unlink()
+        if made and not written:
+            shutil.rmtree(made[-1], ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -101,6 +101,8 @@ def test_a_full_disk_leaves_no_new_file(tmp_path, monkeypatch):
     full_disk(monkeypatch)
     with pytest.raises(UserError, match="nothing was written"):
         write_file(tmp_path / "new.svg", "<svg/>")
+    with pytest.raises(UserError, match="nothing was written"):  # nor the folders made for it
+        write_file(tmp_path / "new folder" / "inside" / "new.svg", "<svg/>")
     assert list(tmp_path.iterdir()) == []
 
 
