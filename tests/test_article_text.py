@@ -128,8 +128,8 @@ def test_the_page_links_to_its_source_when_it_is_known(tmp_path_factory, tiny_ar
 
 
 def test_the_writers_rows_follow_the_lines_it_learned(tiny_site):
-    text = visible_text(tiny_site)  # the committed writer learned lines of up to 72 characters (metrics.json)
-    assert "It learned from lines of at most 72 characters; a longer text is written in rows" in text
+    text = visible_text(tiny_site)  # the committed writer learned lines of up to 71 characters (metrics.json)
+    assert "It learned from lines of at most 71 characters; a longer text is written in rows" in text
 
 
 def test_the_writers_card_says_what_was_measured(tiny_site):
