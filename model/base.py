@@ -208,7 +208,7 @@ def cause(error: OSError) -> str:
 
 def cause_at(path: Path, error: OSError) -> str:
     """Why writing `path` failed: a file where one of its folders should be, else `cause`."""
-    in_the_way = next((folder for folder in path.absolute().parents if folder.is_file()), None)
+    in_the_way = next((folder for folder in path.absolute().parents if os.path.isfile(folder)), None)
     return f"{in_the_way} is a file, not a folder" if in_the_way else cause(error)
 
 
@@ -229,9 +229,10 @@ def replacing(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     aside = path.with_name(f".{path.name}.{os.getpid()}.old")
-    made = [folder for folder in path.absolute().parents if not folder.exists()]
+    made: list[Path] = []
     written = False
     try:
+        made = [folder for folder in path.absolute().parents if not folder.exists()]
         path.absolute().parent.mkdir(parents=True, exist_ok=True)
         yield temporary
         if temporary.is_dir() and path.exists():
