@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import math
 import os
@@ -232,8 +233,9 @@ def replacing(path: str | Path) -> Iterator[Path]:
     made: list[Path] = []
     written = False
     try:
-        made = [folder for folder in path.absolute().parents if not folder.exists()]
-        path.absolute().parent.mkdir(parents=True, exist_ok=True)
+        made = list(itertools.takewhile(lambda folder: not folder.exists(), path.absolute().parents))
+        if made:
+            made[0].mkdir(parents=True, exist_ok=True)
         yield temporary
         if temporary.is_dir() and path.exists():
             path.rename(aside)
@@ -298,7 +300,7 @@ def not_new(folder: Path, ours: Callable[[Path], bool] = lambda path: False) -> 
     """Why a command that writes into a new or empty `folder` must not write there ("" when it
     may): a file by that name, or files in it that are not `ours` (say a run's own partial files).
     Someone's file is never replaced by a folder."""
-    if not folder.exists() and not folder.is_symlink():
+    if not os.path.lexists(folder):
         return ""
     if not folder.is_dir():
         return "is a file"
