@@ -219,6 +219,27 @@ def way_out(error: OSError, place: str) -> str:
     return f"free some space or choose {place}" if full else f"choose {place}"
 
 
+def cannot_write(path: Path, error: OSError, kept: str = "nothing was written") -> UserError:
+    """The one line a failed write of `path` ends in: why, what is left (`kept`), what to do."""
+    return UserError(f"{path}: cannot write ({cause_at(path, error)}); {kept}: "
+                     f"{way_out(error, 'another place')}, then run the command again")
+
+
+@contextlib.contextmanager
+def folders_for(path: Path) -> Iterator[None]:
+    """The folders above `path` that do not exist yet, made for the block and removed again if it
+    fails. Above the first folder that exists all do, so only the missing ones are looked at."""
+    made = list(itertools.takewhile(lambda folder: not folder.exists(), path.absolute().parents))
+    try:
+        if made:
+            made[0].mkdir(parents=True, exist_ok=True)
+        yield
+    except BaseException:
+        if made:
+            shutil.rmtree(made[-1], ignore_errors=True)
+        raise
+
+
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Write the file or folder `path` whole or not at all: yields a temporary name beside it (same
@@ -230,29 +251,20 @@ def replacing(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     aside = path.with_name(f".{path.name}.{os.getpid()}.old")
-    made: list[Path] = []
-    written = False
     try:
-        made = list(itertools.takewhile(lambda folder: not folder.exists(), path.absolute().parents))
-        if made:
-            made[0].mkdir(parents=True, exist_ok=True)
-        yield temporary
-        if temporary.is_dir() and path.exists():
-            path.rename(aside)
-        os.replace(temporary, path)
-        written = True
+        with folders_for(path):
+            yield temporary
+            if temporary.is_dir() and path.exists():
+                path.rename(aside)
+            os.replace(temporary, path)
     except OSError as error:
-        kept = "the old one is kept" if path.exists() else "nothing was written"
-        raise UserError(f"{path}: cannot write ({cause_at(path, error)}); {kept}: "
-                        f"{way_out(error, 'another place')}, then run the command again") from None
+        raise cannot_write(path, error, "the old one is kept" if path.exists() else "nothing was written") from None
     finally:
         for leftover in (temporary, aside):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
             elif os.path.lexists(leftover):  # not under a file in the way, where unlink fails
                 leftover.unlink()
-        if made and not written:
-            shutil.rmtree(made[-1], ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -279,15 +291,15 @@ def locked(folder: str | Path, busy: str) -> Iterator[None]:
     """An exclusive lock on `folder` for as long as the block runs, held on `.NAME.lock` beside it
     (left there: removing it would race with the next holder). A second holder stops at once with
     UserError(`busy`) instead of mixing its files with the first one's. The system releases the
-    lock when the process ends, even killed."""
+    lock when the process ends, even killed. Folders made for the lock are removed if its file
+    cannot be opened."""
     folder = Path(folder)
     lock = folder.with_name(f".{folder.name}.lock")
     try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        file = open(lock, "a")
+        with folders_for(lock):
+            file = open(lock, "a")
     except OSError as error:  # a read-only or full disk, a file where a folder should be
-        raise UserError(f"{folder}: cannot write there ({cause_at(folder, error)}); nothing was written: "
-                        f"{way_out(error, 'another place')}, then run the command again") from None
+        raise cannot_write(folder, error) from None
     with file:
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -135,6 +135,17 @@ def test_a_lock_where_nothing_can_be_written_is_one_line(tmp_path):
     (tmp_path / "a file").write_text("not a folder")
     with pytest.raises(UserError) as caught, locked(tmp_path / "a file" / "runs", "busy"):
         pass
-    assert str(caught.value) == (f"{tmp_path / 'a file' / 'runs'}: cannot write there ({tmp_path / 'a file'} is a "
+    assert str(caught.value) == (f"{tmp_path / 'a file' / 'runs'}: cannot write ({tmp_path / 'a file'} is a "
                                  "file, not a folder); nothing was written: choose another place, then run the "
                                  "command again")
+
+
+def test_a_lock_that_cannot_be_taken_leaves_no_folder_made_for_it(tmp_path, monkeypatch):
+    def full_disk_open(path, mode):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("model.base.open", full_disk_open, raising=False)
+    with pytest.raises(UserError, match=r"No space left on device\); nothing was written: free some space"), \
+            locked(tmp_path / "new folder" / "runs", "busy"):
+        pass
+    assert list(tmp_path.iterdir()) == []
