@@ -42,9 +42,11 @@ VENDOR_FILES = {
 }
 
 MODEL_QUANTIZATION = "uint8"
-# What the exports are made by, and model.write, whose constants (FOLLOWED_NLL, ...) a writer's
-# metadata carries: a change to either remakes them.
-EXPORT_CODE = [REPO_ROOT / "model" / "export.py", REPO_ROOT / "model" / "write.py"]
+# What the exports are made by: model.export, model.write, whose constants (FOLLOWED_NLL, ...) a
+# writer's metadata carries, and what makes and reads the lines a writer's uint8 kernels are
+# rounded for (model.export.CALIBRATION): a change to any remakes them.
+EXPORT_CODE = [REPO_ROOT / "model" / name for name in ("export.py", "write.py", "corpus.py", "data.py", "batches.py",
+                                                       "text_network.py")]
 
 
 class AssetError(UserError):

@@ -10,13 +10,16 @@ import pytest
 from generator import assets
 from model.alphabet import Alphabet
 from model.base import MODEL_UNIT, REPO_ROOT
+from model.data import load
 from model.export import (
     COLUMN_KERNELS,
     HEAD_KERNEL,
     ExportConfig,
     export_tfjs,
+    input_moments,
     main,
     read_exported,
+    rounded_codes,
     set_exported_weights,
 )
 from model.network import ModelConfig, keras, tf
@@ -212,7 +215,7 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
     manifest = json.loads((folder / "uint8" / "model.json").read_text())["weightsManifest"][0]["weights"]
     stored = {weight["name"]: weight.get("quantization", {}).get("dtype") for weight in manifest}
     assert {name for name, dtype in stored.items() if dtype == "uint8"} == {
-        "synthesis/window_cell/lstm_0/kernel", "synthesis/window_cell/lstm_0/recurrent_kernel",
+        "synthesis/window_cell/lstm_0/kernel/codes", "synthesis/window_cell/lstm_0/recurrent_kernel/codes",
         "synthesis/window_cell/window/kernel/codes", f"{HEAD_KERNEL}/codes"}
     points = np.random.default_rng(5).normal(0, 1, (2, 30, 3)).astype(np.float32)
     codes = np.array([Alphabet.default().encode("hello"), Alphabet.default().encode("abc\0\0")])
@@ -224,6 +227,61 @@ def test_a_text_model_exports_its_weights_and_window_settings(writer_export):
         rebuilt = build_synthesis_model(config)
         set_exported_weights(rebuilt, folder / quantize)
         np.testing.assert_allclose(rebuilt.predict([points, codes], verbose=0), expected, atol=tolerance)
+
+
+def gptq_as_written(kernel, low, step, moments):
+    """Frantar et al. 2022's equations as written (their OBQ form, no Cholesky): round row q, send
+    its error to the rows left by the inverse moments' column q, then remove q from the inverse."""
+    remaining, inverse = kernel.astype(np.float64).copy(), np.linalg.inv(moments + 0.01 * np.mean(np.diag(moments))
+                                                                         * np.eye(len(moments)))
+    codes = np.empty(kernel.shape)
+    for q in range(len(kernel)):
+        codes[q] = np.clip(np.round((remaining[q] - low) / step), 0, 255)
+        error = (remaining[q] - (codes[q] * step + low)) / inverse[q, q]
+        remaining[q + 1:] -= np.outer(inverse[q + 1:, q], error)
+        inverse = inverse - np.outer(inverse[:, q], inverse[q, :]) / inverse[q, q]
+    return codes
+
+
+def test_rounding_with_error_feedback_is_the_papers_and_beats_rounding_to_nearest():
+    rng = np.random.default_rng(0)
+    mixing = rng.normal(size=(12, 12)) + np.eye(12)
+    inputs = rng.normal(size=(500, 12)) @ mixing  # inputs that go together, as an LSTM's do
+    kernel = rng.normal(size=(12, 40)).astype(np.float32)
+    low, step = np.float32(kernel.min() - 60), np.float32(0.5)  # no weight at an end of the grid
+    moments = inputs.T @ inputs
+    codes = rounded_codes(kernel, low, step, moments)
+    np.testing.assert_array_equal(codes, gptq_as_written(kernel, low, step, moments))
+    nearest = rounded_codes(kernel, low, step)
+    assert np.all(np.abs(nearest * step + low - kernel) <= step / 2)
+    error_of = {name: np.linalg.norm(inputs @ (found * step + low - kernel)) for name, found in
+                (("feedback", codes), ("nearest", nearest))}
+    assert error_of["feedback"] < 0.85 * error_of["nearest"], error_of
+    # Inputs that never go together leave nothing to spread: rounding to nearest.
+    np.testing.assert_array_equal(rounded_codes(kernel, low, step, np.eye(12)), nearest)
+    # A grid's ends keep their codes, so the codes span all 256 and tensorflowjs stores them exactly.
+    low, step = kernel.min(), (kernel.max() - kernel.min()) / 255
+    assert {0, 255} <= set(rounded_codes(kernel, low, step, moments).ravel())
+
+
+def test_a_text_models_uint8_kernels_are_rounded_for_how_its_inputs_go_together(writer_export):
+    model, _, folder = writer_export
+    arrays = read_exported(folder / "uint8")
+    unseen = load("synthetic:8:chars=3-20:seed=11")  # not the export's calibration lines
+    moments = input_moments(model, unseen, Alphabet.default())
+    name = "synthesis/window_cell/lstm_0/kernel"
+    pair = [name, "synthesis/window_cell/lstm_0/recurrent_kernel"]
+    original = {weight.name.split(":")[0]: weight.numpy() for weight in model.weights}
+    errors = np.concatenate([arrays[part] - original[part] for part in pair])
+    nearest = []
+    for part in pair:  # one range per tensor, on which the export's weights lie exactly
+        low, step = original[part].min(), (original[part].max() - original[part].min()) / 255
+        on_grid = (arrays[part] - low) / step
+        np.testing.assert_allclose(on_grid, np.round(on_grid), atol=1e-3)
+        nearest.append(rounded_codes(original[part], low, step) * step + low - original[part])
+    error_of = {"feedback": np.trace(errors.T @ moments[name] @ errors),
+                "nearest": np.trace(np.concatenate(nearest).T @ moments[name] @ np.concatenate(nearest))}
+    assert error_of["feedback"] < 0.8 * error_of["nearest"], error_of
 
 
 @pytest.fixture(scope="module")
