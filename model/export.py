@@ -266,21 +266,15 @@ def rounded_codes(kernel: np.ndarray, low, step, moments: np.ndarray | None = No
 
 
 class _Recording:
-    """A layer of a window cell that, called as before, also adds the rows it multiplies (its
-    inputs, and an LSTM's h before them) at the steps inside their lines to moments[name]."""
+    """A layer of a window cell that, called as before, also keeps the rows it multiplies at this
+    step (its inputs, and an LSTM's h before them) in seen[name]."""
 
-    def __init__(self, layer, name: str, moments: dict[str, np.ndarray], inside: list[np.ndarray]):
-        self.layer, self.name, self.moments, self.inside = layer, name, moments, inside
+    def __init__(self, layer, name: str, seen: dict):
+        self.layer, self.name, self.seen = layer, name, seen
 
     def __call__(self, inputs, states=None):
-        rows = inputs if states is None else tf.concat([inputs, states[0]], axis=-1)
-        _add_moments(self.moments, self.name, rows, self.inside[0])
+        self.seen[self.name] = inputs if states is None else tf.concat([inputs, states[0]], axis=-1)
         return self.layer(inputs) if states is None else self.layer(inputs, states)
-
-
-def _add_moments(moments: dict[str, np.ndarray], name: str, rows, inside: np.ndarray) -> None:
-    fed = rows.numpy()[inside].astype(np.float64)
-    moments[name] = moments.get(name, 0.0) + fed.T @ fed
 
 
 def input_moments(model: keras.Model, lines: list[Line], alphabet: Alphabet) -> dict[str, np.ndarray]:
@@ -290,18 +284,25 @@ def input_moments(model: keras.Model, lines: list[Line], alphabet: Alphabet) -> 
     cell, head = window_cell(model), model.get_layer("mixture")
     (points, text, *hand), targets = line_batch(lines, alphabet, cell.hands)
     constants = [one_hot_text(text, cell.alphabet_size), *(one_hot_text(codes, len(cell.hands)) for codes in hand)]
-    moments: dict[str, np.ndarray] = {}
-    inside = [targets[:, 0, 3] > 0]
+    seen: dict = {}
+
+    @tf.function  # traced once: every step has the same shapes
+    def step(points, states, inside):
+        output, states, _ = cell.step(points, states, *constants)
+        seen[_name(head.kernel)] = output
+        return states, {name: tf.matmul(rows * inside[:, None], rows, transpose_a=True) for name, rows in seen.items()}
+
     layers = cell.lstms, cell.window
     # Set past Keras's attribute tracking, and set back below: the model's weights stay as they were.
-    object.__setattr__(cell, "lstms", [_Recording(lstm, _name(lstm.kernel), moments, inside) for lstm in cell.lstms])
-    object.__setattr__(cell, "window", _Recording(cell.window, _name(cell.window.kernel), moments, inside))
+    object.__setattr__(cell, "lstms", [_Recording(lstm, _name(lstm.kernel), seen) for lstm in cell.lstms])
+    object.__setattr__(cell, "window", _Recording(cell.window, _name(cell.window.kernel), seen))
+    moments: dict[str, np.ndarray] = {}
     try:
         states = [tf.zeros((len(lines), size)) for size in cell.state_size]
-        for t in range(points.shape[1]):
-            inside[0] = targets[:, t, 3] > 0
-            output, states, _ = cell.step(tf.constant(points[:, t]), states, *constants)
-            _add_moments(moments, _name(head.kernel), output, inside[0])
+        for t in range(points.shape[1]):  # a padded step (inside 0) adds nothing
+            states, added = step(tf.constant(points[:, t]), states, tf.constant(targets[:, t, 3]))
+            for name, moment in added.items():
+                moments[name] = moments.get(name, 0.0) + moment.numpy().astype(np.float64)
     finally:
         object.__setattr__(cell, "lstms", layers[0])
         object.__setattr__(cell, "window", layers[1])
