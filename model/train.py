@@ -56,6 +56,7 @@ from model.base import (
     ArgumentParser,
     Line,
     UserError,
+    cannot_write,
     locked,
     not_new,
     ranged,
@@ -532,9 +533,14 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
     # for the corrected command to be refused by.
     if chief:
         write_file(out / TRAIN_FILE, json.dumps(config.to_json(), indent=2) + "\n")
-    with interrupt.installed():
-        model.fit(training, validation_data=validation, epochs=config.epochs, initial_epoch=initial_epoch,
-                  callbacks=callbacks, verbose=verbose)
+    try:
+        with interrupt.installed():
+            model.fit(training, validation_data=validation, epochs=config.epochs, initial_epoch=initial_epoch,
+                      callbacks=callbacks, verbose=verbose)
+    except OSError as error:  # a full disk as an epoch ends: its checkpoint half written, the epoch not logged
+        logged = [entry["epoch"] for entry in log.metrics.get("epochs", [])]
+        (out / CHECKPOINT_PATTERN.format(epoch=max(logged, default=initial_epoch) + 1)).unlink(missing_ok=True)
+        raise cannot_write(out, error, "the epochs before are kept") from None
     if log.diverged_at is not None:
         raise TrainError(f"{out}: the loss became non-finite in epoch {log.diverged_at} (lr {config.lr}, "
                          f"clip {config.clip}); lower --lr or --clip, or check the data for extreme values")

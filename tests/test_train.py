@@ -19,6 +19,7 @@ from model.batches import HAND_DROPOUT, hand_codes, line_batch, line_dataset, wi
 from model.corpus import FONT_KINDS
 from model.data import split_lines, write_json_lines
 from model.evaluate import evaluate, held_out_lines
+from model.network import keras
 from model.text_network import NO_HAND, TEXT_PADDING
 from model.train import FINE_TUNE_DEFAULTS, TrainConfig, main
 from model.weights import load_model
@@ -421,6 +422,26 @@ def test_a_publication_that_fails_keeps_the_earlier_one(trained, tmp_path, capsy
     assert str(published) in error and "No space left" in error and "kept" in error
     assert published_files(published) == before
     assert [path.name for path in tmp_path.iterdir()] == ["published"]
+
+
+def test_a_disk_that_fills_as_an_epoch_ends_keeps_the_epochs_before(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    save_weights = keras.Model.save_weights
+
+    def full_at_epoch_2(model, path, *args, **kwargs):  # a full disk simulated: no root, no small tmpfs here
+        if str(path).endswith("epoch-002.weights.h5"):
+            Path(path).write_bytes(b"\x89HDF")  # half written
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return save_weights(model, path, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", full_at_epoch_2)
+    assert main([*TINY, "--out", str(out), "--epochs", "3"]) == 2  # was h5py's report, over two lines
+    assert one_line_error(capsys) == (f"error: {out}: cannot write (No space left on device); the epochs before are "
+                                      "kept: free some space or choose another place, then run the command again")
+    assert [epoch["epoch"] for epoch in metrics(out)["epochs"]] == [1] and not (out / "epoch-002.weights.h5").exists()
+    monkeypatch.undo()  # the space freed: the same command goes on
+    assert main([*TINY, "--out", str(out), "--epochs", "3"]) == 0
+    assert [epoch["epoch"] for epoch in metrics(out)["epochs"]] == [1, 2, 3]
 
 
 def test_a_half_written_file_of_a_killed_first_run_is_no_ones(tmp_path):
