@@ -6,10 +6,11 @@ binary weight shards. Kernels can be stored as float32, float16, or uint8 (per t
 as tensorflowjs quantises: a quarter of the size, like the original article's 8-bit file),
 except the mixture head's and the text window's kernels, which uint8 stores with a range per
 column (COLUMN_KERNELS). A text model's uint8 kernels are rounded with error feedback (GPTQ,
-Frantar et al. 2022: see CALIBRATION), not each to its nearest code.
-The same model always gives byte-identical files on one machine, so the site build and its
-cache can compare exports. tf.loadLayersModel reads the float32 and float16 exports; the uint8 one is the page's,
-read by its own loader (templates/js/handwriting.js fetchExport), which joins the columns.
+Frantar et al. 2022: see CALIBRATION), not each to its nearest code, and its LSTM kernels are
+stored as codes too. The same model always gives byte-identical files on one machine, so the
+site build and its cache can compare exports. tf.loadLayersModel reads the float32 and float16
+exports; the uint8 one is the page's, read by its own loader (templates/js/handwriting.js
+fetchExport), which joins the columns.
 
 A text-conditional model (Graves section 5, model.text_network) has a custom window cell that no
 TF.js layer implements, so it is exported as weights only: model.json holds the weights
