@@ -325,7 +325,7 @@ def read_exported(out_dir) -> dict:
 def set_exported_weights(model: keras.Model, out_dir) -> None:
     """Fill `model`, of the exported model's shape, with an export's weights as the page reads them."""
     arrays = read_exported(out_dir)
-    model.set_weights([arrays[weight.name.split(":")[0]] for weight in model.weights])
+    model.set_weights([arrays[_name(weight)] for weight in model.weights])
 
 
 def as_exported(model: keras.Model, quantize: str | None, alphabet: Alphabet | None = None) -> keras.Model:
