@@ -538,8 +538,8 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
             model.fit(training, validation_data=validation, epochs=config.epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=verbose)
     except OSError as error:  # a full disk as an epoch ends: its checkpoint half written, the epoch not logged
-        logged = [entry["epoch"] for entry in log.metrics.get("epochs", [])]
         if chief:  # the other workers' checkpoints are temporary files of their own
+            logged = [entry["epoch"] for entry in log.metrics.get("epochs", [])]
             (out / CHECKPOINT_PATTERN.format(epoch=max(logged, default=initial_epoch) + 1)).unlink(missing_ok=True)
         raise cannot_write(out, error, "the epochs before are kept") from None
     if log.diverged_at is not None:
