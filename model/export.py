@@ -23,6 +23,7 @@ and alphabet; the page steps the network itself, as it does the LSTM of section 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from model.alphabet import Alphabet
-from model.base import MODEL_UNIT, ArgumentParser, Line, ModelError, run_cli
+from model.base import MODEL_UNIT, ArgumentParser, Line, ModelError, cannot_write, folders_for, run_cli
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -149,25 +150,30 @@ def export_tfjs(model: keras.Model, out_dir, quantize: str | None = None,
     if config.quantize not in QUANTIZE_CHOICES:
         raise ModelError(f"quantize={config.quantize!r}: not supported; use none, float16 or uint8")
     out_dir = Path(out_dir)
-    new_folder, earlier = not out_dir.exists(), (out_dir / MODEL_JSON).exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    kept = "the earlier one is kept" if (out_dir / MODEL_JSON).exists() else "nothing was written"
     # Written whole into a hidden folder inside out_dir first: a full disk or a kill on the way
     # leaves the earlier export as it was, never a model.json naming shards that are not there.
     try:
-        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
+        with folders_for(out_dir / MODEL_JSON), \
+                tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as building:
             shards = _write_export(tensorflowjs, model, Path(building), config, alphabet)
             for name in (*shards, CONFIG_FILE, MODEL_JSON):  # model.json, which names the shards, last
                 os.replace(Path(building) / name, out_dir / name)
     except tf.errors.OpError as error:  # tensorflowjs writes through tf.io.gfile: a full disk ends here
-        if new_folder:
-            out_dir.rmdir()
-        kept = "the earlier one is kept" if earlier else "nothing was written"
-        raise OSError(f"{out_dir}: cannot write the export ({error.message}); {kept}: "
-                      "free some space or choose another place, then run the command again") from None
+        raise cannot_write(out_dir, _os_error(error), kept) from None
+    except OSError as error:
+        raise cannot_write(out_dir, error, kept) from None
     for stale in out_dir.glob(SHARD_GLOB):  # a previous, larger export's
         if stale.name not in shards:
             stale.unlink()
     return [out_dir / name for name in (MODEL_JSON, *shards, CONFIG_FILE)]
+
+
+def _os_error(error: tf.errors.OpError) -> OSError:
+    """TensorFlow's report of a failed file operation as the OSError it stands for: TensorFlow
+    maps a full disk (ENOSPC, EDQUOT) to RESOURCE_EXHAUSTED and keeps no errno."""
+    full = isinstance(error, tf.errors.ResourceExhaustedError)
+    return OSError(errno.ENOSPC if full else 0, error.message)
 
 
 def _write_export(tensorflowjs, model: keras.Model, folder: Path, config: ExportConfig,

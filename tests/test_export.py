@@ -183,12 +183,17 @@ def test_an_export_that_fails_leaves_the_earlier_one_or_no_folder(tiny, tmp_path
 
     monkeypatch.setattr(tensorflowjs.write_weights, "write_weights", full_disk)
     assert main(["--weights", str(tmp_path / "model"), "--out", str(web), "--quantize", "uint8"]) == 2
-    error = capsys.readouterr().err
-    assert error.startswith("error: ") and error.count("\n") == 1 and "No space left" in error
+    assert capsys.readouterr().err == (f"error: {web}: cannot write (No space left on device); the earlier one is "
+                                       "kept: free some space or choose another place, then run the command again\n")
     assert {path.name: path.read_bytes() for path in web.iterdir()} == before  # no hidden folder left either
-    assert main(["--weights", str(tmp_path / "model"), "--out", str(tmp_path / "new web")]) == 2
-    error = capsys.readouterr().err
-    assert "nothing was written" in error and not (tmp_path / "new web").exists()
+    assert main(["--weights", str(tmp_path / "model"), "--out", str(tmp_path / "new parent" / "web")]) == 2
+    assert "; nothing was written: free some space" in capsys.readouterr().err
+    assert not (tmp_path / "new parent").exists()
+    (tmp_path / "notes").write_text("a file")
+    assert main(["--weights", str(tmp_path / "model"), "--out", str(tmp_path / "notes" / "web")]) == 2
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'notes' / 'web'}: cannot write ({tmp_path / 'notes'} is a "
+                                       "file, not a folder); nothing was written: choose another place, then run the "
+                                       "command again\n")
 
 
 @pytest.fixture(scope="module")
