@@ -181,16 +181,21 @@ def read_record(path: Path, schema, advice: str, error: type[UserError] = UserEr
 
 
 def run_cli(command: Callable[[], object], interrupted: Callable[[], str] = lambda: "interrupted") -> int:
-    """How every command line ends: 0 when `command()` returns; for a UserError or an OSError
-    (a file that cannot be read or written), `error: <message>` on stderr and 2; for Ctrl-C,
+    """How every command line ends: 0 when `command()` returns; for a UserError, `error: <message>`
+    on stderr and 2, and the same for an OSError (a file that cannot be read or written), its
+    reason in one line (`cause`) after the file's name; for Ctrl-C,
     `error: <interrupted()>` and 130. Anything else is a bug and keeps its traceback."""
     try:
         command()
     except KeyboardInterrupt:
         print(f"error: {interrupted()}", file=sys.stderr)
         return 130
-    except (UserError, OSError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # one not yet met as a UserError: said in one line all the same
+        print(f"error: {error.filename}: {cause(error)}" if error.filename else f"error: {cause(error)}",
+              file=sys.stderr)
         return 2
     return 0
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from model.base import SEED_MAX, UserError, locked, ranged, replacing, seed_argument, shown_name, write_file
+from model.base import SEED_MAX, UserError, locked, ranged, replacing, run_cli, seed_argument, shown_name, write_file
 
 
 @pytest.mark.parametrize("parse, text, message", [
@@ -149,3 +149,19 @@ def test_a_lock_that_cannot_be_taken_leaves_no_folder_made_for_it(tmp_path, monk
             locked(tmp_path / "new folder" / "runs", "busy"):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error, said", [
+    (PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/srv/my lines.json"),
+     "error: /srv/my lines.json: Permission denied\n"),
+    (OSError("Unable to synchronously open file (file read failed: time = Mon Dec  7 17:40:02 2026\n,"
+             " filename = 'x.h5', file descriptor = 5)"),
+     "error: Unable to synchronously open file (file read failed: time = Mon Dec 7 17:40:02 2026 , filename = "
+     "'x.h5', file descriptor = 5)\n"),
+])
+def test_a_file_error_no_one_foresaw_still_ends_in_one_line(error, said, capsys):
+    def command():
+        raise error
+
+    assert run_cli(command) == 2
+    assert capsys.readouterr().err == said
