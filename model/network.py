@@ -273,7 +273,10 @@ def sample_points(y, temperature, seeds, batch, bias=0.0) -> tf.Tensor:
     Temperature tau sharpens the mixture weights, pi' = softmax(log pi / tau), and scales the
     chosen component's sigmas by tau; mu, rho and the end-of-stroke probability are unchanged.
     Bias b (Graves 2013, section 5.4) does the same with pi' = softmax(log pi (1 + b)) and
-    sigmas times exp(-b); the article uses tau with b = 0, model.write b with tau = 1.
+    sigmas times exp(-b); the article uses tau with b = 0, model.write b with tau = 1. Bias also
+    sharpens the pen's choice as it does the component's, e' = sigmoid(logit (1 + b)) (ours:
+    Graves biases only the offsets): a stray lift mid-stroke or a missed one splits or joins
+    letters, and the offset drawn after a stray lift lands anywhere.
     seeds is (3, 2) int32: one stateless seed for the component, the normals, the pen.
     """
     params = mixture(y)
@@ -291,5 +294,5 @@ def sample_points(y, temperature, seeds, batch, bias=0.0) -> tf.Tensor:
     dx = chosen(params.mu1) + sigma1 * (tf.sqrt(1.0 - rho * rho) * z[:, 0] + rho * z[:, 1])
     dy = chosen(params.mu2) + sigma2 * z[:, 1]
     uniform = tf.random.stateless_uniform([batch], seed=seeds[2])
-    pen_up = tf.cast(uniform < tf.sigmoid(params.eos_logit[:, 0]), tf.float32)
+    pen_up = tf.cast(uniform < tf.sigmoid(params.eos_logit[:, 0] * (1.0 + bias)), tf.float32)
     return tf.stack([dx, dy, pen_up], axis=1)

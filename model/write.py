@@ -6,7 +6,8 @@ back, until the window has moved past the last character (section 5.3's stop rul
 phi(t, U + 1) exceeds phi(t, u) for every character u). Three of the paper's devices:
 
 - bias b (section 5.4) trades variety for legibility: sigma <- exp(sigma_hat - b) and
-  pi <- softmax(pi_hat (1 + b)); b = 0 samples the model as trained.
+  pi <- softmax(pi_hat (1 + b)), and (ours) the pen's e <- sigmoid(e_hat (1 + b)); b = 0
+  samples the model as trained.
 - priming (section 5.5): feed a real line (and its text, where known) first, then write the
   new text in that hand; only the new text's points are returned. The paper writes the new
   text after the prime's, in one window; but a prime whose strokes and text disagree (any

@@ -178,7 +178,8 @@ def fixed_mixture():
     """(y, check): y (1 + 6 * 2,) raw head outputs of FIXED_MIXTURE, and check(points,
     temperature, bias) asserting that draws (N, 3) from y have the analytic statistics: each
     component's share (softmax(log pi (1 + bias) / temperature)), means, sigmas (times
-    temperature exp(-bias)) and correlation, and the pen-lift rate (neither changes eos)."""
+    temperature exp(-bias)) and correlation, and the pen-lift rate (sigmoid(logit (1 + bias)):
+    temperature leaves it alone)."""
     import numpy as np
 
     m = FIXED_MIXTURE
@@ -197,7 +198,8 @@ def fixed_mixture():
             assert drawn[:, 0].std() == pytest.approx(m["sigma1"][k] * spread, rel=0.05)
             assert drawn[:, 1].std() == pytest.approx(m["sigma2"][k] * spread, rel=0.05)
             assert np.corrcoef(drawn[:, 0], drawn[:, 1])[0, 1] == pytest.approx(m["rho"][k], abs=0.03), k
-        assert points[:, 2].mean() == pytest.approx(m["eos"], abs=0.015)
+        lift = m["eos"] ** (1 + bias) / (m["eos"] ** (1 + bias) + (1 - m["eos"]) ** (1 + bias))
+        assert points[:, 2].mean() == pytest.approx(lift, abs=0.015)
 
     return y, check
 

@@ -156,9 +156,10 @@ def test_seeded_and_biased(writer):
 
 
 def test_bias_as_in_graves_section_5_4():
-    """pi <- softmax(pi_hat (1 + b)), sigma <- exp(sigma_hat - b), on a fixed two-component head."""
+    """pi <- softmax(pi_hat (1 + b)), sigma <- exp(sigma_hat - b), on a fixed two-component head,
+    and the pen's lift as the component: sigmoid(logit (1 + b))."""
     y = np.zeros(1 + 6 * 2, np.float32)
-    y[0] = math.log(0.2 / 0.8)  # P(pen up) = 0.2, which bias leaves alone
+    y[0] = math.log(0.2 / 0.8)  # P(pen up) = 0.2 as trained
     y[1:3] = np.log([0.7, 0.3])
     y[3:5] = [-10.0, 10.0]  # mu1 tells the components apart
     y[7:9] = np.log([0.5, 2.0])  # sigma1
@@ -169,7 +170,7 @@ def test_bias_as_in_graves_section_5_4():
     assert first.mean() == pytest.approx(0.7 ** 2.5 / (0.7 ** 2.5 + 0.3 ** 2.5), abs=0.015)
     assert drawn[first, 0].std() == pytest.approx(0.5 * math.exp(-bias), rel=0.05)
     assert drawn[~first, 0].std() == pytest.approx(2.0 * math.exp(-bias), rel=0.05)
-    assert drawn[:, 2].mean() == pytest.approx(0.2, abs=0.015)
+    assert drawn[:, 2].mean() == pytest.approx(0.2 ** 2.5 / (0.2 ** 2.5 + 0.8 ** 2.5), abs=0.01)  # 0.030
 
 
 @pytest.mark.parametrize("text, width, rows", [

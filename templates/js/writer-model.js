@@ -17,7 +17,8 @@
  * model/write.py), later layers [x_t, h_{l-1}, w_t], the head [h_L, w_t]. Writing
  * stops by section 5.3's rule (as model/write.py): when phi(U+1), "past the end", beats
  * phi(u) for every character u. Sampling uses Graves's bias b (section 5.4): pi <-
- * softmax(log pi (1 + b)), sigmas times exp(-b); its random stream is the seed's alone
+ * softmax(log pi (1 + b)), sigmas times exp(-b), and (as model.network.sample_points) the pen's
+ * lift probability sigmoid(logit (1 + b)); its random stream is the seed's alone
  * (handwriting.js's mulberry32), so a seed writes the same line on every backend. Batch 1.
  *
  * API (points are [dx, dy, pen_up] in model units, as in handwriting.js):
@@ -249,6 +250,7 @@ const pastEnd = (phi) => phi[phi.length - 1] > Math.max(...phi.subarray(0, phi.l
 export function sampleBiased(head, y, bias, random) {
   const mixture = readMixture(y, 0, head, undefined, newMixture(head.mixtures));
   logSoftmax(mixture.logPi, 0, head.mixtures, 1 + bias, mixture.logPi);
+  mixture.eos = 1 / (1 + Math.exp(-y[head.eos] * (1 + bias)));
   for (let k = 0; k < head.mixtures; k++) {
     mixture.sigma1[k] *= Math.exp(-bias);
     mixture.sigma2[k] *= Math.exp(-bias);
