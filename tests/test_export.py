@@ -21,6 +21,7 @@ from model.export import (
     read_exported,
     rounded_codes,
     set_exported_weights,
+    tensor_range,
 )
 from model.network import ModelConfig, keras, tf
 from model.text_network import build_synthesis_model
@@ -269,6 +270,21 @@ def test_rounding_with_error_feedback_is_the_papers_and_beats_rounding_to_neares
     assert {0, 255} <= set(rounded_codes(kernel, low, step, moments).ravel())
 
 
+def test_the_longest_tails_do_not_coarsen_a_whole_tensors_grid():
+    rng = np.random.default_rng(1)
+    kernel = (rng.standard_t(3, size=(89, 256)) * 0.1).astype(np.float32)  # long tails, as trained weights'
+
+    def squared_error(low, high):
+        step = (high - low) / 255
+        return np.square(rounded_codes(kernel, low, step) * step + low - kernel).sum()
+
+    low, high = tensor_range(kernel)
+    assert high - low < 0.96 * (kernel.max() - kernel.min())
+    assert squared_error(low, high) < 0.96 * squared_error(kernel.min(), kernel.max())
+    even = rng.uniform(-1, 1, size=(80, 64)).astype(np.float32)  # no outliers: its whole range
+    assert tensor_range(even) == (even.min(), even.max())
+
+
 def test_a_text_models_uint8_kernels_are_rounded_for_how_its_inputs_go_together(writer_export):
     model, _, folder = writer_export
     arrays = read_exported(folder / "uint8")
@@ -279,8 +295,8 @@ def test_a_text_models_uint8_kernels_are_rounded_for_how_its_inputs_go_together(
     original = {weight.name.split(":")[0]: weight.numpy() for weight in model.weights}
     errors = np.concatenate([arrays[part] - original[part] for part in pair])
     nearest = []
-    for part in pair:  # one range per tensor, on which the export's weights lie exactly
-        low, step = original[part].min(), (original[part].max() - original[part].min()) / 255
+    for part in pair:  # one range per tensor, its ends codes 0 and 255, on which the weights lie exactly
+        low, step = arrays[part].min(), (arrays[part].max() - arrays[part].min()) / 255
         on_grid = (arrays[part] - low) / step
         np.testing.assert_allclose(on_grid, np.round(on_grid), atol=1e-3)
         nearest.append(rounded_codes(original[part], low, step) * step + low - original[part])
