@@ -401,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _prime(path: str, text: str | None) -> Line:
+    if Path(path).is_dir():  # model.data.load would read every line below it, and name any bad one
+        raise DataError(f"--prime {path}: a folder; give one line's file (.json, or IAM-OnDB .xml)")
     lines = load(path)
     if len(lines) != 1:
         raise DataError(f"--prime {path}: holds {len(lines)} lines; give one line file")

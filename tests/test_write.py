@@ -252,6 +252,7 @@ def test_a_full_disk_keeps_the_old_file_and_names_it(artefact, tmp_path, capsys,
     (["--text", "hi", "--out", "x.png"], "an .svg or a .json"),
     (["--text", "", "--out", "x.svg"], "empty"),
     (["--text", "hi", "--out", "x.svg", "--prime", "no/such.json"], "no/such.json"),
+    (["--text", "hi", "--out", "x.svg", "--prime", "."], "--prime .: a folder; give one line's file"),
     (["--text", "hi", "--out", "x.svg", "--weights", "default"], "unconditional"),
 ])
 def test_cli_errors_are_one_line(artefact, tmp_path, capsys, arguments, message):
