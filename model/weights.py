@@ -131,7 +131,8 @@ def load_artefact(folder) -> tuple[keras.Model, ModelConfig]:
 def _artefact_dir(folder) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
-        raise ModelError(f"{folder}: does not exist; give default, distill, writer or a folder written by model.train")
+        why = "a file, not a model's folder" if folder.exists() else "does not exist"
+        raise ModelError(f"{folder}: {why}; give default, distill, writer or a folder written by model.train")
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
             raise ModelError(f"{folder}: no {name}, so not a model artefact; "

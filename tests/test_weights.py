@@ -33,3 +33,9 @@ def test_load_model_errors_are_one_line(tmp_path):
 def test_a_missing_folder_is_named_as_missing(tmp_path):
     with pytest.raises(ModelError, match="does not exist"):
         load_model(str(tmp_path / "typo"))
+
+
+def test_a_file_given_for_a_models_folder_is_named_as_a_file(tmp_path):
+    (tmp_path / "x.svg").write_text("<svg/>")
+    with pytest.raises(ModelError, match=r"x.svg: a file, not a model's folder; give default, distill, writer"):
+        load_model(str(tmp_path / "x.svg"))
