@@ -270,8 +270,7 @@ def tensor_range(kernel: np.ndarray) -> tuple[float, float]:
 def _rounding_error(kernel: np.ndarray, low: float, high: float) -> float:
     """The squared error of `kernel` rounded to the nearest of 256 codes from low to high."""
     step = (high - low) / 255 or 1.0
-    rounded = np.clip(np.round((kernel - low) / step), 0, 255) * step + low
-    return float(np.square(kernel - rounded).sum())
+    return float(np.square(kernel - (rounded_codes(kernel, low, step) * step + low)).sum())
 
 
 def rounded_codes(kernel: np.ndarray, low, step, moments: np.ndarray | None = None) -> np.ndarray:
