@@ -74,7 +74,8 @@ CONFIG_SCHEMA = {**{f"{name}?": int for name in SHAPE_RANGES}, "hands?": [str]}
 ABOUT_SCHEMA = {"name?": str, "source?": str, "credit?": str, "measured?": {
     "held_out": {"nll_per_point": float, "nll_xy": float, "nll_eos": float, "points": int, "lines": int},
     "baseline?": {"nll_per_point": float, "epochs": int, "this_model_after_as_many?": float},
-    "written?": {"texts": int, "bias": float, "cer": float, "recogniser_cer_on_the_real_lines": float,
+    "written?": {"texts": int, "writings?": int, "bias": float, "cer": float, "cer_by_writing?": [float],
+                 "recogniser_cer_on_the_real_lines": float,
                  "aligned_share": float, "aligned_within": float,
                  "cer_by_class?": {"lower case?": float, "capitals?": float, "digits?": float, "punctuation?": float,
                                    "space?": float},

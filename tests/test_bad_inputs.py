@@ -97,6 +97,7 @@ def test_write_refuses_a_width_below_one(width, tmp_path, capsys):
     ("model.evaluate", ["--bias", "10.5"], 2),
     ("model.evaluate", ["--batch-lines", "0"], 2),
     ("model.evaluate", ["--write", "-1"], 2),
+    ("model.evaluate", ["--writings", "0"], 2),
     ("model.export", ["--help"], 0),
     ("model.export", ["--out", "x", "--quantize", "int4"], 2),
     ("model.export", ["--weights", "default"], 2),

@@ -7,13 +7,13 @@ import pytest
 from model.base import Line
 from model.corpus import synthesize
 from model.data import write_json_lines
-from model.evaluate import EvaluateConfig, aligned_share, evaluate, held_out_lines, main, measure_hands
+from model.evaluate import EvaluateConfig, aligned_share, evaluate, held_out_lines, main, measure_hands, written_in
 from model.hands import hand_label, hand_of
 from model.network import ModelConfig, nll_terms
 from model.original import load_original
 from model.train import main as train_main
 from model.weights import save_artefact
-from model.write import Written
+from model.write import Written, load_writer
 
 TINY = ModelConfig(layers=1, cells=8, mixtures=2)
 
@@ -125,6 +125,16 @@ def test_a_text_model_is_scored_on_its_held_out_lines_beside_a_baseline_and_writ
     assert sum(written["cer_by_hand"][hand] * count for hand, count in characters.items()) == \
         pytest.approx(written["cer"] * sum(characters.values()))  # the hands' rates make up the whole
     assert written["recogniser_cer_on_the_real_lines"] < 0.2  # while the real lines are
+    assert written["writings"] == 1 and written["cer_by_writing"] == [written["cer"]]
+
+    assert main(["--weights", str(tmp_path / "writer"), "--data", "held-out", "--write", "2", "--bias", "2",
+                 "--writings", "2"]) == 0
+    twice = json.loads(capsys.readouterr().out)["written"]
+    assert twice["writings"] == 2 and twice["cer_by_writing"][0] == written["cer"]  # seed 0 first, as before
+    assert twice["cer"] == pytest.approx(sum(twice["cer_by_writing"]) / 2)  # the same texts each time
+    writer = load_writer(str(tmp_path / "writer"))
+    first, second = (written_in(writer, ["ab"], [None], 2.0, seed=seed)[0].line.points for seed in (0, 1))
+    assert not np.array_equal(first, second)  # the second writing is another draw
 
     assert main(["--weights", str(tmp_path / "writer"), "--data", "held-out", "--export", "uint8", "--write", "1"]) == 0
     as_the_page_has_it = json.loads(capsys.readouterr().out)
