@@ -271,10 +271,11 @@ def test_the_model_card_covers_the_writer(writer_site):
     assert "What it learned from" not in card  # the tiny writer has no train.json: nothing to name
 
 
-# What model.evaluate measures of a writer now: MEASURED, with the error rate per kind of character
-# and how often priming kept the hand (four hands here, so no count is the corpus's six by chance)
+# What model.evaluate measures of a writer now: MEASURED, with each text written three times, the
+# error rate per kind of character and how often priming kept the hand (four hands here, so no
+# count is the corpus's six by chance)
 MEASURED_NOW = {**MEASURED,
-                "written": {**MEASURED["written"], "cer_by_class": {
+                "written": {**MEASURED["written"], "writings": 3, "cer_by_class": {
                     "lower case": 0.041, "capitals": 0.09, "digits": 0.12, "punctuation": 0.155, "space": 0.02}},
                 "hands": {"primes": 16, "bias": 1.0, "hands": ["cursive", "futural", "scripts", "timesi"],
                           "matrix": [[4, 0, 0, 0], [1, 3, 0, 0], [0, 1, 3, 0], [0, 0, 1, 3]], "accuracy": 0.8125}}
@@ -295,6 +296,7 @@ def synthetic_writers_page(root, tiny_artefact, tiny_lines, tiny_writer_artefact
 def test_the_page_says_how_legibly_and_in_whose_hand_the_writer_writes(tmp_path, tiny_artefact, tiny_lines,
                                                                        tiny_writer_artefact):
     text = synthetic_writers_page(tmp_path, tiny_artefact, tiny_lines, tiny_writer_artefact, MEASURED_NOW)
+    assert "for 10 texts it never learned from, each written three times, at neatness 1;" in text
     assert ("By kind of character, it misreads 4.1% of the lower-case letters, 9.0% of the capitals, 12.0% of "
             "the digits and 15.5% of the punctuation marks.") in text
     assert ("Whose hand it keeps Given a line it never learned from, written in one of its four hands, and then "
@@ -311,7 +313,8 @@ def test_a_writer_measured_before_hands_and_kinds_of_character_says_neither(tmp_
                                                                             tiny_writer_artefact):
     text = synthetic_writers_page(tmp_path, tiny_artefact, tiny_lines, tiny_writer_artefact, MEASURED)
     assert "misreads 12.5% of the characters" in text and "90% of those texts ended on time" in text
-    for measured_now in ("By kind of character", "Whose hand it keeps", "in any of its", "Your hand is none"):
+    for measured_now in ("By kind of character", "each written", "Whose hand it keeps", "in any of its",
+                         "Your hand is none"):
         assert measured_now not in text
     assert "So it writes letters the way those fonts draw them, not the way any person does." in text
     assert "keeps their letter shapes whatever you give it, and takes on only the broad lines of a sample." in text
