@@ -46,7 +46,7 @@ import numpy as np
 from tqdm import tqdm
 
 from model.alphabet import Alphabet
-from model.base import MAX_BIAS, ArgumentParser, DataError, Line, ranged, run_cli
+from model.base import MAX_BIAS, SEED_MAX, ArgumentParser, DataError, Line, ranged, run_cli
 from model.corpus import synthesize
 from model.data import CleanConfig, clean, load, split_lines
 from model.hands import confusion, hand_label, hand_of, train_hand_classifier
@@ -83,7 +83,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", help="also score this unconditional model on the same lines")
     parser.add_argument("--write", type=ranged(int, 0), default=0, metavar="N",
                         help="a model that writes a text: write the texts of the first N lines and measure them")
-    parser.add_argument("--writings", type=ranged(int, 1), default=1, metavar="K",
+    parser.add_argument("--writings", type=ranged(int, 1, SEED_MAX + 1), default=1, metavar="K",
                         help="with --write: write each text K times (sampling seeds 0 to K-1) and pool the rates "
                         "(default %(default)s)")
     parser.add_argument("--hands", type=ranged(int, 0), default=0, metavar="N",

@@ -98,6 +98,7 @@ def test_write_refuses_a_width_below_one(width, tmp_path, capsys):
     ("model.evaluate", ["--batch-lines", "0"], 2),
     ("model.evaluate", ["--write", "-1"], 2),
     ("model.evaluate", ["--writings", "0"], 2),
+    ("model.evaluate", ["--writings", str(2**31 + 1)], 2),  # its last seed, 2**31, past int32
     ("model.export", ["--help"], 0),
     ("model.export", ["--out", "x", "--quantize", "int4"], 2),
     ("model.export", ["--weights", "default"], 2),
