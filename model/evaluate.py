@@ -164,9 +164,8 @@ def measure_writing(writer: Writer, lines: list[Line], bias: float, recognizer: 
                     writings: int = 1) -> dict:
     """Legibility and alignment of the writer's writing of the lines' texts (module docstring),
     each written `writings` times, with sampling seeds 0, 1, ...: every rate pools them all."""
-    hands = [hand_label(line) for line in lines]
-    written = [item for seed in range(writings)
-               for item in written_in(writer, [line.text for line in lines], hands, bias, seed=seed)]
+    texts, hands = [line.text for line in lines], [hand_label(line) for line in lines]
+    written = [item for seed in range(writings) for item in written_in(writer, texts, hands, bias, seed=seed)]
     read, truth = read_texts(recognizer, [item.line for item in written])  # read once for every rate
     by_hand: dict[str, list[int]] = {}
     for index, hand in enumerate(hands * writings):
