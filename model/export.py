@@ -230,15 +230,16 @@ def _coded_kernels(model: keras.Model, alphabet: Alphabet | None,
     tensor; a text model's rounded with error feedback for `calibration`'s lines (CALIBRATION)."""
     kernels = {_name(weight): weight.numpy() for weight in model.weights}
     moments = input_moments(model, load(calibration), alphabet) if alphabet else {}
+    kinds = {_name(weight): kind for weight, kind in coded_kernel_grids(model, text=alphabet is not None)}
     coded: dict[str, tuple[np.ndarray, ...]] = {}
     for name in COLUMN_KERNELS:
         if name in kernels:
-            low, step = _grid(kernels[name], per_column=True)
+            low, step = _grid(kernels[name], **kinds[name])
             coded[name] = (rounded_codes(kernels[name], low, step, moments.get(name)), low, step)
     for lstm in window_cell(model).lstms if alphabet else []:
         # Both kernels feed the same gates, so they are rounded as one: the recurrent rows below.
         names = _name(lstm.kernel), _name(lstm.recurrent_kernel)
-        grids = [_grid(kernels[name], per_column=False, clipped=name == names[0]) for name in names]
+        grids = [_grid(kernels[name], **kinds[name]) for name in names]
         low, step = (np.concatenate([np.broadcast_to(grid[part], kernels[name].shape)
                                      for name, grid in zip(names, grids)]) for part in (0, 1))
         codes = rounded_codes(np.concatenate([kernels[name] for name in names]), low, step, moments.get(names[0]))
@@ -246,6 +247,21 @@ def _coded_kernels(model: keras.Model, alphabet: Alphabet | None,
         coded[names[0]] = (codes[:rows], *grids[0])
         coded[names[1]] = (codes[rows:], *grids[1])
     return coded
+
+
+def coded_kernel_grids(model: keras.Model, text: bool) -> list[tuple]:
+    """(kernel variable, its grid's kind as _grid's keywords) of each kernel uint8 stores as codes:
+    those of COLUMN_KERNELS, and a text model's LSTM kernels (the input kernel's grid clipped)."""
+    grids = [(weight, {"per_column": True}) for weight in model.weights if _name(weight) in COLUMN_KERNELS]
+    for lstm in window_cell(model).lstms if text else []:
+        grids += [(lstm.kernel, {"per_column": False, "clipped": True}), (lstm.recurrent_kernel, {"per_column": False})]
+    return grids
+
+
+def on_grid(kernel: np.ndarray, per_column: bool, clipped: bool = False) -> np.ndarray:
+    """`kernel` rounded to the nearest code of its grid (_grid), as the numbers the codes stand for."""
+    low, step = _grid(kernel, per_column, clipped)
+    return rounded_codes(kernel, low, step) * step + low
 
 
 def _grid(kernel: np.ndarray, per_column: bool, clipped: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -110,6 +110,9 @@ class TrainConfig:
     # the maximum-likelihood optimum is the same, but a small network spends more of itself on
     # where strokes go (a print letter's bars and serifs, the gaps between words), few of the points
     jump_weight: float = 1.0
+    # a text model's coded kernels trained as the page's uint8 copy stores them (OnThePageGrid), so
+    # that the copy is the model and not an approximation of it
+    page_grid: bool = False
     val_fraction: float = 0.1
     patience: int = 3  # epochs without a better validation NLL before stopping
     seed: int = 0
@@ -166,6 +169,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         "units (default %(default)s)")
     parser.add_argument("--jump-weight", type=_positive(float), default=defaults["jump_weight"],
                         help="how many times the loss counts each pen-up jump's offset (default %(default)s)")
+    parser.add_argument("--page-grid", action="store_true",
+                        help="text models: train the kernels on the grid of the page's uint8 copy (model.export), "
+                        "so that the copy writes as the model does")
     parser.add_argument("--val-fraction", type=float, default=defaults["val_fraction"], help="default %(default)s")
     parser.add_argument("--seed", type=seed_argument, default=defaults["seed"], help="default %(default)s")
     parser.add_argument("--publish", help="then copy the trained model, float16 and without checkpoints, here: "
@@ -193,6 +199,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model.batches import dataset, line_dataset, windows  # noqa: E402
+from model.export import coded_kernel_grids, on_grid  # noqa: E402
 from model.network import ModelConfig, keras, nll_terms, tf  # noqa: E402
 from model.weights import (  # noqa: E402
     ABOUT_FILE,
@@ -347,6 +354,35 @@ class InterruptBetweenBatches(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
     on_test_batch_end = on_train_batch_end
+
+
+class OnThePageGrid(keras.callbacks.Callback):
+    """Keeps a text model's coded kernels on the grid of the page's uint8 copy while it trains
+    (quantisation-aware training with the straight-through estimator: Bengio et al. 2013; Jacob et
+    al. 2018, "Quantization and training of neural networks for efficient integer-arithmetic-only
+    inference").
+
+    Each batch computes its loss and gradient at the kernels as the page stores them, each weight
+    rounded to the nearest code of its grid (model.export's), and the optimiser's step goes to a
+    float shadow of them: a step smaller than the grid's adds up over batches instead of being
+    rounded away. Checkpoints, validation and the trained model hold the rounded kernels, so the
+    export gives back the same numbers. A resumed run starts its shadow from them.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.kernels = coded_kernel_grids(self.model, text=True)
+        self.shadows = [kernel.numpy() for kernel, _ in self.kernels]
+        self._round()
+
+    def on_train_batch_end(self, batch, logs=None):
+        for shadow, (kernel, _), rounded in zip(self.shadows, self.kernels, self.rounded):
+            shadow += kernel.numpy() - rounded
+        self._round()
+
+    def _round(self):
+        self.rounded = [on_grid(shadow, **grid) for shadow, (_, grid) in zip(self.shadows, self.kernels)]
+        for (kernel, _), rounded in zip(self.kernels, self.rounded):
+            kernel.assign(rounded)
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -522,6 +558,7 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
     log = EpochLog(out, early_stopping, about, write=chief)
     interrupt = InterruptBetweenBatches()
     callbacks = [
+        *([OnThePageGrid()] if config.page_grid else []),  # first: the batch's other callbacks see the grid
         interrupt,
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(str(out / CHECKPOINT_PATTERN), save_weights_only=True),
@@ -674,6 +711,8 @@ def _train(args: argparse.Namespace) -> None:
         raise TrainError("--hands: give --text too, or --init a text-conditional model")
     if args.input_noise and settings.get("seq_len", TrainConfig.seq_len) and not shape.get("window_mixtures"):
         raise TrainError("--input-noise: give --seq-len 0 (whole lines), or train a text-conditional model")
+    if args.page_grid and not shape.get("window_mixtures"):
+        raise TrainError("--page-grid: give --text too, or --init a text-conditional model")
     if args.hands and not shape.get("hands"):
         shape["hands"] = list(FONT_KINDS)
     if args.publish:  # before the training's hours, not after them

@@ -19,10 +19,11 @@ from model.batches import HAND_DROPOUT, hand_codes, line_batch, line_dataset, wi
 from model.corpus import FONT_KINDS
 from model.data import split_lines, write_json_lines
 from model.evaluate import evaluate, held_out_lines
+from model.export import export_tfjs, read_exported
 from model.network import keras
 from model.text_network import NO_HAND, TEXT_PADDING
 from model.train import FINE_TUNE_DEFAULTS, TrainConfig, main
-from model.weights import load_model
+from model.weights import load_model, pretrained
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["--data", "synthetic:6", "--cells", "16", "--mixtures", "3", "--seq-len", "50", "--lr", "3e-3"]
@@ -295,6 +296,23 @@ def test_hands_grow_a_text_model_that_writes_as_before_until_trained(tmp_path, c
     assert sum(metrics(after)["hands"].values()) == 8
     assert main(["--hands", "--data", "synthetic:8:chars=2-4", "--out", str(tmp_path / "no-text")]) == 2
     assert "give --text too" in one_line_error(capsys)
+
+
+def test_page_grid_trains_the_model_its_uint8_copy_gives_back(tmp_path, capsys):
+    """--page-grid: the trained kernels are on the export's grid, so the page's copy is the model;
+    trained without it, they are not."""
+    on_grid, off_grid = tmp_path / "on-grid", tmp_path / "off-grid"
+    for out, flags in ((on_grid, ["--page-grid"]), (off_grid, [])):
+        assert main([*TINY_TEXT, *flags, "--out", str(out), "--epochs", "2", "--lr", "3e-3"]) == 0
+    assert json.loads((on_grid / "train.json").read_text())["page_grid"] is True
+    for out, matches in ((on_grid, True), (off_grid, False)):
+        model = pretrained(str(out)).model
+        export_tfjs(model, tmp_path / "web", "uint8", alphabet=Alphabet.default())
+        exported = read_exported(tmp_path / "web")
+        farthest = max(np.abs(exported[weight.name.split(":")[0]] - weight.numpy()).max() for weight in model.weights)
+        assert (farthest < 1e-5) == matches, farthest
+    assert main([*TINY, "--page-grid", "--out", str(tmp_path / "unconditional")]) == 2
+    assert "--page-grid: give --text too" in one_line_error(capsys)
 
 
 def test_hands_need_lines_in_a_known_hand(tmp_path, capsys):
