@@ -370,9 +370,13 @@ class OnThePageGrid(keras.callbacks.Callback):
     """
 
     def on_train_begin(self, logs=None):
-        self.kernels = coded_kernel_grids(self.model, text=True)
-        self.shadows = [kernel.numpy() for kernel, _ in self.kernels]
-        self._round()
+        self.shadows: list[np.ndarray] = []  # taken at the first batch: BackupAndRestore, after this, resumes a run
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if not self.shadows:
+            self.kernels = coded_kernel_grids(self.model, text=True)
+            self.shadows = [kernel.numpy() for kernel, _ in self.kernels]
+            self._round()
 
     def on_train_batch_end(self, batch, logs=None):
         for shadow, (kernel, _), rounded in zip(self.shadows, self.kernels, self.rounded):

@@ -19,11 +19,11 @@ from model.batches import HAND_DROPOUT, hand_codes, line_batch, line_dataset, wi
 from model.corpus import FONT_KINDS
 from model.data import split_lines, write_json_lines
 from model.evaluate import evaluate, held_out_lines
-from model.export import export_tfjs, read_exported
-from model.network import keras
+from model.export import export_tfjs, on_grid, read_exported
+from model.network import ModelConfig, keras
 from model.text_network import NO_HAND, TEXT_PADDING
-from model.train import FINE_TUNE_DEFAULTS, TrainConfig, main
-from model.weights import load_model, pretrained
+from model.train import FINE_TUNE_DEFAULTS, OnThePageGrid, TrainConfig, main
+from model.weights import build_network, load_model, pretrained
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["--data", "synthetic:6", "--cells", "16", "--mixtures", "3", "--seq-len", "50", "--lr", "3e-3"]
@@ -313,6 +313,24 @@ def test_page_grid_trains_the_model_its_uint8_copy_gives_back(tmp_path, capsys):
         assert (farthest < 1e-5) == matches, farthest
     assert main([*TINY, "--page-grid", "--out", str(tmp_path / "unconditional")]) == 2
     assert "--page-grid: give --text too" in one_line_error(capsys)
+
+
+def test_page_grid_starts_from_the_weights_a_resumed_run_restores():
+    """BackupAndRestore sets a resumed run's weights after the callbacks' on_train_begin: the
+    shadow is taken at the first batch, from them."""
+    model = build_network(ModelConfig(cells=8, mixtures=2, window_mixtures=2, alphabet_size=Alphabet.default().size))
+    grid = OnThePageGrid()
+    grid.set_model(model)
+    grid.on_train_begin()
+    restored = [weight * 0.5 for weight in model.get_weights()]
+    model.set_weights(restored)
+    grid.on_train_batch_begin(0)
+    grid.on_train_batch_end(0)
+    restored_by_name = {weight.name: value for weight, value in zip(model.weights, restored)}
+    assert len(grid.kernels) == 4  # the window's, the head's, the LSTM's two
+    for (kernel, kind), shadow in zip(grid.kernels, grid.shadows):
+        np.testing.assert_array_equal(shadow, restored_by_name[kernel.name])
+        np.testing.assert_array_equal(kernel.numpy(), on_grid(shadow, **kind))
 
 
 def test_hands_need_lines_in_a_known_hand(tmp_path, capsys):
