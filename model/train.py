@@ -199,7 +199,7 @@ if __name__ == "__main__":  # --help and a bad argument are answered at once, be
     parse_arguments(sys.argv[1:])
 
 from model.batches import dataset, line_dataset, windows  # noqa: E402
-from model.export import coded_kernel_grids, on_grid  # noqa: E402
+from model.export import as_exported, coded_kernel_grids, on_grid  # noqa: E402
 from model.network import ModelConfig, keras, nll_terms, tf  # noqa: E402
 from model.weights import (  # noqa: E402
     ABOUT_FILE,
@@ -366,7 +366,9 @@ class OnThePageGrid(keras.callbacks.Callback):
     rounded to the nearest code of its grid (model.export's), and the optimiser's step goes to a
     float shadow of them: a step smaller than the grid's adds up over batches instead of being
     rounded away. Checkpoints, validation and the trained model hold the rounded kernels, so the
-    export gives back the same numbers. A resumed run starts its shadow from them.
+    export gives back the same numbers. A resumed run starts its shadow from them. Started from
+    --init, the kernels are first its uint8 copy's, rounded with error feedback (model.export),
+    which loses less than rounding each weight to its nearest code.
     """
 
     def on_train_begin(self, logs=None):
@@ -443,11 +445,13 @@ def _earlier_run(out: Path, config: TrainConfig) -> dict:
     return read_run_file(metrics_file) if metrics_file.is_file() else {}
 
 
-def _initial_model(config: TrainConfig) -> keras.Model:
+def _initial_model(config: TrainConfig, alphabet: Alphabet | None) -> keras.Model:
     model = build_network(config.model)
     if config.init:  # main() has made the shape that of the init model, with hands perhaps added
         init_weights = load_model(config.init)[0].get_weights()
         model.set_weights([_grown(new, old) for new, old in zip(model.get_weights(), init_weights)])
+        if config.page_grid:  # from the page's copy of it, rounded with error feedback, not to each nearest code
+            model.set_weights(as_exported(model, "uint8", alphabet).get_weights())
     return model
 
 
@@ -551,7 +555,7 @@ def _train_locked(config: TrainConfig, out: Path, strategy, chief: bool, verbose
 
     batches = math.ceil(sequences / config.batch_size)
     with strategy.scope():
-        model = compile_for_training(_initial_model(config), config, batches)
+        model = compile_for_training(_initial_model(config, alphabet), config, batches)
         if initial_epoch:
             model.load_weights(str(out / CHECKPOINT_PATTERN.format(epoch=initial_epoch)))
             model.optimizer.iterations.assign(initial_epoch * batches)  # the learning rate's schedule goes on

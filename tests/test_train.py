@@ -305,12 +305,20 @@ def test_page_grid_trains_the_model_its_uint8_copy_gives_back(tmp_path, capsys):
     for out, flags in ((on_grid, ["--page-grid"]), (off_grid, [])):
         assert main([*TINY_TEXT, *flags, "--out", str(out), "--epochs", "2", "--lr", "3e-3"]) == 0
     assert json.loads((on_grid / "train.json").read_text())["page_grid"] is True
-    for out, matches in ((on_grid, True), (off_grid, False)):
+    # From --init, the kernels start as the init model's copy (an lr too small to move them)
+    from_copy = tmp_path / "from-copy"
+    assert main([*TINY_TEXT[1:], "--init", str(off_grid), "--page-grid", "--out", str(from_copy), "--epochs", "1",
+                 "--lr", "1e-30"]) == 0
+    copies = {}
+    for out, matches in ((on_grid, True), (off_grid, False), (from_copy, True)):
         model = pretrained(str(out)).model
-        export_tfjs(model, tmp_path / "web", "uint8", alphabet=Alphabet.default())
-        exported = read_exported(tmp_path / "web")
-        farthest = max(np.abs(exported[weight.name.split(":")[0]] - weight.numpy()).max() for weight in model.weights)
+        export_tfjs(model, tmp_path / out.name / "web", "uint8", alphabet=Alphabet.default())
+        copies[out.name] = read_exported(tmp_path / out.name / "web")
+        farthest = max(np.abs(copies[out.name][weight.name.split(":")[0]] - weight.numpy()).max()
+                       for weight in model.weights)
         assert (farthest < 1e-5) == matches, farthest
+    for name, weight in copies["off-grid"].items():
+        np.testing.assert_allclose(copies["from-copy"][name], weight, atol=1e-5)
     assert main([*TINY, "--page-grid", "--out", str(tmp_path / "unconditional")]) == 2
     assert "--page-grid: give --text too" in one_line_error(capsys)
 
