@@ -301,17 +301,17 @@ def test_hands_grow_a_text_model_that_writes_as_before_until_trained(tmp_path, c
 def test_page_grid_trains_the_model_its_uint8_copy_gives_back(tmp_path, capsys):
     """--page-grid: the trained kernels are on the export's grid, so the page's copy is the model;
     trained without it, they are not."""
-    on_grid, off_grid = tmp_path / "on-grid", tmp_path / "off-grid"
-    for out, flags in ((on_grid, ["--page-grid"]), (off_grid, [])):
+    gridded, plain = tmp_path / "on-grid", tmp_path / "off-grid"
+    for out, flags in ((gridded, ["--page-grid"]), (plain, [])):
         assert main([*TINY_TEXT, *flags, "--out", str(out), "--epochs", "2", "--lr", "3e-3"]) == 0
-    assert json.loads((on_grid / "train.json").read_text())["page_grid"] is True
+    assert json.loads((gridded / "train.json").read_text())["page_grid"] is True
     # From --init, the kernels start as the init model's copy (an lr too small to move them), up to
     # the grid's ends moved to float16 numbers: within a small part of a step
     from_copy = tmp_path / "from-copy"
-    assert main([*TINY_TEXT[1:], "--init", str(off_grid), "--page-grid", "--out", str(from_copy), "--epochs", "1",
+    assert main([*TINY_TEXT[1:], "--init", str(plain), "--page-grid", "--out", str(from_copy), "--epochs", "1",
                  "--lr", "1e-30"]) == 0
     copies = {}
-    for out, matches in ((on_grid, True), (off_grid, False), (from_copy, True)):
+    for out, matches in ((gridded, True), (plain, False), (from_copy, True)):
         model = pretrained(str(out)).model
         export_tfjs(model, tmp_path / out.name / "web", "uint8", alphabet=Alphabet.default())
         copies[out.name] = read_exported(tmp_path / out.name / "web")
@@ -322,10 +322,10 @@ def test_page_grid_trains_the_model_its_uint8_copy_gives_back(tmp_path, capsys):
         step = (weight.max() - weight.min()) / 255
         assert np.abs(copies["from-copy"][name] - weight).max() < step / 8, name
     # Published in float16, the on-grid model still exports to the numbers it was trained with
-    publish(on_grid, tmp_path / "published", name="on grid")
+    publish(gridded, tmp_path / "published", name="on grid")
     export_tfjs(pretrained(str(tmp_path / "published")).model, tmp_path / "published-web", "uint8",
                 alphabet=Alphabet.default())
-    trained = {weight.name.split(":")[0]: weight.numpy() for weight in pretrained(str(on_grid)).model.weights}
+    trained = {weight.name.split(":")[0]: weight.numpy() for weight in pretrained(str(gridded)).model.weights}
     for name, weight in read_exported(tmp_path / "published-web").items():
         if name.endswith("kernel"):
             np.testing.assert_allclose(weight, trained[name], rtol=0, atol=1e-6, err_msg=name)
